@@ -1,0 +1,52 @@
+# Two commands a fresh machine needs: `make run` (main job) and `make test` (test suite).
+# Both create .venv, install nlpkit with every extra, torch as torch==2.13.0 (a looser pin
+# downloads GBs of CUDA wheels) and check for Java (KoNLPy needs a JDK).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SHARED_DATA ?= $(abspath ../shared/data)
+
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_LOGGING_LEVEL ?= WARNING
+
+# Offline development: when ../shared/data is present, read sources from it unless the
+# environment already names them (online users get the real download URLs).
+ifneq ($(wildcard $(SHARED_DATA)/imdb/aclImdb_v1.tar.gz),)
+export NLPKIT_IMDB_SOURCE ?= $(SHARED_DATA)/imdb/aclImdb_v1.tar.gz
+export NLTK_DATA ?= $(SHARED_DATA)/nltk_data
+export NLPKIT_NSMC_SOURCE ?= $(SHARED_DATA)/nsmc/ratings_test.zip
+export NLPKIT_KOREAN_NEWS_SOURCE ?= $(SHARED_DATA)/korean_news/articles.jsonl.gz
+export NLPKIT_LM_SOURCE ?= $(SHARED_DATA)/lm
+export NLPKIT_NEWS_HTML_DIR ?= $(SHARED_DATA)/korean_news_html
+endif
+
+.PHONY: setup run test check-python check-java clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "error: Python 3.11+ is required ($(PYTHON) is $$($(PYTHON) --version 2>&1)); set PYTHON=python3.11" >&2; exit 1; }
+
+check-java:
+	@command -v java >/dev/null 2>&1 || \
+	  { echo "error: Java not found. KoNLPy needs a JDK 11+ (e.g. 'apt-get install openjdk-17-jdk-headless'), then run again." >&2; exit 1; }
+	@java -version >/dev/null 2>&1 || { echo "error: 'java' is on PATH but does not run; check JAVA_HOME" >&2; exit 1; }
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[all,dev]'
+	@touch $@
+
+setup: check-python check-java $(VENV)/.installed
+
+run: setup
+	$(VENV)/bin/nlpkit run all
+
+test: setup
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) .prefect .pytest_cache

@@ -1,0 +1,40 @@
+"""The `nlpkit` console command: one entry point for everything a person runs.
+
+Each area keeps its commands in its own module and registers them on ``app`` here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from nlpkit.cli import _common
+
+app = typer.Typer(
+    name="nlpkit",
+    help="Korean + English NLP pipeline: datasets, tokenization, news, features, models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    flows: Path | None = _common.FlowsOption,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+) -> None:
+    _common.set_flows_path(flows)
+    _common.setup_logging(verbose)
+
+
+# Each module adds its commands to `app` when imported.
+from nlpkit.cli import run_cmds, store_cmds  # noqa: E402,F401
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,58 @@
+"""`nlpkit run`: run one declared flow, or all of them in dependency order, once."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from nlpkit.cli import app
+from nlpkit.cli._common import console, flows_path, get_settings, get_store, handle_errors
+from nlpkit.errors import ConfigError
+from nlpkit.flowspec import FlowResult, run_flows
+
+
+def _parse_params(pairs: list[str]) -> dict[str, object]:
+    params: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--param {pair!r}: expected key=value")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+@app.command()
+@handle_errors
+def run(
+    flow: str = typer.Argument(..., help="Flow name from flows.yaml, or 'all' for every flow in dependency order."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Override a parameter: key=value (JSON values allowed)."),
+) -> None:
+    """Run flows declared in flows.yaml once, now, in Prefect's local mode."""
+    settings = get_settings()
+    path = flows_path()
+    if path is None:
+        raise ConfigError("no flows.yaml found here; pass --flows FILE or set NLPKIT_FLOWS")
+    if flow == "all":
+        if param:
+            raise ConfigError("--param applies to one flow; run `nlpkit run NAME --param ...`")
+        specs = list(settings.flows)
+    else:
+        spec = settings.flow(flow)
+        specs = [spec.model_copy(update={"parameters": {**spec.parameters, **_parse_params(param)}, "depends_on": []})]
+
+    def show(res: FlowResult) -> None:
+        colour = {"completed": "green", "failed": "red", "not_run": "yellow"}[res.state]
+        console.print(f"[{colour}]{res.state:9}[/] {res.flow} ({res.seconds:.1f} s) {res.error}", highlight=False)
+
+    results = run_flows(specs, path.resolve().parent, get_store(), on_event=show)
+    table = Table("flow", "state", "seconds", "error / result")
+    for r in results:
+        table.add_row(r.flow, r.state, f"{r.seconds:.1f}", r.error or r.result)
+    console.print(table)
+    if any(r.state != "completed" for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,45 @@
+"""Exception classes shared by the whole library.
+
+Every error names the bad value and says what was expected, so a user can fix the input
+without reading the source.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NlpkitError",
+    "ConfigError",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "ReadOnlyQueryError",
+    "SourceError",
+    "MissingDependencyError",
+]
+
+
+class NlpkitError(Exception):
+    """Base class of every error nlpkit raises on purpose."""
+
+
+class ConfigError(NlpkitError, ValueError):
+    """A settings file or option is invalid (the message names file, key and expectation)."""
+
+
+class DatasetError(NlpkitError):
+    """A dataset could not be written or read as asked."""
+
+
+class DatasetNotFoundError(DatasetError, LookupError):
+    """A dataset or dataset version does not exist in the store."""
+
+
+class ReadOnlyQueryError(NlpkitError, PermissionError):
+    """An analyst's SQL tried to change something; queries are read-only."""
+
+
+class SourceError(NlpkitError, OSError):
+    """A data source (URL, file, directory) cannot be read or has the wrong shape."""
+
+
+class MissingDependencyError(NlpkitError, ImportError):
+    """An optional dependency is not installed (the message says which extra to install)."""

@@ -1,0 +1,228 @@
+"""The one typed settings object: ``flows.yaml`` plus environment overrides.
+
+``load_settings(path, environ)`` is the only entry point. It takes the environment as an
+argument (the library itself never reads ``os.environ``), so callers decide what counts:
+the CLI and the flows pass ``os.environ``, tests pass a dict.
+
+Environment overrides (highest precedence):
+
+- ``NLPKIT_DATA_DIR``: the store's data directory.
+- ``NLPKIT_<DATASET>_SOURCE``: the source of one dataset, e.g. ``NLPKIT_IMDB_SOURCE``.
+- ``NLPKIT_NLTK_DATA`` or ``NLTK_DATA``: where NLTK's data lives.
+- ``NLPKIT_JAVA_HEAP_MB``: the JVM heap for KoNLPy.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from nlpkit.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_SOURCES",
+    "FlowSpec",
+    "ScheduleSpec",
+    "Settings",
+    "load_settings",
+    "format_validation_error",
+]
+
+IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+
+#: Where each dataset comes from when neither flows.yaml nor the environment says otherwise.
+DEFAULT_SOURCES: dict[str, str] = {"imdb": IMDB_URL}
+
+_FLOW_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScheduleSpec(_Frozen):
+    """When a flow runs: a cron expression (with time zone) or a fixed interval."""
+
+    cron: str | None = Field(None, description="Five-field cron expression, e.g. '0 * * * *'.")
+    interval: float | None = Field(None, gt=0, description="Seconds between runs.")
+    timezone: str = Field("Asia/Seoul", description="IANA time zone the cron expression is read in.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScheduleSpec:
+        if (self.cron is None) == (self.interval is None):
+            raise ValueError("give exactly one of 'cron' or 'interval'")
+        if self.cron is not None:
+            from croniter import croniter
+
+            if not croniter.is_valid(self.cron):
+                raise ValueError(f"invalid cron expression {self.cron!r} (expected 5 fields like '0 3 * * 0')")
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {self.timezone!r} (expected an IANA name like 'Asia/Seoul')") from e
+        return self
+
+
+class FlowSpec(_Frozen):
+    """One flow declared in flows.yaml."""
+
+    name: str = Field(description="Unique flow name used by `nlpkit run NAME`.")
+    entrypoint: str = Field(description="'path/to/file.py:function' of the Prefect flow.")
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the flow.")
+    schedule: ScheduleSpec | None = Field(None, description="When `nlpkit serve` runs it; none = manual only.")
+    depends_on: list[str] = Field(default_factory=list, description="Flows that must succeed first.")
+    task_runner: Literal["default", "threads", "dask"] | dict[str, Any] = Field(
+        "default", description="'default' (in-process threads), 'dask' (LocalCluster) or {dask: {address: ...}}."
+    )
+    retries: int = Field(0, ge=0, description="Flow-level retries.")
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, v: str) -> str:
+        if not _FLOW_NAME.match(v):
+            raise ValueError(f"flow name {v!r} must be lower-case letters, digits, '-' or '_'")
+        return v
+
+    @field_validator("entrypoint")
+    @classmethod
+    def _entrypoint_ok(cls, v: str) -> str:
+        path, sep, func = v.partition(":")
+        if not sep or not path.endswith(".py") or not func.isidentifier():
+            raise ValueError(f"entrypoint {v!r} must look like 'pipelines/imdb.py:imdb_flow'")
+        return v
+
+
+class Settings(_Frozen):
+    """Everything configurable, with defaults that run on one machine."""
+
+    data_dir: Path = Field(Path("data"), description="Root of the Parquet store and the DuckDB catalog.")
+    nltk_data: Path | None = Field(None, description="NLTK data directory; None = NLTK's own search path.")
+    java_heap_mb: int = Field(1024, ge=128, description="Maximum JVM heap for KoNLPy taggers.")
+    sources: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_SOURCES),
+        description="Dataset name -> URL, tarball, file or directory it is built from.",
+    )
+    flows: list[FlowSpec] = Field(default_factory=list, description="Declared flows, see FlowSpec.")
+
+    @model_validator(mode="after")
+    def _unique_flows(self) -> Settings:
+        names = [f.name for f in self.flows]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"flow names must be unique; repeated: {', '.join(dupes)}")
+        known = set(names)
+        for f in self.flows:
+            missing = [d for d in f.depends_on if d not in known]
+            if missing:
+                raise ValueError(f"flow {f.name!r} depends_on unknown flow(s): {', '.join(missing)}")
+        return self
+
+    def source(self, dataset: str) -> str:
+        """The configured source of ``dataset`` (URL or path), or raise naming the fix."""
+        try:
+            return self.sources[dataset]
+        except KeyError:
+            raise ConfigError(
+                f"no source configured for dataset {dataset!r}; set sources.{dataset} in flows.yaml "
+                f"or NLPKIT_{dataset.upper()}_SOURCE"
+            ) from None
+
+    def flow(self, name: str) -> FlowSpec:
+        """The flow declared under ``name``; the error lists the declared ones."""
+        for f in self.flows:
+            if f.name == name:
+                return f
+        known = ", ".join(f.name for f in self.flows) or "(none)"
+        raise ConfigError(f"no flow named {name!r} in flows.yaml; declared flows: {known}")
+
+
+def format_validation_error(err: ValidationError, origin: str) -> str:
+    """Turn pydantic's error list into lines naming the file, the key and what was expected."""
+    lines = [f"{origin}: invalid settings"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = f"unknown key; allowed here: {', '.join(_allowed_keys(e['loc'][:-1]))}"
+        elif "input" in e and e["type"] not in ("missing",):
+            msg = f"{msg}; got {e['input']!r}"
+        lines.append(f"  key '{loc}': {msg}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the settings model found at ``loc`` (for 'unknown key' messages)."""
+    model: type[BaseModel] = Settings
+    for part in loc:
+        if isinstance(part, int) or part not in model.model_fields:
+            continue
+        annotation = model.model_fields[part].annotation
+        candidates = [annotation, *typing.get_args(annotation)]
+        candidates += [a for c in list(candidates) for a in typing.get_args(c)]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if nested:
+            model = nested[0]
+    return list(model.model_fields)
+
+
+def _env_overrides(environ: Mapping[str, str], raw: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(raw)
+    if environ.get("NLPKIT_DATA_DIR"):
+        merged["data_dir"] = environ["NLPKIT_DATA_DIR"]
+    nltk = environ.get("NLPKIT_NLTK_DATA") or environ.get("NLTK_DATA")
+    if nltk:
+        merged["nltk_data"] = nltk.split(":")[0]
+    if environ.get("NLPKIT_JAVA_HEAP_MB"):
+        merged["java_heap_mb"] = environ["NLPKIT_JAVA_HEAP_MB"]
+    sources = dict(DEFAULT_SOURCES)
+    sources.update(merged.get("sources") or {})
+    for key, value in environ.items():
+        m = re.fullmatch(r"NLPKIT_([A-Z0-9_]+)_SOURCE", key)
+        if m and value:
+            sources[m.group(1).lower()] = value
+    merged["sources"] = sources
+    return merged
+
+
+def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load settings from a flows.yaml (optional) and an environment mapping.
+
+    Relative ``data_dir`` and ``nltk_data`` are resolved against the current directory.
+    Raises ConfigError naming the file and key on any problem.
+    """
+    environ = environ or {}
+    raw: dict[str, Any] = {}
+    origin = "<defaults>"
+    if path is not None:
+        p = Path(path)
+        origin = str(p)
+        if not p.is_file():
+            raise ConfigError(f"settings file {origin} not found (pass --flows FILE or set NLPKIT_FLOWS)")
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{origin}: not valid YAML: {e}") from e
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{origin}: expected a mapping at the top level, got {type(loaded).__name__}")
+        raw = loaded
+    try:
+        settings = Settings.model_validate(_env_overrides(environ, raw))
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, origin)) from e
+    return settings.model_copy(
+        update={
+            "data_dir": settings.data_dir.expanduser().resolve(),
+            "nltk_data": settings.nltk_data.expanduser().resolve() if settings.nltk_data else None,
+        }
+    )
