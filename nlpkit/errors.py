@@ -14,6 +14,8 @@ __all__ = [
     "ReadOnlyQueryError",
     "SourceError",
     "MissingDependencyError",
+    "ModelError",
+    "CheckpointError",
 ]
 
 
@@ -43,3 +45,11 @@ class SourceError(NlpkitError, OSError):
 
 class MissingDependencyError(NlpkitError, ImportError):
     """An optional dependency is not installed (the message says which extra to install)."""
+
+
+class ModelError(NlpkitError, ValueError):
+    """A model was asked for something it cannot do (bad hyper-parameter, empty text, unknown prompt tokens)."""
+
+
+class CheckpointError(ModelError):
+    """A model directory is missing files, damaged, or does not match the model it should hold."""
