@@ -41,6 +41,7 @@ class FlowResult:
     seconds: float
     error: str = ""
     result: str = ""
+    rows: int | None = None
 
 
 def resolve_entrypoint(entrypoint: str, root: Path) -> Callable[..., Any]:
@@ -78,6 +79,24 @@ def check_parameters(spec: FlowSpec, fn: Callable[..., Any]) -> None:
         raise ConfigError(f"flow {spec.name!r}: parameters {sorted(spec.parameters)} do not fit {spec.entrypoint} ({e}); allowed: {allowed}") from e
 
 
+def check_flow(spec: FlowSpec, root: Path) -> list[str]:
+    """Every problem with one flows.yaml entry, each naming the flow and the key (empty: fine)."""
+    problems: list[str] = []
+    try:
+        fn = resolve_entrypoint(spec.entrypoint, root)
+    except ConfigError as e:
+        return [f"flow {spec.name!r}, key 'entrypoint': {e}"]
+    except Exception as e:  # the module itself fails to import
+        return [f"flow {spec.name!r}, key 'entrypoint': importing {spec.entrypoint} failed: {type(e).__name__}: {e}"]
+    if not hasattr(fn, "to_deployment"):
+        problems.append(f"flow {spec.name!r}, key 'entrypoint': {spec.entrypoint} is not a Prefect flow (decorate it with @flow)")
+    try:
+        check_parameters(spec, fn)
+    except ConfigError as e:
+        problems.append(f"flow {spec.name!r}, key 'parameters': {e}")
+    return problems
+
+
 def dependency_order(flows: Sequence[FlowSpec]) -> list[FlowSpec]:
     """Flows sorted so each comes after what it depends on; a cycle is a ConfigError naming it."""
     by_name = {f.name: f for f in flows}
@@ -106,8 +125,12 @@ def run_flows(
     root: Path,
     store: Store | None = None,
     on_event: Callable[[FlowResult], None] | None = None,
+    prepare: Callable[[FlowSpec, Callable[..., Any]], Callable[..., Any]] | None = None,
 ) -> list[FlowResult]:
-    """Run ``flows`` once in dependency order; a failed flow marks its dependants not run."""
+    """Run ``flows`` once in dependency order; a failed flow marks its dependants not run.
+
+    ``prepare(spec, flow)`` may return a re-configured flow (task runner, retries) before it runs.
+    """
     results: dict[str, FlowResult] = {}
     for spec in dependency_order(flows):
         started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -119,8 +142,11 @@ def run_flows(
             try:
                 fn = resolve_entrypoint(spec.entrypoint, root)
                 check_parameters(spec, fn)
+                if prepare is not None:
+                    fn = prepare(spec, fn)
                 value = fn(**spec.parameters)
-                res = FlowResult(spec.name, "completed", started, time.perf_counter() - t0, result=_short(value))
+                res = FlowResult(spec.name, "completed", started, time.perf_counter() - t0,
+                                 result=_short(value), rows=rows_written(value))
             except Exception as e:  # a flow's failure is recorded and the run goes on
                 log.debug("flow %s failed:\n%s", spec.name, traceback.format_exc())
                 res = FlowResult(spec.name, "failed", started, time.perf_counter() - t0, f"{type(e).__name__}: {e}")
@@ -132,6 +158,13 @@ def run_flows(
     return list(results.values())
 
 
+def rows_written(value: Any) -> int | None:
+    """Flows return a summary dict; its ``rows`` entry (if any) is what the run wrote."""
+    if isinstance(value, dict) and isinstance(value.get("rows"), int):
+        return int(value["rows"])
+    return None
+
+
 def _short(value: Any, limit: int = 500) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -139,4 +172,4 @@ def _short(value: Any, limit: int = 500) -> str:
 
 def _row(res: FlowResult) -> dict[str, Any]:
     return {"flow": res.flow, "state": res.state, "started_at": res.started_at,
-            "seconds": round(res.seconds, 3), "error": res.error, "result": res.result}
+            "seconds": round(res.seconds, 3), "error": res.error, "result": res.result, "rows": res.rows}

@@ -193,10 +193,25 @@ def _env_overrides(environ: Mapping[str, str], raw: dict[str, Any]) -> dict[str,
     return merged
 
 
+def _relative_to(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Relative paths written in a settings file mean relative to that file, not to the cwd."""
+    out = dict(raw)
+    for key in ("data_dir", "nltk_data"):
+        if isinstance(out.get(key), str) and not Path(out[key]).expanduser().is_absolute():
+            out[key] = str(base / out[key])
+    if isinstance(out.get("sources"), dict):
+        out["sources"] = {
+            k: (str(base / v) if isinstance(v, str) and "://" not in v and not Path(v).expanduser().is_absolute() else v)
+            for k, v in out["sources"].items()
+        }
+    return out
+
+
 def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Load settings from a flows.yaml (optional) and an environment mapping.
 
-    Relative ``data_dir`` and ``nltk_data`` are resolved against the current directory.
+    Relative paths in the file are relative to the file; relative paths from the environment
+    are relative to the current directory.
     Raises ConfigError naming the file and key on any problem.
     """
     environ = environ or {}
@@ -215,7 +230,7 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
             loaded = {}
         if not isinstance(loaded, dict):
             raise ConfigError(f"{origin}: expected a mapping at the top level, got {type(loaded).__name__}")
-        raw = loaded
+        raw = _relative_to(loaded, p.resolve().parent)
     try:
         settings = Settings.model_validate(_env_overrides(environ, raw))
     except ValidationError as e:

@@ -19,8 +19,8 @@ from nlpkit.store import Store
 
 __all__ = ["console", "err_console", "get_settings", "get_store", "handle_errors", "progress_bar", "FlowsOption"]
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 FlowsOption = typer.Option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import typer
 from rich.table import Table
@@ -49,7 +50,12 @@ def run(
         colour = {"completed": "green", "failed": "red", "not_run": "yellow"}[res.state]
         console.print(f"[{colour}]{res.state:9}[/] {res.flow} ({res.seconds:.1f} s) {res.error}", highlight=False)
 
-    results = run_flows(specs, path.resolve().parent, get_store(), on_event=show)
+    os.environ["NLPKIT_FLOWS"] = str(path.resolve())  # flows load the same settings file
+    os.environ["NLPKIT_DATA_DIR"] = str(settings.data_dir)  # already absolute: survives the chdir below
+    os.chdir(path.resolve().parent)  # relative paths in flow parameters mean relative to flows.yaml
+    from pipelines._runtime import prepare  # Prefect lives in pipelines/, imported only to run flows
+
+    results = run_flows(specs, path.resolve().parent, get_store(), on_event=show, prepare=prepare)
     table = Table("flow", "state", "seconds", "error / result")
     for r in results:
         table.add_row(r.flow, r.state, f"{r.seconds:.1f}", r.error or r.result)
