@@ -53,3 +53,11 @@ class ModelError(NlpkitError, ValueError):
 
 class CheckpointError(ModelError):
     """A model directory is missing files, damaged, or does not match the model it should hold."""
+
+
+class TokenizerError(NlpkitError):
+    """A tokenizer backend cannot be created or run (unknown name, missing JDK, engine failure)."""
+
+
+class DictionaryError(TokenizerError, ValueError):
+    """A user dictionary or stopword file is malformed (the message names file and line)."""

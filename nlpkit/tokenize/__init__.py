@@ -1,0 +1,51 @@
+"""Korean and English tokenization behind one protocol.
+
+>>> from nlpkit.tokenize import get_tokenizer, nouns
+>>> tok = get_tokenizer("kiwi", user_dicts=["dictionaries/ko/news.tsv"])   # doctest: +SKIP
+>>> nouns(tok.tokenize("에코프로비엠 주가가 올랐다"))                         # doctest: +SKIP
+['에코프로비엠', '주가']
+
+Backends: ``english`` (NLTK), ``kiwi``, ``mecab`` (mecab-ko), ``okt``, ``komoran``,
+``hannanum``, ``kkma`` (KoNLPy, one JVM per process started by :mod:`nlpkit.tokenize.jvm`).
+"""
+
+from nlpkit.tokenize.analyzer import TokenAnalyzer
+from nlpkit.tokenize.base import (
+    CONTENT_PTAGS,
+    NOUN_PTAGS,
+    PTAGS,
+    Token,
+    Tokenizer,
+    content_words,
+    filter_ptags,
+    lemmas,
+    morphs,
+    nouns,
+    pos,
+)
+from nlpkit.tokenize.core import RESULT_CACHE
+from nlpkit.tokenize.registry import BACKENDS, FAST_BACKENDS, available_backends, get_tokenizer
+from nlpkit.tokenize.userdict import DEFAULT_KO_DICT, load_stopwords, load_user_dict
+
+__all__ = [
+    "BACKENDS",
+    "CONTENT_PTAGS",
+    "DEFAULT_KO_DICT",
+    "FAST_BACKENDS",
+    "NOUN_PTAGS",
+    "PTAGS",
+    "RESULT_CACHE",
+    "Token",
+    "TokenAnalyzer",
+    "Tokenizer",
+    "available_backends",
+    "content_words",
+    "filter_ptags",
+    "get_tokenizer",
+    "lemmas",
+    "load_stopwords",
+    "load_user_dict",
+    "morphs",
+    "nouns",
+    "pos",
+]

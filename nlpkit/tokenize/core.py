@@ -1,0 +1,242 @@
+"""Shared machinery of every backend: cleaning, chunking, result cache, dictionary merge, batching.
+
+A backend subclasses :class:`BaseTokenizer` and implements two methods:
+
+- ``_load()``: create the engine (called lazily, once per instance);
+- ``_analyze(chunks) -> list[list[Token]]``: tag clean, stripped, non-empty chunks and
+  return tokens with offsets relative to each chunk.
+
+Everything else (empty input, control characters, long documents, the cache keyed on
+``(fingerprint, chunk)``, user-dictionary merging, lazy ordered batching) lives here, so
+all backends behave the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from nlpkit.tokenize.base import Token
+from nlpkit.tokenize.tagset import map_tag
+from nlpkit.tokenize.text import align, clean, iter_batches, split_chunks
+from nlpkit.tokenize.userdict import DictEntry, UserDictionary, load_user_dicts, merge_entries
+
+__all__ = ["BaseTokenizer", "ResultCache", "RESULT_CACHE", "tokens_from_pairs"]
+
+_VERSION = 1  # bump when the shared processing changes token output
+
+
+class ResultCache:
+    """Thread-safe LRU of analysed chunks keyed on ``(tokenizer fingerprint, chunk)``.
+
+    The fingerprint covers backend, options and dictionary sha256, so a changed dictionary
+    never sees stale tokens. One cache per process, shared by all tokenizers.
+    """
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple[str, str], tuple[Token, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[str, str]) -> tuple[Token, ...] | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: tuple[str, str], value: tuple[Token, ...]) -> None:
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+#: The process-wide result cache (``RESULT_CACHE.clear()`` to measure without it).
+RESULT_CACHE = ResultCache()
+
+
+def tokens_from_pairs(backend: str, chunk: str, triples: Sequence[tuple[str, str, str | None]],
+                      *, lower: bool = False) -> list[Token]:
+    """Tokens for ``(form, tag, lemma)`` triples of ``chunk``, with offsets found by :func:`align`."""
+    spans = align(chunk, [f for f, _, _ in triples], lower=lower)
+    return [Token(f, t, map_tag(backend, t), lem, s, e) for (f, t, lem), (s, e) in zip(triples, spans)]
+
+
+class BaseTokenizer:
+    """Base of every backend; see the module docstring for what a subclass implements.
+
+    Parameters
+    ----------
+    user_dicts : sequence of path or UserDictionary
+        Dictionaries in the TSV format of ``dictionaries/README.md``.
+    cache : bool
+        Use the process-wide :data:`RESULT_CACHE`.
+    batch_size : int
+        Texts gathered per engine call in ``tokenize_batch``.
+    max_chunk_chars : int
+        Sentences longer than this are split at whitespace before tagging.
+    """
+
+    name: ClassVar[str] = "base"
+    #: Options that change speed or resources but never the tokens (left out of the fingerprint).
+    runtime_options: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, *, user_dicts: Iterable[Any] = (), cache: bool = True, batch_size: int = 256,
+                 max_chunk_chars: int = 400, **options: Any) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        if max_chunk_chars < 16:
+            raise ValueError(f"max_chunk_chars must be >= 16, got {max_chunk_chars!r}")
+        self.options = self._check_options(options)
+        self.user_dicts: tuple[UserDictionary, ...] = load_user_dicts(user_dicts)
+        self.cache = cache
+        self.batch_size = batch_size
+        self.max_chunk_chars = max_chunk_chars
+        self._engine: Any = None
+        self._load_lock = threading.Lock()
+        self._post_merge: list[DictEntry] = []
+        #: How many dictionary entries the engine took natively (known after the engine loads).
+        self.native_entries = 0
+
+    # -- configuration ------------------------------------------------------------------
+    #: Allowed options and their defaults; subclasses override.
+    default_options: ClassVar[dict[str, Any]] = {}
+
+    def _check_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(options).difference(self.default_options))
+        if unknown:
+            allowed = ", ".join(sorted(self.default_options)) or "(none)"
+            raise ValueError(f"unknown option(s) {unknown} for tokenizer {self.name!r}; allowed: {allowed}")
+        return {**self.default_options, **options}
+
+    @property
+    def dict_sha256(self) -> str:
+        """sha256 over the user dictionaries' contents ('' when there are none)."""
+        if not self.user_dicts:
+            return ""
+        h = hashlib.sha256()
+        for d in self.user_dicts:
+            h.update(d.sha256.encode())
+        return h.hexdigest()
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """JSON-able description of this tokenizer (what artifacts record)."""
+        return {"name": self.name, "options": dict(sorted(self.options.items())),
+                "user_dicts": [str(d.path) for d in self.user_dicts], "dict_sha256": self.dict_sha256,
+                "max_chunk_chars": self.max_chunk_chars}
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of backend, options, chunking and dictionary contents."""
+        options = {k: v for k, v in self.options.items() if k not in self.runtime_options}
+        payload = {"v": _VERSION, "name": self.name, "options": options, "dict": self.dict_sha256,
+                   "max_chunk_chars": self.max_chunk_chars}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in sorted(self.options.items()))
+        return f"{type(self).__name__}({opts})"
+
+    # -- engine -------------------------------------------------------------------------
+    def _ensure_engine(self) -> None:
+        if self._engine is None:
+            with self._load_lock:
+                if self._engine is None:
+                    entries = [e for d in self.user_dicts for e in d.entries]
+                    self._engine = self._load()
+                    self.native_entries = self._apply_user_dict(entries) if entries else 0
+                    # the merge is a no-op where the engine already kept an entry whole; it also covers
+                    # entries the native mechanism could not take (spaces, non-nouns, low scores)
+                    self._post_merge = sorted(entries, key=lambda e: -len(e.form))
+
+    def _load(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _apply_user_dict(self, entries: list[DictEntry]) -> int:
+        """Add entries natively; return how many the engine took (all are also merged after tagging)."""
+        return 0
+
+    def _analyze(self, chunks: list[str]) -> list[list[Token]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Create the engine now (start the JVM, load models) instead of on first use."""
+        self._ensure_engine()
+
+    # -- public API -------------------------------------------------------------------------
+    def tokenize(self, text: str) -> list[Token]:
+        """Analyse one text; see :class:`nlpkit.tokenize.Tokenizer`."""
+        return next(self.tokenize_batch([text]))
+
+    def tokenize_batch(self, texts: Iterable[str]) -> Iterator[list[Token]]:
+        """Analyse texts lazily, ``batch_size`` at a time; one list per input, input order kept."""
+        if isinstance(texts, str):
+            raise TypeError("tokenize_batch expects an iterable of texts, got one str; use tokenize(text)")
+        for batch in iter_batches(iter(texts), self.batch_size):
+            yield from self._run_batch(batch)
+
+    # -- internals ------------------------------------------------------------------------
+    def _run_batch(self, texts: list[str]) -> list[list[Token]]:
+        plans: list[list[tuple[int, str]]] = []
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"expected str texts, got {type(t).__name__}: {t!r:.60}")
+            plans.append(split_chunks(clean(t), self.max_chunk_chars) if t and not t.isspace() else [])
+        fp = self.fingerprint if self.cache else ""
+        results: dict[str, tuple[Token, ...]] = {}
+        todo: list[str] = []
+        for plan in plans:
+            for _, chunk in plan:
+                if chunk in results:
+                    continue
+                hit = RESULT_CACHE.get((fp, chunk)) if self.cache else None
+                if hit is not None:
+                    results[chunk] = hit
+                else:
+                    results[chunk] = ()
+                    todo.append(chunk)
+        if todo:
+            self._ensure_engine()
+            analysed = self._analyze(todo)
+            if len(analysed) != len(todo):
+                raise RuntimeError(f"{self.name}: engine returned {len(analysed)} results for {len(todo)} chunks")
+            for chunk, toks in zip(todo, analysed):
+                if self._post_merge:
+                    toks = merge_entries(self.name, chunk, toks, self._post_merge)
+                value = tuple(toks)
+                results[chunk] = value
+                if self.cache:
+                    RESULT_CACHE.put((fp, chunk), value)
+        out: list[list[Token]] = []
+        for plan in plans:
+            toks: list[Token] = []
+            for offset, chunk in plan:
+                if offset:
+                    toks.extend(replace(t, start=t.start + offset, end=t.end + offset) for t in results[chunk])
+                else:
+                    toks.extend(results[chunk])
+            out.append(toks)
+        return out

@@ -1,0 +1,157 @@
+"""User dictionaries and stopword lists: one backend-neutral TSV format, parsed with file:line errors.
+
+Format (``dictionaries/README.md``): UTF-8, one entry per line ``form<TAB>tag[<TAB>score]``;
+``#`` starts a comment line, blank lines are ignored; ``tag`` is a Sejong tag (``NNP``,
+``NNG``, ...); ``form`` may contain single spaces (``오징어 게임``); ``score`` is a float
+(default 0) used by Kiwi.
+
+Backends add entries natively where they can; the rest are merged after tagging by
+:func:`merge_entries`, which keeps an entry whole with the span of its occurrence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlpkit.errors import DictionaryError
+from nlpkit.tokenize.base import Token
+from nlpkit.tokenize.tagset import SEJONG_TAGS, map_tag
+
+__all__ = ["DictEntry", "UserDictionary", "load_user_dict", "load_user_dicts", "merge_entries",
+           "load_stopwords", "DICTIONARIES_DIR", "DEFAULT_KO_DICT"]
+
+#: The project's ``dictionaries/`` folder (next to the package in a source checkout).
+DICTIONARIES_DIR = Path(__file__).resolve().parents[2] / "dictionaries"
+DEFAULT_KO_DICT = DICTIONARIES_DIR / "ko" / "news.tsv"
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class DictEntry:
+    """One user-dictionary entry."""
+
+    form: str
+    tag: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class UserDictionary:
+    """Parsed dictionary file: its entries and the sha256 of its bytes."""
+
+    path: Path
+    entries: tuple[DictEntry, ...]
+    sha256: str
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def load_user_dict(path: str | Path) -> UserDictionary:
+    """Parse one dictionary file; a bad line raises :class:`DictionaryError` naming ``file:line``.
+
+    >>> d = load_user_dict(DEFAULT_KO_DICT)   # doctest: +SKIP
+    >>> len(d), d.entries[0]                  # doctest: +SKIP
+    (57, DictEntry(form='코로나바이러스감염증', tag='NNP', score=0.0))
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise DictionaryError(f"cannot read user dictionary {str(p)!r}: {e.strerror}; "
+                              f"expected a TSV file like {DEFAULT_KO_DICT}") from e
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DictionaryError(f"{p}: not UTF-8 (byte {e.start}); save the dictionary as UTF-8") from e
+    entries: list[DictEntry] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        where = f"{p}:{lineno}"
+        cols = line.rstrip("\r\n").split("\t")
+        if len(cols) not in (2, 3):
+            raise DictionaryError(f"{where}: expected 'form<TAB>tag[<TAB>score]', got {len(cols)} "
+                                  f"tab-separated field(s) in {line!r}")
+        form = _WS.sub(" ", cols[0].strip())
+        tag = cols[1].strip()
+        if not form:
+            raise DictionaryError(f"{where}: empty form in {line!r}")
+        if tag not in SEJONG_TAGS:
+            raise DictionaryError(f"{where}: unknown tag {tag!r} for {form!r}; expected a Sejong tag such as "
+                                  "NNP, NNG, VV, VA, MAG (see dictionaries/README.md)")
+        score = 0.0
+        if len(cols) == 3:
+            try:
+                score = float(cols[2])
+            except ValueError:
+                raise DictionaryError(f"{where}: score {cols[2]!r} is not a number") from None
+        if form in seen:
+            continue
+        seen.add(form)
+        entries.append(DictEntry(form, tag, score))
+    return UserDictionary(p, tuple(entries), hashlib.sha256(raw).hexdigest())
+
+
+def load_user_dicts(items: Iterable[str | Path | UserDictionary]) -> tuple[UserDictionary, ...]:
+    """Parse each path (already parsed dictionaries pass through)."""
+    if isinstance(items, (str, Path)):
+        items = [items]
+    return tuple(d if isinstance(d, UserDictionary) else load_user_dict(d) for d in items)
+
+
+def load_stopwords(lang: str = "ko", path: str | Path | None = None) -> frozenset[str]:
+    """Stopwords, one per line (``#`` comments): ``dictionaries/<lang>/stopwords.txt`` by default."""
+    p = Path(path) if path is not None else DICTIONARIES_DIR / lang / "stopwords.txt"
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise DictionaryError(f"cannot read stopword list {str(p)!r}: {e.strerror}") from e
+    return frozenset(w.strip() for w in lines if w.strip() and not w.lstrip().startswith("#"))
+
+
+def _occurrences(chunk: str, form: str) -> list[tuple[int, int]]:
+    """Spans of ``form`` in ``chunk``; a space in ``form`` matches any run of whitespace."""
+    if " " not in form:
+        out, i = [], chunk.find(form)
+        while i >= 0:
+            out.append((i, i + len(form)))
+            i = chunk.find(form, i + len(form))
+        return out
+    pattern = r"\s+".join(re.escape(p) for p in form.split(" "))
+    return [m.span() for m in re.finditer(pattern, chunk)]
+
+
+def merge_entries(backend: str, chunk: str, tokens: Sequence[Token], entries: Sequence[DictEntry]) -> list[Token]:
+    """Replace the tokens covering each occurrence of an entry by one token with the entry's tag.
+
+    Entries are tried longest first; a token that sticks out of the occurrence keeps its
+    outside part as a token of its own (e.g. ``에코프로비엠이`` tagged as one noun becomes
+    ``에코프로비엠`` + ``이``).
+    """
+    toks = list(tokens)
+    merged: list[tuple[int, int]] = []
+    for entry in entries:
+        if entry.form.split(" ", 1)[0] not in chunk:
+            continue
+        for s, e in _occurrences(chunk, entry.form):
+            if any(ms < e and me > s for ms, me in merged):
+                continue  # already covered by a longer entry
+            merged.append((s, e))
+            inside = [i for i, t in enumerate(toks) if t.start < e and t.end > s]
+            if not inside or (len(inside) == 1 and toks[inside[0]].start == s and toks[inside[0]].end == e):
+                continue
+            first, last = toks[inside[0]], toks[inside[-1]]
+            new: list[Token] = []
+            if first.start < s:
+                new.append(Token(chunk[first.start:s], first.tag, first.ptag, None, first.start, s))
+            new.append(Token(chunk[s:e], entry.tag, map_tag("user", entry.tag), None, s, e))
+            if last.end > e:
+                new.append(Token(chunk[e:last.end], last.tag, last.ptag, None, e, last.end))
+            toks[inside[0]:inside[-1] + 1] = new
+    return toks
