@@ -51,8 +51,10 @@ def _record_run(flow: Any, flow_run: Any, state: Any) -> None:
             rows = rows_written(value)
         else:
             error = (state.message or state.name or "")[:2000]
+        from prefect.runtime import deployment
+
         row = {
-            "flow": flow.name,
+            "flow": deployment.name or flow.name,  # the flows.yaml name, as `nlpkit run` records it
             "state": "completed" if state.is_completed() else "failed",
             "started_at": started.isoformat(timespec="seconds") if started else "",
             "seconds": round(seconds, 3),

@@ -1,0 +1,5 @@
+"""`python -m nlpkit.cli` runs the `nlpkit` command."""
+
+from nlpkit.cli import main
+
+main()
