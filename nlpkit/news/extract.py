@@ -1,0 +1,256 @@
+"""Article text and metadata from decoded HTML: site rules first, then measured extractors.
+
+Order (chosen by measurement on ``article_extraction_dev``, see ``benchmarks/bench_news.py``):
+
+1. a site rule (built-in Naver News and etnews layouts, or the source's own ``rules``) when
+   both its title and body XPaths match;
+2. trafilatura with ``favor_precision=True``;
+3. trafilatura's default (recall-leaning) mode when 2 gives fewer than ``MIN_WORDS`` words;
+4. newspaper4k (``fetch_images=False``, tldextract kept offline) when 3 is still short.
+
+Then boilerplate paragraphs (bylines, copyright and "무단 전재" notices, related-article lists)
+are removed; paragraphs are kept, separated by a blank line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from lxml import html as lxml_html
+
+from nlpkit.news.metadata import canonical_url, detect_language, meta_authors, meta_published, meta_section, parse_time
+from nlpkit.news.sources import SiteRule
+
+__all__ = ["Article", "BUILTIN_RULES", "MIN_WORDS", "clean_paragraphs", "content_hash", "extract_article"]
+
+MIN_WORDS = 50
+_WORD = re.compile(r"\w+")
+
+_NAVER_DROP = [".//script", ".//style", ".//table[contains(@class,'nbd_table')]", ".//*[contains(@class,'img_desc')]", ".//*[contains(@class,'end_photo_org')]",
+               ".//*[contains(@class,'vod_player_wrap')]", ".//*[contains(@class,'artical-btm')]",
+               ".//*[contains(@class,'media_end_summary')]"]
+#: Layouts known by name. A rule wins only where both its title and body XPaths match.
+BUILTIN_RULES: dict[str, SiteRule] = {
+    "naver": SiteRule(
+        title="//*[@id='title_area'] | //h2[contains(@class,'media_end_head_headline')]",
+        body="//*[@id='dic_area']",
+        date="//span[contains(@class,'media_end_head_info_datestamp_time')]/@data-date-time",
+        author="//em[contains(@class,'media_end_head_journalist_name')]",
+        drop=_NAVER_DROP,
+    ),
+    "etnews": SiteRule(
+        title="//div[contains(concat(' ',normalize-space(@class),' '),' article_title ')]//h2"
+              " | //div[contains(concat(' ',normalize-space(@class),' '),' article_title ')]",
+        body="//div[contains(concat(' ',normalize-space(@class),' '),' article_txt ')]",
+        date="//time/@datetime | //*[contains(@class,'date')]/time/@datetime",
+        author="//*[contains(@class,'article_title')]//*[contains(@class,'writer') or contains(@class,'byline')]",
+        drop=[".//script", ".//style", ".//figcaption", ".//*[contains(@class,'article_relation')]",
+              ".//*[contains(@class,'ad')]"],
+    ),
+}
+
+_BOILER = re.compile(
+    r"(무단\s*전재|재배포\s*금지|재판매\s*(및\s*)?DB\s*금지|저작권자\s*[ⓒ©(]|^\s*[ⓒ©]|Copyright\s*(©|ⓒ|\(c\))|"
+    r"All rights reserved|^\s*(▶|☞|■\s*관련|\[관련기사\]|<관련기사>|관련기사\s*$)|기사제보|카카오톡\s*[:：]|"
+    r"네이버에서 .{1,20}구독|구독하기\s*$|^\s*\[?사진\s*=|^\s*<?저작권자)",
+    re.IGNORECASE,
+)
+_BYLINE_ONLY = re.compile(
+    r"^\s*[\[(]?\s*(?:[가-힣]{2,4}\s*(?:기자|특파원|객원기자|논설위원)\s*)+[\])]?\s*"
+    r"[(\[]?\s*(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+)?\s*[)\]]?\s*$|^\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*$"
+)
+_LEAD = re.compile(r"^\s*[\[(【](?:[^\]\)】]{0,20}=)?\s*[^\]\)】]{0,20}[\])】]\s*(?:[가-힣]{2,4}\s*(?:기자|특파원)\s*=\s*)?")
+_KO_AUTHOR = re.compile(r"([가-힣]{2,4})\s*(?:기자|특파원)")
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One extracted article (``published`` is timezone-aware or None)."""
+
+    canonical_url: str
+    title: str
+    body: str
+    authors: tuple[str, ...]
+    published: datetime | None
+    language: str
+    section: str | None
+    extractor: str
+    content_hash: str
+
+
+def content_hash(body: str) -> str:
+    """sha256 of the body with whitespace collapsed (exact duplicates across URLs share it)."""
+    return hashlib.sha256(" ".join(body.split()).encode("utf-8")).hexdigest()
+
+
+def clean_paragraphs(text: str) -> str:
+    """Split into paragraphs, drop boilerplate ones, strip Korean wire-service leads.
+
+    >>> clean_paragraphs("(서울=연합뉴스) 홍길동 기자 = 본문이다.\\n\\n무단 전재 및 재배포 금지")
+    '본문이다.'
+    """
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n", text or "")]
+    out: list[str] = []
+    for p in paragraphs:
+        if not p or _BOILER.search(p) or _BYLINE_ONLY.match(p):
+            continue
+        out.append(p)
+    if out:
+        lead = _LEAD.match(out[0])
+        if lead and lead.end() and ("=" in lead.group(0) or "기자" in lead.group(0)):
+            out[0] = out[0][lead.end():].strip()
+            if not out[0]:
+                out.pop(0)
+    return "\n\n".join(out)
+
+
+def _block_text(el: lxml_html.HtmlElement) -> str:
+    """Text of an element with <br> and block elements turned into line breaks."""
+    for br in el.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for block in el.iter("p", "div", "li", "h1", "h2", "h3", "h4", "blockquote", "tr"):
+        block.tail = "\n" + (block.tail or "")
+        if block.text:
+            block.text = "\n" + block.text
+    return el.text_content()
+
+
+def _first(tree: lxml_html.HtmlElement, xpath: str | None) -> object | None:
+    if not xpath:
+        return None
+    try:
+        found = tree.xpath(xpath)
+    except Exception:  # a bad user XPath must not stop the run; the rule simply does not match
+        return None
+    return found[0] if found else None
+
+
+def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, str | None, list[str]] | None:
+    title_el, body_el = _first(tree, rule.title), _first(tree, rule.body)
+    if title_el is None or body_el is None or not hasattr(body_el, "iter"):
+        return None
+    for xp in rule.drop:
+        for el in body_el.xpath(xp):
+            el.drop_tree()
+    title = " ".join((title_el.text_content() if hasattr(title_el, "text_content") else str(title_el)).split())
+    date = _first(tree, rule.date)
+    date_text = None if date is None else (date if isinstance(date, str) else date.text_content()).strip()
+    authors = []
+    if rule.author:
+        for el in tree.xpath(rule.author):
+            name = " ".join((el.text_content() if hasattr(el, "text_content") else str(el)).split())
+            m = _KO_AUTHOR.match(name)
+            authors.append(m.group(1) if m else name)
+    return title, _block_text(body_el), date_text, [a for a in authors if a]
+
+
+def _generic_text(html: str, url: str) -> tuple[str, str]:
+    import trafilatura
+
+    text = trafilatura.extract(html, url=url, favor_precision=True) or ""
+    if len(_WORD.findall(text)) >= MIN_WORDS:
+        return text, "trafilatura_precision"
+    recall = trafilatura.extract(html, url=url) or ""
+    if len(_WORD.findall(recall)) >= MIN_WORDS:
+        return recall, "trafilatura"
+    np_text = _newspaper_text(html, url)
+    candidates = [(np_text, "newspaper"), (recall, "trafilatura"), (text, "trafilatura_precision")]
+    return max(candidates, key=lambda c: len(_WORD.findall(c[0])))
+
+
+def _newspaper_text(html: str, url: str) -> str:
+    """newspaper4k's body text, offline: no image downloads, tldextract on its bundled list."""
+    import tldextract.tldextract as tld
+
+    if not getattr(tld.TLD_EXTRACTOR, "_nlpkit_offline", False):
+        offline = tld.TLDExtract(suffix_list_urls=())
+        offline._nlpkit_offline = True  # type: ignore[attr-defined]
+        tld.TLD_EXTRACTOR = offline
+    from newspaper import Article as NpArticle, Config
+
+    cfg = Config()
+    cfg.fetch_images = False
+    cfg.memorize_articles = False
+    try:
+        art = NpArticle(url or "http://localhost/", config=cfg)
+        art.download(input_html=html)
+        art.parse()
+        return art.text or ""
+    except Exception:  # newspaper raises on odd markup; a missing fallback is not fatal
+        return ""
+
+
+def extract_article(
+    html: str,
+    url: str,
+    *,
+    rules: SiteRule | None = None,
+    default_section: str | None = None,
+    timezone_name: str = "Asia/Seoul",
+    language_hint: str = "auto",
+) -> tuple[Article | None, str]:
+    """Extract one article; returns (article, extractor) or (None, reason it is not an article)."""
+    try:
+        tree = lxml_html.document_fromstring(html)
+    except Exception as e:  # lxml refuses some inputs (e.g. only a comment); that page has no article
+        return None, f"unparseable HTML: {type(e).__name__}: {e}"
+    tz = ZoneInfo(timezone_name)
+    title, body, date_text, authors, extractor = "", "", None, [], ""
+    for name, rule in ([("source", rules)] if rules else []) + list(BUILTIN_RULES.items()):
+        found = _apply_rule(tree, rule)
+        if found is not None:
+            title, body, date_text, authors = found
+            extractor = f"rule:{name}"
+            break
+    if not extractor:
+        body, extractor = _generic_text(html, url)
+    body = clean_paragraphs(body)
+    if len(_WORD.findall(body)) < 10:
+        return None, f"no article text found (extractor {extractor} gave {len(_WORD.findall(body))} words)"
+    if not extractor.startswith("rule:") and (share := _list_page_share(tree, body)) is not None:
+        return None, f"list page, not an article (og:type website, {share:.0%} of paragraphs are link texts)"
+    if not title:
+        title = _meta_title(tree)
+    published = parse_time(date_text, tz) if date_text else None
+    published = published or meta_published(tree, tz)
+    if not authors:
+        authors = meta_authors(tree)
+    section = meta_section(tree) or default_section
+    return Article(
+        canonical_url=canonical_url(tree, url),
+        title=title,
+        body=body,
+        authors=tuple(dict.fromkeys(authors)),
+        published=published,
+        language=detect_language(body, language_hint),
+        section=section,
+        extractor=extractor,
+        content_hash=content_hash(body),
+    ), extractor
+
+
+def _list_page_share(tree: lxml_html.HtmlElement, body: str) -> float | None:
+    """Share of paragraphs made mostly of link texts on a non-article page (None when it is an article)."""
+    og_type = [str(v).strip().lower() for v in tree.xpath("//meta[@property='og:type']/@content")]
+    if not og_type or og_type[0] == "article":
+        return None
+    anchors = {a for a in (" ".join(x.text_content().split()) for x in tree.xpath("//body//a")) if len(a) >= 8}
+    paragraphs = body.split("\n\n")
+    hits = sum(1 for p in paragraphs if sum(len(a) for a in anchors if a in p) >= 0.25 * len(p))
+    share = hits / len(paragraphs)
+    return share if share >= 0.2 else None
+
+
+def _meta_title(tree: lxml_html.HtmlElement) -> str:
+    for xp in ("//meta[@property='og:title']/@content", "//h1", "//title"):
+        el = _first(tree, xp)
+        if el is not None:
+            text = el if isinstance(el, str) else el.text_content()
+            text = " ".join(str(text).split())
+            if text:
+                return text
+    return ""

@@ -1,0 +1,324 @@
+"""Polite asynchronous HTTP fetching (httpx): robots.txt, per-host limits, retries, safety caps.
+
+Every outcome is a :class:`FetchResult` with an ``error_kind`` from :data:`ERROR_KINDS`;
+nothing raises for a bad page, so a run records the failure and goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+from nlpkit.news.sources import FetchOptions
+
+__all__ = ["ERROR_KINDS", "FetchResult", "Fetcher", "ErrorKind"]
+
+log = logging.getLogger(__name__)
+
+ErrorKind = Literal[
+    "ok", "not_modified", "http_error", "rate_limited", "timeout", "connect_error", "connection_reset",
+    "truncated", "too_large", "bad_content_type", "binary_content", "empty_page", "redirect_loop",
+    "too_many_redirects", "robots_disallowed", "bad_url", "network_error",
+]
+#: Every fetch outcome, with what it means (also the values of ``fetch_log.error_kind`` for fetches).
+ERROR_KINDS: dict[str, str] = {
+    "ok": "fetched",
+    "not_modified": "304: unchanged since the ETag/Last-Modified sent",
+    "http_error": "4xx/5xx status (5xx after retries)",
+    "rate_limited": "429 after retries, or a Retry-After longer than fetch.max_retry_after",
+    "timeout": "connect/read timeout, or no complete response within fetch.total_timeout (slow drip)",
+    "connect_error": "connection refused, DNS failure or host unreachable",
+    "connection_reset": "the server reset or closed the connection",
+    "truncated": "the body ended before its Content-Length",
+    "too_large": "body larger than fetch.max_bytes",
+    "bad_content_type": "Content-Type not in fetch.content_types",
+    "binary_content": "body is binary (NUL bytes or an image/PDF/archive signature)",
+    "empty_page": "200 with an empty body",
+    "redirect_loop": "a redirect came back to a URL already visited",
+    "too_many_redirects": "more than fetch.max_redirects redirects",
+    "robots_disallowed": "robots.txt disallows this URL for our User-Agent",
+    "bad_url": "not an http(s) URL",
+    "network_error": "other transport error",
+}
+_RETRYABLE = {"timeout", "connect_error", "connection_reset", "truncated"}
+_BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"BZh", b"RIFF")
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """What one URL fetch produced (body is empty unless ``error_kind == 'ok'``)."""
+
+    url: str
+    final_url: str
+    error_kind: str
+    status: int | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    message: str = ""
+    elapsed: float = 0.0
+    attempts: int = 0
+    retry_after: float | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_kind == "ok"
+
+
+class _Host:
+    """Per-host gate: at most N requests in flight and a minimum gap between their starts."""
+
+    def __init__(self, concurrency: int, delay: float) -> None:
+        self.sem = asyncio.Semaphore(concurrency)
+        self.delay = delay
+        self.lock = asyncio.Lock()
+        self.next_start = 0.0
+        self.robots: RobotFileParser | None | str = None  # None = not fetched yet; "allow"; parser
+
+    async def wait_turn(self) -> None:
+        if self.delay <= 0:
+            return
+        async with self.lock:
+            now = time.monotonic()
+            if self.next_start > now:
+                await asyncio.sleep(self.next_start - now)
+            self.next_start = max(now, self.next_start) + self.delay
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _is_binary(body: bytes) -> bool:
+    head = body[:2048]
+    return head.startswith(_BINARY_MAGIC) or b"\x00" in head
+
+
+class Fetcher:
+    """An async HTTP client that is polite by default; use as ``async with Fetcher(opts) as f``.
+
+    >>> async def main():                                                  # doctest: +SKIP
+    ...     async with Fetcher(FetchOptions()) as f:
+    ...         return await f.fetch("https://www.yna.co.kr/rss/news.xml")
+    """
+
+    def __init__(self, options: FetchOptions, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.options = options
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._hosts: dict[str, _Host] = {}
+        self._global: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        o = self.options
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(connect=o.connect_timeout, read=o.read_timeout, write=o.read_timeout, pool=None),
+            limits=httpx.Limits(max_connections=o.total_concurrency, max_keepalive_connections=o.total_concurrency),
+            headers={"User-Agent": o.user_agent, "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5"},
+            transport=self._transport,
+            trust_env=False,
+        )
+        self._global = asyncio.Semaphore(o.total_concurrency)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _host(self, url: str) -> _Host:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}".lower()
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(self.options.per_host_concurrency, self.options.per_host_delay)
+        return host
+
+    # -- robots.txt --------------------------------------------------------------------------
+    async def _allowed(self, url: str) -> tuple[bool, FetchResult | None]:
+        """(allowed, failure): failure is set when robots.txt itself could not be read."""
+        if not self.options.respect_robots:
+            return True, None
+        host = self._host(url)
+        if host.robots is None:
+            parts = urlsplit(url)
+            robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+            res = await self._get(robots_url, {}, check_types=False)
+            if res.ok or res.error_kind in ("empty_page", "bad_content_type", "binary_content"):
+                rp = RobotFileParser()
+                rp.parse(res.body.decode("utf-8", "replace").splitlines() if res.ok else [])
+                host.robots = rp
+                delay = rp.crawl_delay(self.options.user_agent)
+                if delay:
+                    host.delay = max(host.delay, min(float(delay), 30.0))
+            elif res.error_kind == "http_error" and res.status is not None and 400 <= res.status < 500:
+                host.robots = "allow"  # RFC 9309: robots.txt unavailable -> no restrictions
+            else:
+                res.message = f"robots.txt unreachable ({res.error_kind}): {res.message}"
+                res.url = res.final_url = url
+                return False, res
+        if host.robots == "allow":
+            return True, None
+        assert isinstance(host.robots, RobotFileParser)
+        return host.robots.can_fetch(self.options.user_agent, url), None
+
+    # -- fetching ------------------------------------------------------------------------------
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET ``url`` following redirects by hand, honouring robots.txt, with retries."""
+        started = time.monotonic()
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        seen = [url]
+        current = url
+        attempts = 0
+        while True:
+            if urlsplit(current).scheme not in ("http", "https"):
+                return FetchResult(url, current, "bad_url", message=f"{current!r} is not an http(s) URL",
+                                   elapsed=time.monotonic() - started)
+            allowed, failure = await self._allowed(current)
+            if failure is not None:
+                failure.elapsed = time.monotonic() - started
+                failure.url = url
+                return failure
+            if not allowed:
+                return FetchResult(url, current, "robots_disallowed", message=f"robots.txt disallows {current}",
+                                   elapsed=time.monotonic() - started)
+            res = await self._get_with_retries(current, headers)
+            attempts += res.attempts
+            location = res.message if res.error_kind == "redirect" else None
+            if location is None:
+                res.url, res.attempts, res.elapsed = url, attempts, time.monotonic() - started
+                return res
+            nxt = urljoin(current, location)
+            if nxt in seen:
+                return FetchResult(url, nxt, "redirect_loop", status=res.status, attempts=attempts,
+                                   message=f"redirect loop: {' -> '.join([*seen, nxt])}", elapsed=time.monotonic() - started)
+            if len(seen) > self.options.max_redirects:
+                return FetchResult(url, nxt, "too_many_redirects", status=res.status, attempts=attempts,
+                                   message=f"more than {self.options.max_redirects} redirects (fetch.max_redirects)",
+                                   elapsed=time.monotonic() - started)
+            seen.append(nxt)
+            current = nxt
+
+    async def _get_with_retries(self, url: str, headers: Mapping[str, str]) -> FetchResult:
+        o = self.options
+        res = FetchResult(url, url, "network_error")
+        for attempt in range(o.retries + 1):
+            res = await self._get(url, headers)
+            res.attempts = attempt + 1
+            retryable = res.error_kind in _RETRYABLE or res.error_kind == "rate_limited" or (
+                res.error_kind == "http_error" and res.status is not None and res.status >= 500)
+            if not retryable or attempt == o.retries:
+                break
+            wait = o.backoff * (2 ** attempt)
+            if res.retry_after is not None:
+                if res.retry_after > o.max_retry_after:
+                    res.message += f"; Retry-After {res.retry_after:.0f}s exceeds fetch.max_retry_after ({o.max_retry_after:.0f}s)"
+                    break
+                wait = max(wait, res.retry_after)
+            log.debug("retrying %s in %.2fs after %s", url, wait, res.error_kind)
+            await asyncio.sleep(wait)
+        if res.attempts > 1 and res.error_kind != "ok":
+            res.message = f"{res.message} (after {res.attempts} attempts)"
+        return res
+
+    async def _get(self, url: str, headers: Mapping[str, str], *, check_types: bool = True) -> FetchResult:
+        """One GET without redirects; redirects come back as error_kind 'redirect' with the Location."""
+        assert self._client is not None and self._global is not None, "use `async with Fetcher(...)`"
+        host = self._host(url)
+        o = self.options
+        t0 = time.monotonic()
+        async with self._global, host.sem:
+            await host.wait_turn()
+            try:
+                async with asyncio.timeout(o.total_timeout):
+                    return await self._read(url, headers, check_types, t0)
+            except TimeoutError:
+                return FetchResult(url, url, "timeout", elapsed=time.monotonic() - t0,
+                                   message=f"no complete response within {o.total_timeout:g}s (fetch.total_timeout)")
+            except httpx.TimeoutException as e:
+                return FetchResult(url, url, "timeout", elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
+            except httpx.ConnectError as e:
+                return FetchResult(url, url, "connect_error", elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
+            except httpx.RemoteProtocolError as e:
+                kind = "truncated" if "incomplete" in str(e).lower() or "content-length" in str(e).lower() else "connection_reset"
+                return FetchResult(url, url, kind, elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
+            except (httpx.ReadError, httpx.WriteError) as e:
+                return FetchResult(url, url, "connection_reset", elapsed=time.monotonic() - t0,
+                                   message=f"{type(e).__name__}: {e or 'connection reset by peer'}")
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
+                return FetchResult(url, url, "bad_url", elapsed=time.monotonic() - t0, message=str(e))
+            except httpx.HTTPError as e:
+                return FetchResult(url, url, "network_error", elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
+
+    async def _read(self, url: str, headers: Mapping[str, str], check_types: bool, t0: float) -> FetchResult:
+        o = self.options
+        assert self._client is not None
+        async with self._client.stream("GET", url, headers=dict(headers)) as r:
+            ctype = r.headers.get("content-type")
+            res = FetchResult(url, str(r.url), "ok", status=r.status_code, content_type=ctype,
+                              etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified"))
+            if r.is_redirect and r.headers.get("location"):
+                res.error_kind, res.message = "redirect", r.headers["location"]
+                return res
+            if r.status_code == 304:
+                res.error_kind, res.message = "not_modified", "unchanged (304)"
+                return res
+            if r.status_code >= 400 or r.status_code < 200:
+                res.error_kind = "rate_limited" if r.status_code == 429 else "http_error"
+                res.retry_after = _retry_after(r.headers.get("retry-after"))
+                res.message = f"HTTP {r.status_code} {r.reason_phrase}"
+                return res
+            mime = (ctype or "").split(";")[0].strip().lower()
+            if check_types and mime and mime not in o.content_types:
+                res.error_kind = "bad_content_type"
+                res.message = f"Content-Type {mime!r} not accepted (fetch.content_types: {', '.join(o.content_types)})"
+                return res
+            declared = r.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > o.max_bytes:
+                res.error_kind = "too_large"
+                res.message = f"Content-Length {int(declared):,} > fetch.max_bytes {o.max_bytes:,}"
+                return res
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in r.aiter_bytes():
+                size += len(chunk)
+                if size > o.max_bytes:
+                    res.error_kind = "too_large"
+                    res.message = f"body exceeded fetch.max_bytes {o.max_bytes:,} while reading"
+                    return res
+                chunks.append(chunk)
+            body = b"".join(chunks)
+        res.elapsed = time.monotonic() - t0
+        if not body.strip():
+            res.error_kind, res.message = "empty_page", f"HTTP {res.status} with an empty body"
+        elif check_types and _is_binary(body):
+            res.error_kind = "binary_content"
+            res.message = f"binary body ({len(body):,} bytes) served as {mime or 'no Content-Type'}"
+        else:
+            res.body = body
+        return res

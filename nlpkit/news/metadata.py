@@ -1,0 +1,178 @@
+"""Article metadata from page markup: canonical URL, publication time, authors, section, language.
+
+All readers take an lxml tree and never raise: a missing or unreadable field is ``None`` / empty.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+from datetime import datetime, tzinfo
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import html as lxml_html
+
+__all__ = ["canonical_url", "detect_language", "meta_authors", "meta_published", "meta_section",
+           "normalize_url", "parse_time"]
+
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid|from)$", re.IGNORECASE)
+_NAVER_ARTICLE = re.compile(r"^/(?:mnews/)?article/(\d{3})/(\d{10})")
+_DATE_META = ("article:published_time", "og:published_time", "pubdate", "publishdate", "date", "article.published",
+              "parsely-pub-date", "sailthru.date", "dc.date", "dc.date.issued", "dcterms.created", "datePublished")
+
+
+def normalize_url(url: str) -> str:
+    """Canonical form used for deduplication: lower-case scheme/host, no fragment or tracking query.
+
+    Naver News article URLs (``/article/OID/AID`` and ``/mnews/article/OID/AID?sid=..``) map to one form.
+
+    >>> normalize_url("HTTPS://n.news.naver.com/article/016/0002194334?sid=102#x")
+    'https://n.news.naver.com/mnews/article/016/0002194334'
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.port and not ((parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)):
+        host = f"{host}:{parts.port}"
+    path = parts.path or "/"
+    if host.endswith("news.naver.com") and (m := _NAVER_ARTICLE.match(path)):
+        return f"https://n.news.naver.com/mnews/article/{m.group(1)}/{m.group(2)}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
+
+
+def canonical_url(tree: lxml_html.HtmlElement, fetched_url: str) -> str:
+    """``<link rel=canonical>``, else ``og:url``, else the fetched URL; normalized, same scheme family."""
+    for xp in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
+        found = tree.xpath(xp)
+        if found and str(found[0]).strip():
+            cand = urljoin(fetched_url, str(found[0]).strip())
+            if urlsplit(cand).scheme in ("http", "https"):
+                return normalize_url(cand)
+    return normalize_url(fetched_url)
+
+
+def parse_time(text: str | None, tz: tzinfo) -> datetime | None:
+    """A timezone-aware datetime from ISO 8601, 'YYYY-MM-DD HH:MM[:SS]', 'YYYY.MM.DD. HH:MM' or RFC 2822.
+
+    Times without an offset are read in ``tz`` (the source's zone, Asia/Seoul by default).
+    """
+    if not text:
+        return None
+    s = text.strip()
+    m = re.match(r"^(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})\.?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?", s)
+    dt: datetime | None = None
+    try:
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        if m:
+            y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
+            try:
+                dt = datetime(y, mo, d, h, mi, sec)
+            except ValueError:
+                dt = None
+        else:
+            try:
+                dt = email.utils.parsedate_to_datetime(s)
+            except (TypeError, ValueError, IndexError):
+                dt = None
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
+
+
+def _jsonld(tree: lxml_html.HtmlElement) -> list[dict]:
+    out: list[dict] = []
+    for script in tree.xpath("//script[@type='application/ld+json']/text()")[:10]:
+        try:
+            data = json.loads(script)
+        except (ValueError, TypeError):
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                out.append(item)
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(item["@graph"])
+            elif isinstance(item, list):
+                stack.extend(item)
+    return out
+
+
+def meta_published(tree: lxml_html.HtmlElement, tz: tzinfo) -> datetime | None:
+    """Publication time from meta tags, itemprop, JSON-LD or ``<time datetime>``."""
+    for key in _DATE_META:
+        for xp in (f"//meta[@property='{key}']/@content", f"//meta[@name='{key}']/@content",
+                   f"//*[@itemprop='{key}']/@content", f"//*[@itemprop='{key}']/@datetime"):
+            found = tree.xpath(xp)
+            if found and (dt := parse_time(str(found[0]), tz)):
+                return dt
+    for item in _jsonld(tree):
+        if isinstance(item.get("datePublished"), str) and (dt := parse_time(item["datePublished"], tz)):
+            return dt
+    found = tree.xpath("//time/@datetime")
+    return parse_time(str(found[0]), tz) if found else None
+
+
+def meta_authors(tree: lxml_html.HtmlElement) -> list[str]:
+    """Author names from meta tags or JSON-LD (URLs and empty values skipped)."""
+    names: list[str] = []
+    for xp in ("//meta[@name='author']/@content", "//meta[@property='article:author']/@content",
+               "//meta[@name='byl']/@content", "//meta[@name='dable:author']/@content"):
+        names += [str(v) for v in tree.xpath(xp)]
+    for item in _jsonld(tree):
+        author = item.get("author")
+        for a in author if isinstance(author, list) else [author]:
+            if isinstance(a, dict) and isinstance(a.get("name"), str):
+                names.append(a["name"])
+            elif isinstance(a, str):
+                names.append(a)
+    out = []
+    for n in names:
+        n = re.sub(r"^\s*by\s+", "", " ".join(n.split()), flags=re.IGNORECASE)
+        if n and "://" not in n and len(n) < 80:
+            out.append(n)
+    return list(dict.fromkeys(out))
+
+
+def meta_section(tree: lxml_html.HtmlElement) -> str | None:
+    """Section/category from ``article:section``, Naver's category marker, or JSON-LD."""
+    for xp in ("//meta[@property='article:section']/@content", "//meta[@name='section']/@content",
+               "//em[contains(@class,'media_end_categorize_item')]/text()"):
+        found = [str(v).strip() for v in tree.xpath(xp) if str(v).strip()]
+        if found:
+            return found[0]
+    for item in _jsonld(tree):
+        sec = item.get("articleSection")
+        if isinstance(sec, str) and sec.strip():
+            return sec.strip()
+        if isinstance(sec, list) and sec and isinstance(sec[0], str):
+            return sec[0]
+    return None
+
+
+_EN_STOP = frozenset("the of and to a in is that for on with as was it by he said at from".split())
+
+
+def detect_language(text: str, hint: str = "auto") -> str:
+    """'ko' when Hangul dominates the letters, 'en' for English-looking Latin text, else the hint or 'und'.
+
+    >>> detect_language("서울시는 오늘 새 정책을 발표했다.")
+    'ko'
+    """
+    sample = text[:5000]
+    hangul = sum(1 for c in sample if "\uac00" <= c <= "\ud7a3")
+    latin = sum(1 for c in sample if c.isascii() and c.isalpha())
+    cyrillic = sum(1 for c in sample if "\u0400" <= c <= "\u04ff")
+    letters = hangul + latin + cyrillic
+    if letters == 0:
+        return hint if hint != "auto" else "und"
+    if hangul / letters >= 0.3:
+        return "ko"
+    if cyrillic / letters >= 0.5:
+        return "ru"
+    words = re.findall(r"[a-z]+", sample.lower())
+    if words and sum(w in _EN_STOP for w in words) / len(words) >= 0.08:
+        return "en"
+    return hint if hint != "auto" else "und"

@@ -1,0 +1,219 @@
+"""Where news lives in the store, and why a ``kill -9`` loses and duplicates nothing.
+
+Layout under the data directory:
+
+- ``tables/articles/part-*.parquet``: append-only (``Store.append``), one row per canonical URL,
+  view ``articles``;
+- ``tables/fetch_log/part-*.parquet``: one row per fetch or extraction outcome, view ``fetch_log``;
+- ``tables/news_frontier/part-*.parquet``: article URLs discovered, written *before* they are fetched;
+- ``news_raw/<aa>/<sha256>.html.gz``: the raw bytes of every fetched page, by content hash.
+
+Crash safety: each part file is written aside and renamed into place, so a part is either
+whole or absent. A batch is written in the order raw pages -> articles -> fetch_log, so a kill
+between the steps leaves at worst an orphan raw file (harmless) or an article without its log
+row (the article still counts as done). One process ingests at a time (``locks/news.lock``),
+and it reloads the canonical URLs and content hashes already stored before it writes, so no
+article is stored twice. A restarted run fetches the frontier's URLs that have neither an
+article nor a final fetch_log row: exactly the unfinished ones.
+
+Append-only parts were chosen over versioned datasets because a version is only visible once
+the whole run finishes (a kill would lose the run) and rewriting every article each hour
+grows with the archive; parts make each flushed batch visible to ``nlpkit query`` at once.
+``nlpkit reextract`` replaces all parts by one, with a journal that a later open rolls forward.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from nlpkit.errors import DatasetError
+from nlpkit.news.metadata import normalize_url
+from nlpkit.store import Store
+
+__all__ = ["ARTICLES", "ARTICLE_SCHEMA", "FETCH_LOG", "FETCH_LOG_SCHEMA", "FRONTIER", "FINAL_KINDS",
+           "IngestState", "NewsStore"]
+
+ARTICLES, FETCH_LOG, FRONTIER = "articles", "fetch_log", "news_frontier"
+_TS = pa.timestamp("us", tz="UTC")
+ARTICLE_SCHEMA = pa.schema([
+    ("canonical_url", pa.string()), ("url", pa.string()), ("source", pa.string()), ("outlet", pa.string()),
+    ("title", pa.string()), ("body", pa.string()), ("authors", pa.list_(pa.string())),
+    ("published_at", _TS), ("published_local", pa.string()), ("language", pa.string()), ("section", pa.string()),
+    ("content_hash", pa.string()), ("duplicate_of", pa.string()), ("raw_sha256", pa.string()),
+    ("encoding", pa.string()), ("extractor", pa.string()), ("fetched_at", _TS),
+])
+FETCH_LOG_SCHEMA = pa.schema([
+    ("url", pa.string()), ("source", pa.string()), ("stage", pa.string()), ("status", pa.int32()),
+    ("bytes", pa.int64()), ("elapsed", pa.float64()), ("error_kind", pa.string()), ("message", pa.string()),
+    ("final", pa.bool_()), ("final_url", pa.string()), ("etag", pa.string()), ("last_modified", pa.string()),
+    ("time", _TS),
+])
+FRONTIER_SCHEMA = pa.schema([("url", pa.string()), ("source", pa.string()), ("time", _TS)])
+#: Outcomes that finish a URL: a later run does not fetch it again (others are retried next run).
+FINAL_KINDS = frozenset({"ok", "stored", "duplicate_url", "robots_disallowed", "bad_url", "too_large",
+                         "bad_content_type", "binary_content", "redirect_loop", "too_many_redirects",
+                         "empty_page", "no_article", "extract_error"})
+
+
+@dataclass
+class IngestState:
+    """What is already stored: used to skip finished URLs and to deduplicate."""
+
+    done: set[str] = field(default_factory=set)          # normalized URLs finished (articles or final log rows)
+    canonical: set[str] = field(default_factory=set)     # canonical URLs of stored articles
+    hashes: dict[str, str] = field(default_factory=dict)  # content hash -> first canonical URL
+    frontier: dict[str, str] = field(default_factory=dict)  # URL -> source, discovered earlier
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # listing URL -> (etag, lm)
+
+    def pending(self) -> list[tuple[str, str]]:
+        """(URL, source) discovered earlier but not finished: what a resumed run fetches first."""
+        return [(u, s) for u, s in self.frontier.items() if normalize_url(u) not in self.done]
+
+
+def _parts(d: Path) -> list[Path]:
+    return sorted(d.glob("part-*.parquet")) if d.is_dir() else []
+
+
+def _read(d: Path, columns: list[str]) -> pa.Table | None:
+    parts = _parts(d)
+    if not parts:
+        return None
+    tables = []
+    for p in parts:
+        have = set(pq.read_schema(p).names)
+        tables.append(pq.read_table(p, columns=[c for c in columns if c in have]))
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+class NewsStore:
+    """News tables and the raw-page archive inside a :class:`~nlpkit.store.Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.raw_dir = store.root / "news_raw"
+
+    def _dir(self, table: str) -> Path:
+        return self.store.root / "tables" / table
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the news writer lock (one ingesting process per store), recovering a killed compaction."""
+        lock_dir = self.store.root / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with (lock_dir / "news.lock").open("a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                self._recover()
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    # -- raw archive ---------------------------------------------------------------------------
+    def archive_raw(self, body: bytes) -> str:
+        """Store page bytes gzip-compressed under their sha256 (idempotent); returns the hash."""
+        sha = hashlib.sha256(body).hexdigest()
+        path = self.raw_dir / sha[:2] / f"{sha}.html.gz"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+            tmp.write_bytes(gzip.compress(body, compresslevel=5, mtime=0))
+            os.replace(tmp, path)
+        return sha
+
+    def read_raw(self, sha: str) -> bytes:
+        path = self.raw_dir / sha[:2] / f"{sha}.html.gz"
+        try:
+            return gzip.decompress(path.read_bytes())
+        except OSError as e:
+            raise DatasetError(f"raw page {sha} missing from {self.raw_dir}: {e}; re-fetch it with `nlpkit scrape`") from e
+
+    # -- state -----------------------------------------------------------------------------------
+    def load_state(self) -> IngestState:
+        """Read what earlier runs finished (only the few columns needed)."""
+        st = IngestState()
+        arts = _read(self._dir(ARTICLES), ["url", "canonical_url", "content_hash"])
+        if arts is not None:
+            for url, canon, h in zip(*(arts.column(c).to_pylist() for c in ("url", "canonical_url", "content_hash"))):
+                st.done.add(normalize_url(url))
+                st.done.add(canon)
+                st.canonical.add(canon)
+                st.hashes.setdefault(h, canon)
+        log = _read(self._dir(FETCH_LOG), ["url", "stage", "final", "etag", "last_modified", "error_kind"])
+        if log is not None:
+            cols = {c: log.column(c).to_pylist() for c in log.column_names}
+            for i, url in enumerate(cols["url"]):
+                if cols["stage"][i] == "discover":
+                    if cols["error_kind"][i] == "ok" and (cols["etag"][i] or cols["last_modified"][i]):
+                        st.validators[url] = (cols["etag"][i], cols["last_modified"][i])
+                elif cols["final"][i]:
+                    st.done.add(normalize_url(url))
+        front = _read(self._dir(FRONTIER), ["url", "source"])
+        if front is not None:
+            for url, src in zip(front.column("url").to_pylist(), front.column("source").to_pylist()):
+                st.frontier.setdefault(url, src)
+        return st
+
+    # -- appends ---------------------------------------------------------------------------------
+    def append_articles(self, rows: list[dict]) -> None:
+        if rows:
+            self.store.append(ARTICLES, pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA))
+
+    def append_log(self, rows: list[dict]) -> None:
+        if rows:
+            self.store.append(FETCH_LOG, pa.Table.from_pylist(rows, schema=FETCH_LOG_SCHEMA))
+
+    def append_frontier(self, items: list[tuple[str, str]]) -> None:
+        if items:
+            now = datetime.now(UTC)
+            rows = [{"url": u, "source": s, "time": now} for u, s in items]
+            self.store.append(FRONTIER, pa.Table.from_pylist(rows, schema=FRONTIER_SCHEMA))
+
+    def articles(self) -> pa.Table:
+        """Every stored article (empty table with the schema when there is none)."""
+        t = _read(self._dir(ARTICLES), ARTICLE_SCHEMA.names)
+        return t if t is not None else ARTICLE_SCHEMA.empty_table()
+
+    # -- replacing all articles (reextract) ------------------------------------------------------------
+    def replace_articles(self, table: pa.Table) -> None:
+        """Swap every articles part for one new part; a journal makes a killed swap finish on next open."""
+        d = self._dir(ARTICLES)
+        d.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        final = d / f"part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
+        tmp = d / f".{final.name}.tmp"
+        pq.write_table(table.cast(ARTICLE_SCHEMA), tmp, compression="zstd")
+        journal = d / f".replace-{uuid.uuid4().hex}.json"
+        old = [p.name for p in _parts(d)]
+        journal.write_text(json.dumps({"new": final.name, "tmp": tmp.name, "old": old}), encoding="utf-8")
+        os.replace(tmp, final)
+        self._finish(journal)
+        self.store.refresh_catalog()
+
+    def _finish(self, journal: Path) -> None:
+        spec = json.loads(journal.read_text("utf-8"))
+        d = journal.parent
+        if (d / spec["new"]).exists():
+            for name in spec["old"]:
+                (d / name).unlink(missing_ok=True)
+        else:
+            (d / spec["tmp"]).unlink(missing_ok=True)
+        journal.unlink()
+
+    def _recover(self) -> None:
+        d = self._dir(ARTICLES)
+        if d.is_dir():
+            for journal in d.glob(".replace-*.json"):
+                self._finish(journal)
