@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nlpkit.errors import ConfigError
+from nlpkit.news.sources import NewsSettings
 
 __all__ = [
     "DEFAULT_SOURCES",
@@ -112,6 +113,7 @@ class Settings(_Frozen):
         description="Dataset name -> URL, tarball, file or directory it is built from.",
     )
     flows: list[FlowSpec] = Field(default_factory=list, description="Declared flows, see FlowSpec.")
+    news: NewsSettings = Field(default_factory=NewsSettings, description="News sources and fetch limits (nlpkit.news).")
 
     @model_validator(mode="after")
     def _unique_flows(self) -> Settings:
