@@ -97,6 +97,9 @@ def _dir_members(root: Path, progress: ProgressFn | None) -> Iterator[_Member]:
     if not files:
         raise SourceError(f"{root}: no reviews found (expected aclImdb/{{train,test}}/{{pos,neg}}/<id>_<rating>.txt)")
     for i, rel in enumerate(files, 1):
+        if (root / rel).is_symlink():  # same rule as for tarballs: reviews are regular files
+            yield _Member(rel.replace(os.sep, "/"), None, "symbolic link, not a regular file")
+            continue
         try:
             yield _Member(rel.replace(os.sep, "/"), (root / rel).read_bytes())
         except OSError as e:
@@ -236,3 +239,29 @@ def build_imdb(
             counts[key] = counts.get(key, 0) + 1
         w.counts.update(counts)
     return store.latest(name)
+
+
+def sample_tarball(source: Path, dest: Path, per_folder: int = 100) -> Path:
+    """Write a small aclImdb-shaped ``.tar.gz`` with the first ``per_folder`` reviews of each folder.
+
+    Handy for fast tests and demos on real reviews; ``source`` is a tarball or directory.
+    """
+    if per_folder < 1:
+        raise ValueError(f"per_folder must be >= 1, got {per_folder}")
+    import io
+
+    taken: dict[str, int] = {}
+    folders = {f"{p}/{c}" for p in ("train", "test") for c in ("pos", "neg")} | {"train/unsup"}
+    with tarfile.open(dest, "w:gz") as out:
+        for member in iter_reviews(Path(source)):
+            m = _REVIEW_PATH.search(member.name)
+            folder = f"{m.group(1)}/{m.group(2)}" if m else ""
+            if member.data is None or taken.get(folder, 0) >= per_folder:
+                if all(taken.get(f, 0) >= per_folder for f in folders):
+                    break
+                continue
+            taken[folder] = taken.get(folder, 0) + 1
+            info = tarfile.TarInfo(f"aclImdb/{folder}/{m.group(3)}")
+            info.size = len(member.data)
+            out.addfile(info, io.BytesIO(member.data))
+    return dest
