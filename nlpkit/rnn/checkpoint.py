@@ -1,0 +1,234 @@
+"""Model directories: safetensors weights + JSON config, vocabulary and metrics; nothing pickled.
+
+A model directory holds::
+
+    model.safetensors    weights (tied weights stored once, aliases in the header metadata)
+    config.json          kind, hyper-parameters, format version, vocabulary digest
+    vocab.json           the vocabulary (nlpkit.rnn.vocab.Vocab)
+    metrics.json         final metrics and the per-evaluation history
+    training_state.safetensors / training_state.json   optimizer moments and counters (for --resume)
+
+Directories are written to a temporary sibling and renamed into place, so a crash never
+leaves a half-written model. Loading checks the format version, the vocabulary digest and
+every tensor's name and shape, and reports what does not match.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nlpkit
+from nlpkit.errors import CheckpointError
+from nlpkit.rnn.vocab import Vocab
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["FORMAT", "MODEL_KINDS", "ModelDir", "is_model_dir", "load_model_dir", "load_weights", "save_model_dir"]
+
+FORMAT = "nlpkit.rnn/1"
+MODEL_KINDS = ("classifier", "lm", "seq2seq")
+REQUIRED = ("model.safetensors", "config.json", "vocab.json")
+
+
+@dataclass
+class ModelDir:
+    """What :func:`load_model_dir` read (weights not yet put into a model)."""
+
+    path: Path
+    config: dict[str, Any]
+    vocab: Vocab
+    metrics: dict[str, Any]
+    weights: dict[str, torch.Tensor]
+
+    @property
+    def kind(self) -> str:
+        return str(self.config["kind"])
+
+
+def is_model_dir(path: str | Path) -> bool:
+    """True when ``path`` is a directory with an nlpkit RNN ``config.json`` (cheap, no torch)."""
+    cfg = Path(path) / "config.json"
+    if not cfg.is_file():
+        return False
+    try:
+        return json.loads(cfg.read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _flatten_state(model: torch.nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """State dict with shared (tied) tensors stored once; returns (tensors, alias -> stored name)."""
+    tensors: dict[str, torch.Tensor] = {}
+    aliases: dict[str, str] = {}
+    by_ptr: dict[tuple[int, tuple[int, ...]], str] = {}
+    for name, t in model.state_dict().items():
+        key = (t.data_ptr(), tuple(t.shape))
+        if t.numel() and key in by_ptr:
+            aliases[name] = by_ptr[key]
+            continue
+        by_ptr[key] = name
+        tensors[name] = t.detach().to("cpu").contiguous()
+    return tensors, aliases
+
+
+def _optimizer_tensors(optimizer: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    sd = optimizer.state_dict()
+    tensors = {}
+    for idx, state in sd["state"].items():
+        for key, value in state.items():
+            tensors[f"state.{idx}.{key}"] = value.detach().to("cpu").contiguous()
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def save_model_dir(
+    out: str | Path,
+    model: torch.nn.Module,
+    *,
+    config: dict[str, Any],
+    vocab: Vocab,
+    metrics: dict[str, Any],
+    optimizer: Any = None,
+    counters: dict[str, Any] | None = None,
+    extra_files: dict[str, Path] | None = None,
+) -> Path:
+    """Write a model directory atomically (temporary sibling, then rename); returns its path."""
+    from safetensors.torch import save_file
+
+    if config.get("kind") not in MODEL_KINDS:
+        raise CheckpointError(f"config kind must be one of {', '.join(MODEL_KINDS)}, got {config.get('kind')!r}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        tensors, aliases = _flatten_state(model)
+        save_file(tensors, str(tmp / "model.safetensors"), metadata={"format": FORMAT, "aliases": json.dumps(aliases)})
+        full = {"format": FORMAT, "nlpkit_version": nlpkit.__version__, "vocab_sha256": vocab.sha256,
+                "vocab_size": len(vocab), **config}
+        (tmp / "config.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
+        vocab.save(tmp / "vocab.json")
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=float),
+                                          encoding="utf-8")
+        if optimizer is not None:
+            opt_tensors, opt_meta = _optimizer_tensors(optimizer)
+            save_file(opt_tensors, str(tmp / "training_state.safetensors"), metadata={"format": FORMAT})
+            state = {"optimizer": opt_meta, "counters": counters or {}}
+            (tmp / "training_state.json").write_text(json.dumps(state, default=float), encoding="utf-8")
+        for name, src in (extra_files or {}).items():
+            if Path(src).is_file():
+                shutil.copyfile(src, tmp / name)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            os.rename(out, old)
+            os.rename(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path} is not valid JSON ({e}); the model directory is damaged") from e
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} must hold a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        tensors = {}
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            meta = f.metadata() or {}
+            for key in f.keys():  # noqa: SIM118 - safe_open has no __iter__
+                tensors[key] = f.get_tensor(key)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({e}); re-train or re-copy the model") from e
+    return tensors, meta
+
+
+def load_model_dir(path: str | Path, *, kind: str | None = None) -> ModelDir:
+    """Read and check a model directory (format, kind, vocabulary digest); never unpickles."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"model directory {path} does not exist (train one with `nlpkit train ...`)")
+    missing = [f for f in REQUIRED if not (path / f).is_file()]
+    if missing:
+        raise CheckpointError(f"model directory {path} lacks {', '.join(missing)}; it is not a complete nlpkit model")
+    config = _read_json(path / "config.json")
+    if config.get("format") != FORMAT:
+        raise CheckpointError(f"{path}/config.json has format {config.get('format')!r}; this nlpkit reads {FORMAT!r}")
+    if config.get("kind") not in MODEL_KINDS:
+        raise CheckpointError(f"{path}/config.json: kind {config.get('kind')!r} is not one of {', '.join(MODEL_KINDS)}")
+    if kind is not None and config["kind"] != kind:
+        raise CheckpointError(f"{path} holds a {config['kind']} model, but a {kind} model was expected")
+    try:
+        vocab = Vocab.load(path / "vocab.json")
+    except CheckpointError:
+        raise
+    except Exception as e:
+        raise CheckpointError(f"{path}/vocab.json: {e}") from e
+    if vocab.sha256 != config.get("vocab_sha256"):
+        raise CheckpointError(
+            f"{path}/vocab.json does not belong to this model (digest {vocab.sha256[:12]} != "
+            f"{str(config.get('vocab_sha256'))[:12]} in config.json); restore the original vocab.json"
+        )
+    weights, meta = _read_safetensors(path / "model.safetensors")
+    try:
+        aliases = json.loads(meta.get("aliases", "{}"))
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}/model.safetensors: damaged alias metadata ({e})") from e
+    for alias, target in aliases.items():
+        if target not in weights:
+            raise CheckpointError(f"{path}/model.safetensors: tied tensor {alias!r} points at missing {target!r}")
+        weights[alias] = weights[target]
+    metrics = _read_json(path / "metrics.json") if (path / "metrics.json").is_file() else {}
+    return ModelDir(path=path, config=config, vocab=vocab, metrics=metrics, weights=weights)
+
+
+def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], origin: str) -> None:
+    """Copy ``weights`` into ``model`` after checking names and shapes; lists every mismatch."""
+    expected = model.state_dict()
+    problems = [f"missing tensor {k!r}" for k in expected if k not in weights]
+    problems += [f"unexpected tensor {k!r}" for k in weights if k not in expected]
+    problems += [
+        f"tensor {k!r} has shape {tuple(weights[k].shape)}, the model needs {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in weights and tuple(weights[k].shape) != tuple(v.shape)
+    ]
+    if problems:
+        shown = "; ".join(problems[:6]) + (f"; and {len(problems) - 6} more" if len(problems) > 6 else "")
+        raise CheckpointError(f"{origin}: weights do not match the model in config.json: {shown}")
+    model.load_state_dict(weights)
+
+
+def load_training_state(path: str | Path, optimizer: Any) -> dict[str, Any]:
+    """Restore optimizer moments saved next to a model; returns the saved loop counters."""
+    path = Path(path)
+    if not (path / "training_state.json").is_file() or not (path / "training_state.safetensors").is_file():
+        raise CheckpointError(f"{path} has no training state to resume from (it was saved without the optimizer)")
+    state = _read_json(path / "training_state.json")
+    tensors, _ = _read_safetensors(path / "training_state.safetensors")
+    per_param: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        _, idx, name = key.split(".", 2)
+        per_param.setdefault(int(idx), {})[name] = value
+    try:
+        optimizer.load_state_dict({"state": per_param, "param_groups": state["optimizer"]["param_groups"]})
+    except (KeyError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: optimizer state does not match the model ({e})") from e
+    return dict(state.get("counters", {}))

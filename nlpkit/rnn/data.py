@@ -1,0 +1,172 @@
+"""Text in, token lists out: labelled datasets from the store, LM text from files or the store.
+
+Built-in tokenizers need nothing extra: ``words`` (lower-cased words and punctuation),
+``chars`` and ``whitespace``. Any other name is handed to the tokenizer layer
+(``nlpkit.tokenize.get_tokenizer(name)``, e.g. ``okt``, ``kiwi``, ``mecab``) and the token
+forms are used.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nlpkit.errors import DatasetError, ModelError
+
+__all__ = ["BUILTIN_TOKENIZERS", "LabelledSplits", "get_token_fn", "load_labelled", "load_lm_text", "split_labelled"]
+
+BUILTIN_TOKENIZERS = ("words", "chars", "whitespace")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+|[^\w\s]", re.UNICODE)
+_TAG = re.compile(r"<[^>]{0,40}>")
+VALID_NAMES = ("valid", "validation", "dev")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(_TAG.sub(" ", text).lower())
+
+
+def _chars(text: str) -> list[str]:
+    return [c for c in text if not c.isspace()] or []
+
+
+def _whitespace(text: str) -> list[str]:
+    return text.split()
+
+
+def get_token_fn(name: str) -> Callable[[Sequence[str]], list[list[str]]]:
+    """A batch function ``texts -> token lists`` for a built-in or tokenizer-layer backend."""
+    simple = {"words": _words, "chars": _chars, "whitespace": _whitespace}
+    if name in simple:
+        fn = simple[name]
+        return lambda texts: [fn(t) for t in texts]
+    try:
+        from nlpkit.tokenize import get_tokenizer  # the tokenizer layer (Korean morphemes)
+    except ImportError as e:
+        raise ModelError(
+            f"tokenizer {name!r} is not built in ({', '.join(BUILTIN_TOKENIZERS)}) and nlpkit.tokenize "
+            f"is not available ({e})"
+        ) from e
+    tok = get_tokenizer(name)
+
+    def run(texts: Sequence[str]) -> list[list[str]]:
+        return [[t.form for t in tokens] for tokens in tok.tokenize_batch(list(texts))]
+
+    return run
+
+
+@dataclass
+class LabelledSplits:
+    """Texts and integer labels per split, plus the label names (index = class id)."""
+
+    texts: dict[str, list[str]]
+    labels: dict[str, list[int]]
+    label_names: list[str]
+    notes: list[str]
+
+
+def split_labelled(
+    texts: Sequence[str],
+    labels: Sequence[Any],
+    splits: Sequence[str],
+    *,
+    seed: int = 0,
+    valid_fraction: float = 0.1,
+) -> LabelledSplits:
+    """Group rows by split name (``valid``/``validation``/``dev`` -> ``valid``); rows of other splits
+    (e.g. IMDB's ``unsup``) and rows with empty text or no label are left out.
+
+    Without a validation split, a seeded ``valid_fraction`` of train becomes one (noted).
+    """
+    names = sorted({str(lab) for lab, sp in zip(labels, splits, strict=True) if lab is not None and sp != "unsup"})
+    if len(names) < 2:
+        raise DatasetError(f"a classifier needs at least 2 labels, the data has {names}")
+    if all(n.lstrip("-").isdigit() for n in names):
+        names.sort(key=int)
+    index = {n: i for i, n in enumerate(names)}
+    out_t: dict[str, list[str]] = {"train": [], "valid": [], "test": []}
+    out_l: dict[str, list[int]] = {"train": [], "valid": [], "test": []}
+    skipped = 0
+    for text, lab, sp in zip(texts, labels, splits, strict=True):
+        sp = "valid" if sp in VALID_NAMES else sp
+        if sp not in out_t:
+            continue
+        if lab is None or text is None or not str(text).strip():
+            skipped += 1
+            continue
+        out_t[sp].append(str(text))
+        out_l[sp].append(index[str(lab)])
+    notes = [f"{skipped} rows with empty text or no label skipped"] if skipped else []
+    if not out_t["train"]:
+        raise DatasetError("the dataset has no 'train' rows; a classifier needs a train split")
+    if not out_t["valid"]:
+        order = list(range(len(out_t["train"])))
+        random.Random(seed).shuffle(order)
+        cut = set(order[: max(1, int(len(order) * valid_fraction))])
+        for key in ("texts", "labels"):
+            src = out_t if key == "texts" else out_l
+            src["valid"] = [x for i, x in enumerate(src["train"]) if i in cut]
+            src["train"] = [x for i, x in enumerate(src["train"]) if i not in cut]
+        notes.append(f"no validation split: {len(cut)} train rows (seed {seed}) held out for validation")
+    return LabelledSplits(texts=out_t, labels=out_l, label_names=names, notes=notes)
+
+
+def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed: int = 0) -> LabelledSplits:
+    """Read a labelled dataset (columns text or clean_text, label, split) from the store."""
+    table = store.read(dataset, version=version)
+    cols = set(table.column_names)
+    text_col = "clean_text" if "clean_text" in cols else "text"
+    missing = [c for c in (text_col, "label", "split") if c not in cols]
+    if missing:
+        raise DatasetError(
+            f"dataset {dataset!r} lacks column(s) {', '.join(missing)}; a classifier needs text, label and split "
+            f"(it has {', '.join(sorted(cols))})"
+        )
+    data = table.select([text_col, "label", "split"]).to_pydict()
+    return split_labelled(data[text_col], data["label"], data["split"], seed=seed)
+
+
+def load_lm_text(
+    *, text_file: str | Path | None = None, store: Any = None, dataset: str | None = None,
+    valid_fraction: float = 0.1,
+) -> tuple[str, str, str]:
+    """Train and validation text for a language model, plus where it came from.
+
+    A file is split at ``1 - valid_fraction`` of its length (validation = the end, as in the
+    nanoGPT tiny-shakespeare setup). A store dataset with a ``split`` column uses its
+    train/valid rows; otherwise its texts are joined and split the same way.
+    """
+    if (text_file is None) == (dataset is None):
+        raise ModelError("give exactly one of a text file (--text) or a store dataset (--dataset)")
+    if text_file is not None:
+        path = Path(text_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ModelError(f"text file {path} does not exist") from None
+        except UnicodeDecodeError as e:
+            raise ModelError(f"text file {path} is not UTF-8 ({e})") from e
+        source = str(path)
+    else:
+        table = store.read(dataset)
+        cols = set(table.column_names)
+        col = "text" if "text" in cols else "clean_text" if "clean_text" in cols else None
+        if col is None:
+            raise DatasetError(f"dataset {dataset!r} has no text column (columns: {', '.join(sorted(cols))})")
+        data = table.to_pydict()
+        source = f"store:{dataset}"
+        if "split" in cols:
+            parts: dict[str, list[str]] = {}
+            for t, sp in zip(data[col], data["split"], strict=True):
+                if t:
+                    parts.setdefault("valid" if sp in VALID_NAMES else str(sp), []).append(str(t))
+            if parts.get("train") and parts.get("valid"):
+                return "\n".join(parts["train"]), "\n".join(parts["valid"]), source
+        text = "\n".join(str(t) for t in data[col] if t)
+    if not text.strip():
+        raise ModelError(f"{source} holds no text to train on")
+    cut = int(len(text) * (1 - valid_fraction))
+    return text[:cut], text[cut:], source

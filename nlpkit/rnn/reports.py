@@ -1,0 +1,74 @@
+"""Training reports people can read and query: the ``model_runs`` table and loss-curve PNGs.
+
+Every evaluation a trainer records becomes one row of the append-only store table
+``model_runs`` (query it with ``nlpkit query "select * from model_runs"``), and the curves
+are drawn to ``loss_curves.png`` in the model directory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+__all__ = ["MODEL_RUNS", "RUN_SCHEMA", "new_run_id", "history_table", "plot_history"]
+
+MODEL_RUNS = "model_runs"
+_METRICS = ("loss", "accuracy", "f1", "perplexity", "nats_per_token", "exact_match", "lr", "tokens_per_s")
+RUN_SCHEMA = pa.schema(
+    [("run_id", pa.string()), ("kind", pa.string()), ("source", pa.string()), ("model_dir", pa.string()),
+     ("epoch", pa.int32()), ("step", pa.int64()), ("split", pa.string()), ("elapsed_s", pa.float64())]
+    + [(m, pa.float64()) for m in _METRICS]
+    + [("recorded_at", pa.timestamp("s", tz="UTC"))]
+)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def history_table(run_id: str, kind: str, source: str, model_dir: str | Path, history: Sequence[dict[str, Any]]) -> pa.Table:
+    """Rows of ``model_runs`` for one run's recorded evaluations."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    rows = []
+    for h in history:
+        row = {"run_id": run_id, "kind": kind, "source": source, "model_dir": str(model_dir),
+               "epoch": int(h.get("epoch", 0)), "step": int(h.get("step", 0)), "split": str(h.get("split", "")),
+               "elapsed_s": float(h.get("elapsed_s", 0.0)), "recorded_at": now}
+        row.update({m: (float(h[m]) if h.get(m) is not None else None) for m in _METRICS})
+        rows.append(row)
+    return pa.Table.from_pylist(rows, schema=RUN_SCHEMA)
+
+
+def plot_history(history: Sequence[dict[str, Any]], out: str | Path, title: str = "") -> Path:
+    """Loss per split against training steps (and accuracy when recorded) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    extra = next((m for m in ("accuracy", "exact_match", "perplexity") if any(h.get(m) is not None for h in history)),
+                 None)
+    fig, axes = plt.subplots(1, 2 if extra else 1, figsize=(11 if extra else 6, 4), squeeze=False)
+    for col, metric in enumerate(["loss"] + ([extra] if extra else [])):
+        ax = axes[0][col]
+        for split in sorted({h["split"] for h in history}):
+            pts = [(h["step"], h[metric]) for h in history if h["split"] == split and h.get(metric) is not None]
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3, label=split)
+        ax.set_xlabel("training step")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
