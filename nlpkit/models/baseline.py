@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from nlpkit.datasets.download import ProgressFn
 from nlpkit.errors import DatasetError, ModelError
 from nlpkit.store.versions import Store, VersionInfo
 
@@ -133,8 +134,12 @@ def train_baseline(
     config: BaselineConfig = BaselineConfig(),
     *,
     model_name: str | None = None,
+    progress: ProgressFn | None = None,
 ) -> BaselineResult:
-    """Fit, tune on valid, evaluate and store the baseline for ``dataset`` (its latest version)."""
+    """Fit, tune on valid, evaluate and store the baseline for ``dataset`` (its latest version).
+
+    ``progress(stage, done, total)`` is called as the steps (vectorize, each C, evaluate) finish.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -154,6 +159,9 @@ def train_baseline(
     if len(config.c_grid) > 1 and not data["valid"][0]:
         raise DatasetError(f"dataset {dataset!r} has no 'valid' rows to choose C on; give a single-value c_grid")
 
+    steps_total = len(config.c_grid) + 2
+    tick = (lambda i: progress("train baseline", i, steps_total)) if progress else (lambda i: None)
+    tick(0)
     started = time.perf_counter()
     vec = TfidfVectorizer(ngram_range=(1, config.ngram_max), min_df=config.min_df, sublinear_tf=config.sublinear_tf,
                           dtype=np.float32)
@@ -162,6 +170,7 @@ def train_baseline(
     nb = NBWeighting().fit(x_train, y_train) if config.variant == "nblr" else None
     if nb is not None:
         x_train = nb.transform(x_train)
+    tick(1)
     grid: list[dict[str, float]] = []
     best: tuple[float, float, Any] | None = None
     x_valid = None
@@ -178,12 +187,14 @@ def train_baseline(
         grid.append({"c": float(c), "valid_accuracy": acc, "fit_seconds": round(time.perf_counter() - t0, 3)})
         if best is None or acc > best[0]:  # ties keep the smaller (earlier) C
             best = (acc, float(c), lr)
+        tick(1 + len(grid))
     assert best is not None
     vec.stop_words_ = None  # the pruned-term set is for introspection only and is huge
     steps = [("tfidf", vec), *([("nb", nb)] if nb is not None else []), ("lr", best[2])]
     model = Pipeline(steps)
     fit_seconds = time.perf_counter() - started
     metrics = {s: _scores(model, *data[s]) for s in ("valid", "test") if data[s][0]}
+    tick(steps_total)
 
     created = datetime.now(UTC).isoformat(timespec="seconds")
     params = {**asdict(config), "c_grid": list(config.c_grid), "c": best[1], "text_column": text_column,
