@@ -16,6 +16,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelError",
     "CheckpointError",
+    "FeatureError",
 ]
 
 
@@ -61,3 +62,7 @@ class TokenizerError(NlpkitError):
 
 class DictionaryError(TokenizerError, ValueError):
     """A user dictionary or stopword file is malformed (the message names file and line)."""
+
+
+class FeatureError(NlpkitError, ValueError):
+    """A feature step got unusable input (no labels for LDA, k too small, unknown id, bad matrix)."""
