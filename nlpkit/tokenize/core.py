@@ -205,6 +205,7 @@ class BaseTokenizer:
             if not isinstance(t, str):
                 raise TypeError(f"expected str texts, got {type(t).__name__}: {t!r:.60}")
             plans.append(split_chunks(clean(t), self.max_chunk_chars) if t and not t.isspace() else [])
+        self._ensure_engine()  # first: loading a dictionary may change the fingerprint (Okt)
         fp = self.fingerprint if self.cache else ""
         results: dict[str, tuple[Token, ...]] = {}
         todo: list[str] = []
@@ -219,7 +220,6 @@ class BaseTokenizer:
                     results[chunk] = ()
                     todo.append(chunk)
         if todo:
-            self._ensure_engine()
             analysed = self._analyze(todo)
             if len(analysed) != len(todo):
                 raise RuntimeError(f"{self.name}: engine returned {len(analysed)} results for {len(todo)} chunks")

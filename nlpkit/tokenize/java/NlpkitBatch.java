@@ -1,0 +1,153 @@
+// nlpkit's batch helper for the KoNLPy taggers: one Python->Java crossing per batch instead of one
+// per sentence and token, and a small thread pool on the Java side (JPype releases the GIL there).
+// Compiled on first use by nlpkit.tokenize.java_helper (javac), against KoNLPy's jars.
+//
+// Output of every method: one String; sentences separated by \u001d, tokens by \u001e, fields by
+// \u001f (form, tag[, lemma]). A sentence that throws yields "\u0015" + the exception text.
+package nlpkit;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BiConsumer;
+
+import kr.co.shineware.nlp.komoran.core.Komoran;
+import kr.co.shineware.nlp.komoran.model.Token;
+import org.openkoreantext.processor.OpenKoreanTextProcessorJava;
+import org.openkoreantext.processor.tokenizer.KoreanTokenizer.KoreanToken;
+import org.snu.ids.ha.ma.Eojeol;
+import org.snu.ids.ha.ma.MExpression;
+import org.snu.ids.ha.ma.Morpheme;
+import org.snu.ids.ha.ma.MorphemeAnalyzer;
+import org.snu.ids.ha.ma.Sentence;
+import scala.collection.Iterator;
+import scala.collection.Seq;
+
+public final class NlpkitBatch {
+    static final char SENT = '\u001d', TOK = '\u001e', FIELD = '\u001f', ERR = '\u0015';
+    private static ExecutorService pool;
+    private static int poolSize;
+    private static final ThreadLocal<MorphemeAnalyzer> KKMA = ThreadLocal.withInitial(() -> {
+        silence();
+        return new MorphemeAnalyzer();
+    });
+
+    private NlpkitBatch() {}
+
+    private static synchronized ExecutorService pool(int n) {
+        if (pool == null || poolSize != n) {
+            if (pool != null) pool.shutdown();
+            pool = Executors.newFixedThreadPool(n, r -> { Thread t = new Thread(r, "nlpkit-tagger"); t.setDaemon(true); return t; });
+            poolSize = n;
+        }
+        return pool;
+    }
+
+    private static void silence() {
+        // Kkma prints progress to System.out; KoNLPy swaps System.out on every call, we do it once.
+        System.setOut(new PrintStream(new OutputStream() { public void write(int b) {} }));
+    }
+
+    /** Run fn over contiguous slices of sents on `threads` threads; join outputs in input order. */
+    private static String run(String[] sents, int threads, BiConsumer<String, StringBuilder> fn) throws Exception {
+        int n = sents.length;
+        int k = Math.max(1, Math.min(threads, n));
+        StringBuilder[] parts = new StringBuilder[k];
+        if (k == 1) {
+            parts[0] = slice(sents, 0, n, fn);
+        } else {
+            List<Future<StringBuilder>> futures = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                final int lo = (int) ((long) n * i / k), hi = (int) ((long) n * (i + 1) / k);
+                futures.add(pool(threads).submit(() -> slice(sents, lo, hi, fn)));
+            }
+            for (int i = 0; i < k; i++) parts[i] = futures.get(i).get();
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < k; i++) {
+            if (i > 0) out.append(SENT);
+            out.append(parts[i]);
+        }
+        return out.toString();
+    }
+
+    private static StringBuilder slice(String[] sents, int lo, int hi, BiConsumer<String, StringBuilder> fn) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = lo; i < hi; i++) {
+            if (i > lo) sb.append(SENT);
+            int mark = sb.length();
+            try {
+                fn.accept(sents[i], sb);
+            } catch (Throwable e) {
+                sb.setLength(mark);
+                sb.append(ERR).append(String.valueOf(e).replace(SENT, ' '));
+            }
+        }
+        return sb;
+    }
+
+    private static void tok(StringBuilder sb, boolean first, String form, String tag) {
+        if (!first) sb.append(TOK);
+        sb.append(form).append(FIELD).append(tag);
+    }
+
+    /** Komoran.analyze per sentence (the analyser keeps no per-call state: one instance is shared). */
+    public static String komoran(Komoran komoran, String[] sents, int threads) throws Exception {
+        return run(sents, threads, (s, sb) -> {
+            boolean first = true;
+            for (Token t : komoran.analyze(s).getTokenList()) {
+                tok(sb, first, t.getMorph(), t.getPos());
+                first = false;
+            }
+        });
+    }
+
+    /** Okt as KoNLPy's OktInterface.tokenize, with the stem as a third field. */
+    public static String okt(String[] sents, boolean norm, boolean stem, int threads) throws Exception {
+        return run(sents, threads, (s, sb) -> {
+            CharSequence text = norm ? OpenKoreanTextProcessorJava.normalize(s) : s;
+            Seq<KoreanToken> tokens = OpenKoreanTextProcessorJava.tokenize(text);
+            Iterator<KoreanToken> it = tokens.iterator();
+            boolean first = true;
+            while (it.hasNext()) {
+                KoreanToken t = it.next();
+                String pos = t.pos().toString();
+                if (pos.equals("Space")) continue;
+                tok(sb, first, t.text(), pos);
+                sb.append(FIELD);
+                if (stem && t.stem().nonEmpty()) sb.append(t.stem().get());
+                first = false;
+            }
+        });
+    }
+
+    /** Kkma as KoNLPy's KkmaInterface.morphAnalyzer, with one MorphemeAnalyzer per thread. */
+    public static String kkma(String[] sents, int threads) throws Exception {
+        return run(sents, threads, (s, sb) -> {
+            MorphemeAnalyzer ma = KKMA.get();
+            List<Sentence> result;
+            try {
+                List<MExpression> ret = ma.analyze(s);
+                ret = ma.postProcess(ret);
+                ret = ma.leaveJustBest(ret);
+                result = ma.divideToSentences(ret);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+            boolean first = true;
+            for (Sentence sentence : result) {
+                for (Eojeol eojeol : sentence) {
+                    for (int k = 0; k < eojeol.size(); k++) {
+                        Morpheme m = eojeol.get(k);
+                        tok(sb, first, m.getString(), m.getTag());
+                        first = false;
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,261 @@
+"""KoNLPy backends: Okt, Komoran, Kkma, Hannanum in the one JVM nlpkit starts.
+
+Batches cross into Java once through nlpkit's helper (``java/NlpkitBatch.java``, tagging on
+``threads`` Java threads); without the helper (``helper=False`` or no ``javac``) each
+sentence goes through KoNLPy's own call. Both paths give the same tokens; the benchmark and
+the tests check it.
+
+>>> tok = KomoranTokenizer()                                   # doctest: +SKIP
+>>> [(t.form, t.tag) for t in tok.tokenize("오징어 게임이 흥행했다")][:3]  # doctest: +SKIP
+[('오징어', 'NNG'), ('게임', 'NNG'), ('이', 'JKS')]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import warnings
+from typing import Any, ClassVar
+
+from nlpkit.errors import TokenizerError
+from nlpkit.tokenize.base import Token
+from nlpkit.tokenize.core import BaseTokenizer, tokens_from_pairs
+from nlpkit.tokenize.jvm import configure_jvm, ensure_jvm
+from nlpkit.tokenize.userdict import DictEntry
+
+__all__ = ["OktTokenizer", "KomoranTokenizer", "KkmaTokenizer", "HannanumTokenizer"]
+
+log = logging.getLogger(__name__)
+_SENT, _TOK, _FIELD, _ERR = "\x1d", "\x1e", "\x1f", "\x15"
+_JVM_OPTIONS = {"threads": 2, "helper": True, "java_heap_mb": None}
+_RUNTIME = frozenset(_JVM_OPTIONS)
+_HANNANUM_LOCK = threading.Lock()  # two threads inside Hannanum at once kill the JVM
+_OKT_JVM_NOUNS: set[str] = set()   # Okt's noun dictionary is JVM-wide: remember what went in
+
+
+def _parse(out: str, n: int) -> list[list[list[str]] | str]:
+    """Split the helper's output into per-sentence token field lists (or an error string)."""
+    parts = out.split(_SENT)
+    if len(parts) != n:
+        raise TokenizerError(f"batch helper returned {len(parts)} results for {n} sentences")
+    res: list[list[list[str]] | str] = []
+    for p in parts:
+        if p.startswith(_ERR):
+            res.append(p[1:])
+        else:
+            res.append([t.split(_FIELD) for t in p.split(_TOK)] if p else [])
+    return res
+
+
+class _KonlpyTokenizer(BaseTokenizer):
+    unknown_tag: ClassVar[str] = "X"
+    runtime_options: ClassVar[frozenset[str]] = _RUNTIME
+
+    @staticmethod
+    def check_available() -> str:
+        import jpype  # noqa: F401
+        import konlpy  # noqa: F401
+
+        return ""
+
+    def _start(self) -> bool:
+        heap = self.options.get("java_heap_mb")
+        if heap is not None:
+            configure_jvm(int(heap))
+        has_helper = ensure_jvm()
+        self._use_helper = bool(self.options["helper"]) and has_helper
+        if self.options["helper"] and not has_helper:
+            log.warning("%s: nlpkit's Java batch helper is unavailable; using per-sentence KoNLPy calls", self.name)
+        return self._use_helper
+
+    def _helper(self) -> Any:
+        import jpype
+
+        return jpype.JClass("nlpkit.NlpkitBatch")
+
+    def _jarray(self, chunks: list[str]) -> Any:
+        import jpype
+
+        return jpype.JArray(jpype.JString)(chunks)
+
+    def _from_fields(self, chunks: list[str], parsed: list[list[list[str]] | str]) -> list[list[Token]]:
+        out = []
+        for chunk, res in zip(chunks, parsed):
+            if isinstance(res, str):
+                out.append(self._fallback(chunk, res))
+            else:
+                out.append(tokens_from_pairs(self.name, chunk,
+                                             [(f[0], f[1], (f[2] or None) if len(f) > 2 else None) for f in res]))
+        return out
+
+    def _fallback(self, chunk: str, error: str) -> list[Token]:
+        """Whitespace words tagged unknown when the engine throws on a sentence (logged, never fatal)."""
+        log.warning("%s failed on %r (%s); emitting untagged words", self.name, chunk[:80], error[:200])
+        return tokens_from_pairs(self.name, chunk, [(w, self.unknown_tag, None) for w in chunk.split()])
+
+    def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _analyze_naive(self, chunks: list[str]) -> list[list[Token]]:
+        out = []
+        for c in chunks:
+            try:
+                out.append(tokens_from_pairs(self.name, c, self._naive_one(c)))
+            except Exception as e:  # Java exceptions surface as many types
+                out.append(self._fallback(c, repr(e)))
+        return out
+
+
+class OktTokenizer(_KonlpyTokenizer):
+    """Open Korean Text (KoNLPy ``Okt``).
+
+    Options: ``norm`` (normalize spelling: ``되나욬`` -> ``되나요``), ``stem`` (put the stem of
+    verbs/adjectives in ``Token.lemma``; ``form`` stays the surface), ``threads`` (Java
+    threads per batch), ``helper`` (use the Java batch helper), ``java_heap_mb``.
+    User dictionary nouns go into Okt's JVM-wide noun dictionary (all Okt tokenizers of the
+    process see them); other entries are merged after tagging.
+    """
+
+    name: ClassVar[str] = "okt"
+    unknown_tag: ClassVar[str] = "Unknown"
+    default_options: ClassVar[dict[str, Any]] = {"norm": False, "stem": False, **_JVM_OPTIONS}
+
+    def _load(self) -> Any:
+        self._start()
+        from konlpy.tag import Okt
+
+        return Okt()
+
+    def _apply_user_dict(self, entries: list[DictEntry]) -> int:
+        import jpype
+
+        nouns = [e.form for e in entries if e.tag.startswith("NN") and " " not in e.form]
+        if nouns:
+            jpype.JClass("org.openkoreantext.processor.OpenKoreanTextProcessorJava").addNounsToDictionary(
+                jpype.java.util.ArrayList(nouns))
+            _OKT_JVM_NOUNS.update(nouns)
+        return len(nouns)
+
+    @property
+    def fingerprint(self) -> str:
+        base = super().fingerprint
+        if not _OKT_JVM_NOUNS:
+            return base
+        extra = hashlib.sha256("\n".join(sorted(_OKT_JVM_NOUNS)).encode()).hexdigest()
+        return hashlib.sha256((base + extra).encode()).hexdigest()
+
+    def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
+        norm, stem = bool(self.options["norm"]), bool(self.options["stem"])
+        surface = self._engine.pos(chunk, norm=norm, stem=False)
+        if not stem:
+            return [(f, t, None) for f, t in surface]
+        stems = self._engine.pos(chunk, norm=norm, stem=True)
+        # Okt stems verbs and adjectives only (the helper reads the stem field directly)
+        return [(f, t, s if (t in ("Verb", "Adjective") or s != f) else None)
+                for (f, t), (s, _) in zip(surface, stems)]
+
+    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
+        if not self._use_helper:
+            return self._analyze_naive(chunks)
+        out = self._helper().okt(self._jarray(chunks), bool(self.options["norm"]), bool(self.options["stem"]),
+                                 int(self.options["threads"]))
+        return self._from_fields(chunks, _parse(str(out), len(chunks)))
+
+
+class KomoranTokenizer(_KonlpyTokenizer):
+    """KOMORAN 3 (KoNLPy ``Komoran``); user dictionaries go to Komoran's ``userdic`` (spaces allowed)."""
+
+    name: ClassVar[str] = "komoran"
+    unknown_tag: ClassVar[str] = "NA"
+    default_options: ClassVar[dict[str, Any]] = dict(_JVM_OPTIONS)
+
+    def _load(self) -> Any:
+        self._start()
+        from konlpy.tag import Komoran
+
+        return Komoran()
+
+    def _apply_user_dict(self, entries: list[DictEntry]) -> int:
+        fd, path = tempfile.mkstemp(prefix="nlpkit-komoran-", suffix=".tsv")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                for e in entries:
+                    f.write(f"{e.form}\t{e.tag}\n")
+            self._engine.jki.setUserDic(path)
+        finally:
+            os.unlink(path)
+        return len(entries)
+
+    def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
+        return [(f, t, None) for f, t in self._engine.pos(chunk)]
+
+    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
+        if not self._use_helper:
+            return self._analyze_naive(chunks)
+        out = self._helper().komoran(self._engine.jki, self._jarray(chunks), int(self.options["threads"]))
+        return self._from_fields(chunks, _parse(str(out), len(chunks)))
+
+
+class KkmaTokenizer(_KonlpyTokenizer):
+    """Kkma (KoNLPy ``Kkma``): detailed 56-tag analysis, but ~110 sentences/s naively.
+
+    Opt-in: creating one warns (``warn_slow=False`` silences it). Sentences are tagged one
+    by one (joining them with newlines changes Kkma's output), on ``threads`` Java threads
+    with one analyser each.
+    """
+
+    name: ClassVar[str] = "kkma"
+    unknown_tag: ClassVar[str] = "UN"
+    default_options: ClassVar[dict[str, Any]] = {**_JVM_OPTIONS, "warn_slow": True}
+    runtime_options: ClassVar[frozenset[str]] = _RUNTIME | {"warn_slow"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.options["warn_slow"]:
+            warnings.warn("the kkma tokenizer is slow (~110 sentences/s naively, ~2x with nlpkit's batch path); "
+                          "prefer kiwi, mecab or komoran for whole corpora (warn_slow=False silences this)",
+                          UserWarning, stacklevel=3)
+
+    def _load(self) -> Any:
+        self._start()
+        from konlpy.tag import Kkma
+
+        return Kkma()
+
+    def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
+        return [(f, t, None) for f, t in self._engine.pos(chunk)]
+
+    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
+        if not self._use_helper:
+            return self._analyze_naive(chunks)
+        out = self._helper().kkma(self._jarray(chunks), int(self.options["threads"]))
+        return self._from_fields(chunks, _parse(str(out), len(chunks)))
+
+
+class HannanumTokenizer(_KonlpyTokenizer):
+    """JHannanum (KoNLPy ``Hannanum``), serialized process-wide (concurrent calls kill the JVM).
+
+    Option ``ntags``: 22 (default, ``NC``/``NQ``/``PV``...) or 9 (``N``/``P``/``M``...).
+    """
+
+    name: ClassVar[str] = "hannanum"
+    unknown_tag: ClassVar[str] = "F"
+    default_options: ClassVar[dict[str, Any]] = {**_JVM_OPTIONS, "ntags": 22}
+
+    def _load(self) -> Any:
+        if self.options["ntags"] not in (9, 22):
+            raise ValueError(f"hannanum ntags must be 9 or 22, got {self.options['ntags']!r}")
+        self._start()
+        from konlpy.tag import Hannanum
+
+        return Hannanum()
+
+    def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
+        with _HANNANUM_LOCK:
+            return [(f, t, None) for f, t in self._engine.pos(chunk, ntags=int(self.options["ntags"]))]
+
+    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
+        return self._analyze_naive(chunks)
