@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import time
 from pathlib import Path
 
@@ -96,18 +97,22 @@ def predict(
     """Print the predicted label and its probability for each text."""
     path = Path(target)
     if path.is_dir() and (path / "config.json").is_file():
-        if importlib.util.find_spec("nlpkit.models.rnn") is None:
-            raise ModelError(f"{path} looks like an RNN model directory, but nlpkit.models.rnn is not available")
-        from nlpkit.models import rnn  # type: ignore[attr-defined]
+        if importlib.util.find_spec("nlpkit.rnn") is None:
+            raise ModelError(f"{path} looks like an RNN model directory, but nlpkit.rnn is not available")
+        from nlpkit import rnn
 
-        for text, pred in zip(texts, rnn.predict(path, texts)):
-            console.print(f"{pred}\t{text}", highlight=False)
+        for text in texts:
+            label, probability = rnn.predict_text(path, text)
+            console.print(f"{label}\t{probability:.3f}\t{_short(text)}", highlight=False)
         return
-    if path.exists():
+    if path.exists() and not re.fullmatch(r"[a-z][a-z0-9_]*", target):
         raise ModelError(f"{target}: not a model directory (no config.json); give a dataset name with a baseline")
     from nlpkit.models.baseline import predict_texts
 
     preds = predict_texts(get_store(), target, texts, nltk_data=get_settings().nltk_data)
     for text, p in zip(texts, preds):
-        short = text if len(text) <= 60 else text[:59] + "…"
-        console.print(f"{p.name}\t{p.probability:.3f}\t{short}", highlight=False)
+        console.print(f"{p.name}\t{p.probability:.3f}\t{_short(text)}", highlight=False)
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

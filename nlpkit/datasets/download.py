@@ -90,11 +90,11 @@ def fetch(
 
 
 def resolve_source(
-    source: str | os.PathLike[str], cache_dir: Path, *, progress: ProgressFn | None = None
+    source: str | os.PathLike[str], cache_dir: Path, *, progress: ProgressFn | None = None, retries: int = 3
 ) -> Path:
     """A local path for ``source``: URLs are fetched into ``cache_dir``, paths must exist."""
     if is_url(source):
-        return fetch(str(source), cache_dir, progress=progress)
+        return fetch(str(source), cache_dir, progress=progress, retries=retries)
     path = Path(source).expanduser()
     if not path.exists():
         raise SourceError(f"source {str(source)!r} does not exist; pass an http(s) URL, a file or a directory")

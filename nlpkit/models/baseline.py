@@ -34,7 +34,7 @@ from nlpkit.store.versions import Store, VersionInfo
 
 __all__ = [
     "MODEL_FILE", "CONFIG_FILE", "MODEL_RUNS", "TRUSTED_TYPES", "BaselineConfig", "BaselineResult",
-    "NBWeighting", "Prediction", "load_baseline", "predict_texts", "train_baseline",
+    "NBWeighting", "Prediction", "evaluate_baseline", "load_baseline", "predict_texts", "train_baseline",
 ]
 
 MODEL_FILE = "model.skops"
@@ -268,3 +268,17 @@ def predict_texts(
         label = int(classes[i])
         out.append(Prediction(label, names.get(str(label), str(label)), float(row[i])))
     return out
+
+
+def evaluate_baseline(store: Store, dataset: str, split: str = "test") -> dict[str, float]:
+    """Reload the saved baseline (trusted types only) and score it on ``split`` of its dataset version.
+
+    An independent check that the stored artifact reproduces the metrics recorded at training.
+    """
+    model, config = load_baseline(store, dataset)
+    column = config["params"]["text_column"]
+    table = store.read(dataset, version=config["dataset_version"], columns=["split", "label", column])
+    texts, y = _splits(table, column).get(split, ([], np.array([])))
+    if not texts:
+        raise DatasetError(f"dataset {dataset!r} {config['dataset_version']} has no labelled {split!r} rows")
+    return _scores(model, texts, y)
