@@ -33,6 +33,7 @@ def _root(
 from nlpkit.cli import flows_cmds, run_cmds, store_cmds  # noqa: E402,F401
 from nlpkit.cli import news_cmds  # noqa: E402,F401
 from nlpkit.cli import dataset_cmds  # noqa: E402,F401
+from nlpkit.cli import train_cmds  # noqa: E402,F401
 
 
 def main() -> None:

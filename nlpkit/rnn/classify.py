@@ -171,7 +171,8 @@ def train_classifier(
                    counters=loop.counters(), extra_files={"loss_curves.png": plot})
     plot.unlink(missing_ok=True)
     if store is not None:
-        store.append(MODEL_RUNS, history_table(new_run_id(), "classifier", source, out, loop.history))
+        store.append(MODEL_RUNS, history_table(new_run_id(), f"rnn_{model_cfg.arch}", source, out, loop.history,
+                                                   params=config))
     return ClassifierResult(model_dir=out, metrics=metrics)
 
 

@@ -126,7 +126,21 @@ def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed:
             f"(it has {', '.join(sorted(cols))})"
         )
     data = table.select([text_col, "label", "split"]).to_pydict()
-    return split_labelled(data[text_col], data["label"], data["split"], seed=seed)
+    splits = split_labelled(data[text_col], data["label"], data["split"], seed=seed)
+    names = _registry_label_names(dataset)
+    if names and all(n.lstrip("-").isdigit() and int(n) in names for n in splits.label_names):
+        splits.label_names = [names[int(n)] for n in splits.label_names]
+    return splits
+
+
+def _registry_label_names(dataset: str) -> dict[int, str]:
+    """Readable label names the dataset registry knows for ``dataset`` (empty when none)."""
+    try:
+        from nlpkit.datasets.registry import BUILDERS
+    except ImportError:
+        return {}
+    builder = BUILDERS.get(dataset)
+    return dict(builder.label_names) if builder is not None else {}
 
 
 def load_lm_text(
@@ -156,6 +170,8 @@ def load_lm_text(
         col = "text" if "text" in cols else "clean_text" if "clean_text" in cols else None
         if col is None:
             raise DatasetError(f"dataset {dataset!r} has no text column (columns: {', '.join(sorted(cols))})")
+        if "line" in cols:  # line tables (nlpkit.datasets.lm): keep the text's order
+            table = table.sort_by([("line", "ascending")])
         data = table.to_pydict()
         source = f"store:{dataset}"
         if "split" in cols:

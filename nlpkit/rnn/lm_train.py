@@ -180,7 +180,8 @@ def train_lm(
                    counters=loop.counters(), extra_files={"loss_curves.png": plot})
     plot.unlink(missing_ok=True)
     if store is not None:
-        store.append(MODEL_RUNS, history_table(new_run_id(), "lm", source, out, loop.history))
+        store.append(MODEL_RUNS, history_table(new_run_id(), f"rnn_lm_{level}", source, out, loop.history,
+                                                   params=config))
     return LMResult(model_dir=out, metrics=metrics)
 
 

@@ -7,6 +7,7 @@ are drawn to ``loss_curves.png`` in the model directory.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,10 +21,11 @@ __all__ = ["MODEL_RUNS", "RUN_SCHEMA", "new_run_id", "history_table", "plot_hist
 MODEL_RUNS = "model_runs"
 _METRICS = ("loss", "accuracy", "f1", "perplexity", "nats_per_token", "exact_match", "lr", "tokens_per_s")
 RUN_SCHEMA = pa.schema(
-    [("run_id", pa.string()), ("kind", pa.string()), ("source", pa.string()), ("model_dir", pa.string()),
-     ("epoch", pa.int32()), ("step", pa.int64()), ("split", pa.string()), ("elapsed_s", pa.float64())]
+    # Columns shared with the TF-IDF baseline's rows (nlpkit.models.baseline) come first.
+    [("model", pa.string()), ("dataset", pa.string()), ("split", pa.string()), ("params", pa.string()),
+     ("created_at", pa.string()), ("run_id", pa.string()), ("model_dir", pa.string()),
+     ("epoch", pa.int32()), ("step", pa.int64()), ("elapsed_s", pa.float64())]
     + [(m, pa.float64()) for m in _METRICS]
-    + [("recorded_at", pa.timestamp("s", tz="UTC"))]
 )
 
 
@@ -31,14 +33,18 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def history_table(run_id: str, kind: str, source: str, model_dir: str | Path, history: Sequence[dict[str, Any]]) -> pa.Table:
-    """Rows of ``model_runs`` for one run's recorded evaluations."""
-    now = datetime.now(UTC).replace(microsecond=0)
+def history_table(run_id: str, model: str, dataset: str, model_dir: str | Path, history: Sequence[dict[str, Any]],
+                  params: dict[str, Any] | None = None) -> pa.Table:
+    """Rows of ``model_runs`` for one run's recorded evaluations (one per split and evaluation)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     rows = []
     for h in history:
-        row = {"run_id": run_id, "kind": kind, "source": source, "model_dir": str(model_dir),
-               "epoch": int(h.get("epoch", 0)), "step": int(h.get("step", 0)), "split": str(h.get("split", "")),
-               "elapsed_s": float(h.get("elapsed_s", 0.0)), "recorded_at": now}
+        row: dict[str, Any] = {
+            "model": model, "dataset": dataset, "split": str(h.get("split", "")),
+            "params": json.dumps(params or {}, default=str), "created_at": now, "run_id": run_id,
+            "model_dir": str(model_dir), "epoch": int(h.get("epoch", 0)), "step": int(h.get("step", 0)),
+            "elapsed_s": float(h.get("elapsed_s", 0.0)),
+        }
         row.update({m: (float(h[m]) if h.get(m) is not None else None) for m in _METRICS})
         rows.append(row)
     return pa.Table.from_pylist(rows, schema=RUN_SCHEMA)

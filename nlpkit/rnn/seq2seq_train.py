@@ -142,7 +142,8 @@ def train_seq2seq(
                    counters=loop.counters(), extra_files={"loss_curves.png": plot})
     plot.unlink(missing_ok=True)
     if store is not None:
-        store.append(MODEL_RUNS, history_table(new_run_id(), "seq2seq", f"addition/{variant}", out, loop.history))
+        store.append(MODEL_RUNS, history_table(new_run_id(), f"seq2seq_{variant}", "addition", out, loop.history,
+                                                   params=config))
     return Seq2SeqResult(model_dir=out, metrics=metrics)
 
 

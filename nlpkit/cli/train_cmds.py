@@ -1,0 +1,265 @@
+"""RNN model commands: `train classifier|lm|seq2seq`, `evaluate`, `generate`, `plot-temperature`.
+
+`nlpkit predict DIR TEXT` (in dataset_cmds) hands model directories to ``nlpkit.rnn.predict``.
+torch is imported only when one of these commands runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from nlpkit.cli import app
+from nlpkit.cli._common import console, get_store, handle_errors, progress_bar
+from nlpkit.cli.train_app import train_app
+from nlpkit.errors import ModelError
+
+# -- options every training command shares -------------------------------------------------
+OutOpt = typer.Option(..., "--out", "-o", help="Model directory to write (model.safetensors, config.json, ...).")
+DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda (CUDA: cuDNN, AMP, pinned memory).")
+SeedOpt = typer.Option(0, "--seed", help="Seed for initialisation, data order and splits.")
+MaxMinOpt = typer.Option(None, "--max-minutes", help="Stop training after this many minutes (then evaluate, save).")
+EpochsOpt = typer.Option(10, "--epochs", help="Upper bound on passes over the training data.")
+ThreadsOpt = typer.Option(None, "--threads", help="CPU threads for torch (on a busy machine 1 is often fastest).")
+ResumeOpt = typer.Option(False, "--resume", help="Continue training the model in --out (weights and optimizer).")
+CompileOpt = typer.Option(False, "--compile", help="torch.compile the model (CUDA only).")
+AmpOpt = typer.Option(True, "--amp/--no-amp", help="Mixed precision on CUDA.")
+
+
+def _opts(**kw: Any) -> Any:
+    from nlpkit.rnn.train_loop import TrainOptions
+
+    return TrainOptions(**{k: v for k, v in kw.items() if v is not None})
+
+
+@contextmanager
+def _progress(description: str, epochs: int) -> Iterator[Callable[[Any], None]]:
+    """A progress bar over all training steps showing loss and tokens/s."""
+    with progress_bar() as bar:
+        task = bar.add_task(description, total=None, rate="")
+
+        def update(ev: Any) -> None:
+            bar.update(task, total=ev.steps_per_epoch * epochs, completed=ev.step,
+                       rate=f"epoch {ev.epoch + 1} loss {ev.loss:.3f} {ev.tokens_per_s / 1000:.1f}k tok/s")
+
+        yield update
+
+
+def _print_metrics(metrics: dict[str, Any], model_dir: Path) -> None:
+    table = Table("metric", "value")
+    for key, value in metrics.items():
+        if key != "history":
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print(f"saved to {model_dir} (metrics.json, loss_curves.png; rows in model_runs)")
+
+
+@train_app.command("classifier")
+@handle_errors
+def train_classifier_cmd(
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Labelled store dataset: imdb, nsmc, korean_news, ..."),
+    out: Path = OutOpt,
+    version: str = typer.Option(None, "--version", help="Dataset version (default: latest)."),
+    arch: str = typer.Option("lstm", "--arch", help="lstm | gru"),
+    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional"),
+    tokenizer: str = typer.Option("words", "--tokenizer", help="words | chars | whitespace | okt | kiwi | mecab ..."),
+    embed_dim: int = typer.Option(128, "--embed-dim"),
+    hidden_size: int = typer.Option(128, "--hidden-size"),
+    layers: int = typer.Option(1, "--layers"),
+    dropout: float = typer.Option(0.3, "--dropout"),
+    max_len: int = typer.Option(400, "--max-len", help="Tokens kept per text (head quarter + tail)."),
+    min_freq: int = typer.Option(2, "--min-freq"),
+    max_vocab: int = typer.Option(30000, "--max-vocab"),
+    epochs: int = EpochsOpt,
+    batch_size: int = typer.Option(64, "--batch-size"),
+    lr: float = typer.Option(2e-3, "--lr"),
+    patience: int = typer.Option(3, "--patience", help="Epochs without validation gain before stopping."),
+    device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
+    resume: bool = ResumeOpt, amp: bool = AmpOpt, compile_: bool = CompileOpt,
+) -> None:
+    """Train a (bi)LSTM/GRU classifier on a labelled dataset from the store."""
+    from nlpkit.rnn.classify import train_classifier
+    from nlpkit.rnn.data import load_labelled
+
+    store = get_store()
+    splits = load_labelled(store, dataset, version=version, seed=seed)
+    opts = _opts(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device, seed=seed,
+                 max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_)
+    with _progress(f"train {arch}", epochs) as update:
+        result = train_classifier(splits, out=out, tokenizer=tokenizer, arch=arch, bidirectional=bidirectional,
+                                  embed_dim=embed_dim, hidden_size=hidden_size, num_layers=layers, dropout=dropout,
+                                  max_len=max_len, min_freq=min_freq, max_vocab=max_vocab, opts=opts,
+                                  source=dataset, store=store, resume=resume, on_progress=update)
+    _print_metrics(result.metrics, result.model_dir)
+
+
+@train_app.command("lm")
+@handle_errors
+def train_lm_cmd(
+    out: Path = OutOpt,
+    text: Path = typer.Option(None, "--text", help="UTF-8 text file (last 10% held out)."),
+    dataset: str = typer.Option(None, "--dataset", "-d", help="Store dataset with a text column (lm_ptb, ...)."),
+    level: str = typer.Option("char", "--level", help="char | word"),
+    arch: str = typer.Option("lstm", "--arch", help="lstm | gru"),
+    hidden_size: int = typer.Option(512, "--hidden-size"),
+    layers: int = typer.Option(2, "--layers"),
+    dropout: float = typer.Option(0.2, "--dropout"),
+    tie: bool = typer.Option(True, "--tie/--no-tie", help="Share embedding and output weights (Press & Wolf)."),
+    seq_len: int = typer.Option(128, "--seq-len", help="Truncated-BPTT window."),
+    max_vocab: int = typer.Option(None, "--max-vocab"),
+    epochs: int = typer.Option(50, "--epochs"),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    lr: float = typer.Option(3e-3, "--lr"),
+    patience: int = typer.Option(3, "--patience"),
+    device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
+    resume: bool = ResumeOpt, amp: bool = AmpOpt, compile_: bool = CompileOpt,
+) -> None:
+    """Train a character- or word-level LSTM language model (stateful truncated BPTT)."""
+    from nlpkit.rnn.data import load_lm_text
+    from nlpkit.rnn.lm_train import train_lm
+
+    store = get_store()
+    train_text, valid_text, source = load_lm_text(text_file=text, store=store if dataset else None, dataset=dataset)
+    opts = _opts(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device, seed=seed,
+                 max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_, warmup_steps=200)
+    with _progress(f"train {level} lm", epochs) as update:
+        result = train_lm(train_text, valid_text, out=out, level=level, arch=arch, hidden_size=hidden_size,
+                          num_layers=layers, dropout=dropout, tie_weights=tie, seq_len=seq_len, max_vocab=max_vocab,
+                          opts=opts, source=source, store=store, resume=resume, on_progress=update)
+    _print_metrics(result.metrics, result.model_dir)
+
+
+@train_app.command("seq2seq")
+@handle_errors
+def train_seq2seq_cmd(
+    out: Path = OutOpt,
+    task: str = typer.Option("addition", "--task", help="addition"),
+    reverse: bool = typer.Option(False, "--reverse", help="Feed the question right to left."),
+    peeky: bool = typer.Option(False, "--peeky", help="Give the encoder state to every decoder step."),
+    compare: bool = typer.Option(False, "--compare", help="Train plain, reversed and reversed+peeky into OUT/*."),
+    digits: int = typer.Option(3, "--digits", help="Operands have up to this many digits."),
+    n_train: int = typer.Option(45000, "--n-train"),
+    n_test: int = typer.Option(5000, "--n-test"),
+    hidden_size: int = typer.Option(128, "--hidden-size"),
+    epochs: int = typer.Option(25, "--epochs"),
+    batch_size: int = typer.Option(128, "--batch-size"),
+    lr: float = typer.Option(5e-3, "--lr"),
+    device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
+    resume: bool = ResumeOpt,
+) -> None:
+    """Train the encoder-decoder on synthetic addition and report exact-match accuracy."""
+    from nlpkit.rnn.seq2seq_train import compare_variants, train_seq2seq
+
+    opts = _opts(epochs=epochs, batch_size=batch_size, lr=lr, patience=5, device=device, seed=seed,
+                 max_minutes=max_minutes, threads=threads)
+    kw = {"task": task, "max_digits": digits, "n_train": n_train, "n_test": n_test, "hidden_size": hidden_size,
+          "opts": opts, "store": get_store()}
+    if compare:
+        if resume or reverse or peeky:
+            raise ModelError("--compare trains all three variants itself; drop --reverse/--peeky/--resume")
+        with _progress("seq2seq x3", epochs * 3) as update:
+            rows = compare_variants(out, on_progress=update, **kw)
+        table = Table("variant", "test exact match", "epochs", "train s")
+        for r in rows:
+            table.add_row(r["variant"], f"{r['test_exact_match']:.4f}", str(r["epochs"]), f"{r['train_seconds']:.0f}")
+        console.print(table)
+        return
+    with _progress("seq2seq", epochs) as update:
+        result = train_seq2seq(out=out, reverse=reverse, peeky=peeky, resume=resume, on_progress=update, **kw)
+    _print_metrics(result.metrics, result.model_dir)
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    model_dir: Path = typer.Argument(..., help="A model directory written by `nlpkit train`."),
+    split: str = typer.Option("test", "--split", help="Classifier: which split of its dataset."),
+    text: Path = typer.Option(None, "--text", help="LM: evaluate on this text file instead of its held-out text."),
+    device: str = DeviceOpt,
+) -> None:
+    """Evaluate a saved model: classifier accuracy/F1, LM loss/perplexity, seq2seq exact match."""
+    from nlpkit.rnn import model_kind
+
+    kind = model_kind(model_dir)
+    if kind is None:
+        raise ModelError(f"{model_dir} is not an nlpkit RNN model directory (no valid config.json)")
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    if kind == "classifier":
+        from nlpkit.rnn.classify import evaluate_classifier
+        from nlpkit.rnn.data import load_labelled
+
+        splits = load_labelled(get_store(), config["source"], seed=int(config["train"]["seed"]))
+        metrics = evaluate_classifier(model_dir, splits, split=split, device=device)
+    elif kind == "lm":
+        from nlpkit.rnn.data import load_lm_text
+        from nlpkit.rnn.lm_train import evaluate_lm
+
+        if text is not None:
+            body = text.read_text(encoding="utf-8")
+        else:
+            src = str(config["source"])
+            store_name = src.removeprefix("store:") if src.startswith("store:") else None
+            _, body, _ = load_lm_text(text_file=None if store_name else src, store=get_store() if store_name else None,
+                                      dataset=store_name)
+        metrics = evaluate_lm(model_dir, body, device=device)
+    else:
+        from nlpkit.rnn.seq2seq_train import evaluate_seq2seq
+
+        metrics = evaluate_seq2seq(model_dir, device=device)
+    table = Table("metric", "value")
+    for k, v in metrics.items():
+        table.add_row(k, f"{v:.4f}")
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def generate(
+    model_dir: Path = typer.Argument(..., help="A language-model directory."),
+    prompt: str = typer.Option("", "--prompt", "-p", help="Text to continue."),
+    temperature: float = typer.Option(1.0, "--temperature", "-t", help="> 0; lower is more conservative."),
+    top_k: int = typer.Option(None, "--top-k", help="Sample only among the k most likely tokens (>= 1)."),
+    length: int = typer.Option(300, "--length", "-n", help="Tokens to generate."),
+    greedy: bool = typer.Option(False, "--greedy", help="Always take the most likely token."),
+    seed: int = typer.Option(None, "--seed"),
+    device: str = typer.Option("cpu", "--device"),
+) -> None:
+    """Sample a continuation of --prompt from a trained language model."""
+    from nlpkit.rnn.lm_train import load_lm
+    from nlpkit.rnn.sampling import check_sampling_args, generate as _generate
+
+    check_sampling_args(temperature, top_k, length)
+    model, _, vocab = load_lm(model_dir, device)
+    text = _generate(model, vocab, prompt, length=length, temperature=temperature, top_k=top_k, greedy=greedy,
+                     seed=seed)
+    console.print(prompt + text, highlight=False, markup=False)
+
+
+@app.command("plot-temperature")
+@handle_errors
+def plot_temperature_cmd(
+    model_dir: Path = typer.Argument(..., help="A language-model directory."),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="Context whose next-token distribution is shown."),
+    out: Path = typer.Option(Path("temperature.png"), "--out", "-o", help="PNG to write."),
+    samples: int = typer.Option(3, "--samples", help="Samples per temperature for the diversity curve."),
+    length: int = typer.Option(200, "--length"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Plot how temperature reshapes the next-token distribution, and entropy/diversity against T."""
+    from nlpkit.rnn.lm_train import load_lm
+    from nlpkit.rnn.temperature import plot_temperature
+
+    model, _, vocab = load_lm(model_dir)
+    path, rows = plot_temperature(model, vocab, prompt, out, samples=samples, length=length, seed=seed)
+    table = Table("T", "next-token entropy", "top-1 prob", "distinct-1", "distinct-2", "sample")
+    for r in rows:
+        table.add_row(f"{r['temperature']:g}", f"{r['next_token_entropy']:.3f}", f"{r['top_token_probability']:.3f}",
+                      f"{r['distinct_1']:.3f}", f"{r['distinct_2']:.3f}", r["sample"][:40].replace("\n", " "))
+    console.print(table)
+    console.print(f"wrote {path}")
