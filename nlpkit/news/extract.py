@@ -64,6 +64,7 @@ _BYLINE_ONLY = re.compile(
     r"[(\[]?\s*(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+)?\s*[)\]]?\s*$|^\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*$"
 )
 _LEAD = re.compile(r"^\s*[\[(【](?:[^\]\)】]{0,20}=)?\s*[^\]\)】]{0,20}[\])】]\s*(?:[가-힣]{2,4}\s*(?:기자|특파원)\s*=\s*)?")
+_BRACKET_BYLINE = re.compile(r"^\s*\[[^\]=]{0,20}\s[가-힣]{2,4}\s*(?:기자|특파원)\]\s*")
 _KO_AUTHOR = re.compile(r"([가-힣]{2,4})\s*(?:기자|특파원)")
 
 
@@ -99,13 +100,15 @@ def clean_paragraphs(text: str) -> str:
         if not p or _BOILER.search(p) or _BYLINE_ONLY.match(p):
             continue
         out.append(p)
-    if out:
-        lead = _LEAD.match(out[0])
-        if lead and lead.end() and ("=" in lead.group(0) or "기자" in lead.group(0)):
-            out[0] = out[0][lead.end():].strip()
-            if not out[0]:
-                out.pop(0)
-    return "\n\n".join(out)
+    for i in range(min(3, len(out))):  # wire-service lead: "(서울=연합뉴스) 홍길동 기자 = ..."
+        lead = _LEAD.match(out[i])
+        if lead and "=" in lead.group(0):
+            out[i] = out[i][lead.end():].strip()
+            break
+        if bracket := _BRACKET_BYLINE.match(out[i]):
+            out[i] = out[i][bracket.end():].strip()
+            break
+    return "\n\n".join(p for p in out if p)
 
 
 def _block_text(el: lxml_html.HtmlElement) -> str:
@@ -212,7 +215,7 @@ def extract_article(
     if len(_WORD.findall(body)) < 10:
         return None, f"no article text found (extractor {extractor} gave {len(_WORD.findall(body))} words)"
     if not extractor.startswith("rule:") and (share := _list_page_share(tree, body)) is not None:
-        return None, f"list page, not an article (og:type website, {share:.0%} of paragraphs are link texts)"
+        return None, f"list page, not an article ({share:.0%} of the extracted paragraphs are link texts)"
     if not title:
         title = _meta_title(tree)
     published = parse_time(date_text, tz) if date_text else None
@@ -236,13 +239,14 @@ def extract_article(
 def _list_page_share(tree: lxml_html.HtmlElement, body: str) -> float | None:
     """Share of paragraphs made mostly of link texts on a non-article page (None when it is an article)."""
     og_type = [str(v).strip().lower() for v in tree.xpath("//meta[@property='og:type']/@content")]
-    if not og_type or og_type[0] == "article":
+    if og_type and og_type[0] == "article":
         return None
+    threshold = 0.2 if og_type else 0.5  # no og:type at all: ask for a clearer majority of link texts
     anchors = {a for a in (" ".join(x.text_content().split()) for x in tree.xpath("//body//a")) if len(a) >= 8}
     paragraphs = body.split("\n\n")
     hits = sum(1 for p in paragraphs if sum(len(a) for a in anchors if a in p) >= 0.25 * len(p))
     share = hits / len(paragraphs)
-    return share if share >= 0.2 else None
+    return share if share >= threshold else None
 
 
 def _meta_title(tree: lxml_html.HtmlElement) -> str:

@@ -175,7 +175,7 @@ class Fetcher:
             elif res.error_kind == "http_error" and res.status is not None and 400 <= res.status < 500:
                 host.robots = "allow"  # RFC 9309: robots.txt unavailable -> no restrictions
             else:
-                res.message = f"robots.txt unreachable ({res.error_kind}): {res.message}"
+                res.message = f"{robots_url} unreachable ({res.error_kind}): {res.message}"
                 res.url = res.final_url = url
                 return False, res
         if host.robots == "allow":
@@ -242,7 +242,7 @@ class Fetcher:
                 wait = max(wait, res.retry_after)
             log.debug("retrying %s in %.2fs after %s", url, wait, res.error_kind)
             await asyncio.sleep(wait)
-        if res.attempts > 1 and res.error_kind != "ok":
+        if res.attempts > 1 and res.error_kind not in ("ok", "redirect", "not_modified"):
             res.message = f"{res.message} (after {res.attempts} attempts)"
         return res
 
@@ -265,11 +265,12 @@ class Fetcher:
             except httpx.ConnectError as e:
                 return FetchResult(url, url, "connect_error", elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
             except httpx.RemoteProtocolError as e:
-                kind = "truncated" if "incomplete" in str(e).lower() or "content-length" in str(e).lower() else "connection_reset"
+                text = str(e).lower()
+                kind = "truncated" if "complete message body" in text or "incomplete" in text else "connection_reset"
                 return FetchResult(url, url, kind, elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
             except (httpx.ReadError, httpx.WriteError) as e:
                 return FetchResult(url, url, "connection_reset", elapsed=time.monotonic() - t0,
-                                   message=f"{type(e).__name__}: {e or 'connection reset by peer'}")
+                                   message=f"{type(e).__name__}: {str(e) or 'connection reset by peer'}")
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as e:
                 return FetchResult(url, url, "bad_url", elapsed=time.monotonic() - t0, message=str(e))
             except httpx.HTTPError as e:

@@ -283,15 +283,15 @@ def ingest(
     with run.ns.lock():
         run.state = run.ns.load_state()
         ctx = multiprocessing.get_context("spawn")
-        pool = (concurrent.futures.ProcessPoolExecutor(news.extract_workers, mp_context=ctx, initializer=_warm)
-                if news.extract_workers > 0 else None)
+        pool: concurrent.futures.Executor = (
+            concurrent.futures.ProcessPoolExecutor(news.extract_workers, mp_context=ctx, initializer=_warm)
+            if news.extract_workers > 0 else concurrent.futures.ThreadPoolExecutor(1))  # keeps the event loop free
         run.pool = pool
         try:
             asyncio.run(_run(run, sources, transport))
         finally:
             run.flush()
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
     run.report.seconds = time.perf_counter() - started
     log.info("news run: %d queued, %d stored, %d duplicates, %d failed in %.1fs",
              run.report.queued, run.report.stored, run.report.duplicates, run.report.failed, run.report.seconds)
