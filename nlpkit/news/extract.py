@@ -43,8 +43,8 @@ BUILTIN_RULES: dict[str, SiteRule] = {
         drop=_NAVER_DROP,
     ),
     "etnews": SiteRule(
-        title="//div[contains(concat(' ',normalize-space(@class),' '),' article_title ')]//h2"
-              " | //div[contains(concat(' ',normalize-space(@class),' '),' article_title ')]",
+        title="//div[contains(concat(' ',normalize-space(@class),' '),' article_title ')]//*[self::h1 or self::h2 or self::h3]"
+              " || //div[contains(concat(' ',normalize-space(@class),' '),' article_title ')]",
         body="//div[contains(concat(' ',normalize-space(@class),' '),' article_txt ')]",
         date="//time/@datetime | //*[contains(@class,'date')]/time/@datetime",
         author="//*[contains(@class,'article_title')]//*[contains(@class,'writer') or contains(@class,'byline')]",
@@ -123,13 +123,17 @@ def _block_text(el: lxml_html.HtmlElement) -> str:
 
 
 def _first(tree: lxml_html.HtmlElement, xpath: str | None) -> object | None:
-    if not xpath:
-        return None
-    try:
-        found = tree.xpath(xpath)
-    except Exception:  # a bad user XPath must not stop the run; the rule simply does not match
-        return None
-    return found[0] if found else None
+    """First match of ``xpath``; ``a || b`` tries ``a`` first, then ``b``."""
+    for alternative in (xpath or "").split(" || "):
+        if not alternative.strip():
+            continue
+        try:
+            found = tree.xpath(alternative)
+        except Exception:  # a bad user XPath must not stop the run; the rule simply does not match
+            continue
+        if found:
+            return found[0]
+    return None
 
 
 def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, str | None, list[str]] | None:

@@ -40,7 +40,7 @@ class _Frozen(BaseModel):
 class SiteRule(_Frozen):
     """XPath rules for one layout; where they match they win over the generic extractors."""
 
-    title: str = Field(description="XPath of the headline element.")
+    title: str = Field(description="XPath of the headline element ('a || b' tries a, then b; same for all).")
     body: str = Field(description="XPath of the article body element.")
     date: str | None = Field(None, description="XPath of an element or attribute holding the publication time.")
     author: str | None = Field(None, description="XPath of byline elements.")
