@@ -1,0 +1,131 @@
+"""Deduplication, the raw archive, reextract, and a kill -9 in the middle of a run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from werkzeug import Request, Response
+
+from nlpkit.news.ingest import ingest
+from nlpkit.news.newsstore import NewsStore
+from nlpkit.news.reextract import reextract
+from nlpkit.news.testing import load_korean_articles, synthetic_page
+from nlpkit.store import Store
+from tests.news.conftest import news_settings, url_source
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def korean(shared_data: Path):  # type: ignore[no-untyped-def]
+    return load_korean_articles(shared_data, 60)
+
+
+def test_dedupe_by_canonical_url_and_flag_same_body(http, korean, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    canonical = http.url_for("/article/1")
+    page = synthetic_page(korean[0], "generic", canonical)
+    http.expect_request("/article/1").respond_with_data(page, content_type="text/html")
+    http.expect_request("/amp/article/1").respond_with_data(page, content_type="text/html")  # same canonical URL
+    copy = synthetic_page(korean[0], "etnews", http.url_for("/syndicated/1"))  # same text, another outlet URL
+    http.expect_request("/syndicated/1").respond_with_data(copy, content_type="text/html")
+    spec = url_source(tmp_path, [http.url_for(p) for p in ("/article/1", "/amp/article/1", "/syndicated/1")])
+    spec = spec.model_copy(update={"max_articles": 10})
+    news = news_settings([spec]).model_copy(update={"fetch": news_settings([spec]).fetch.model_copy(update={"total_concurrency": 1})})
+    report = ingest(store, news, [spec])
+    assert (report.stored, report.duplicates) == (2, 1)
+    rows = {r["canonical_url"]: r for r in NewsStore(store).articles().to_pylist()}
+    assert set(rows) == {canonical, http.url_for("/syndicated/1")}
+    assert rows[canonical]["duplicate_of"] is None
+    assert rows[http.url_for("/syndicated/1")]["duplicate_of"] == canonical
+    assert rows[canonical]["content_hash"] == rows[http.url_for("/syndicated/1")]["content_hash"]
+    # raw pages are archived by content hash and reextract rebuilds the same articles without fetching
+    assert NewsStore(store).read_raw(rows[canonical]["raw_sha256"]) == page
+    http.clear()
+    result = reextract(store, news)
+    assert result.articles == 2 and result.kept_old == 0
+    after = {r["canonical_url"]: r for r in NewsStore(store).articles().to_pylist()}
+    assert {k: (v["body"], v["duplicate_of"]) for k, v in after.items()} == {k: (v["body"], v["duplicate_of"]) for k, v in rows.items()}
+    assert len(list((store.root / "tables" / "articles").glob("part-*.parquet"))) == 1
+
+
+def test_killed_replace_is_rolled_forward(store: Store, naver_html: Path) -> None:
+    from nlpkit.news.sources import SourceSpec
+
+    spec = SourceSpec(name="archive", kind="directory", path=naver_html, outlet="n")
+    ingest(store, news_settings([spec]), [spec])
+    ns = NewsStore(store)
+    d = store.root / "tables" / "articles"
+    old = sorted(p.name for p in d.glob("part-*.parquet"))
+    # simulate a kill after the new part was renamed in but before the old ones were deleted
+    table = ns.articles()
+    import json
+
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, d / "part-99999999T000000000000-recovered.parquet")
+    (d / ".replace-test.json").write_text(json.dumps({"new": "part-99999999T000000000000-recovered.parquet",
+                                                      "tmp": "none", "old": old}))
+    with ns.lock():
+        pass
+    assert sorted(p.name for p in d.glob("part-*.parquet")) == ["part-99999999T000000000000-recovered.parquet"]
+    assert ns.articles().num_rows == table.num_rows
+
+
+def test_kill_9_mid_run_loses_nothing_duplicates_nothing_refetches_only_unfinished(
+        http, korean, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    requested: list[str] = []
+    lock = threading.Lock()
+    pages = {f"/k/{i}": synthetic_page(a, "generic", http.url_for(f"/k/{i}")) for i, a in enumerate(korean)}
+
+    def handler(request: Request) -> Response:
+        with lock:
+            requested.append(request.path)
+        time.sleep(0.05)
+        return Response(pages[request.path], content_type="text/html; charset=utf-8")
+
+    for path in pages:
+        http.expect_request(path).respond_with_handler(handler)
+    urls = tmp_path / "urls.txt"
+    urls.write_text("\n".join(http.url_for(p) for p in pages) + "\n", encoding="utf-8")
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "news": {
+        "extract_workers": 0, "flush_every": 4,
+        "fetch": {"per_host_delay": 0.0, "per_host_concurrency": 2, "retries": 0, "respect_robots": False}}}))
+    env = {**os.environ, "NLPKIT_FLOWS": str(flows), "NLPKIT_NO_PROGRESS": "1"}
+    env.pop("NLPKIT_DATA_DIR", None)
+    cmd = [sys.executable, "-m", "nlpkit.cli", "scrape", "--url-file", str(urls)]
+    parts = tmp_path / "data" / "tables" / "articles"
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(parts.glob("part-*.parquet"))) < 2:
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no articles stored within 60 s"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    store = Store(tmp_path / "data")
+    stored_before = {r["url"] for r in NewsStore(store).articles().to_pylist()}
+    with lock:
+        cut = len(requested)
+    assert 0 < len(stored_before) < len(pages)
+
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = NewsStore(store).articles().to_pylist()
+    canon = [r["canonical_url"] for r in rows]
+    assert len(canon) == len(set(canon)) == len(pages)  # nothing lost, nothing twice
+    second = requested[cut:]
+    assert len(second) == len(set(second))
+    assert not {http.url_for(p) for p in second} & stored_before  # finished pages were not fetched again
+    assert {http.url_for(p) for p in second} | stored_before == {http.url_for(p) for p in pages}
