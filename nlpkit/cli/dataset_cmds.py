@@ -94,7 +94,7 @@ def predict(
     target: str = typer.Argument(..., help="A dataset with a trained baseline (e.g. imdb), or an RNN model directory."),
     texts: list[str] = typer.Argument(..., help="One or more texts to classify."),
 ) -> None:
-    """Print the predicted label and its probability for each text."""
+    """Print one tab-separated line per text: predicted label, its probability, the text."""
     path = Path(target)
     if path.is_dir() and (path / "config.json").is_file():
         if importlib.util.find_spec("nlpkit.rnn") is None:
@@ -103,7 +103,7 @@ def predict(
 
         for text in texts:
             label, probability = rnn.predict_text(path, text)
-            console.print(f"{label}\t{probability:.3f}\t{_short(text)}", highlight=False)
+            typer.echo(f"{label}\t{probability:.3f}\t{_short(text)}")
         return
     if path.exists() and not re.fullmatch(r"[a-z][a-z0-9_]*", target):
         raise ModelError(f"{target}: not a model directory (no config.json); give a dataset name with a baseline")
@@ -111,7 +111,7 @@ def predict(
 
     preds = predict_texts(get_store(), target, texts, nltk_data=get_settings().nltk_data)
     for text, p in zip(texts, preds):
-        console.print(f"{p.name}\t{p.probability:.3f}\t{_short(text)}", highlight=False)
+        typer.echo(f"{p.name}\t{p.probability:.3f}\t{_short(text)}")
 
 
 def _short(text: str, width: int = 60) -> str:

@@ -1,0 +1,68 @@
+"""`nlpkit rebuild`, `baseline`, `predict` through the real Typer app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nlpkit.cli import _common, app
+from nlpkit.datasets.imdb import sample_tarball
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data: Path):
+    monkeypatch.chdir(tmp_path)  # no flows.yaml here: settings come from the environment only
+    monkeypatch.setenv("NLPKIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NLTK_DATA", str(shared_data / "nltk_data"))
+    monkeypatch.delenv("NLPKIT_FLOWS", raising=False)
+    _common._state.clear()
+    runner = CliRunner()
+
+    def invoke(*args: str) -> tuple[int, str]:
+        _common._state.clear()
+        res = runner.invoke(app, list(args))
+        return res.exit_code, res.output + (res.stderr if res.stderr_bytes is not None else "")
+
+    return invoke
+
+
+def test_rebuild_baseline_predict_end_to_end(cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", tmp_path / "s.tar.gz", per_folder=120)
+    monkeypatch.setenv("NLPKIT_IMDB_SOURCE", str(src))  # the env override is the default source
+    code, out = cli("rebuild", "imdb", "--valid-fraction", "0.2")
+    assert code == 0, out
+    assert "imdb v1: 600 rows (train 192, valid 48, test 240, unsup 120), 0 rejected" in out
+    code, out = cli("baseline", "imdb", "--c", "2", "--c", "16")
+    assert code == 0, out
+    assert "chosen on valid" in out and "imdb_baseline v1" in out and "test" in out
+    code, out = cli("predict", "imdb", "A masterpiece, wonderful and moving, I loved it", "Dreadful, boring, awful")
+    assert code == 0, out
+    lines = [line.split("\t") for line in out.strip().splitlines()]
+    assert [line[0] for line in lines] == ["positive", "negative"]
+    assert all(0.5 < float(line[1]) <= 1 for line in lines)
+    code, out = cli("query", "SELECT count(*) FROM model_runs WHERE dataset = 'imdb'")
+    assert code == 0 and "2" in out
+
+
+def test_rebuild_korean_corpus_with_explicit_source(cli, shared_data: Path) -> None:
+    code, out = cli("rebuild", "korsts", "--source", str(shared_data / "kornlu"))
+    assert code == 0, out
+    assert "korsts v1: 8,628 rows (train 5,749, valid 1,500, test 1,379), 0 rejected" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["rebuild", "ynat"], "unknown dataset 'ynat'; rebuildable datasets: imdb, nsmc"),
+        (["rebuild", "nsmc", "--source", "/no/such/file.zip"], "source '/no/such/file.zip' does not exist"),
+        (["predict", "imdb", "text"], "no baseline model for dataset 'imdb'; train one with `nlpkit baseline imdb`"),
+        (["baseline", "imdb", "--variant", "svm"], "--variant 'svm': expected lr or nblr"),
+        (["predict", "./", "text"], "not a model directory"),
+    ],
+)
+def test_errors_are_one_clear_line(cli, args: list[str], message: str) -> None:
+    code, out = cli(*args)
+    assert code == 2
+    assert message in " ".join(out.split())

@@ -1,0 +1,100 @@
+"""TF-IDF baseline on a slice of real IMDB reviews: tuning, metrics rows, skops round trip, prediction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlpkit.datasets.imdb import ImdbOptions, build_imdb, sample_tarball
+from nlpkit.errors import DatasetError, ModelError
+from nlpkit.models.baseline import (
+    CONFIG_FILE, MODEL_FILE, MODEL_RUNS, BaselineConfig, NBWeighting, evaluate_baseline, load_baseline,
+    predict_texts, train_baseline,
+)
+from nlpkit.store import Catalog, Store
+from nlpkit.text.clean import CleanOptions, TextCleaner
+
+NAMES = {0: "negative", 1: "positive"}
+
+
+@pytest.fixture(scope="module")
+def imdb_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """300 real reviews per class and split (train incl. 20% valid, test), no unsup."""
+    tmp = tmp_path_factory.mktemp("baseline")
+    src = sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", tmp / "slice.tar.gz", per_folder=300)
+    store = Store(tmp / "data")
+    cleaner = TextCleaner(options=CleanOptions(stopwords=False))  # clean_text is not used by the baseline
+    build_imdb(store, src, cleaner=cleaner, options=ImdbOptions(valid_fraction=0.2, include_unsup=False))
+    return store
+
+
+def test_train_tunes_c_on_valid_and_records_runs(imdb_store: Store) -> None:
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(1.0, 16.0), label_names=NAMES))
+    grid = imdb_store.read("imdb_baseline", "grid").to_pylist()
+    assert [g["c"] for g in grid] == [1.0, 16.0]
+    best = max(grid, key=lambda g: g["valid_accuracy"])["valid_accuracy"]
+    assert result.c == next(g["c"] for g in grid if g["valid_accuracy"] == best)  # first best wins
+    assert result.metrics["valid"]["n"] == 120 and result.metrics["test"]["n"] == 600
+    assert result.metrics["test"]["accuracy"] > 0.75  # 480 training reviews; the full set gives ~0.90
+    files = result.model.manifest["files"]
+    assert MODEL_FILE in files and CONFIG_FILE in files
+    runs = [r for r in imdb_store.read_appended(MODEL_RUNS).to_pylist() if r["model_version"] == result.model.version]
+    assert sorted(r["split"] for r in runs) == ["test", "valid"]
+    test_row = next(r for r in runs if r["split"] == "test")
+    assert test_row["accuracy"] == pytest.approx(result.metrics["test"]["accuracy"])
+    assert test_row["model"] == "tfidf_lr" and test_row["n_train"] == 480 and json.loads(test_row["params"])["c"] == result.c
+    _, rows = Catalog(imdb_store).query("SELECT model, dataset, split, accuracy, f1, created_at FROM model_runs")
+    assert len(rows) >= 2
+
+
+def test_saved_model_reloads_and_reproduces_metrics(imdb_store: Store) -> None:
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
+    assert evaluate_baseline(imdb_store, "imdb") == pytest.approx(result.metrics["test"])
+    model, config = load_baseline(imdb_store, "imdb")
+    assert config["params"]["c"] == 16.0 and config["dataset_version"] == "v1"
+    assert [name for name, _ in model.steps] == ["tfidf", "lr"]
+
+
+def test_predict_prints_label_names_and_probabilities(imdb_store: Store) -> None:
+    train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
+    preds = predict_texts(imdb_store, "imdb", [
+        "One of the best films I have ever seen. Brilliant acting, wonderful story, loved it.",
+        "Awful. The worst movie ever, boring, terrible acting, a waste of time.",
+    ])
+    assert [p.name for p in preds] == ["positive", "negative"]
+    assert all(0.5 < p.probability <= 1.0 for p in preds)
+    with pytest.raises(ModelError, match="list of strings"):
+        predict_texts(imdb_store, "imdb", "one string")  # type: ignore[arg-type]
+
+
+def test_nb_weighted_variant(imdb_store: Store) -> None:
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(variant="nblr", c_grid=(4.0,), label_names=NAMES))
+    model, _ = load_baseline(imdb_store, "imdb")  # NBWeighting is on the trusted list
+    assert isinstance(model.named_steps["nb"], NBWeighting)
+    assert result.metrics["test"]["accuracy"] > 0.75
+    assert imdb_store.read_appended(MODEL_RUNS).to_pylist()[-1]["model"] == "tfidf_nblr"
+
+
+def test_untrusted_types_are_refused(imdb_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nlpkit.models.baseline as baseline
+
+    train_baseline(imdb_store, "imdb", BaselineConfig(variant="nblr", c_grid=(4.0,)))
+    monkeypatch.setattr(baseline, "TRUSTED_TYPES", [])
+    with pytest.raises(ModelError, match="types outside the trusted list: nlpkit.models.baseline.NBWeighting"):
+        load_baseline(imdb_store, "imdb")
+
+
+def test_bad_inputs_are_clear_errors(imdb_store: Store, store: Store) -> None:
+    with pytest.raises(ModelError, match="variant 'svm': expected 'lr' or 'nblr'"):
+        train_baseline(imdb_store, "imdb", BaselineConfig(variant="svm"))  # type: ignore[arg-type]
+    with pytest.raises(DatasetError, match="lacks column\\(s\\) body"):
+        train_baseline(imdb_store, "imdb", BaselineConfig(text_column="body"))
+    with pytest.raises(ModelError, match="no baseline model for dataset 'nsmc'; train one with `nlpkit baseline nsmc`"):
+        predict_texts(store, "nsmc", ["x"])
+    with pytest.raises(ModelError, match="exactly 2 classes"):
+        import numpy as np
+        import scipy.sparse as sp
+
+        NBWeighting().fit(sp.csr_matrix(np.ones((3, 2))), [0, 1, 2])
