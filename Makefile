@@ -19,6 +19,9 @@ export NLTK_DATA ?= $(SHARED_DATA)/nltk_data
 export NLPKIT_NSMC_SOURCE ?= $(SHARED_DATA)/nsmc/ratings_test.zip
 export NLPKIT_KOREAN_NEWS_SOURCE ?= $(SHARED_DATA)/korean_news/articles.jsonl.gz
 export NLPKIT_LM_SOURCE ?= $(SHARED_DATA)/lm
+export NLPKIT_HATE_SPEECH_SOURCE ?= $(SHARED_DATA)/korean_hate_speech
+export NLPKIT_INTENT_3I4K_SOURCE ?= $(SHARED_DATA)/korean_intent_3i4k
+export NLPKIT_KORSTS_SOURCE ?= $(SHARED_DATA)/kornlu
 export NLPKIT_NEWS_HTML_DIR ?= $(SHARED_DATA)/korean_news_html
 endif
 
