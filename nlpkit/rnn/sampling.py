@@ -103,10 +103,14 @@ def generate(
         gen.manual_seed(seed)
     model.eval()
     ids = torch.tensor([vocab.encode(toks)], device=device)
+    # Tokens never to emit: padding and <bos>; at char level also <unk>/<eos> (a char stream has neither).
+    banned = [vocab.pad_id, vocab.bos_id] + ([vocab.unk_id, vocab.eos_id] if level == "char" else [])
     logits, state = model(ids)
     out: list[int] = []
     for _ in range(length):
-        nxt = sample_next(logits[:, -1], temperature=temperature, top_k=top_k, greedy=greedy, generator=gen)
+        last = logits[:, -1].float()
+        last[:, banned] = float("-inf")
+        nxt = sample_next(last, temperature=temperature, top_k=top_k, greedy=greedy, generator=gen)
         out.append(int(nxt))
         logits, state = model(nxt[:, None], state)
     words = vocab.decode(out, skip_specials=level == "char")
