@@ -1,0 +1,111 @@
+"""RNN training flows, one per model kind: the same library calls as `nlpkit train classifier|lm|seq2seq`.
+
+Each flow trains, then reloads the saved model directory and evaluates it (proving the
+checkpoint round trip), and returns the metrics. Training is deterministic for a seed, so
+no retries; every run appends its evaluations to ``model_runs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+
+from pipelines._runtime import RUN_HOOKS, store
+
+
+def _opts(**kw: Any) -> Any:
+    from nlpkit.rnn.train_loop import TrainOptions
+
+    return TrainOptions(**{k: v for k, v in kw.items() if v is not None})
+
+
+def _brief(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metrics.items() if k != "history"}
+
+
+@task
+def train_classifier_task(dataset: str, out: str, data_dir: str | None, options: dict[str, Any],
+                          model: dict[str, Any]) -> dict[str, Any]:
+    from nlpkit.rnn.classify import train_classifier
+    from nlpkit.rnn.data import load_labelled
+
+    s = store(data_dir)
+    opts = _opts(**options)
+    splits = load_labelled(s, dataset, seed=opts.seed)
+    return _brief(train_classifier(splits, out=out, opts=opts, source=dataset, store=s, **model).metrics)
+
+
+@task
+def evaluate_classifier_task(dataset: str, out: str, data_dir: str | None, seed: int) -> dict[str, float]:
+    from nlpkit.rnn.classify import evaluate_classifier
+    from nlpkit.rnn.data import load_labelled
+
+    return evaluate_classifier(out, load_labelled(store(data_dir), dataset, seed=seed), device="cpu")
+
+
+@flow(name="train-classifier", **RUN_HOOKS)
+def train_classifier_flow(dataset: str = "nsmc", out: str = "models/nsmc_lstm", tokenizer: str = "words",
+                          arch: str = "lstm", bidirectional: bool = True, epochs: int = 10,
+                          max_minutes: float | None = 30.0, seed: int = 0, device: str = "auto",
+                          threads: int | None = None, data_dir: str | None = None) -> dict[str, Any]:
+    """Train the RNN classifier on a labelled store dataset, then re-evaluate the saved model on test."""
+    options = {"epochs": epochs, "max_minutes": max_minutes, "seed": seed, "device": device, "threads": threads}
+    model = {"tokenizer": tokenizer, "arch": arch, "bidirectional": bidirectional}
+    metrics = train_classifier_task(dataset, out, data_dir, options, model)
+    metrics["reloaded_test"] = evaluate_classifier_task(dataset, out, data_dir, seed)
+    return metrics
+
+
+@task
+def train_lm_task(text: str | None, dataset: str | None, out: str, level: str, data_dir: str | None,
+                  options: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
+    from nlpkit.rnn.data import load_lm_text
+    from nlpkit.rnn.lm_train import train_lm
+
+    s = store(data_dir)
+    train, valid, source = load_lm_text(text_file=text, store=s if dataset else None, dataset=dataset)
+    result = train_lm(train, valid, out=out, level=level, opts=_opts(**options), source=source, store=s, **model)
+    metrics = _brief(result.metrics)
+    metrics["valid_text_chars"] = len(valid)
+    return metrics
+
+
+@flow(name="train-lm", **RUN_HOOKS)
+def train_lm_flow(text: str | None = None, dataset: str | None = "lm_tinyshakespeare", out: str = "models/char_lm",
+                  level: str = "char", hidden_size: int = 512, num_layers: int = 2, dropout: float = 0.2,
+                  epochs: int = 50, batch_size: int = 64, lr: float = 3e-3, max_minutes: float | None = 30.0,
+                  seed: int = 0, device: str = "auto", threads: int | None = None,
+                  data_dir: str | None = None) -> dict[str, Any]:
+    """Train a char/word LM on a text file or store dataset; report nats/char or perplexity."""
+    options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_minutes": max_minutes, "seed": seed,
+               "device": device, "threads": threads, "warmup_steps": 200}
+    model = {"hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout}
+    return train_lm_task(text, dataset if text is None else None, out, level, data_dir, options, model)
+
+
+@task
+def train_seq2seq_task(out: str, reverse: bool, peeky: bool, data_dir: str | None, options: dict[str, Any],
+                       task_kw: dict[str, Any]) -> dict[str, Any]:
+    from nlpkit.rnn.seq2seq_train import evaluate_seq2seq, train_seq2seq
+
+    result = train_seq2seq(out=out, reverse=reverse, peeky=peeky, opts=_opts(**options), store=store(data_dir),
+                           **task_kw)
+    metrics = _brief(result.metrics)
+    metrics["reloaded_test_exact_match"] = evaluate_seq2seq(out, device="cpu")["exact_match"]
+    return metrics
+
+
+@flow(name="train-seq2seq", **RUN_HOOKS)
+def train_seq2seq_flow(out: str = "models/seq2seq", max_digits: int = 3, n_train: int = 45000, n_test: int = 5000,
+                       epochs: int = 25, lr: float = 5e-3, max_minutes: float | None = None, seed: int = 0,
+                       device: str = "auto", threads: int | None = None,
+                       data_dir: str | None = None) -> dict[str, dict[str, Any]]:
+    """Train plain, reversed and reversed+peeky seq2seq on addition side by side (one task each)."""
+    from nlpkit.rnn.seq2seq_train import VARIANTS
+
+    options = {"epochs": epochs, "batch_size": 128, "lr": lr, "patience": 5, "max_minutes": max_minutes,
+               "seed": seed, "device": device, "threads": threads}
+    task_kw = {"max_digits": max_digits, "n_train": n_train, "n_test": n_test}
+    return {name: train_seq2seq_task(f"{out}/{name.replace('+', '_')}", rev, peek, data_dir, options, task_kw)
+            for name, rev, peek in VARIANTS}
