@@ -133,9 +133,11 @@ class BaseTokenizer:
 
     @property
     def dict_sha256(self) -> str:
-        """sha256 over the user dictionaries' contents ('' when there are none)."""
+        """sha256 of the user dictionary file ('' without one; sha256 over the files' sha256s for several)."""
         if not self.user_dicts:
             return ""
+        if len(self.user_dicts) == 1:
+            return self.user_dicts[0].sha256
         h = hashlib.sha256()
         for d in self.user_dicts:
             h.update(d.sha256.encode())

@@ -6,6 +6,7 @@ Tokenizers are created once per ``(name, options, dictionaries)`` and reused in 
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import threading
@@ -66,7 +67,10 @@ def get_tokenizer(name: str, *, user_dicts: Iterable[str | Path] = (), **options
     cls = _backend_class(name)
     dicts = tuple(str(Path(p).resolve()) if isinstance(p, (str, Path)) else p for p in
                   ([user_dicts] if isinstance(user_dicts, (str, Path)) else user_dicts))
-    key = json.dumps([name, sorted(options.items()), [str(d) for d in dicts]], default=str)
+    # the files' contents are part of the key: an edited dictionary gives a new tokenizer
+    shas = [hashlib.sha256(Path(d).read_bytes()).hexdigest() if isinstance(d, str) and Path(d).is_file() else str(d)
+            for d in dicts]
+    key = json.dumps([name, sorted(options.items()), [str(d) for d in dicts], shas], default=str)
     with _lock:
         tok = _instances.get(key)
         if tok is None:

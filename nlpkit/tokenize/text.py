@@ -65,27 +65,29 @@ def _emit(text: str, start: int, end: int, max_chars: int, out: list[tuple[int, 
 def align(text: str, forms: Sequence[str], *, lower: bool = False) -> list[tuple[int, int]]:
     """Character spans of ``forms`` (analysed in order) inside ``text``.
 
-    A form found at the cursor (after whitespace, or after at most 3 non-space characters
-    of the same word) gets its exact span. Forms that do not occur in the text (restored
-    morphemes like ``하``+``았`` for ``했``, normalized spellings) share the span of the
-    unmatched characters between their matched neighbours.
+    A form found after the cursor gets its exact span when the characters it skips can
+    belong to the unmatched forms before it (see ``_gap_ok``). Forms that do not occur in the
+    text (restored morphemes like ``하``+``았`` for ``했``, normalized spellings) share the
+    span of the unmatched characters between their matched neighbours.
     """
     hay = text.lower() if lower else text
-    n = len(forms)
+    fs = [f.lower() for f in forms] if lower else list(forms)
+    n = len(fs)
     spans: list[tuple[int, int] | None] = [None] * n
     cursor = 0
-    for i, form in enumerate(forms):
-        if not form:
-            continue
-        f = form.lower() if lower else form
-        idx = hay.find(f, cursor)
+    pending = 0  # unmatched forms since the last match (restored morphemes waiting for characters)
+    for i, f in enumerate(fs):
+        idx = hay.find(f, cursor) if f else -1
         if idx < 0:
+            pending += 1
             continue
         gap = hay[cursor:idx]
-        if gap and not gap.isspace() and (len(gap) > 3 or _SPACE.search(gap)):
+        if gap and not gap.isspace() and not _gap_ok(hay, fs, i, idx, gap, pending):
+            pending += 1
             continue
         spans[i] = (idx, idx + len(f))
         cursor = idx + len(f)
+        pending = 0
     # fill unmatched runs with the unmatched characters between neighbours
     i = 0
     out: list[tuple[int, int]] = []
@@ -103,11 +105,7 @@ def align(text: str, forms: Sequence[str], *, lower: bool = False) -> list[tuple
         s, e = prev_end, next_start
         while s < e and text[s].isspace():
             s += 1
-        # a restored run belongs to one word: stop at the first space after its start
-        sp = _SPACE.search(text, s, e)
-        if sp is not None and j < n:
-            e = sp.start()
-        if j == n:
+        if j == n:  # a trailing run ends with the word it starts in
             sp2 = _SPACE.search(text, s, e)
             e = sp2.start() if sp2 is not None else e
         while e > s and text[e - 1].isspace():
@@ -115,6 +113,31 @@ def align(text: str, forms: Sequence[str], *, lower: bool = False) -> list[tuple
         out.extend([(s, e)] * (j - i))
         i = j
     return out
+
+
+def _gap_ok(hay: str, fs: Sequence[str], i: int, idx: int, gap: str, pending: int) -> bool:
+    """Whether form ``i`` may match at ``idx`` although characters ``gap`` before it are unmatched."""
+    ahead = [a for a in fs[i + 1:i + 3] if a]
+    if ahead and hay.startswith(ahead[0], idx) and len(ahead[0]) > len(fs[i]):
+        return False  # the next form starts here too: this one is a restored morpheme (아 before 아세안)
+    if pending == 0 and any(a in gap for a in ahead):
+        return False  # nothing waits for the gap and a following form sits in it: this form is restored
+    core = gap.strip()
+    nonspace = len(core) - len(_SPACE.findall(core))
+    if pending == 0:
+        ok = nonspace <= 2 and not _SPACE.search(core)
+    else:
+        ok = nonspace <= 3 * pending + 2 and (pending >= 2 or not _SPACE.search(core))
+    if ok:
+        return True
+    # resynchronise after a long unmatched stretch: this form and the next two follow each other
+    end = idx + len(fs[i])
+    for a in ahead:
+        j = hay.find(a, end)
+        if j < 0 or hay[end:j].strip():
+            return False
+        end = j + len(a)
+    return len(ahead) == 2 and len(fs[i]) >= 2
 
 
 def iter_batches(items: Iterator[str], size: int) -> Iterator[list[str]]:

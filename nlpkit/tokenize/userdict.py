@@ -144,7 +144,12 @@ def merge_entries(backend: str, chunk: str, tokens: Sequence[Token], entries: Se
                 continue  # already covered by a longer entry
             merged.append((s, e))
             inside = [i for i, t in enumerate(toks) if t.start < e and t.end > s]
-            if not inside or (len(inside) == 1 and toks[inside[0]].start == s and toks[inside[0]].end == e):
+            if not inside:
+                continue
+            if len(inside) == 1 and toks[inside[0]].start == s and toks[inside[0]].end == e:
+                t = toks[inside[0]]
+                if t.form != chunk[s:e]:  # e.g. Kiwi's own '코로나바이러스 감염증' for the unspaced text
+                    toks[inside[0]] = Token(chunk[s:e], t.tag, t.ptag, t.lemma, s, e)
                 continue
             first, last = toks[inside[0]], toks[inside[-1]]
             new: list[Token] = []

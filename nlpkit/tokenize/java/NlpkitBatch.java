@@ -92,7 +92,22 @@ public final class NlpkitBatch {
 
     private static void tok(StringBuilder sb, boolean first, String form, String tag) {
         if (!first) sb.append(TOK);
-        sb.append(form).append(FIELD).append(tag);
+        appendSafe(sb, form);
+        sb.append(FIELD).append(tag);
+    }
+
+    /** Append s with unpaired surrogates (taggers split emoji pairs) replaced by U+FFFD. */
+    static void appendSafe(StringBuilder sb, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                sb.append(c).append(s.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                sb.append('\uFFFD');
+            } else {
+                sb.append(c);
+            }
+        }
     }
 
     /** Komoran.analyze per sentence (the analyser keeps no per-call state: one instance is shared). */
@@ -119,7 +134,7 @@ public final class NlpkitBatch {
                 if (pos.equals("Space")) continue;
                 tok(sb, first, t.text(), pos);
                 sb.append(FIELD);
-                if (stem && t.stem().nonEmpty()) sb.append(t.stem().get());
+                if (stem && t.stem().nonEmpty()) appendSafe(sb, t.stem().get());
                 first = false;
             }
         });
