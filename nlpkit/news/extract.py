@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import html as lxml_html
 
+from nlpkit.errors import MissingDependencyError
 from nlpkit.news.metadata import canonical_url, detect_language, meta_authors, meta_published, meta_section, parse_time
 from nlpkit.news.sources import SiteRule
 
@@ -156,7 +157,10 @@ def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, 
 
 
 def _generic_text(html: str, url: str) -> tuple[str, str]:
-    import trafilatura
+    try:
+        import trafilatura
+    except ImportError:
+        raise MissingDependencyError("article extraction requires trafilatura: pip install 'nlpkit[news]'") from None
 
     text = trafilatura.extract(html, url=url, favor_precision=True) or ""
     if len(_WORD.findall(text)) >= MIN_WORDS:
@@ -171,7 +175,10 @@ def _generic_text(html: str, url: str) -> tuple[str, str]:
 
 def _newspaper_text(html: str, url: str) -> str:
     """newspaper4k's body text, offline: no image downloads, tldextract on its bundled list."""
-    import tldextract.tldextract as tld
+    try:
+        import tldextract.tldextract as tld
+    except ImportError:
+        raise MissingDependencyError("the newspaper fallback requires newspaper4k: pip install 'nlpkit[news]'") from None
 
     if not getattr(tld.TLD_EXTRACTOR, "_nlpkit_offline", False):
         offline = tld.TLDExtract(suffix_list_urls=())

@@ -16,9 +16,13 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
-import httpx
-
+from nlpkit.errors import MissingDependencyError
 from nlpkit.news.sources import FetchOptions
+
+try:
+    import httpx
+except ImportError:  # pragma: no cover - depends on the installed extras
+    raise MissingDependencyError("news fetching requires httpx: pip install 'nlpkit[news]'") from None
 
 __all__ = ["ERROR_KINDS", "FetchResult", "Fetcher", "ErrorKind"]
 

@@ -51,13 +51,21 @@ class IngestReport:
         return (self.stored + self.duplicates + self.failed) / self.seconds if self.seconds else 0.0
 
 
-def extract_page(body: bytes, content_type: str | None, url: str, source: dict[str, Any]) -> dict[str, Any]:
-    """Decode and extract one page (runs in a worker process); returns a plain dict, never raises."""
+def extract_page(body: bytes, content_type: str | None, url: str, source: dict[str, Any],
+                 raw_dir: Path | None = None) -> dict[str, Any]:
+    """Archive (when ``raw_dir`` is given), decode and extract one page; a plain dict, never raises.
+
+    Runs in a worker process, so the CPU work of a page stays off the fetching event loop.
+    """
     from nlpkit.news.encoding import decode_html
     from nlpkit.news.extract import extract_article
+    from nlpkit.news.newsstore import archive_raw
     from nlpkit.news.sources import SiteRule
 
+    sha = None
     try:
+        if raw_dir is not None:
+            sha = archive_raw(raw_dir, body)
         decoded = decode_html(body, content_type)
         rules = SiteRule(**source["rules"]) if source.get("rules") else None
         art, why = extract_article(decoded.text, url, rules=rules, default_section=source.get("section"),
@@ -66,8 +74,8 @@ def extract_page(body: bytes, content_type: str | None, url: str, source: dict[s
     except Exception as e:  # a bug or a pathological page: record it, keep the run going
         return {"ok": False, "kind": "extract_error", "message": f"{type(e).__name__}: {e}"}
     if art is None:
-        return {"ok": False, "kind": "no_article", "message": why, "encoding": decoded.encoding}
-    return {"ok": True, "article": art, "encoding": decoded.encoding, "decided_by": decoded.decided_by}
+        return {"ok": False, "kind": "no_article", "message": why, "encoding": decoded.encoding, "sha": sha}
+    return {"ok": True, "article": art, "encoding": decoded.encoding, "decided_by": decoded.decided_by, "sha": sha}
 
 
 def _warm() -> None:  # import the extractors once per worker, not on the first page
@@ -174,8 +182,7 @@ class _Run:
             self.report.failed += 1
             return self.tick("failed")
         self.tick("fetched")
-        sha = self.ns.archive_raw(res.body)
-        job = (res.body, res.content_type, res.final_url, _source_params(spec))
+        job = (res.body, res.content_type, res.final_url, _source_params(spec), self.ns.raw_dir)
         out = None
         if self.pool is not None:
             try:
@@ -197,7 +204,7 @@ class _Run:
             return self.tick("duplicates")
         self.state.canonical.add(art.canonical_url)
         dup_of = self.state.hashes.setdefault(art.content_hash, art.canonical_url)
-        self.articles.append(_article_row(art, url, spec, sha, out["encoding"], dup_of))
+        self.articles.append(_article_row(art, url, spec, out["sha"], out["encoding"], dup_of))
         self.log_row(url, spec.name, "article", "stored", res=res,
                      message=f"{art.extractor}; {out['encoding']} ({out['decided_by']})"
                      + (f"; same body as {dup_of}" if dup_of != art.canonical_url else ""))
@@ -287,6 +294,9 @@ def ingest(
             concurrent.futures.ProcessPoolExecutor(news.extract_workers, mp_context=ctx, initializer=_warm)
             if news.extract_workers > 0 else concurrent.futures.ThreadPoolExecutor(1))  # keeps the event loop free
         run.pool = pool
+        if news.extract_workers > 0:  # start the workers now: they import while discovery runs
+            for _ in range(news.extract_workers):
+                pool.submit(_warm)
         try:
             asyncio.run(_run(run, sources, transport))
         finally:

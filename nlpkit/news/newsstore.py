@@ -43,7 +43,7 @@ from nlpkit.errors import DatasetError
 from nlpkit.news.metadata import normalize_url
 from nlpkit.store import Store
 
-__all__ = ["ARTICLES", "ARTICLE_SCHEMA", "FETCH_LOG", "FETCH_LOG_SCHEMA", "FRONTIER", "FINAL_KINDS",
+__all__ = ["ARTICLES", "archive_raw", "ARTICLE_SCHEMA", "FETCH_LOG", "FETCH_LOG_SCHEMA", "FRONTIER", "FINAL_KINDS",
            "IngestState", "NewsStore"]
 
 ARTICLES, FETCH_LOG, FRONTIER = "articles", "fetch_log", "news_frontier"
@@ -81,6 +81,21 @@ class IngestState:
     def pending(self) -> list[tuple[str, str]]:
         """(URL, source) discovered earlier but not finished: what a resumed run fetches first."""
         return [(u, s) for u, s in self.frontier.items() if normalize_url(u) not in self.done]
+
+
+def archive_raw(raw_dir: Path, body: bytes) -> str:
+    """Write ``body`` gzip-compressed to ``raw_dir/<aa>/<sha256>.html.gz`` (aside, then renamed); returns the sha256.
+
+    A module-level function so extraction workers can archive without a NewsStore.
+    """
+    sha = hashlib.sha256(body).hexdigest()
+    path = raw_dir / sha[:2] / f"{sha}.html.gz"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_bytes(gzip.compress(body, compresslevel=3, mtime=0))
+        os.replace(tmp, path)
+    return sha
 
 
 def _parts(d: Path) -> list[Path]:
@@ -124,14 +139,7 @@ class NewsStore:
     # -- raw archive ---------------------------------------------------------------------------
     def archive_raw(self, body: bytes) -> str:
         """Store page bytes gzip-compressed under their sha256 (idempotent); returns the hash."""
-        sha = hashlib.sha256(body).hexdigest()
-        path = self.raw_dir / sha[:2] / f"{sha}.html.gz"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-            tmp.write_bytes(gzip.compress(body, compresslevel=5, mtime=0))
-            os.replace(tmp, path)
-        return sha
+        return archive_raw(self.raw_dir, body)
 
     def read_raw(self, sha: str) -> bytes:
         path = self.raw_dir / sha[:2] / f"{sha}.html.gz"
