@@ -7,6 +7,9 @@
 
 Backends: ``english`` (NLTK), ``kiwi``, ``mecab`` (mecab-ko), ``okt``, ``komoran``,
 ``hannanum``, ``kkma`` (KoNLPy, one JVM per process started by :mod:`nlpkit.tokenize.jvm`).
+
+Stored tokens: :func:`tokenize_dataset` turns a text dataset of the store into the versioned
+``tokens_<dataset>_<backend>`` dataset, incrementally (see :mod:`nlpkit.tokenize.dataset`).
 """
 
 from nlpkit.tokenize.analyzer import TokenAnalyzer
@@ -24,6 +27,7 @@ from nlpkit.tokenize.base import (
     pos,
 )
 from nlpkit.tokenize.core import RESULT_CACHE
+from nlpkit.tokenize.dataset import TokenizeResult, tokenize_dataset, tokens_dataset_name
 from nlpkit.tokenize.registry import BACKENDS, FAST_BACKENDS, available_backends, get_tokenizer
 from nlpkit.tokenize.userdict import DEFAULT_KO_DICT, load_stopwords, load_user_dict
 
@@ -37,6 +41,7 @@ __all__ = [
     "RESULT_CACHE",
     "Token",
     "TokenAnalyzer",
+    "TokenizeResult",
     "Tokenizer",
     "available_backends",
     "content_words",
@@ -48,4 +53,6 @@ __all__ = [
     "morphs",
     "nouns",
     "pos",
+    "tokenize_dataset",
+    "tokens_dataset_name",
 ]

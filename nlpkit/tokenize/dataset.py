@@ -1,0 +1,233 @@
+"""Tokenize a text dataset of the store into a versioned tokens dataset, incrementally.
+
+Layout (chosen so each dataset has one schema and one meaning): one tokens dataset per
+source dataset and backend, ``tokens_<dataset>_<backend>`` (e.g. ``tokens_korean_news_okt``).
+Each version holds every current document of the source with columns
+
+- ``id`` (string), ``text_sha256`` (of the tokenized text), ``fingerprint`` (tokenizer
+  backend + options + dictionary sha256), ``n_tokens`` and
+- ``tokens``: list of ``{form, tag, ptag, lemma, start, end}``.
+
+A new version re-uses the rows of the previous one whose ``text_sha256`` and ``fingerprint``
+still match and tokenizes only the rest; documents gone from the source are dropped. The
+manifest's parameters record the tokenizer config, its ``fingerprint`` and ``dict_sha256``,
+and the source version. Nothing new -> no new version (``TokenizeResult.written`` is False).
+
+The steps are separate so a flow can fan batches out: :func:`plan_tokenize` ->
+:func:`tokenize_texts` per batch (a module-level function of plain data, picklable for any
+task runner) -> :func:`write_tokens`. :func:`tokenize_dataset` runs them in-process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from nlpkit.errors import DatasetError, DatasetNotFoundError
+from nlpkit.tokenize.registry import get_tokenizer
+
+__all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "TokenizePlan", "TokenizeResult", "tokens_dataset_name",
+           "plan_tokenize", "tokenize_texts", "write_tokens", "tokenize_dataset", "tokens_to_arrow"]
+
+TOKEN_TYPE = pa.struct([("form", pa.string()), ("tag", pa.string()), ("ptag", pa.string()),
+                        ("lemma", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
+TOKENS_SCHEMA = pa.schema([("id", pa.string()), ("text_sha256", pa.string()), ("fingerprint", pa.string()),
+                           ("n_tokens", pa.int32()), ("tokens", pa.list_(TOKEN_TYPE))])
+_REJECTS = pa.schema([("item", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
+
+
+def tokens_dataset_name(dataset: str, backend: str) -> str:
+    """``tokens_<dataset>_<backend>``."""
+    return f"tokens_{dataset}_{backend}"
+
+
+@dataclass
+class TokenizePlan:
+    """What one incremental run has to do."""
+
+    dataset: str
+    source_version: str
+    out_name: str
+    tokenizer: dict[str, Any]  # {"name", "user_dicts", "options"} for get_tokenizer
+    fingerprint: str
+    dict_sha256: str
+    todo_ids: list[str] = field(default_factory=list)
+    todo_texts: list[str] = field(default_factory=list)
+    todo_shas: list[str] = field(default_factory=list)
+    kept: pa.Table | None = None  # rows re-used from the previous version
+    dropped: int = 0  # previous rows whose document is gone or changed
+    rejects: list[dict[str, str]] = field(default_factory=list)
+
+    def batches(self, size: int) -> list[tuple[list[str], list[str], list[str]]]:
+        """``(ids, texts, shas)`` slices of the work, in order."""
+        return [(self.todo_ids[i:i + size], self.todo_texts[i:i + size], self.todo_shas[i:i + size])
+                for i in range(0, len(self.todo_ids), size)]
+
+
+@dataclass(frozen=True)
+class TokenizeResult:
+    """Outcome of one run; ``version`` is the tokens dataset version now current."""
+
+    out_name: str
+    version: str | None
+    written: bool
+    tokenized: int
+    reused: int
+    dropped: int
+    rejected: int
+    fingerprint: str
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def plan_tokenize(store: Any, dataset: str, tokenizer: str, *, user_dicts: Sequence[str | Path] = (),
+                  options: Mapping[str, Any] | None = None, text_column: str | Sequence[str] = "text",
+                  id_column: str = "id", out_name: str | None = None) -> TokenizePlan:
+    """Compare the source's latest version with the tokens dataset and list the documents to tokenize.
+
+    ``text_column`` may name several columns (joined with a newline, e.g. ``["title", "text"]``).
+    """
+    opts = dict(options or {})
+    tok = get_tokenizer(tokenizer, user_dicts=tuple(str(p) for p in user_dicts), **opts)
+    info = store.latest(dataset)
+    cols = [text_column] if isinstance(text_column, str) else list(text_column)
+    table = store.read(dataset, version=info.version)
+    missing = [c for c in [*cols, id_column] if c not in table.column_names]
+    if missing:
+        raise DatasetError(f"dataset {dataset!r} {info.version} has no column(s) {missing}; "
+                           f"columns: {', '.join(table.column_names)} (set text_column/id_column)")
+    ids = [str(x) for x in table.column(id_column).to_pylist()]
+    parts = [table.column(c).to_pylist() for c in cols]
+    out = out_name or tokens_dataset_name(dataset, tokenizer)
+    plan = TokenizePlan(dataset, info.version, out, {"name": tokenizer, "user_dicts": [str(p) for p in user_dicts],
+                                                     "options": opts}, tok.fingerprint, getattr(tok, "dict_sha256", ""))
+    previous: dict[tuple[str, str], int] = {}
+    prev_table = None
+    try:
+        prev_table = store.read(out, columns=["id", "text_sha256", "fingerprint"])
+    except DatasetNotFoundError:
+        pass
+    if prev_table is not None:
+        for i, (pid, psha, pfp) in enumerate(zip(*(prev_table.column(c).to_pylist()
+                                                   for c in ("id", "text_sha256", "fingerprint")))):
+            if pfp == plan.fingerprint:
+                previous[(pid, psha)] = i
+    keep_rows: list[int] = []
+    seen: set[str] = set()
+    for doc_id, *values in zip(ids, *parts):
+        if doc_id in seen:
+            plan.rejects.append({"item": doc_id, "reason": "duplicate_id", "detail": f"{id_column} repeats"})
+            continue
+        seen.add(doc_id)
+        if any(v is not None and not isinstance(v, str) for v in values) or all(v is None for v in values):
+            plan.rejects.append({"item": doc_id, "reason": "no_text",
+                                 "detail": f"{'/'.join(cols)} missing or not text: {values!r:.80}"})
+            continue
+        text = "\n".join(v for v in values if v)
+        sha = _sha(text)
+        hit = previous.get((doc_id, sha))
+        if hit is not None:
+            keep_rows.append(hit)
+        else:
+            plan.todo_ids.append(doc_id)
+            plan.todo_texts.append(text)
+            plan.todo_shas.append(sha)
+    if prev_table is not None:
+        plan.dropped = prev_table.num_rows - len(keep_rows)
+        if keep_rows:
+            plan.kept = store.read(out).take(pa.array(keep_rows)).cast(TOKENS_SCHEMA)
+    return plan
+
+
+def tokens_to_arrow(toks: Iterable[Any]) -> list[dict[str, Any]]:
+    return [{"form": t.form, "tag": t.tag, "ptag": t.ptag, "lemma": t.lemma, "start": t.start, "end": t.end}
+            for t in toks]
+
+
+def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str], shas: list[str],
+                   fingerprint: str) -> pa.Table:
+    """Tokenize one batch into rows of :data:`TOKENS_SCHEMA` (runs in any worker: plain data in and out)."""
+    tok = get_tokenizer(tokenizer["name"], user_dicts=tuple(tokenizer.get("user_dicts", ())),
+                        **dict(tokenizer.get("options") or {}))
+    if tok.fingerprint != fingerprint:
+        raise DatasetError(f"tokenizer fingerprint changed during the run ({tok.fingerprint[:12]} != "
+                           f"{fingerprint[:12]}): the dictionary file was edited; run again")
+    rows = []
+    for doc_id, sha, toks in zip(ids, shas, tok.tokenize_batch(texts)):
+        rows.append({"id": doc_id, "text_sha256": sha, "fingerprint": fingerprint, "n_tokens": len(toks),
+                     "tokens": tokens_to_arrow(toks)})
+    return pa.Table.from_pylist(rows, schema=TOKENS_SCHEMA)
+
+
+def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[pa.Table]) -> TokenizeResult:
+    """Write kept rows plus new ``batches`` as a new version (none when nothing changed)."""
+    if not plan.todo_ids and plan.dropped == 0 and plan.kept is not None:
+        prev = store.latest(plan.out_name)
+        return TokenizeResult(plan.out_name, prev.version, False, 0, plan.kept.num_rows, 0, len(plan.rejects),
+                              plan.fingerprint)
+    params = {"dataset": plan.dataset, "source_version": plan.source_version, "tokenizer": plan.tokenizer,
+              "fingerprint": plan.fingerprint, "dict_sha256": plan.dict_sha256}
+    tokenized = 0
+    with store.write_version(plan.out_name, parameters=params, source=f"{plan.dataset}@{plan.source_version}") as w:
+        if plan.kept is not None and plan.kept.num_rows:
+            w.write(plan.kept)
+        for table in batches:
+            w.write(table)
+            tokenized += table.num_rows
+        if tokenized != len(plan.todo_ids):
+            raise DatasetError(f"{plan.out_name}: {tokenized} documents tokenized, {len(plan.todo_ids)} planned")
+        if not (plan.kept is not None and plan.kept.num_rows) and not tokenized:
+            w.write(TOKENS_SCHEMA.empty_table())
+        w.write(pa.Table.from_pylist(plan.rejects, schema=_REJECTS), "rejects")
+        kept = plan.kept.num_rows if plan.kept is not None else 0
+        w.counts.update(tokenized=tokenized, reused=kept, dropped=plan.dropped, rejected=len(plan.rejects))
+    version = store.latest(plan.out_name).version
+    return TokenizeResult(plan.out_name, version, True, tokenized, kept, plan.dropped, len(plan.rejects),
+                          plan.fingerprint)
+
+
+def tokenize_dataset(store: Any, dataset: str, tokenizer: str, *, user_dicts: Sequence[str | Path] = (),
+                     options: Mapping[str, Any] | None = None, text_column: str | Sequence[str] = "text",
+                     id_column: str = "id", out_name: str | None = None, batch_size: int = 512,
+                     progress: Callable[[int], None] | None = None) -> TokenizeResult:
+    """Tokenize the documents of ``dataset`` not yet tokenized with this backend+options+dictionary.
+
+    Parameters
+    ----------
+    store : nlpkit.store.Store
+    dataset : str
+        Source dataset name (its latest version; columns ``id_column`` and ``text_column``).
+    tokenizer : str
+        Backend name (``kiwi``, ``okt``, ...); ``options`` and ``user_dicts`` go to ``get_tokenizer``.
+    progress : callable, optional
+        Called with the number of documents finished after each batch.
+
+    Returns
+    -------
+    TokenizeResult
+        ``out_name`` (``tokens_<dataset>_<backend>``) and its current version.
+
+    Examples
+    --------
+    >>> res = tokenize_dataset(store, "korean_news", "kiwi",
+    ...                        user_dicts=["dictionaries/ko/news.tsv"])  # doctest: +SKIP
+    >>> store.read(res.out_name).column("tokens")[0][:2]                   # doctest: +SKIP
+    """
+    plan = plan_tokenize(store, dataset, tokenizer, user_dicts=user_dicts, options=options,
+                         text_column=text_column, id_column=id_column, out_name=out_name)
+
+    def run() -> Iterable[pa.Table]:
+        for ids, texts, shas in plan.batches(batch_size):
+            table = tokenize_texts(plan.tokenizer, ids, texts, shas, plan.fingerprint)
+            if progress is not None:
+                progress(table.num_rows)
+            yield table
+
+    return write_tokens(store, plan, run())
