@@ -87,7 +87,8 @@ class _Host:
         self.delay = delay
         self.lock = asyncio.Lock()
         self.next_start = 0.0
-        self.robots: RobotFileParser | None | str = None  # None = not fetched yet; "allow"; parser
+        self.robots: RobotFileParser | FetchResult | str | None = None  # None = not read yet; "allow"; failure
+        self.robots_lock = asyncio.Lock()
 
     async def wait_turn(self) -> None:
         if self.delay <= 0:
@@ -161,31 +162,47 @@ class Fetcher:
 
     # -- robots.txt --------------------------------------------------------------------------
     async def _allowed(self, url: str) -> tuple[bool, FetchResult | None]:
-        """(allowed, failure): failure is set when robots.txt itself could not be read."""
+        """(allowed, failure): failure is set when robots.txt itself could not be read.
+
+        robots.txt is fetched once per host and run (redirects followed, up to 5); a 4xx means
+        no restrictions (RFC 9309); a 5xx or a network failure blocks the host for this run.
+        """
         if not self.options.respect_robots:
             return True, None
         host = self._host(url)
-        if host.robots is None:
-            parts = urlsplit(url)
-            robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-            res = await self._get(robots_url, {}, check_types=False)
-            if res.ok or res.error_kind in ("empty_page", "bad_content_type", "binary_content"):
-                rp = RobotFileParser()
-                rp.parse(res.body.decode("utf-8", "replace").splitlines() if res.ok else [])
-                host.robots = rp
-                delay = rp.crawl_delay(self.options.user_agent)
-                if delay:
-                    host.delay = max(host.delay, min(float(delay), 30.0))
-            elif res.error_kind == "http_error" and res.status is not None and 400 <= res.status < 500:
-                host.robots = "allow"  # RFC 9309: robots.txt unavailable -> no restrictions
-            else:
-                res.message = f"{robots_url} unreachable ({res.error_kind}): {res.message}"
-                res.url = res.final_url = url
-                return False, res
+        async with host.robots_lock:
+            if host.robots is None:
+                await self._load_robots(host, url)
+        if isinstance(host.robots, FetchResult):
+            failure = host.robots
+            return False, FetchResult(url, url, failure.error_kind, status=failure.status, message=failure.message)
         if host.robots == "allow":
             return True, None
         assert isinstance(host.robots, RobotFileParser)
         return host.robots.can_fetch(self.options.user_agent, url), None
+
+    async def _load_robots(self, host: _Host, url: str) -> None:
+        parts = urlsplit(url)
+        robots_url = current = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        for _ in range(6):
+            res = await self._get(current, {}, check_types=False)
+            if res.error_kind != "redirect":
+                break
+            current = urljoin(current, res.message)
+            if urlsplit(current).scheme not in ("http", "https"):
+                break
+        if res.ok or res.error_kind in ("empty_page", "bad_content_type", "binary_content"):
+            rp = RobotFileParser()
+            rp.parse(res.body.decode("utf-8", "replace").splitlines() if res.ok else [])
+            host.robots = rp
+            delay = rp.crawl_delay(self.options.user_agent)
+            if delay:
+                host.delay = max(host.delay, min(float(delay), 30.0))
+        elif res.error_kind == "http_error" and res.status is not None and 400 <= res.status < 500:
+            host.robots = "allow"
+        else:
+            res.message = f"{robots_url} unreachable ({res.error_kind}): {res.message}"
+            host.robots = res
 
     # -- fetching ------------------------------------------------------------------------------
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
@@ -256,7 +273,7 @@ class Fetcher:
         host = self._host(url)
         o = self.options
         t0 = time.monotonic()
-        async with self._global, host.sem:
+        async with host.sem, self._global:  # host first: a busy host must not hold global slots
             await host.wait_turn()
             try:
                 async with asyncio.timeout(o.total_timeout):
