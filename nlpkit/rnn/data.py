@@ -114,11 +114,17 @@ def split_labelled(
     return LabelledSplits(texts=out_t, labels=out_l, label_names=names, notes=notes)
 
 
-def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed: int = 0) -> LabelledSplits:
-    """Read a labelled dataset (columns text or clean_text, label, split) from the store."""
+def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed: int = 0,
+                  text_column: str | None = None) -> LabelledSplits:
+    """Read a labelled dataset (columns text, label, split) from the store.
+
+    The raw ``text`` column is used by default: IMDB's ``clean_text`` drops stopwords, among
+    them the negations ("not", "no") sentiment depends on. The ``words`` tokenizer strips the
+    HTML tags left in raw IMDB text.
+    """
     table = store.read(dataset, version=version)
     cols = set(table.column_names)
-    text_col = "clean_text" if "clean_text" in cols else "text"
+    text_col = text_column or ("text" if "text" in cols else "clean_text")
     missing = [c for c in (text_col, "label", "split") if c not in cols]
     if missing:
         raise DatasetError(
