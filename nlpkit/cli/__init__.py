@@ -34,6 +34,7 @@ from nlpkit.cli import flows_cmds, run_cmds, store_cmds  # noqa: E402,F401
 from nlpkit.cli import news_cmds  # noqa: E402,F401
 from nlpkit.cli import dataset_cmds  # noqa: E402,F401
 from nlpkit.cli import train_cmds  # noqa: E402,F401
+from nlpkit.cli import tokenize_cmds  # noqa: E402,F401
 
 
 def main() -> None:

@@ -101,7 +101,7 @@ def ensure_jvm() -> bool:
             raise TokenizerError(f"could not start the JVM at {jvm_path!r} with {flags}: {e}; "
                                  "check JAVA_HOME and the heap size (java_heap_mb)") from e
         _state.update(started=True, helper=helper_dir is not None and _helper_loadable(jpype))
-        log.info("JVM started (%s, heap %d MB, helper %s)", jvm_path, _config.heap_mb, _state["helper"])
+        log.debug("JVM started (%s, heap %d MB, helper %s)", jvm_path, _config.heap_mb, _state["helper"])
         return _state["helper"]
 
 

@@ -1,0 +1,166 @@
+"""Tokenization commands: `tokenize` (text, stdin or a file) and `tokenize-dataset` (a store dataset)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from nlpkit.cli import app
+from nlpkit.cli._common import console, get_settings, get_store, handle_errors, progress_bar
+from nlpkit.errors import ConfigError
+
+_TOKENIZER_HELP = "Backend: kiwi, mecab, okt, komoran, hannanum, kkma (slow, opt-in) or english."
+
+
+def _parse_options(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option {item!r}: expected KEY=VALUE, e.g. --option norm=true")
+        low = raw.lower()
+        if low in ("true", "false"):
+            out[key] = low == "true"
+        else:
+            try:
+                out[key] = int(raw)
+            except ValueError:
+                try:
+                    out[key] = float(raw)
+                except ValueError:
+                    out[key] = raw
+    return out
+
+
+def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> Any:
+    from nlpkit.tokenize import get_tokenizer
+    from nlpkit.tokenize.jvm import configure_jvm
+
+    settings = get_settings()
+    configure_jvm(settings.java_heap_mb)
+    if name == "english" and settings.nltk_data is not None:
+        options.setdefault("nltk_data", str(settings.nltk_data))
+    for d in dicts:
+        if not d.is_file():
+            raise ConfigError(f"--dict {str(d)!r}: no such file; dictionaries are TSV files like dictionaries/ko/news.tsv")
+    try:
+        return get_tokenizer(name, user_dicts=[str(d) for d in dicts], **options)
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8", errors="replace", newline="") as f:
+        for line in f:
+            yield line.rstrip("\r\n")
+
+
+@app.command()
+@handle_errors
+def tokenize(
+    texts: list[str] = typer.Argument(None, help="Texts to tokenize (default: --input, else stdin lines)."),
+    tokenizer: str = typer.Option("kiwi", "--tokenizer", "-t", help=_TOKENIZER_HELP),
+    dicts: list[Path] = typer.Option([], "--dict", "-d", help="User dictionary TSV (repeatable)."),
+    option: list[str] = typer.Option([], "--option", "-o", help="Backend option KEY=VALUE, e.g. norm=true."),
+    as_json: bool = typer.Option(False, "--json", help='One JSON object per input line: {"tokens": [...]}.'),
+    input_file: Path | None = typer.Option(None, "--input", "-i", help="UTF-8 text file, one document per line."),
+    out: Path | None = typer.Option(None, "--out", help="Write tokens to this Parquet file instead of printing."),
+) -> None:
+    """Tokenize texts with any backend: print form/TAG pairs, JSON lines, or write Parquet."""
+    tok = _make_tokenizer(tokenizer, dicts, _parse_options(option))
+    if texts and input_file is not None:
+        raise ConfigError("give texts as arguments or --input FILE, not both")
+    if input_file is not None and not input_file.is_file():
+        raise ConfigError(f"--input {str(input_file)!r}: no such file")
+    if out is not None:
+        if input_file is None:
+            raise ConfigError("--out needs --input FILE (one document per line)")
+        _write_parquet(tok, input_file, out)
+        return
+    source: Any = texts if texts else (_lines(input_file) if input_file is not None else
+                                        (line.rstrip("\n") for line in sys.stdin))
+    for toks in tok.tokenize_batch(source):
+        if as_json:
+            sys.stdout.write(json.dumps({"tokens": [{"form": t.form, "tag": t.tag, "start": t.start, "end": t.end}
+                                                    for t in toks]}, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(" ".join(f"{t.form}/{t.tag}" for t in toks) + "\n")
+    sys.stdout.flush()
+
+
+def _write_parquet(tok: Any, input_file: Path, out: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nlpkit.tokenize.dataset import TOKEN_TYPE, tokens_to_arrow
+
+    total = sum(1 for _ in _lines(input_file))
+    schema = pa.schema([("line", pa.int64()), ("text", pa.string()), ("tokens", pa.list_(TOKEN_TYPE))])
+    schema = schema.with_metadata({"nlpkit.tokenizer": json.dumps(tok.config, ensure_ascii=False),
+                                   "nlpkit.fingerprint": tok.fingerprint})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    started = time.perf_counter()
+    done = 0
+    with progress_bar() as bar, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        task = bar.add_task(f"tokenize ({tok.name})", total=total, rate="")
+        rows: list[dict[str, Any]] = []
+        for line_no, (text, toks) in enumerate(zip(_lines(input_file), tok.tokenize_batch(_lines(input_file)))):
+            rows.append({"line": line_no + 1, "text": text, "tokens": tokens_to_arrow(toks)})
+            if len(rows) >= 1000:
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+                done += len(rows)
+                rows = []
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=done, rate=f"{rate:,.0f} lines/s")
+        if rows:
+            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+            done += len(rows)
+        bar.update(task, completed=done)
+    tmp.replace(out)
+    console.print(f"{done:,} lines -> {out} ({tok.name}, {time.perf_counter() - started:.1f} s)")
+
+
+@app.command("tokenize-dataset")
+@handle_errors
+def tokenize_dataset_cmd(
+    dataset: str = typer.Argument(..., help="A text dataset of the store (e.g. korean_news, nsmc, imdb)."),
+    tokenizer: str = typer.Option("kiwi", "--tokenizer", "-t", help=_TOKENIZER_HELP),
+    dicts: list[Path] = typer.Option([], "--dict", "-d", help="User dictionary TSV (repeatable)."),
+    option: list[str] = typer.Option([], "--option", "-o", help="Backend option KEY=VALUE."),
+    text_column: list[str] = typer.Option(["text"], "--text-column", help="Text column(s), joined by newlines."),
+    id_column: str = typer.Option("id", "--id-column"),
+    batch_size: int = typer.Option(512, "--batch-size", min=1),
+) -> None:
+    """Tokenize the documents of DATASET not yet tokenized with this backend+options+dictionary."""
+    from nlpkit.tokenize.dataset import plan_tokenize, tokenize_texts, write_tokens
+
+    options = _parse_options(option)
+    _make_tokenizer(tokenizer, dicts, dict(options))
+    plan = plan_tokenize(get_store(), dataset, tokenizer, user_dicts=[str(d) for d in dicts], options=options,
+                         text_column=text_column if len(text_column) > 1 else text_column[0], id_column=id_column)
+    started = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task(f"{dataset} ({tokenizer})", total=len(plan.todo_ids), rate="")
+        done = 0
+
+        def batches() -> Iterator[Any]:
+            nonlocal done
+            for ids, texts, shas in plan.batches(batch_size):
+                table = tokenize_texts(plan.tokenizer, ids, texts, shas, plan.fingerprint)
+                done += table.num_rows
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=done, rate=f"{rate:,.0f} docs/s")
+                yield table
+
+        result = write_tokens(get_store(), plan, batches())
+    what = "written" if result.written else "up to date"
+    console.print(f"{result.out_name} {result.version} {what}: {result.tokenized:,} tokenized, {result.reused:,} "
+                  f"reused, {result.dropped:,} dropped, {result.rejected:,} rejected "
+                  f"(fingerprint {result.fingerprint[:12]}, {time.perf_counter() - started:.1f} s)")
