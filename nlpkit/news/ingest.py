@@ -24,9 +24,10 @@ from nlpkit.news.metadata import normalize_url
 from nlpkit.news.newsstore import FINAL_KINDS, IngestState, NewsStore
 from nlpkit.news.sources import (NewsSettings, SourceSpec, html_files, links_from_feed, links_from_section,
                                  links_from_sitemap, read_url_file)
+from nlpkit.news.worker import extract_page, warm_up
 from nlpkit.store import Store
 
-__all__ = ["IngestReport", "ingest", "extract_page"]
+__all__ = ["IngestReport", "ingest"]
 
 log = logging.getLogger(__name__)
 
@@ -49,39 +50,6 @@ class IngestReport:
     @property
     def pages_per_second(self) -> float:
         return (self.stored + self.duplicates + self.failed) / self.seconds if self.seconds else 0.0
-
-
-def extract_page(body: bytes, content_type: str | None, url: str, source: dict[str, Any],
-                 raw_dir: Path | None = None) -> dict[str, Any]:
-    """Archive (when ``raw_dir`` is given), decode and extract one page; a plain dict, never raises.
-
-    Runs in a worker process, so the CPU work of a page stays off the fetching event loop.
-    """
-    from nlpkit.news.encoding import decode_html
-    from nlpkit.news.extract import extract_article
-    from nlpkit.news.newsstore import archive_raw
-    from nlpkit.news.sources import SiteRule
-
-    sha = None
-    try:
-        if raw_dir is not None:
-            sha = archive_raw(raw_dir, body)
-        decoded = decode_html(body, content_type)
-        rules = SiteRule(**source["rules"]) if source.get("rules") else None
-        art, why = extract_article(decoded.text, url, rules=rules, default_section=source.get("section"),
-                                   timezone_name=source.get("timezone", "Asia/Seoul"),
-                                   language_hint=source.get("language", "auto"))
-    except Exception as e:  # a bug or a pathological page: record it, keep the run going
-        return {"ok": False, "kind": "extract_error", "message": f"{type(e).__name__}: {e}"}
-    if art is None:
-        return {"ok": False, "kind": "no_article", "message": why, "encoding": decoded.encoding, "sha": sha}
-    return {"ok": True, "article": art, "encoding": decoded.encoding, "decided_by": decoded.decided_by, "sha": sha}
-
-
-def _warm() -> None:  # import the extractors once per worker, not on the first page
-    import trafilatura  # noqa: F401
-
-    import nlpkit.news.extract  # noqa: F401
 
 
 class _Run:
@@ -291,12 +259,12 @@ def ingest(
         run.state = run.ns.load_state()
         ctx = multiprocessing.get_context("spawn")
         pool: concurrent.futures.Executor = (
-            concurrent.futures.ProcessPoolExecutor(news.extract_workers, mp_context=ctx, initializer=_warm)
+            concurrent.futures.ProcessPoolExecutor(news.extract_workers, mp_context=ctx, initializer=warm_up)
             if news.extract_workers > 0 else concurrent.futures.ThreadPoolExecutor(1))  # keeps the event loop free
         run.pool = pool
         if news.extract_workers > 0:  # start the workers now: they import while discovery runs
             for _ in range(news.extract_workers):
-                pool.submit(_warm)
+                pool.submit(warm_up)
         try:
             asyncio.run(_run(run, sources, transport))
         finally:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import gzip
-import hashlib
 import json
 import os
 import uuid
@@ -39,7 +37,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from nlpkit.errors import DatasetError
+from nlpkit.news.archive import archive_raw, read_raw
 from nlpkit.news.metadata import normalize_url
 from nlpkit.store import Store
 
@@ -81,21 +79,6 @@ class IngestState:
     def pending(self) -> list[tuple[str, str]]:
         """(URL, source) discovered earlier but not finished: what a resumed run fetches first."""
         return [(u, s) for u, s in self.frontier.items() if normalize_url(u) not in self.done]
-
-
-def archive_raw(raw_dir: Path, body: bytes) -> str:
-    """Write ``body`` gzip-compressed to ``raw_dir/<aa>/<sha256>.html.gz`` (aside, then renamed); returns the sha256.
-
-    A module-level function so extraction workers can archive without a NewsStore.
-    """
-    sha = hashlib.sha256(body).hexdigest()
-    path = raw_dir / sha[:2] / f"{sha}.html.gz"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        tmp.write_bytes(gzip.compress(body, compresslevel=3, mtime=0))
-        os.replace(tmp, path)
-    return sha
 
 
 def _parts(d: Path) -> list[Path]:
@@ -142,11 +125,7 @@ class NewsStore:
         return archive_raw(self.raw_dir, body)
 
     def read_raw(self, sha: str) -> bytes:
-        path = self.raw_dir / sha[:2] / f"{sha}.html.gz"
-        try:
-            return gzip.decompress(path.read_bytes())
-        except OSError as e:
-            raise DatasetError(f"raw page {sha} missing from {self.raw_dir}: {e}; re-fetch it with `nlpkit scrape`") from e
+        return read_raw(self.raw_dir, sha)
 
     # -- state -----------------------------------------------------------------------------------
     def load_state(self) -> IngestState:

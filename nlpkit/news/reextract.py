@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from nlpkit.news.ingest import extract_page
 from nlpkit.news.newsstore import ARTICLE_SCHEMA, NewsStore
 from nlpkit.news.sources import NewsSettings, SourceSpec
+from nlpkit.news.worker import extract_page
 from nlpkit.store import Store
 
 __all__ = ["ReextractReport", "reextract"]

@@ -42,7 +42,7 @@ def cli_env(tmp_path: Path, naver_html: Path, monkeypatch: pytest.MonkeyPatch) -
     flows = tmp_path / "flows.yaml"
     flows.write_text(yaml.safe_dump({
         "data_dir": str(tmp_path / "data"),
-        "news": {"extract_workers": 0, "sources": [
+        "news": {"extract_workers": 1, "sources": [
             {"name": "naver_archive", "kind": "directory", "path": str(naver_html), "outlet": "네이버 뉴스", "language": "ko"}]},
         "flows": [{"name": "ingest_news", "entrypoint": "pipelines/news.py:ingest_news"}],
     }, allow_unicode=True))
