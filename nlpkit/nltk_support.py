@@ -53,6 +53,8 @@ def find_resource(resource: str, *, nltk_data: Path | None = None, download: boo
         raise ValueError(f"unknown NLTK resource {resource!r}; expected one of {', '.join(_PACKAGES)}")
     import nltk
 
+    if nltk_data is not None and not Path(nltk_data).is_dir() and download:
+        Path(nltk_data).mkdir(parents=True, exist_ok=True)
     if nltk_data is not None and not Path(nltk_data).is_dir():
         raise NltkDataError(
             f"NLTK data directory {nltk_data} does not exist; set nltk_data in flows.yaml or NLTK_DATA "

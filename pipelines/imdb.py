@@ -29,7 +29,7 @@ def build_dataset(path: str, data_dir: str | None, valid_fraction: float, seed: 
     from nlpkit.datasets.imdb import ImdbOptions, build_imdb
 
     info = build_imdb(store(data_dir), Path(path), options=ImdbOptions(valid_fraction=valid_fraction, seed=seed),
-                      nltk_data=settings().nltk_data)
+                      nltk_data=settings().nltk_data, download_nltk=True)
     return {"version": info.version, "rows": info.rows, "rejected": info.manifest["counts"]["rejected"]}
 
 

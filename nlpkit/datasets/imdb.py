@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from nlpkit.datasets.download import ProgressFn, is_url, resolve_source
 from nlpkit.datasets.importer import REJECT_SCHEMA
-from nlpkit.errors import SourceError
+from nlpkit.errors import ConfigError, SourceError
 from nlpkit.store.versions import Store, VersionInfo
 from nlpkit.text.clean import TextCleaner
 
@@ -168,6 +168,7 @@ def build_imdb(
     options: ImdbOptions = ImdbOptions(),
     cleaner: TextCleaner | None = None,
     nltk_data: Path | None = None,
+    download_nltk: bool = False,
     cache_dir: Path | None = None,
     progress: ProgressFn | None = None,
     name: str = "imdb",
@@ -175,10 +176,11 @@ def build_imdb(
     """Rebuild IMDB from ``source`` (URL, tarball or directory) as a new version of ``name``.
 
     Returns the new version; its manifest counts reads, kept rows per split and rejects per reason.
+    ``download_nltk`` lets NLTK's downloader fetch a missing stopword list (online users).
     """
     if not 0.0 <= options.valid_fraction < 0.5:
-        raise ValueError(f"valid_fraction must be in [0, 0.5), got {options.valid_fraction}")
-    cleaner = cleaner or TextCleaner(nltk_data=nltk_data)  # fails early when stopwords are missing
+        raise ConfigError(f"valid_fraction must be in [0, 0.5), got {options.valid_fraction}")
+    cleaner = cleaner or TextCleaner(nltk_data=nltk_data, download=download_nltk)  # fails early if missing
     path = resolve_source(source, cache_dir or store.root / "cache" / "downloads", progress=progress)
     counts: dict[str, int] = {"read": 0, "kept": 0, "rejected": 0}
     seen: set[str] = set()
@@ -205,6 +207,7 @@ def build_imdb(
                 rejects.append(rej)
                 continue
             if row["split"] == "unsup" and not options.include_unsup:
+                counts["skipped_unsup"] = counts.get("skipped_unsup", 0) + 1
                 continue
             seen.add(row["id"])
             row["clean_text"] = cleaner(row["text"])

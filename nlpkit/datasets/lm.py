@@ -14,6 +14,7 @@ from typing import Any
 from nlpkit.datasets.download import ProgressFn
 from nlpkit.datasets.korean import _resolve, write_rows
 from nlpkit.datasets.sources import decode_utf8, read_members
+from nlpkit.errors import ConfigError
 from nlpkit.store.versions import Store, VersionInfo
 
 __all__ = ["build_ptb", "build_tinyshakespeare"]
@@ -24,7 +25,7 @@ def build_tinyshakespeare(store: Store, source: str | os.PathLike[str], *, valid
                           name: str = "lm_tinyshakespeare") -> VersionInfo:
     """Tiny-shakespeare ``input.txt`` (file, folder or URL); the last ``valid_fraction`` of it is ``valid``."""
     if not 0.0 < valid_fraction < 1.0:
-        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+        raise ConfigError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
     path, src = _resolve(source, store, cache_dir, progress)
     text = decode_utf8(read_members(path, ["input.txt"])["input.txt"], "input.txt")
     lines = text.split("\n")

@@ -38,6 +38,7 @@ def _imdb(store: Store, source: str, *, nltk_data: Path | None = None, **kw: Any
     from nlpkit.datasets.imdb import ImdbOptions, build_imdb
 
     fields = {k: kw.pop(k) for k in ("valid_fraction", "seed", "include_unsup") if k in kw}
+    kw.setdefault("download_nltk", True)  # found locally first; downloaded only when missing
     return build_imdb(store, source, options=ImdbOptions(**fields), nltk_data=nltk_data, **kw)
 
 
@@ -46,6 +47,7 @@ def _lazy(module: str, func: str) -> Callable[..., VersionInfo]:
         import importlib
 
         kw.pop("nltk_data", None)
+        kw.pop("download_nltk", None)
         return getattr(importlib.import_module(module), func)(store, source, **kw)
 
     return build

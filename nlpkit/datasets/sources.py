@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlpkit.errors import SourceError
+from nlpkit.errors import ConfigError, SourceError
 
 __all__ = ["decode_utf8", "read_members", "stratified_split"]
 
@@ -100,7 +100,7 @@ def stratified_split(
     ['test', 'train', 'train', 'test']
     """
     if len(fractions) != len(names) or abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) < 0:
-        raise ValueError(f"fractions {list(fractions)} must be >= 0, one per split {list(names)}, and sum to 1")
+        raise ConfigError(f"fractions {list(fractions)} must be >= 0, one per split {list(names)}, and sum to 1")
     out = [""] * len(labels)
     groups: dict[object, list[int]] = {}
     for i, label in enumerate(labels):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from nlpkit.datasets.download import ProgressFn
@@ -33,7 +35,7 @@ from nlpkit.errors import DatasetError, ModelError
 from nlpkit.store.versions import Store, VersionInfo
 
 __all__ = [
-    "MODEL_FILE", "CONFIG_FILE", "MODEL_RUNS", "TRUSTED_TYPES", "BaselineConfig", "BaselineResult",
+    "MODEL_FILE", "CONFIG_FILE", "MODEL_RUNS", "TRUSTED_TYPES", "BaselineConfig", "BaselineResult", "CompactTfidfVectorizer",
     "NBWeighting", "Prediction", "evaluate_baseline", "load_baseline", "predict_texts", "train_baseline",
 ]
 
@@ -42,7 +44,7 @@ CONFIG_FILE = "baseline_config.json"
 MODEL_RUNS = "model_runs"
 
 #: Types beyond skops' own safe set that a saved baseline may contain; anything else is refused.
-TRUSTED_TYPES = ["nlpkit.models.baseline.NBWeighting"]
+TRUSTED_TYPES = ["nlpkit.models.baseline.CompactTfidfVectorizer", "nlpkit.models.baseline.NBWeighting"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,36 @@ class BaselineConfig:
             raise ModelError(f"ngram_max and min_df must be >= 1, got {self.ngram_max} and {self.min_df}")
         if not self.c_grid or any(c <= 0 for c in self.c_grid):
             raise ModelError(f"c_grid must hold positive values, got {self.c_grid}")
+
+
+class CompactTfidfVectorizer(TfidfVectorizer):
+    """``TfidfVectorizer`` whose saved state holds the vocabulary as one newline-joined string.
+
+    skops writes a dict as one JSON node per entry: 400k IMDB n-grams made a 257 MB file that
+    loaded slowly. Terms in index order, joined by ``\n`` (which no word n-gram contains), keep
+    the file a few MB; ``__setstate__`` rebuilds ``vocabulary_``. The pruned-term set
+    ``stop_words_`` (introspection only) is not saved.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())  # object.__getstate__ may hand back __dict__ itself
+        state.pop("stop_words_", None)
+        vocab = state.get("vocabulary_")
+        if isinstance(vocab, dict) and vocab:
+            terms = [""] * len(vocab)
+            for term, i in vocab.items():
+                terms[i] = term
+            if not any("\n" in t for t in terms):
+                del state["vocabulary_"]
+                state["terms_joined_"] = "\n".join(terms)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        joined = state.pop("terms_joined_", None)
+        super().__setstate__(state)
+        if joined is not None:
+            self.vocabulary_ = {term: i for i, term in enumerate(joined.split("\n"))}
 
 
 class NBWeighting(TransformerMixin, BaseEstimator):
@@ -140,22 +172,25 @@ def train_baseline(
 
     ``progress(stage, done, total)`` is called as the steps (vectorize, each C, evaluate) finish.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
     config.validate()
     model_name = model_name or f"tfidf_{config.variant}"
     info = store.latest(dataset)
-    columns = info_columns(store, dataset)
+    columns = info_columns(info)
     text_column = config.text_column
     missing = [c for c in ("split", "label", text_column) if c not in columns]
     if missing:
         raise DatasetError(f"dataset {dataset!r} lacks column(s) {', '.join(missing)}; it has {', '.join(columns)}")
-    data = _splits(store.read(dataset, columns=["split", "label", text_column]), text_column)
+    data = _splits(store.read(dataset, version=info.version, columns=["split", "label", text_column]), text_column)
     if not data["train"][0] or not data["test"][0]:
         raise DatasetError(f"dataset {dataset!r} needs labelled 'train' and 'test' rows; "
                            f"found {len(data['train'][0])} train, {len(data['test'][0])} test")
+    y_all = data["train"][1]
+    if y_all.dtype.kind == "f" and not np.all(np.mod(y_all, 1) == 0):
+        raise DatasetError(f"dataset {dataset!r} has continuous labels (e.g. similarity scores); "
+                           "the baseline is a classifier and needs class labels")
     if len(config.c_grid) > 1 and not data["valid"][0]:
         raise DatasetError(f"dataset {dataset!r} has no 'valid' rows to choose C on; give a single-value c_grid")
 
@@ -163,7 +198,7 @@ def train_baseline(
     tick = (lambda i: progress("train baseline", i, steps_total)) if progress else (lambda i: None)
     tick(0)
     started = time.perf_counter()
-    vec = TfidfVectorizer(ngram_range=(1, config.ngram_max), min_df=config.min_df, sublinear_tf=config.sublinear_tf,
+    vec = CompactTfidfVectorizer(ngram_range=(1, config.ngram_max), min_df=config.min_df, sublinear_tf=config.sublinear_tf,
                           dtype=np.float32)
     x_train = vec.fit_transform(data["train"][0])
     y_train = data["train"][1]
@@ -189,7 +224,7 @@ def train_baseline(
             best = (acc, float(c), lr)
         tick(1 + len(grid))
     assert best is not None
-    vec.stop_words_ = None  # the pruned-term set is for introspection only and is huge
+    vec.stop_words_ = None  # the pruned-term set is for introspection only and is huge (not saved either)
     steps = [("tfidf", vec), *([("nb", nb)] if nb is not None else []), ("lr", best[2])]
     model = Pipeline(steps)
     fit_seconds = time.perf_counter() - started
@@ -207,7 +242,7 @@ def train_baseline(
     with store.write_version(f"{dataset}_baseline", parameters=params, source=f"{dataset} {info.version}") as w:
         w.write(pa.Table.from_pylist([{"split": s, **m, "c": best[1]} for s, m in metrics.items()]))
         w.write(pa.Table.from_pylist(grid), "grid")
-        sio.dump(model, w.dir / MODEL_FILE)
+        sio.dump(model, w.dir / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
         (w.dir / CONFIG_FILE).write_text(json.dumps(saved, indent=2), encoding="utf-8")
         w.counts.update({"n_train": len(y_train), "n_features": len(vec.vocabulary_)})
     version = store.latest(f"{dataset}_baseline")
@@ -219,11 +254,11 @@ def train_baseline(
     return BaselineResult(version, best[1], metrics, fit_seconds)
 
 
-def info_columns(store: Store, dataset: str) -> list[str]:
-    """Column names of a dataset's latest main table (read from the Parquet footer)."""
+def info_columns(info: VersionInfo) -> list[str]:
+    """Column names of a dataset version's main table (read from the Parquet footer)."""
     import pyarrow.parquet as pq
 
-    return pq.read_schema(store.latest(dataset).table_path("data")).names
+    return pq.read_schema(info.table_path("data")).names
 
 
 def load_baseline(store: Store, dataset: str) -> tuple[Any, dict[str, Any]]:

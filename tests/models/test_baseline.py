@@ -55,6 +55,9 @@ def test_saved_model_reloads_and_reproduces_metrics(imdb_store: Store) -> None:
     model, config = load_baseline(imdb_store, "imdb")
     assert config["params"]["c"] == 16.0 and config["dataset_version"] == "v1"
     assert [name for name, _ in model.steps] == ["tfidf", "lr"]
+    vocab = model.named_steps["tfidf"].vocabulary_  # rebuilt from the compact saved form
+    assert sorted(vocab.values()) == list(range(len(vocab))) and "wonderful" in vocab
+    assert (result.model.path / MODEL_FILE).stat().st_size < 2_000_000
 
 
 def test_predict_prints_label_names_and_probabilities(imdb_store: Store) -> None:
@@ -82,17 +85,23 @@ def test_untrusted_types_are_refused(imdb_store: Store, tmp_path: Path, monkeypa
 
     train_baseline(imdb_store, "imdb", BaselineConfig(variant="nblr", c_grid=(4.0,)))
     monkeypatch.setattr(baseline, "TRUSTED_TYPES", [])
-    with pytest.raises(ModelError, match="types outside the trusted list: nlpkit.models.baseline.NBWeighting"):
+    with pytest.raises(ModelError, match="types outside the trusted list: nlpkit.models.baseline.CompactTfidfVectorizer, "
+                                         "nlpkit.models.baseline.NBWeighting"):
         load_baseline(imdb_store, "imdb")
 
 
-def test_bad_inputs_are_clear_errors(imdb_store: Store, store: Store) -> None:
+def test_bad_inputs_are_clear_errors(imdb_store: Store, store: Store, shared_data: Path) -> None:
     with pytest.raises(ModelError, match="variant 'svm': expected 'lr' or 'nblr'"):
         train_baseline(imdb_store, "imdb", BaselineConfig(variant="svm"))  # type: ignore[arg-type]
     with pytest.raises(DatasetError, match="lacks column\\(s\\) body"):
         train_baseline(imdb_store, "imdb", BaselineConfig(text_column="body"))
     with pytest.raises(ModelError, match="no baseline model for dataset 'nsmc'; train one with `nlpkit baseline nsmc`"):
         predict_texts(store, "nsmc", ["x"])
+    from nlpkit.datasets.registry import rebuild
+
+    rebuild(store, "korsts", str(shared_data / "kornlu"))
+    with pytest.raises(DatasetError, match="'korsts' has continuous labels"):
+        train_baseline(store, "korsts")
     with pytest.raises(ModelError, match="exactly 2 classes"):
         import numpy as np
         import scipy.sparse as sp

@@ -1,0 +1,3 @@
+"""Text normalisation: English review cleaning (``nlpkit.text.clean``)."""
+
+__all__: list[str] = []
