@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlpkit.errors import DatasetError, ModelError
+from nlpkit.errors import DatasetError, ModelError, NlpkitError
 
 __all__ = ["BUILTIN_TOKENIZERS", "LabelledSplits", "get_token_fn", "load_labelled", "load_lm_text", "split_labelled"]
 
@@ -50,7 +50,10 @@ def get_token_fn(name: str) -> Callable[[Sequence[str]], list[list[str]]]:
             f"tokenizer {name!r} is not built in ({', '.join(BUILTIN_TOKENIZERS)}) and nlpkit.tokenize "
             f"is not available ({e})"
         ) from e
-    tok = get_tokenizer(name)
+    try:
+        tok = get_tokenizer(name)
+    except NlpkitError as e:
+        raise ModelError(f"tokenizer {name!r}: {e} (built in: {', '.join(BUILTIN_TOKENIZERS)})") from e
 
     def run(texts: Sequence[str]) -> list[list[str]]:
         return [[t.form for t in tokens] for tokens in tok.tokenize_batch(list(texts))]
