@@ -138,8 +138,11 @@ def _first(tree: lxml_html.HtmlElement, xpath: str | None) -> object | None:
 
 
 def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, str | None, list[str]] | None:
-    title_el, body_el = _first(tree, rule.title), _first(tree, rule.body)
-    if title_el is None or body_el is None or not hasattr(body_el, "iter"):
+    body_el = _first(tree, rule.body)
+    if body_el is None or not hasattr(body_el, "iter"):
+        return None
+    title_el = _first(tree, rule.title)
+    if title_el is None:
         return None
     for xp in rule.drop:
         for el in body_el.xpath(xp):

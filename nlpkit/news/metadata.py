@@ -102,11 +102,15 @@ def _jsonld(tree: lxml_html.HtmlElement) -> list[dict]:
 
 def meta_published(tree: lxml_html.HtmlElement, tz: tzinfo) -> datetime | None:
     """Publication time from meta tags, itemprop, JSON-LD or ``<time datetime>``."""
+    values: dict[str, list[str]] = {}
+    for el in tree.xpath("//meta[@property or @name] | //*[@itemprop='datePublished']"):
+        key = el.get("property") or el.get("name") or el.get("itemprop") or ""
+        value = el.get("content") or el.get("datetime")
+        if value:
+            values.setdefault(key.lower(), []).append(value)
     for key in _DATE_META:
-        for xp in (f"//meta[@property='{key}']/@content", f"//meta[@name='{key}']/@content",
-                   f"//*[@itemprop='{key}']/@content", f"//*[@itemprop='{key}']/@datetime"):
-            found = tree.xpath(xp)
-            if found and (dt := parse_time(str(found[0]), tz)):
+        for value in values.get(key.lower(), ()):
+            if dt := parse_time(value, tz):
                 return dt
     for item in _jsonld(tree):
         if isinstance(item.get("datePublished"), str) and (dt := parse_time(item["datePublished"], tz)):
@@ -152,6 +156,7 @@ def meta_section(tree: lxml_html.HtmlElement) -> str | None:
     return None
 
 
+_HANGUL, _LATIN, _CYRILLIC = re.compile("[\uac00-\ud7a3]"), re.compile("[A-Za-z]"), re.compile("[\u0400-\u04ff]")
 _EN_STOP = frozenset("the of and to a in is that for on with as was it by he said at from".split())
 
 
@@ -162,9 +167,9 @@ def detect_language(text: str, hint: str = "auto") -> str:
     'ko'
     """
     sample = text[:5000]
-    hangul = sum(1 for c in sample if "\uac00" <= c <= "\ud7a3")
-    latin = sum(1 for c in sample if c.isascii() and c.isalpha())
-    cyrillic = sum(1 for c in sample if "\u0400" <= c <= "\u04ff")
+    hangul = len(_HANGUL.findall(sample))
+    latin = len(_LATIN.findall(sample))
+    cyrillic = len(_CYRILLIC.findall(sample))
     letters = hangul + latin + cyrillic
     if letters == 0:
         return hint if hint != "auto" else "und"
