@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from nlpkit.news.sources import FetchOptions, NewsSettings, SourceSpec
 
 
 @pytest.fixture(scope="module")
@@ -33,24 +32,6 @@ def http(server: HTTPServer) -> Iterator[HTTPServer]:
     server.no_handler_status_code = 404
     yield server
     server.clear()
-
-
-def fast_fetch(**overrides: object) -> FetchOptions:
-    """Polite limits off, short timeouts: the test servers are local."""
-    base = dict(per_host_delay=0.0, per_host_concurrency=16, retries=1, backoff=0.05, connect_timeout=1.0,
-                read_timeout=1.0, total_timeout=2.0, max_retry_after=5.0)
-    base.update(overrides)
-    return FetchOptions(**base)  # type: ignore[arg-type]
-
-
-def url_source(tmp_path: Path, urls: list[str], name: str = "test", **kw: object) -> SourceSpec:
-    f = tmp_path / f"{name}.txt"
-    f.write_text("\n".join(urls) + "\n", encoding="utf-8")
-    return SourceSpec(name=name, kind="urls", path=f, outlet=kw.pop("outlet", "Test Outlet"), **kw)  # type: ignore[arg-type]
-
-
-def news_settings(sources: list[SourceSpec], **fetch: object) -> NewsSettings:
-    return NewsSettings(sources=sources, fetch=fast_fetch(**fetch), extract_workers=0, flush_every=10)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from nlpkit.news.ingest import ingest
 from nlpkit.news.newsstore import NewsStore
 from nlpkit.news.testing import load_korean_articles, synthetic_page
 from nlpkit.store import Catalog, Store
-from tests.news.conftest import news_settings, url_source
+from tests.news.helpers import news_settings, url_source
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 

@@ -8,7 +8,7 @@ import time
 import httpx
 
 from nlpkit.news.fetch import ERROR_KINDS, Fetcher
-from tests.news.conftest import fast_fetch
+from tests.news.helpers import fast_fetch
 
 PAGE = b"<html><body><p>" + "뉴스 본문 ".encode() * 50 + b"</p></body></html>"
 

@@ -14,7 +14,7 @@ from nlpkit.news.newsstore import NewsStore
 from nlpkit.news.sources import SourceSpec, links_from_feed, links_from_section, links_from_sitemap
 from nlpkit.news.testing import load_korean_articles, synthetic_page
 from nlpkit.store import Store
-from tests.news.conftest import news_settings
+from tests.news.helpers import news_settings
 
 NAVER_LINK = r"^https?://[^/]+/mnews/article/\d{3}/\d{10}"
 

@@ -19,7 +19,7 @@ from nlpkit.news.newsstore import NewsStore
 from nlpkit.news.reextract import reextract
 from nlpkit.news.testing import load_korean_articles, synthetic_page
 from nlpkit.store import Store
-from tests.news.conftest import news_settings, url_source
+from tests.news.helpers import news_settings, url_source
 
 ROOT = Path(__file__).resolve().parents[2]
 
