@@ -35,6 +35,7 @@ from nlpkit.cli import news_cmds  # noqa: E402,F401
 from nlpkit.cli import dataset_cmds  # noqa: E402,F401
 from nlpkit.cli import train_cmds  # noqa: E402,F401
 from nlpkit.cli import tokenize_cmds  # noqa: E402,F401
+from nlpkit.cli import features_cmds  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,157 @@
+"""A persisted similarity index answering queries in milliseconds, without refitting.
+
+On disk (one folder, no pickle)::
+
+    tfidf/vocabulary.json, tfidf/idf.npy, tfidf/tfidf.json   the fitted TokenTfidf
+    matrix.npz      the L2-normalized document vectors (CSR, float32)
+    postings.npz    their transpose in CSR: one posting list per term (the query path)
+    index.json      document ids and how query text is turned into terms (tokenizer, view)
+
+A query is vectorized with the stored TF-IDF, then scored by gathering the posting lists of
+its terms only (``q @ postings``), so the cost grows with the query's terms, not the corpus.
+
+>>> index = SimilarityIndex.load(path)                     # doctest: +SKIP
+>>> index.by_text("a gripping thriller", k=5)               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from nlpkit.errors import FeatureError
+from nlpkit.features.similarity import prepare_matrix
+from nlpkit.features.tfidf import TokenTfidf
+
+__all__ = ["Hit", "SimilarityIndex"]
+
+_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One neighbour: its id, cosine score and rank (1 = best)."""
+
+    id: str
+    score: float
+    rank: int
+
+
+class SimilarityIndex:
+    """Document vectors plus their posting lists, with the TF-IDF that made them.
+
+    Parameters
+    ----------
+    tfidf : TokenTfidf
+        Fitted on the corpus.
+    matrix : sparse matrix
+        One row per document, in the order of ``ids``.
+    ids : sequence of str
+        Document ids.
+    terms : dict
+        How to turn query text into terms: ``{"tokenizer": ..., "options": ..., "view": ...,
+        "stopwords": ..., "lowercase": ...}`` (the :class:`nlpkit.tokenize.TokenAnalyzer` parameters).
+    """
+
+    def __init__(self, tfidf: TokenTfidf, matrix: sp.spmatrix, ids: Sequence[str], terms: dict[str, Any],
+                 postings: sp.csr_matrix | None = None) -> None:
+        if matrix.shape[0] != len(ids):
+            raise FeatureError(f"matrix has {matrix.shape[0]} rows but {len(ids)} ids were given")
+        self.tfidf = tfidf
+        self.matrix = prepare_matrix(matrix)
+        self.ids = [str(i) for i in ids]
+        self.terms = dict(terms)
+        self._row = {doc: r for r, doc in enumerate(self.ids)}
+        self.postings = postings if postings is not None else self.matrix.T.tocsr()
+        self._analyzer: Callable[[str], list[str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- queries ---------------------------------------------------------------------------------
+    def by_vector(self, q: sp.spmatrix, k: int = 10, exclude: int | None = None) -> list[Hit]:
+        """Top-``k`` documents for one TF-IDF row vector (positive scores only, best first)."""
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise FeatureError(f"k must be a positive integer; got {k!r}")
+        q = sp.csr_matrix(q, dtype=np.float32)
+        if q.shape != (1, self.postings.shape[0]):
+            raise FeatureError(f"query vector has shape {q.shape}; expected (1, {self.postings.shape[0]})")
+        norm = float(np.sqrt(np.dot(q.data, q.data)))
+        if norm == 0.0:
+            return []  # no known term: no neighbours, never NaN
+        row = (q @ self.postings).tocsr()
+        cols, vals = row.indices, row.data / norm
+        keep = vals > 0
+        if exclude is not None:
+            keep &= cols != exclude
+        cols, vals = cols[keep], vals[keep]
+        if cols.size > k:
+            part = np.argpartition(-vals, k - 1)[:k]
+            cols, vals = cols[part], vals[part]
+        order = np.lexsort((cols, -vals))
+        return [Hit(self.ids[c], float(v), r + 1) for r, (c, v) in enumerate(zip(cols[order], vals[order]))]
+
+    def by_id(self, doc_id: str, k: int = 10) -> list[Hit]:
+        """Neighbours of an indexed document (itself excluded)."""
+        r = self._row.get(str(doc_id))
+        if r is None:
+            sample = ", ".join(self.ids[:3])
+            raise FeatureError(f"unknown id {doc_id!r}: not among the {len(self.ids):,} indexed documents "
+                               f"(ids look like: {sample}); pass --text to search by text instead")
+        return self.by_vector(self.matrix[r], k, exclude=r)
+
+    def by_terms(self, terms: Sequence[str], k: int = 10) -> list[Hit]:
+        """Neighbours of a document given as terms (already tokenized)."""
+        return self.by_vector(self.tfidf.transform([list(terms)]), k)
+
+    def by_text(self, text: str, k: int = 10) -> list[Hit]:
+        """Neighbours of free text, tokenized the way the corpus was."""
+        if not isinstance(text, str):
+            raise FeatureError(f"query text must be a str; got {type(text).__name__}")
+        return self.by_terms(self.analyzer(text), k)
+
+    def warm_up(self) -> None:
+        """Load the tokenizer now (model files, JVM) so the first query is not slowed by it."""
+        self.analyzer("")
+        engine = getattr(self._analyzer, "engine", None)
+        if engine is not None and hasattr(engine, "warm_up"):
+            engine.warm_up()
+
+    def analyzer(self, text: str) -> list[str]:
+        """The corpus' own text -> terms function (tokenizer loaded on first use)."""
+        if self._analyzer is None:
+            from nlpkit.features.terms import make_analyzer
+
+            self._analyzer = make_analyzer(self.terms)
+        return self._analyzer(text)
+
+    # -- persistence ---------------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.tfidf.save(d / "tfidf")
+        sp.save_npz(d / "matrix.npz", self.matrix, compressed=False)
+        sp.save_npz(d / "postings.npz", self.postings, compressed=False)
+        meta = {"format": _FORMAT, "ids": self.ids, "terms": self.terms}
+        (d / "index.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        return d
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SimilarityIndex:
+        d = Path(directory)
+        try:
+            meta = json.loads((d / "index.json").read_text("utf-8"))
+            matrix = sp.load_npz(d / "matrix.npz").tocsr()
+            postings = sp.load_npz(d / "postings.npz").tocsr()
+        except (OSError, ValueError) as e:
+            raise FeatureError(f"cannot load the similarity index in {d}: {e}; "
+                               "rebuild it with `nlpkit features build DATASET`") from e
+        if meta.get("format") != _FORMAT:
+            raise FeatureError(f"{d}/index.json has format {meta.get('format')!r}; this nlpkit reads {_FORMAT}")
+        return cls(TokenTfidf.load(d / "tfidf"), matrix, meta["ids"], meta["terms"], postings=postings)

@@ -1,0 +1,149 @@
+"""How well TF-IDF cosine follows human similarity judgements: Spearman on KorSTS, per tokenizer.
+
+Pairs come from the store's ``korsts`` dataset (``nlpkit rebuild korsts``) or straight from
+a KorSTS folder (``sts-{train,dev,test}.tsv``, read with quoting disabled). The TF-IDF of
+each setting is fit on all KorSTS sentences (no scores used); the gold scores serve only
+to compute the correlation. Settings were chosen on train/dev; test gives the final number.
+
+>>> rows = evaluate(pairs, settings_for(["kiwi"]))     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlpkit.errors import FeatureError, SourceError
+from nlpkit.features.terms import char_ngrams
+from nlpkit.features.tfidf import TokenTfidf
+
+__all__ = ["Pairs", "Setting", "BEST", "read_korsts", "pairs_from_store", "settings_for", "evaluate"]
+
+_FILES = {"train": "sts-train.tsv", "valid": "sts-dev.tsv", "test": "sts-test.tsv"}
+_CONTENT = frozenset({"NOUN", "PROPN", "PRON", "NUM", "VERB", "ADJ", "ADV", "DET", "FOREIGN", "HANJA", "WORD"})
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """Sentence pairs with gold scores, by split (``train``, ``valid``, ``test``)."""
+
+    left: dict[str, list[str]]
+    right: dict[str, list[str]]
+    gold: dict[str, np.ndarray]
+
+    def sentences(self) -> list[str]:
+        return sorted({s for side in (self.left, self.right) for part in side.values() for s in part})
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One way of turning analysed sentences into terms (``view``) with one tokenizer."""
+
+    name: str
+    tokenizer: str | None  # None: no tokenizer (whitespace / raw characters)
+    view: str              # whitespace | char23 | morphs | content | content+char13
+    min_df: int = 1
+
+
+#: The project's best setting (chosen on train/dev): content morphemes plus their character 1-3-grams.
+BEST = "content+char13"
+
+
+def read_korsts(folder: str | Path) -> Pairs:
+    """Read ``sts-{train,dev,test}.tsv`` from ``folder`` (csv.QUOTE_NONE: quotes are text there)."""
+    folder = Path(folder)
+    if folder.is_dir() and (folder / "KorSTS").is_dir():
+        folder = folder / "KorSTS"
+    left: dict[str, list[str]] = {}
+    right: dict[str, list[str]] = {}
+    gold: dict[str, np.ndarray] = {}
+    for split, name in _FILES.items():
+        path = folder / name
+        if not path.is_file():
+            raise SourceError(f"KorSTS file {path} not found; point --source at the folder with sts-*.tsv")
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+        header, body = rows[0], [r for r in rows[1:] if len(r) == 7]
+        if header[4:7] != ["score", "sentence1", "sentence2"]:
+            raise SourceError(f"{path}: unexpected header {header}; expected ... score sentence1 sentence2")
+        left[split] = [r[5] for r in body]
+        right[split] = [r[6] for r in body]
+        gold[split] = np.asarray([float(r[4]) for r in body])
+    return Pairs(left, right, gold)
+
+
+def pairs_from_store(store: Any, dataset: str = "korsts") -> Pairs:
+    """Pairs from a dataset with ``text``, ``text_pair``, ``label`` (score) and ``split``."""
+    t = store.read(dataset, columns=["text", "text_pair", "label", "split"]).to_pandas()
+    left, right, gold = {}, {}, {}
+    for split, part in t.groupby("split"):
+        left[str(split)] = part["text"].astype(str).tolist()
+        right[str(split)] = part["text_pair"].astype(str).tolist()
+        gold[str(split)] = part["label"].astype(float).to_numpy()
+    return Pairs(left, right, gold)
+
+
+def settings_for(tokenizers: Iterable[str], *, baselines: bool = True) -> list[Setting]:
+    """The settings compared in the table: tokenizer-free baselines, then three views per tokenizer."""
+    out = [Setting("whitespace", None, "whitespace"), Setting("char 2-3-grams", None, "char23")] if baselines else []
+    for tok in tokenizers:
+        out += [Setting(f"{tok} morphs", tok, "morphs"), Setting(f"{tok} content", tok, "content"),
+                Setting(f"{tok} {BEST}", tok, BEST, min_df=2)]
+    return out
+
+
+def _terms(view: str, sentence: str, tokens: Sequence[Any] | None) -> list[str]:
+    if view == "whitespace":
+        return sentence.split()
+    if view == "char23":
+        return char_ngrams(sentence.lower().split(), (2, 3))
+    assert tokens is not None
+    toks = [t for t in tokens if t.ptag not in ("PUNCT", "SYM")]
+    if view == "morphs":
+        return [t.form.lower() for t in toks]
+    content = [t.form.lower() for t in toks if t.ptag in _CONTENT]
+    if view == "content":
+        return content
+    if view == BEST:
+        return content + char_ngrams(content, (1, 3))
+    raise FeatureError(f"unknown KorSTS view {view!r}; choose whitespace, char23, morphs, content or {BEST}")
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic)
+
+
+def evaluate(pairs: Pairs, settings: Sequence[Setting], splits: Sequence[str] = ("valid", "test"),
+             progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Spearman correlation of TF-IDF cosine with the gold scores, one row per setting."""
+    from nlpkit.tokenize import get_tokenizer
+
+    sentences = pairs.sentences()
+    analysed: dict[str, dict[str, Any]] = {}
+    rows = []
+    for s in settings:
+        if s.tokenizer is not None and s.tokenizer not in analysed:
+            if progress:
+                progress(f"tokenizing {len(sentences):,} sentences with {s.tokenizer}")
+            tok = get_tokenizer(s.tokenizer)
+            analysed[s.tokenizer] = dict(zip(sentences, tok.tokenize_batch(sentences)))
+        toks = analysed.get(s.tokenizer or "", {})
+        terms = {sent: _terms(s.view, sent, toks.get(sent)) for sent in sentences}
+        vec = TokenTfidf(sublinear_tf=True, min_df=s.min_df).fit([terms[x] for x in sentences])
+        row: dict[str, Any] = {"setting": s.name, "tokenizer": s.tokenizer or "-", "view": s.view}
+        for split in splits:
+            if split not in pairs.gold:
+                raise FeatureError(f"KorSTS has no split {split!r}; splits: {', '.join(pairs.gold)}")
+            A = vec.transform([terms[x] for x in pairs.left[split]])
+            B = vec.transform([terms[x] for x in pairs.right[split]])
+            cos = np.asarray(A.multiply(B).sum(axis=1)).ravel()  # rows are L2-normalized; empty rows give 0
+            row[split] = round(_spearman(cos, pairs.gold[split]), 4)
+        rows.append(row)
+    return rows
