@@ -206,6 +206,13 @@ def _relative_to(raw: dict[str, Any], base: Path) -> dict[str, Any]:
             k: (str(base / v) if isinstance(v, str) and "://" not in v and not Path(v).expanduser().is_absolute() else v)
             for k, v in out["sources"].items()
         }
+    news = out.get("news")
+    if isinstance(news, dict) and isinstance(news.get("sources"), list):  # url files and saved-page folders
+        out["news"] = {**news, "sources": [
+            {**src, "path": str(base / src["path"])}
+            if isinstance(src, dict) and isinstance(src.get("path"), str) and not Path(src["path"]).expanduser().is_absolute()
+            else src
+            for src in news["sources"]]}
     return out
 
 

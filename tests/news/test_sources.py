@@ -138,3 +138,24 @@ def test_bad_source_declarations_name_the_problem(fields: dict, message: str) ->
 
     with pytest.raises(ValidationError, match=message):
         SourceSpec(name="s", outlet="o", **fields)
+
+
+def test_source_paths_in_flows_yaml_are_relative_to_the_file(tmp_path: Path) -> None:
+    from nlpkit.settings import load_settings
+
+    (tmp_path / "conf").mkdir()
+    flows = tmp_path / "conf" / "flows.yaml"
+    flows.write_text("news:\n  sources:\n    - {name: a, kind: urls, path: lists/urls.txt, outlet: x}\n"
+                     "    - {name: b, kind: directory, path: /srv/pages, outlet: x}\n", encoding="utf-8")
+    paths = [s.path for s in load_settings(flows).news.sources]
+    assert paths == [tmp_path / "conf" / "lists" / "urls.txt", Path("/srv/pages")]
+
+
+def test_unknown_news_key_is_an_error_naming_it(tmp_path: Path) -> None:
+    from nlpkit.errors import ConfigError
+    from nlpkit.settings import load_settings
+
+    flows = tmp_path / "flows.yaml"
+    flows.write_text("news:\n  fetch:\n    per_host_dealy: 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"news\.fetch\.per_host_dealy.*unknown key; allowed here: user_agent, per_host_concurrency"):
+        load_settings(flows)
