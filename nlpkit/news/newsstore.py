@@ -11,7 +11,8 @@ Layout under the data directory:
 Crash safety: each part file is written aside and renamed into place, so a part is either
 whole or absent. A batch is written in the order raw pages -> articles -> fetch_log, so a kill
 between the steps leaves at worst an orphan raw file (harmless) or an article without its log
-row (the article still counts as done). One process ingests at a time (``locks/news.lock``),
+row (the article still counts as done). URLs that failed transiently are tried again in the
+next runs, up to ``GIVE_UP_AFTER`` failures. One process ingests at a time (``locks/news.lock``),
 and it reloads the canonical URLs and content hashes already stored before it writes, so no
 article is stored twice. A restarted run fetches the frontier's URLs that have neither an
 article nor a final fetch_log row: exactly the unfinished ones.
@@ -61,6 +62,8 @@ FETCH_LOG_SCHEMA = pa.schema([
 ])
 FRONTIER_SCHEMA = pa.schema([("url", pa.string()), ("source", pa.string()), ("time", _TS)])
 #: Outcomes that finish a URL: a later run does not fetch it again (others are retried next run).
+#: A URL that failed with a transient error (timeout, 5xx, reset ...) in this many runs is given up.
+GIVE_UP_AFTER = 3
 FINAL_KINDS = frozenset({"ok", "stored", "duplicate_url", "robots_disallowed", "bad_url", "too_large",
                          "bad_content_type", "binary_content", "redirect_loop", "too_many_redirects",
                          "empty_page", "no_article", "extract_error"})
@@ -138,6 +141,7 @@ class NewsStore:
                 st.done.add(canon)
                 st.canonical.add(canon)
                 st.hashes.setdefault(h, canon)
+        failures: dict[str, int] = {}
         log = _read(self._dir(FETCH_LOG), ["url", "stage", "final", "etag", "last_modified", "error_kind"])
         if log is not None:
             cols = {c: log.column(c).to_pylist() for c in log.column_names}
@@ -147,6 +151,11 @@ class NewsStore:
                         st.validators[url] = (cols["etag"][i], cols["last_modified"][i])
                 elif cols["final"][i]:
                     st.done.add(normalize_url(url))
+                else:
+                    key = normalize_url(url)
+                    failures[key] = failures.get(key, 0) + 1
+                    if failures[key] >= GIVE_UP_AFTER:  # transient errors in that many runs: stop trying
+                        st.done.add(key)
         front = _read(self._dir(FRONTIER), ["url", "source"])
         if front is not None:
             for url, src in zip(front.column("url").to_pylist(), front.column("source").to_pylist()):

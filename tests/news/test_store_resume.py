@@ -129,3 +129,30 @@ def test_kill_9_mid_run_loses_nothing_duplicates_nothing_refetches_only_unfinish
     assert len(second) == len(set(second))
     assert not {http.url_for(p) for p in second} & stored_before  # finished pages were not fetched again
     assert {http.url_for(p) for p in second} | stored_before == {http.url_for(p) for p in pages}
+
+
+def test_transient_failures_are_retried_next_run_then_given_up(http, korean, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from nlpkit.news.newsstore import GIVE_UP_AFTER
+
+    hits = {"/down": 0, "/later": 0}
+
+    def down(request: Request) -> Response:
+        hits["/down"] += 1
+        return Response("no", status=503)
+
+    def later(request: Request) -> Response:
+        hits["/later"] += 1
+        if hits["/later"] == 1:
+            return Response("not yet", status=500)
+        return Response(synthetic_page(korean[1], "generic", http.url_for("/later")), content_type="text/html")
+
+    http.expect_request("/down").respond_with_handler(down)
+    http.expect_request("/later").respond_with_handler(later)
+    http.expect_request("/gone").respond_with_data("gone", status=404)
+    spec = url_source(tmp_path, [http.url_for(p) for p in ("/down", "/later", "/gone")])
+    news = news_settings([spec], retries=0)
+    stored = [ingest(store, news, [spec]).stored for _ in range(GIVE_UP_AFTER + 1)]
+    assert stored == [0, 1, 0, 0]
+    assert hits == {"/down": GIVE_UP_AFTER, "/later": 2}
+    gone = [r for r in store.read_appended("fetch_log").to_pylist() if r["url"].endswith("/gone")]
+    assert len(gone) == 1 and gone[0]["final"]  # a 404 is final: fetched once
