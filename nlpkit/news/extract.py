@@ -31,9 +31,10 @@ __all__ = ["Article", "BUILTIN_RULES", "MIN_WORDS", "clean_paragraphs", "content
 MIN_WORDS = 50
 _WORD = re.compile(r"\w+")
 
-_NAVER_DROP = [".//script", ".//style", ".//table[contains(@class,'nbd_table')]", ".//*[contains(@class,'img_desc')]", ".//*[contains(@class,'end_photo_org')]",
-               ".//*[contains(@class,'vod_player_wrap')]", ".//*[contains(@class,'artical-btm')]",
-               ".//*[contains(@class,'media_end_summary')]"]
+# photo tables and captions, video players, the bold summary box above the text
+_NAVER_DROP = [".//script", ".//style", ".//table[contains(@class,'nbd_table')]", ".//*[contains(@class,'img_desc')]",
+               ".//*[contains(@class,'end_photo_org')]", ".//*[contains(@class,'vod_player_wrap')]",
+               ".//*[contains(@class,'artical-btm')]", ".//*[contains(@class,'media_end_summary')]"]
 #: Layouts known by name. A rule wins only where both its title and body XPaths match.
 BUILTIN_RULES: dict[str, SiteRule] = {
     "naver": SiteRule(
@@ -50,7 +51,7 @@ BUILTIN_RULES: dict[str, SiteRule] = {
         date="//time/@datetime | //*[contains(@class,'date')]/time/@datetime",
         author="//*[contains(@class,'article_title')]//*[contains(@class,'writer') or contains(@class,'byline')]",
         drop=[".//script", ".//style", ".//figcaption", ".//*[contains(@class,'article_relation')]",
-              ".//*[contains(@class,'ad')]"],
+              ".//*[contains(concat(' ',normalize-space(@class),' '),' ad ')]"],
     ),
 }
 
