@@ -56,10 +56,11 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--tie", default="auto", choices=["auto", "yes", "no"])
+    ap.add_argument("--layer-norm", action="store_true")
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--warmup-steps", type=int, default=200)
+    ap.add_argument("--warmup-steps", type=int, default=100)
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--max-minutes", type=float, default=5.0)
     ap.add_argument("--baseline-tokens", type=int, default=32768, help="0 skips the throughput comparison")
@@ -111,12 +112,14 @@ def main() -> None:
                         patience=5)
     t0 = time.perf_counter()
     res = train_lm(train, valid, out=args.out, level=args.level, hidden_size=args.hidden_size,
-                   num_layers=args.layers, dropout=args.dropout, tie_weights=tie, seq_len=args.seq_len, opts=opts,
+                   num_layers=args.layers, dropout=args.dropout, tie_weights=tie, layer_norm=args.layer_norm,
+                   seq_len=args.seq_len, opts=opts,
                    source=source)
     wall = time.perf_counter() - t0
     m = res.metrics
     row = {"source": source, "level": args.level,
-           "model": f"{args.layers}x{args.hidden_size} lstm, dropout {args.dropout}, seq {args.seq_len}, "
+           "model": f"{args.layers}x{args.hidden_size} lstm{' +LN' if args.layer_norm else ''}, dropout {args.dropout}, "
+                    f"seq {args.seq_len}, "
                     f"batch {args.batch_size}, lr {args.lr}",
            "valid_loss_nats_per_token": m["valid_loss"],
            **({"valid_perplexity": m["valid_perplexity"]} if args.level == "word" else {}),

@@ -79,7 +79,7 @@ def train_lm_flow(text: str | None = None, dataset: str | None = "lm_tinyshakesp
                   data_dir: str | None = None) -> dict[str, Any]:
     """Train a char/word LM on a text file or store dataset; report nats/char or perplexity."""
     options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_minutes": max_minutes, "seed": seed,
-               "device": device, "threads": threads, "warmup_steps": 200}
+               "device": device, "threads": threads, "warmup_steps": 100}
     model = {"hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout}
     return train_lm_task(text, dataset if text is None else None, out, level, data_dir, options, model)
 

@@ -112,6 +112,7 @@ def train_lm_cmd(
     dropout: float = typer.Option(0.2, "--dropout"),
     tie: bool = typer.Option(None, "--tie/--no-tie",
                              help="Share embedding and output weights (Press & Wolf); default: word level only."),
+    layer_norm: bool = typer.Option(False, "--layer-norm", help="LayerNorm on the top LSTM layer's output."),
     seq_len: int = typer.Option(128, "--seq-len", help="Truncated-BPTT window."),
     max_vocab: int = typer.Option(None, "--max-vocab"),
     epochs: int = typer.Option(50, "--epochs"),
@@ -128,10 +129,11 @@ def train_lm_cmd(
     store = get_store()
     train_text, valid_text, source = load_lm_text(text_file=text, store=store if dataset else None, dataset=dataset)
     opts = _opts(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device, seed=seed,
-                 max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_, warmup_steps=200)
+                 max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_, warmup_steps=100)
     with _progress(f"train {level} lm", epochs) as update:
         result = train_lm(train_text, valid_text, out=out, level=level, arch=arch, hidden_size=hidden_size,
-                          num_layers=layers, dropout=dropout, tie_weights=tie, seq_len=seq_len, max_vocab=max_vocab,
+                          num_layers=layers, dropout=dropout, tie_weights=tie, layer_norm=layer_norm,
+                          seq_len=seq_len, max_vocab=max_vocab,
                           opts=opts, source=source, store=store, resume=resume, on_progress=update)
     _print_metrics(result.metrics, result.model_dir)
 

@@ -92,6 +92,7 @@ def train_lm(
     num_layers: int = 2,
     dropout: float = 0.2,
     tie_weights: bool | None = None,
+    layer_norm: bool = False,
     min_freq: int = 1,
     max_vocab: int | None = None,
     seq_len: int = 128,
@@ -123,7 +124,7 @@ def train_lm(
         vocab = Vocab.build([train_toks], min_freq=min_freq, max_size=max_vocab, level=level)
         cfg = LMConfig(vocab_size=len(vocab), level=level, arch=arch,  # type: ignore[arg-type]
                        embed_dim=embed_dim or (hidden_size if tie_weights else 256), hidden_size=hidden_size,
-                       num_layers=num_layers, dropout=dropout, tie_weights=tie_weights)
+                       num_layers=num_layers, dropout=dropout, tie_weights=tie_weights, layer_norm=layer_norm)
     train_ids = torch.tensor(vocab.encode(train_toks), dtype=torch.long)
     valid_ids = torch.tensor(vocab.encode(lm_tokens(valid_text, level)), dtype=torch.long)
     if valid_ids.numel() < 32:

@@ -17,8 +17,10 @@ from nlpkit.rnn.train_loop import TrainOptions
 
 @pytest.mark.parametrize("arch", ["lstm", "gru"])
 @pytest.mark.parametrize("tie", [True, False])
-def test_lm_shapes_state_and_gradients(arch: str, tie: bool) -> None:
-    model = RNNLanguageModel(LMConfig(vocab_size=40, arch=arch, embed_dim=8, hidden_size=12, tie_weights=tie))
+@pytest.mark.parametrize("layer_norm", [True, False])
+def test_lm_shapes_state_and_gradients(arch: str, tie: bool, layer_norm: bool) -> None:
+    model = RNNLanguageModel(LMConfig(vocab_size=40, arch=arch, embed_dim=8, hidden_size=12, tie_weights=tie,
+                                      layer_norm=layer_norm))
     logits, state = model(torch.randint(0, 40, (3, 7)))
     assert logits.shape == (3, 7, 40)
     assert (model.decoder.weight is model.embedding.weight) == tie
