@@ -10,7 +10,7 @@ from nlpkit.news.sources import FetchOptions, NewsSettings, SourceSpec
 def fast_fetch(**overrides: object) -> FetchOptions:
     """Polite limits off, short timeouts: the test servers are local."""
     base = dict(per_host_delay=0.0, per_host_concurrency=16, retries=1, backoff=0.05, connect_timeout=1.0,
-                read_timeout=1.0, total_timeout=2.0, max_retry_after=5.0)
+                read_timeout=1.5, total_timeout=3.0, max_retry_after=5.0)
     base.update(overrides)
     return FetchOptions(**base)  # type: ignore[arg-type]
 

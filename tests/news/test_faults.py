@@ -53,7 +53,7 @@ def test_every_fault_is_logged_and_the_run_goes_on(http, raw_server, store: Stor
     http.expect_request("/429-once").respond_with_handler(once_then_ok(429, page(2), {"Retry-After": "1"}))
 
     def stall(request: Request) -> Response:
-        time.sleep(1.5)  # longer than read_timeout=1
+        time.sleep(2.5)  # longer than read_timeout=1.5
         return Response("late", content_type="text/html")
 
     def drip(request: Request) -> Response:
