@@ -84,6 +84,11 @@ def split_labelled(
 
     Without a validation split, a seeded ``valid_fraction`` of train becomes one (noted).
     """
+    scores = [lab for lab in labels if isinstance(lab, float) and not lab.is_integer()]
+    if scores:
+        raise DatasetError(f"labels look like real-valued scores (e.g. {scores[0]}), not classes; the classifier "
+                           "needs categorical labels (KorSTS-style similarity is a regression task)")
+    labels = [int(lab) if isinstance(lab, float) else lab for lab in labels]
     names = sorted({str(lab) for lab, sp in zip(labels, splits, strict=True) if lab is not None and sp != "unsup"})
     if len(names) < 2:
         raise DatasetError(f"a classifier needs at least 2 labels, the data has {names}")

@@ -85,3 +85,18 @@ def test_pad_batch_shapes_and_errors() -> None:
         pad_batch([[1], []])
     with pytest.raises(ModelError, match="batch_size"):
         bucket_batches([1, 2], 0)
+
+
+def test_split_labelled_holds_out_validation_and_rejects_scores() -> None:
+    from nlpkit.errors import DatasetError
+    from nlpkit.rnn.data import split_labelled
+
+    texts = [f"text {i}" for i in range(100)] + ["  ", "unsup text"]
+    labels = [i % 2 for i in range(100)] + [1, None]
+    s = split_labelled(texts, labels, ["train"] * 90 + ["test"] * 10 + ["train", "unsup"], seed=3)
+    assert len(s.texts["valid"]) == 9 and len(s.texts["train"]) == 81 and len(s.texts["test"]) == 10
+    assert s.label_names == ["0", "1"] and any("held out" in n for n in s.notes) and any("skipped" in n for n in s.notes)
+    with pytest.raises(DatasetError, match="real-valued scores"):
+        split_labelled(["a", "b"], [0.5, 4.2], ["train", "train"])
+    with pytest.raises(DatasetError, match="at least 2 labels"):
+        split_labelled(["a", "b"], [1, 1], ["train", "train"])
