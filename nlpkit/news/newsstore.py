@@ -5,6 +5,11 @@ Layout under the data directory:
 - ``tables/articles/part-*.parquet``: append-only (``Store.append``), one row per canonical URL,
   view ``articles``;
 - ``tables/fetch_log/part-*.parquet``: one row per fetch or extraction outcome, view ``fetch_log``;
+  ``stage`` is ``discover`` (feeds, sitemaps, section pages) or ``article``; ``error_kind`` is a
+  fetch outcome (``nlpkit.news.fetch.ERROR_KINDS``), or ``stored``, ``duplicate_url`` (canonical
+  URL already stored), ``no_article`` (nothing article-like on the page, or a list page),
+  ``extract_error`` (the extractor failed) or ``source_error`` (a source could not be read);
+  ``final`` says whether a later run leaves the URL alone;
 - ``tables/news_frontier/part-*.parquet``: article URLs discovered, written *before* they are fetched;
 - ``news_raw/<aa>/<sha256>.html.gz``: the raw bytes of every fetched page, by content hash.
 
