@@ -65,8 +65,28 @@ def _record_run(flow: Any, flow_run: Any, state: Any) -> None:
             "flow_run_id": str(flow_run.id),
         }
         store().append(RUNS_TABLE, pa.Table.from_pylist([row]))
+        if state.is_completed() and deployment.name:
+            _start_dependants(deployment.name)
     except Exception:  # history must never fail the run itself
         log.exception("could not record run of %s", getattr(flow, "name", flow))
+
+
+def _start_dependants(upstream: str) -> None:
+    """Start the served deployments of every flow that ``depends_on`` ``upstream`` (served mode only).
+
+    Prefect's event-driven deployment triggers did not fire on the local SQLite server here
+    (measured with Prefect 3.9), so the completed upstream run starts its dependants itself.
+    """
+    from prefect.deployments import run_deployment
+
+    cfg = settings()
+    flows_file = os.environ.get("NLPKIT_FLOWS")
+    root = Path(flows_file).resolve().parent if flows_file else Path.cwd()
+    for spec in cfg.flows:
+        if upstream in spec.depends_on:
+            fn = resolve_entrypoint(spec.entrypoint, root)
+            run_deployment(f"{fn.name}/{spec.name}", timeout=0, tags=["nlpkit", f"after:{upstream}"])
+            log.info("started %s after %s completed", spec.name, upstream)
 
 
 #: Hooks every nlpkit flow carries: ``@flow(name="imdb", **RUN_HOOKS)``.
@@ -115,22 +135,26 @@ def prepare(spec: FlowSpec, fn: Any) -> Any:
 
 # -- deployments for `nlpkit serve` -------------------------------------------------------------
 def deployments(cfg: Settings, root: Path) -> list[Any]:
-    """One Prefect deployment per scheduled flow in flows.yaml."""
+    """One Prefect deployment per flow in flows.yaml.
+
+    A flow with a schedule runs on it; a flow with ``depends_on`` is also started by each
+    completed served run of an upstream flow (see ``_start_dependants``), so "features after
+    news" holds in served mode too.
+    """
     from prefect.schedules import Cron, Interval
 
     out = []
     for spec in cfg.flows:
-        if spec.schedule is None:
-            continue
         fn = resolve_entrypoint(spec.entrypoint, root)
-        if spec.schedule.cron:
-            schedule = Cron(spec.schedule.cron, timezone=spec.schedule.timezone)
-        else:
-            schedule = Interval(spec.schedule.interval, timezone=spec.schedule.timezone)
+        schedules = []
+        if spec.schedule is not None and spec.schedule.cron:
+            schedules.append(Cron(spec.schedule.cron, timezone=spec.schedule.timezone))
+        elif spec.schedule is not None:
+            schedules.append(Interval(spec.schedule.interval, timezone=spec.schedule.timezone))
         out.append(
             fn.to_deployment(
                 name=spec.name,
-                schedule=schedule,
+                schedules=schedules,
                 parameters=spec.parameters,
                 tags=["nlpkit", *spec.tags],
                 description=f"{spec.entrypoint} from flows.yaml",

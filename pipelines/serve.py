@@ -91,7 +91,7 @@ def serve_flows(flows_file: Path, host: str = "127.0.0.1", port: int = 4200) -> 
 
     cfg = settings()
     if not any(f.schedule for f in cfg.flows):
-        raise ConfigError(f"{flows_file}: no flow has a schedule; nothing to serve")
+        raise ConfigError(f"{flows_file}: no flow has a schedule (key 'schedule'); nothing would ever run")
     external = os.environ.get("PREFECT_API_URL")
     with contextlib.ExitStack() as stack:
         if not external:
@@ -104,7 +104,7 @@ def serve_flows(flows_file: Path, host: str = "127.0.0.1", port: int = 4200) -> 
         from pipelines._runtime import deployments
 
         deps = deployments(cfg, root)
-        log.info("serving %d scheduled flow(s): %s", len(deps), ", ".join(d.name for d in deps))
+        log.info("serving %d flow(s): %s", len(deps), ", ".join(d.name for d in deps))
         try:
             prefect.serve(*deps, print_starting_message=True)
         except KeyboardInterrupt:

@@ -31,7 +31,9 @@ def _server_pids(port: int) -> list[str]:
 def test_serve_fires_interval_schedule_and_stops_cleanly(project: Path) -> None:
     (project / "flows.yaml").write_text(
         "data_dir: data\nflows:\n  - name: ingest\n    entrypoint: flowfiles/tiny.py:tiny_import\n"
-        "    parameters: {path: corpus.jsonl}\n    schedule: {interval: 10}\n",
+        "    parameters: {path: corpus.jsonl}\n    schedule: {interval: 10}\n"
+        "  - name: after-ingest\n    entrypoint: flowfiles/tiny.py:tiny_import\n"
+        "    parameters: {path: corpus.jsonl, name: downstream}\n    depends_on: [ingest]\n",
         encoding="utf-8",
     )
     port = _free_port()
@@ -47,7 +49,7 @@ def test_serve_fires_interval_schedule_and_stops_cleanly(project: Path) -> None:
     completed: list[dict] = []
     try:
         deadline = time.monotonic() + 150
-        while time.monotonic() < deadline and len(completed) < 2:
+        while time.monotonic() < deadline and (len(completed) < 3 or "after-ingest" not in {r["flow"] for r in completed}):
             time.sleep(2)
             assert proc.poll() is None, (project / "serve.log").read_text()[-3000:]
             try:
@@ -55,8 +57,9 @@ def test_serve_fires_interval_schedule_and_stops_cleanly(project: Path) -> None:
             except DatasetNotFoundError:
                 continue
             completed = [r for r in rows if r["state"] == "completed" and r["trigger"] == "schedule"]
-        assert len(completed) >= 2, (project / "serve.log").read_text()[-3000:]
-        assert {r["flow"] for r in completed} == {"ingest"}
+        assert len([r for r in completed if r["flow"] == "ingest"]) >= 2, (project / "serve.log").read_text()[-3000:]
+        # the unscheduled dependant ran after an upstream run completed (deployment trigger)
+        assert {r["flow"] for r in completed} == {"ingest", "after-ingest"}, (project / "serve.log").read_text()[-3000:]
         assert all(r["rows"] == 40 for r in completed)
         assert _server_pids(port), "serve should have started its own Prefect server"
     finally:
