@@ -84,8 +84,17 @@ def child(engine: str, matrix: str, n: int, threads: int, out: str) -> None:
         raise SystemExit(f"unknown engine {engine}")
     seconds = time.perf_counter() - t0
     np.savez(out, idx=idx, val=val)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"engine": engine, "n": n, "seconds": seconds, "max_rss_mb": rss}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"engine": engine, "n": n, "seconds": seconds, "max_rss_mb": _peak_rss_mb(),
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime}))
+
+
+def _peak_rss_mb() -> float:
+    """VmHWM of this process (ru_maxrss would include the parent's memory at fork time)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(engine: str, matrix: str, n: int, threads: int, tmp: str) -> dict:
@@ -171,7 +180,8 @@ def main() -> None:
         print(f"\n== all-pairs top-10 cosine, {args.threads} threads (each engine in its own process)")
         results = {}
         full = run_child("numba", mpath, n_all, args.threads, tmp)
-        print(f"  nlpkit numba (symmetric)  n={n_all:,}: {full['seconds']:7.1f} s   max RSS {full['max_rss_mb']:6.0f} MB")
+        print(f"  nlpkit numba (symmetric)  n={n_all:,}: {full['seconds']:7.1f} s wall, {full['cpu_seconds']:7.1f} s CPU, "
+              f"peak RSS {full['max_rss_mb']:6.0f} MB")
         for engine in ("numba", "sparse_dot_topn", "brute", "nn_brute"):
             results[engine] = run_child(engine, mpath, n_sub, args.threads, tmp)
         print(f"  on the first {n_sub:,} documents (quadratic extrapolation to {n_all:,} in brackets):")
@@ -180,13 +190,14 @@ def main() -> None:
                  "nn_brute": "NearestNeighbors(brute,cosine)"}
         for engine, r in results.items():
             diff, bad = agreement(results["brute"], r)
-            print(f"  {names[engine]:32s} {r['seconds']:7.1f} s [{r['seconds'] * scale:7.0f} s]  max RSS {r['max_rss_mb']:6.0f} MB"
+            print(f"  {names[engine]:32s} {r['seconds']:7.1f} s [{r['seconds'] * scale:7.0f} s] CPU {r['cpu_seconds']:6.1f} s"
+                  f"  peak RSS {r['max_rss_mb']:6.0f} MB"
                   f"  | vs naive: max score diff {diff:.1e}, rows with other neighbours (beyond ties) {bad}")
         if args.full_baselines:
             for engine in ("sparse_dot_topn", "brute", "nn_brute"):
                 r = run_child(engine, mpath, n_all, args.threads, tmp)
                 diff, bad = agreement(r, full)
-                print(f"  {names[engine]:32s} n={n_all:,}: {r['seconds']:7.1f} s  max RSS {r['max_rss_mb']:6.0f} MB"
+                print(f"  {names[engine]:32s} n={n_all:,}: {r['seconds']:7.1f} s  CPU {r['cpu_seconds']:6.1f} s  peak RSS {r['max_rss_mb']:6.0f} MB"
                       f"  | nlpkit vs it: max score diff {diff:.1e}, rows differing beyond ties {bad}")
 
     # -- single query -----------------------------------------------------------------------------

@@ -27,13 +27,15 @@ class ClusterResult:
 
 
 def choose_k(Z: np.ndarray, k_values: Iterable[int] = range(2, 13), *, seed: int = 13,
-             silhouette_sample: int = 3000) -> ClusterResult:
+             silhouette_sample: int = 3000, minibatch_above: int = 20000) -> ClusterResult:
     """Cluster the rows of ``Z`` (L2-normalized first) for each ``k``; keep the best silhouette.
+
+    MiniBatchKMeans above ``minibatch_above`` rows (large corpora), full KMeans below.
 
     ``k`` values at or above the number of distinct rows are skipped; with fewer than 3
     distinct rows there is nothing to cluster and a FeatureError says so.
     """
-    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.metrics import silhouette_score
 
     Z = np.asarray(Z, dtype=np.float32)
@@ -47,7 +49,8 @@ def choose_k(Z: np.ndarray, k_values: Iterable[int] = range(2, 13), *, seed: int
     best: tuple[float, int, np.ndarray] | None = None
     scores = []
     for k in ks:
-        km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=2048)
+        km = (MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=2048) if Zn.shape[0] > minibatch_above
+              else KMeans(n_clusters=k, random_state=seed, n_init=3))
         labels = km.fit_predict(Zn)
         if np.unique(labels).size < 2:
             sil = -1.0

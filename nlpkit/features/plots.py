@@ -21,16 +21,19 @@ def _plt() -> Any:
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    try:  # a Korean-capable font when the optional package is there; DejaVu otherwise
-        from importlib.resources import files
+    # a Korean-capable font from the optional koreanize-matplotlib package (found, not imported:
+    # importing it changes global settings); DejaVu otherwise
+    import importlib.util
 
-        ttf = files("koreanize_matplotlib") / "fonts" / "NanumGothic.ttf"
-        if "NanumGothic" not in {f.name for f in font_manager.fontManager.ttflist}:
-            font_manager.fontManager.addfont(str(ttf))
-        plt.rcParams["font.family"] = ["NanumGothic", "DejaVu Sans"]
-        plt.rcParams["axes.unicode_minus"] = False
-    except (ImportError, FileNotFoundError, OSError):
-        pass
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        ttf = Path(loc) / "fonts" / "NanumGothic.ttf"
+        if ttf.is_file():
+            if "NanumGothic" not in {f.name for f in font_manager.fontManager.ttflist}:
+                font_manager.fontManager.addfont(str(ttf))
+            plt.rcParams["font.family"] = ["NanumGothic", "DejaVu Sans"]
+            plt.rcParams["axes.unicode_minus"] = False
+            break
     return plt
 
 

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlpkit.errors import SourceError
+from nlpkit.features.korsts import BEST, Pairs, evaluate, read_korsts, settings_for
+
+
+@pytest.fixture(scope="module")
+def pairs(shared_data) -> Pairs:
+    return read_korsts(shared_data / "kornlu" / "KorSTS")
+
+
+def test_reads_every_row_with_quoting_disabled(pairs):
+    # 260/128/55 rows contain '"': default CSV quoting would merge rows and lose some
+    assert {s: len(v) for s, v in pairs.gold.items()} == {"train": 5749, "valid": 1500, "test": 1379}
+    assert any('"' in s for s in pairs.left["train"])
+    assert pairs.gold["test"].min() >= 0 and pairs.gold["test"].max() <= 5
+
+
+def test_tokenizer_free_baselines(pairs):
+    rows = {r["setting"]: r for r in evaluate(pairs, settings_for([]), splits=("valid",))}
+    ws, ch = rows["whitespace"]["valid"], rows["char 2-3-grams"]["valid"]
+    assert 0.5 < ws < ch < 0.9  # character n-grams match across Korean inflection
+
+
+def test_best_setting_beats_plain_morphemes_on_dev(pairs):
+    dev = Pairs({"valid": pairs.left["valid"]}, {"valid": pairs.right["valid"]}, {"valid": pairs.gold["valid"]})
+    rows = {r["view"]: r["valid"] for r in evaluate(dev, settings_for(["kiwi"], baselines=False),
+                                                     splits=("valid",))}
+    assert rows[BEST] > rows["morphs"]
+    assert all(np.isfinite(v) for v in rows.values())
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(SourceError, match="sts-train.tsv not found"):
+        read_korsts(tmp_path)
