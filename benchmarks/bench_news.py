@@ -14,7 +14,7 @@ Run: ``.venv/bin/python benchmarks/bench_news.py [--synthetic N] [--skip-naive] 
    processes, politeness delay off as the issue asks) vs a naive sequential loop over the same
    URLs in the same run: ``httpx.get`` + newspaper4k parse + one Parquet write at the end.
    nlpkit runs ``--repeat`` times (fresh store each time); the median run is compared. CPU ms per
-   page (this process + its worker processes) is printed too: on a shared machine it is steadier
+   page (this process + its worker processes, sampled with psutil) is printed too: on a shared machine it is steadier
    than wall-clock pages/s.
 Timings are wall-clock on a shared 2-core machine: compare numbers from the same run only.
 """
@@ -26,8 +26,8 @@ import gzip
 import json
 import multiprocessing
 import os
-import resource
 import statistics
+import threading
 import tempfile
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NLPKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+EXCLUDE: set[int] = set()  # processes whose CPU is not ours (the local HTTP server)
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -116,10 +117,49 @@ def extraction_scores() -> list[dict[str, object]]:
 
 
 # -- 2. end to end ---------------------------------------------------------------------------------
-def _cpu() -> float:
-    """CPU seconds of this process plus its finished children (the extraction workers)."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+class CpuMeter:
+    """CPU seconds of this process and its descendants (the forkserver's extraction workers are
+    grandchildren, so rusage alone misses them): descendants are sampled every 50 ms, and the
+    local HTTP server's process is left out."""
+
+    def __init__(self, exclude: set[int]) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._exclude = exclude
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample(self) -> None:
+        for child in self._me.children(recursive=True):
+            if child.pid in self._exclude:
+                continue
+            try:
+                t = child.cpu_times()
+                self._seen[child.pid] = t.user + t.system
+            except Exception:  # noqa: BLE001 - the process just ended
+                pass
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.05):
+            self._sample()
+
+    def __enter__(self) -> CpuMeter:
+        self._sample()
+        self._start_children = dict(self._seen)
+        t = self._me.cpu_times()
+        self._start_self = t.user + t.system
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sample()
+        self._stop.set()
+        self._thread.join()
+        t = self._me.cpu_times()
+        self.seconds = (t.user + t.system - self._start_self) + sum(
+            v - self._start_children.get(pid, 0.0) for pid, v in self._seen.items())
 
 
 def run_nlpkit(urls: list[str], workdir: Path, workers: int) -> dict[str, object]:
@@ -132,9 +172,11 @@ def run_nlpkit(urls: list[str], workdir: Path, workers: int) -> dict[str, object
     spec = SourceSpec(name="bench", kind="urls", path=url_file, outlet="bench", max_articles=10_000)
     news = NewsSettings(sources=[spec], extract_workers=workers, flush_every=100,
                         fetch=FetchOptions(per_host_delay=0.0, per_host_concurrency=16, total_concurrency=16))
-    t, cpu = time.perf_counter(), _cpu()
-    report = ingest(Store(workdir / "data"), news, [spec])
-    seconds, cpu = time.perf_counter() - t, _cpu() - cpu
+    with CpuMeter(EXCLUDE) as meter:
+        t = time.perf_counter()
+        report = ingest(Store(workdir / "data"), news, [spec])
+        seconds = time.perf_counter() - t
+    cpu = meter.seconds
     done = report.stored + report.duplicates + report.failed
     return {"pages": done, "stored": report.stored, "duplicates": report.duplicates, "failed": report.failed,
             "kinds": dict(report.kinds), "seconds": round(seconds, 2), "pages_per_s": round(done / seconds, 1),
@@ -158,7 +200,8 @@ def run_naive(urls: list[str], workdir: Path) -> dict[str, object]:
     cfg = Config()
     cfg.fetch_images = False
     rows = []
-    t, cpu = time.perf_counter(), _cpu()
+    meter = CpuMeter(EXCLUDE).__enter__()
+    t = time.perf_counter()
     with httpx.Client(timeout=20) as client:
         for url in urls:
             r = client.get(url)
@@ -170,7 +213,9 @@ def run_naive(urls: list[str], workdir: Path) -> dict[str, object]:
                 continue
             rows.append({"url": url, "title": art.title, "body": art.text, "authors": list(art.authors)})
     pq.write_table(pa.Table.from_pylist(rows), workdir / "naive.parquet")
-    seconds, cpu = time.perf_counter() - t, _cpu() - cpu
+    seconds = time.perf_counter() - t
+    meter.__exit__()
+    cpu = meter.seconds
     return {"pages": len(urls), "stored": len(rows), "seconds": round(seconds, 2),
             "pages_per_s": round(len(urls) / seconds, 1), "cpu_ms_per_page": round(1000 * cpu / len(urls), 1)}
 
@@ -195,6 +240,7 @@ def main() -> None:
     q = ctx.Queue()
     server = ctx.Process(target=_serve, args=(pages, q), daemon=True)
     server.start()
+    EXCLUDE.add(server.pid)  # type: ignore[arg-type]
     try:
         port = q.get(timeout=30)
         urls = [f"http://127.0.0.1:{port}{p}" for p in pages]

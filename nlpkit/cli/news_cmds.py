@@ -31,9 +31,9 @@ def scrape(
     news = get_settings().news
     specs = news.select(source) if source or not (url_file or directory) else []
     if url_file is not None:
-        specs.append(SourceSpec(name="url_file", kind="urls", path=url_file, outlet=outlet))
+        specs.append(SourceSpec(name="url_file", kind="urls", path=url_file, outlet=outlet, max_articles=10**9))
     if directory is not None:
-        specs.append(SourceSpec(name="directory", kind="directory", path=directory, outlet=outlet))
+        specs.append(SourceSpec(name="directory", kind="directory", path=directory, outlet=outlet, max_articles=10**9))
     if not specs:
         raise ConfigError("nothing to scrape: declare news.sources in flows.yaml, or give --url-file / --dir")
     if no_delay:

@@ -11,6 +11,7 @@ import concurrent.futures
 import gzip
 import logging
 import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -240,6 +241,19 @@ async def _run(run: _Run, sources: list[SourceSpec], transport: Any) -> None:
         await asyncio.gather(*(worker() for _ in range(n)))
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Fork workers from a clean forkserver that has the extractors imported once.
+
+    Plain ``fork`` is unsafe here (the CLI's progress bar and Prefect run threads); ``spawn``
+    would import lxml and trafilatura again in every worker of every run.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not on Linux
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["nlpkit.news.worker", "trafilatura", "nlpkit.news.extract"])
+    return ctx
+
+
 def ingest(
     store: Store,
     news: NewsSettings,
@@ -257,14 +271,15 @@ def ingest(
     run = _Run(store, news, progress, limit)
     with run.ns.lock():
         run.state = run.ns.load_state()
-        ctx = multiprocessing.get_context("spawn")
+        ctx = _worker_context()
         pool: concurrent.futures.Executor = (
-            concurrent.futures.ProcessPoolExecutor(news.extract_workers, mp_context=ctx, initializer=warm_up)
+            concurrent.futures.ProcessPoolExecutor(news.extract_workers, mp_context=ctx, initializer=warm_up,
+                                                  initargs=(os.getpid(),))
             if news.extract_workers > 0 else concurrent.futures.ThreadPoolExecutor(1))  # keeps the event loop free
         run.pool = pool
         if news.extract_workers > 0:  # start the workers now: they import while discovery runs
             for _ in range(news.extract_workers):
-                pool.submit(warm_up)
+                pool.submit(warm_up)  # a no-op job that makes the pool start its workers
         try:
             asyncio.run(_run(run, sources, transport))
         finally:

@@ -39,8 +39,30 @@ def extract_page(body: bytes, content_type: str | None, url: str, source: dict[s
     return {"ok": True, "article": art, "encoding": decoded.encoding, "decided_by": decoded.decided_by, "sha": sha}
 
 
-def warm_up() -> None:
-    """Import the extractors once per worker process, not on its first page."""
+def warm_up(parent_pid: int | None = None) -> None:
+    """Import the extractors once per worker process, and exit when ``parent_pid`` is gone.
+
+    A ``kill -9`` of the ingesting process cannot stop its workers, so each worker watches
+    the ingesting process itself and leaves within a second of its death.
+    """
+    if parent_pid is not None:
+        import os
+        import threading
+        import time
+
+        def watch() -> None:
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(parent_pid, 0)
+                except ProcessLookupError:
+                    os._exit(0)
+                except PermissionError:  # the PID was reused by another user's process: ours is gone
+                    os._exit(0)
+
+        if not getattr(warm_up, "_watching", False):
+            warm_up._watching = True  # type: ignore[attr-defined]
+            threading.Thread(target=watch, name="nlpkit-parent-watch", daemon=True).start()
     import trafilatura  # noqa: F401
 
     import nlpkit.news.extract  # noqa: F401

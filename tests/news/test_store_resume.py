@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,6 +23,19 @@ from nlpkit.store import Store
 from tests.news.helpers import news_settings, url_source
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid`` (from /proc; zombies do not count)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.append(int(stat.parent.name))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +111,7 @@ def test_kill_9_mid_run_loses_nothing_duplicates_nothing_refetches_only_unfinish
     urls.write_text("\n".join(http.url_for(p) for p in pages) + "\n", encoding="utf-8")
     flows = tmp_path / "flows.yaml"
     flows.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "news": {
-        "extract_workers": 0, "flush_every": 4,
+        "extract_workers": 1, "flush_every": 4,
         "fetch": {"per_host_delay": 0.0, "per_host_concurrency": 2, "retries": 0, "respect_robots": False}}}))
     env = {**os.environ, "NLPKIT_FLOWS": str(flows), "NLPKIT_NO_PROGRESS": "1"}
     env.pop("NLPKIT_DATA_DIR", None)
@@ -111,8 +125,15 @@ def test_kill_9_mid_run_loses_nothing_duplicates_nothing_refetches_only_unfinish
             assert proc.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline, "no articles stored within 60 s"
             time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)  # the ingesting process only: its workers must notice and leave
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 8
+        while _group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _group(proc.pid), "extraction workers outlived the killed run"
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     store = Store(tmp_path / "data")
     stored_before = {r["url"] for r in NewsStore(store).articles().to_pylist()}
