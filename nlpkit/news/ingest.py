@@ -241,6 +241,17 @@ async def _run(run: _Run, sources: list[SourceSpec], transport: Any) -> None:
         await asyncio.gather(*(worker() for _ in range(n)))
 
 
+def _run_coroutine(coro: Any) -> None:
+    """``asyncio.run``, or in a helper thread when the caller already runs an event loop (Jupyter)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        ex.submit(asyncio.run, coro).result()
+
+
 def _worker_context() -> multiprocessing.context.BaseContext:
     """Fork workers from a clean forkserver that has the extractors imported once.
 
@@ -281,7 +292,7 @@ def ingest(
             for _ in range(news.extract_workers):
                 pool.submit(warm_up)  # a no-op job that makes the pool start its workers
         try:
-            asyncio.run(_run(run, sources, transport))
+            _run_coroutine(_run(run, sources, transport))
         finally:
             run.flush()
             pool.shutdown(wait=True, cancel_futures=True)

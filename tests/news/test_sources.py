@@ -159,3 +159,14 @@ def test_unknown_news_key_is_an_error_naming_it(tmp_path: Path) -> None:
     flows.write_text("news:\n  fetch:\n    per_host_dealy: 2\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"news\.fetch\.per_host_dealy.*unknown key; allowed here: user_agent, per_host_concurrency"):
         load_settings(flows)
+
+
+def test_ingest_works_inside_a_running_event_loop(naver_html: Path, store: Store) -> None:
+    import asyncio
+
+    spec = SourceSpec(name="archive", kind="directory", path=naver_html, outlet="n")
+
+    async def notebook_cell() -> int:
+        return ingest(store, news_settings([spec]), [spec]).stored
+
+    assert asyncio.run(notebook_cell()) == 2
