@@ -64,17 +64,25 @@ def similar(
     doc_id: str | None = typer.Option(None, "--id", help="Neighbours of this document."),
     text: str | None = typer.Option(None, "--text", help="Neighbours of this text."),
     k: int = typer.Option(10, "--k", help="How many neighbours."),
+    measure: str = typer.Option("cosine", "--measure", help="cosine (TF-IDF) | jaccard (term sets, --id only)."),
 ) -> None:
     """Most similar documents (TF-IDF cosine) from the persisted index, in milliseconds."""
     from nlpkit.features.build import load_index
 
     if (doc_id is None) == (text is None):
         raise FeatureError("give exactly one of --id ID or --text \"...\"")
+    if measure not in ("cosine", "jaccard"):
+        raise FeatureError(f"--measure {measure!r}: choose cosine or jaccard")
+    if measure == "jaccard" and doc_id is None:
+        raise FeatureError("--measure jaccard compares indexed documents: give --id")
     index = load_index(get_store(), dataset)
     if text is not None:
         index.warm_up()  # tokenizer start-up is not part of the query time
     t0 = time.perf_counter()
-    hits = index.by_id(doc_id, k) if doc_id is not None else index.by_text(text or "", k)
+    if measure == "jaccard":
+        hits = index.jaccard_by_id(doc_id or "", k)
+    else:
+        hits = index.by_id(doc_id, k) if doc_id is not None else index.by_text(text or "", k)
     ms = (time.perf_counter() - t0) * 1e3
     table = Table("rank", "id", "score")
     for h in hits:

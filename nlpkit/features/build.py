@@ -166,13 +166,19 @@ def step_projections(f: Fitted, options: BuildOptions) -> Fitted:
         rng = np.random.default_rng(options.seed)
         held = rng.random(lab.size) < 0.2
         train_labels = np.where(held, "", lab)  # LDA never sees the held-out labels
-        if len(set(train_labels[train_labels != ""].tolist())) >= 2:
+        try:
             f.lda = lda_project(f.pca.features, train_labels.tolist())
+        except FeatureError as e:  # too few labelled documents: PCA only, and say why
+            f.numbers["lda_skipped"] = str(e)
+            log.warning("features %s: LDA skipped: %s", f.corpus.dataset, e)
+        if f.lda is not None:
             test = held & (lab != "")
             f.numbers["lda_explained_variance"] = f.lda.explained_variance_ratio.round(4).tolist()
             f.numbers["lda_train_accuracy"] = f.lda.train_accuracy
-            f.numbers["separation_heldout_pca_2d"] = separation(f.pca.features[test, :2], lab[test])
-            f.numbers["separation_heldout_lda"] = separation(f.lda.coords[test], lab[test])
+            for key, coords in (("separation_heldout_pca_2d", f.pca.features[test, :2]),
+                                ("separation_heldout_lda", f.lda.coords[test])):
+                value = separation(coords, lab[test])
+                f.numbers[key] = None if np.isnan(value) else value
     _timed(f, "projections", t0)
     return f
 

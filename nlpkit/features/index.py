@@ -106,6 +106,29 @@ class SimilarityIndex:
                                f"(ids look like: {sample}); pass --text to search by text instead")
         return self.by_vector(self.matrix[r], k, exclude=r)
 
+    def jaccard_by_id(self, doc_id: str, k: int = 10) -> list[Hit]:
+        """Neighbours by Jaccard similarity of the documents' term sets (the one non-TF-IDF measure)."""
+        r = self._row.get(str(doc_id))
+        if r is None:
+            self.by_id(doc_id, k)  # raises the unknown-id error
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise FeatureError(f"k must be a positive integer; got {k!r}")
+        row = self.matrix[r]
+        if row.nnz == 0:
+            return []
+        sizes = np.diff(self.matrix.indptr)
+        inter = np.zeros(len(self.ids), np.int64)
+        for t in row.indices:  # posting lists of the document's terms
+            inter[self.postings.indices[self.postings.indptr[t]:self.postings.indptr[t + 1]]] += 1
+        union = sizes + row.nnz - inter
+        sim = np.divide(inter, union, out=np.zeros(len(self.ids)), where=union > 0)
+        sim[r] = 0.0
+        cols = np.flatnonzero(sim > 0)
+        if cols.size > k:
+            cols = cols[np.argpartition(-sim[cols], k - 1)[:k]]
+        cols = cols[np.lexsort((cols, -sim[cols]))]
+        return [Hit(self.ids[c], float(sim[c]), i + 1) for i, c in enumerate(cols)]
+
     def by_terms(self, terms: Sequence[str], k: int = 10) -> list[Hit]:
         """Neighbours of a document given as terms (already tokenized)."""
         return self.by_vector(self.tfidf.transform([list(terms)]), k)

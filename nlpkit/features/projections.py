@@ -76,6 +76,9 @@ def lda_project(features: np.ndarray, labels: Sequence[object] | None, *, n_comp
     y = _labels(labels, features.shape[0])
     mask = y != ""
     classes = sorted(set(y[mask].tolist()))
+    if int(mask.sum()) <= len(classes):
+        raise FeatureError(f"LDA needs more labelled documents ({int(mask.sum())}) than classes ({len(classes)}); "
+                           "add labelled documents or use PCA")
     k = min(n_components, len(classes) - 1, features.shape[1])
     lda = LinearDiscriminantAnalysis(n_components=k, solver="svd")
     lda.fit(features[mask], y[mask])
@@ -89,7 +92,7 @@ def separation(coords: np.ndarray, labels: Sequence[object], sample: int = 5000,
     from sklearn.metrics import silhouette_score
 
     y = np.asarray([str(v) for v in labels], dtype=object)
-    if np.unique(y).size < 2 or coords.shape[0] < 3:
-        return float("nan")
+    if not 2 <= np.unique(y).size < coords.shape[0]:
+        return float("nan")  # silhouette is undefined: callers store it as missing
     size = min(sample, coords.shape[0])
     return float(silhouette_score(coords, y, sample_size=size, random_state=seed))

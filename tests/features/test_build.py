@@ -110,3 +110,17 @@ def test_report_and_classify(news_store):
     with pytest.raises(FeatureError, match="run `nlpkit features build nothing` first"):
         write_report(store, "nothing")
 
+
+
+def test_tiny_corpus_with_k_larger_than_it(news_rows, tmp_path):
+    from nlpkit.features.clusters import choose_k
+
+    store = Store(tmp_path / "data")
+    import_corpus(store, "tiny", write_news_slice(news_rows, tmp_path / "t.jsonl", 1), ImportOptions(label_col="label"))
+    result = build_features(store, "tiny", BuildOptions(k=50, k_values=(2, 3, 40)))
+    sim = store.read("similar").to_pandas()
+    assert result.documents == 8 and sim.groupby("doc").size().max() <= 7
+    assert sim["score"].notna().all() and (sim["score"] > 0).all()
+    assert result.chosen_k in (2, 3)
+    with pytest.raises(FeatureError, match="cannot cluster 2 documents"):
+        choose_k(np.eye(2), range(2, 5))

@@ -25,6 +25,8 @@ def test_build_similar_report_classify_commands(news_rows, tmp_path, monkeypatch
     doc = Store(data).read("news").column("id")[0].as_py()
     res = runner.invoke(app, ["similar", "--dataset", "news", "--id", doc, "--k", "2"])
     assert res.exit_code == 0 and "2 neighbours" in res.output
+    res = runner.invoke(app, ["similar", "--dataset", "news", "--id", doc, "--measure", "jaccard", "--k", "2"])
+    assert res.exit_code == 0 and "2 neighbours" in res.output, res.output
     res = runner.invoke(app, ["similar", "--dataset", "news", "--id", "no-such-id"])
     assert res.exit_code == 2 and "unknown id 'no-such-id'" in res.output
     res = runner.invoke(app, ["similar", "--dataset", "nothing", "--text", "x"])

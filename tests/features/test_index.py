@@ -59,3 +59,13 @@ def test_reload_answers_identically(built, tmp_path):
     index.save(tmp_path / "again")
     again = SimilarityIndex.load(tmp_path / "again")
     assert again.by_id(ids[3], 7) == index.by_id(ids[3], 7)
+
+
+def test_jaccard_by_id_matches_brute_force(built):
+    index, X, ids = built
+    from nlpkit.features.similarity import jaccard_topk
+
+    ref = jaccard_topk(X, k=4)
+    for r in (2, 99):
+        hits = index.jaccard_by_id(ids[r], k=4)
+        np.testing.assert_allclose([h.score for h in hits], ref.scores[r], atol=1e-6)
