@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from nlpkit.news.fetch import Fetcher, FetchResult
 from nlpkit.news.metadata import normalize_url
@@ -135,7 +137,7 @@ class _Run:
     async def page(self, fetcher: Fetcher, url: str, spec: SourceSpec) -> None:
         loop = asyncio.get_running_loop()
         if url.startswith("file://"):
-            path = Path(url[7:])
+            path = Path(url2pathname(urlsplit(url).path))
             try:
                 body = path.read_bytes()
                 body = gzip.decompress(body) if path.name.endswith(".gz") else body
@@ -160,7 +162,7 @@ class _Run:
                 log.warning("extraction worker pool broke; extracting in this process from now on")
                 self.pool = None
         if out is None:
-            out = extract_page(*job)
+            out = await asyncio.to_thread(extract_page, *job)
         if not out["ok"]:
             self.log_row(url, spec.name, "article", out["kind"], res=res, message=out["message"])
             self.report.failed += 1

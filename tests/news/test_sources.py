@@ -170,3 +170,16 @@ def test_ingest_works_inside_a_running_event_loop(naver_html: Path, store: Store
         return ingest(store, news_settings([spec]), [spec]).stored
 
     assert asyncio.run(notebook_cell()) == 2
+
+
+def test_directory_with_non_ascii_names_and_gzipped_pages(naver_html: Path, store: Store, tmp_path: Path) -> None:
+    import gzip
+
+    folder = tmp_path / "저장된 기사"
+    folder.mkdir()
+    (folder / "기사 1.html").write_bytes((naver_html / "naver_article_edaily_2022-09-14_utf8.html").read_bytes())
+    (folder / "b.html.gz").write_bytes(gzip.compress((naver_html / "naver_article_heraldcorp_2023-09-07_utf8.html").read_bytes()))
+    (folder / "notes.txt").write_text("not a page")
+    spec = SourceSpec(name="saved", kind="directory", path=folder, outlet="n")
+    report = ingest(store, news_settings([spec]), [spec])
+    assert (report.queued, report.stored) == (2, 2)
