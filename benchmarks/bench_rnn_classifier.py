@@ -61,6 +61,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--max-minutes", type=float, default=5.0)
     ap.add_argument("--baseline-docs", type=int, default=512, help="0 skips the throughput comparison")
+    ap.add_argument("--eval-sample", type=int, default=0,
+                    help="evaluate on a seeded random sample of this many valid and test texts (0: all)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--seed", type=int, default=0)
@@ -82,6 +84,13 @@ def main() -> None:
     store = get_store(args.data_dir)
     ensure_dataset(store, args.dataset)
     splits = load_labelled(store, args.dataset, seed=args.seed)
+    if args.eval_sample:
+        for sp in ("valid", "test"):
+            keep = sorted(random.Random(7).sample(range(len(splits.texts[sp])), min(args.eval_sample,
+                                                                                     len(splits.texts[sp]))))
+            splits.texts[sp] = [splits.texts[sp][j] for j in keep]
+            splits.labels[sp] = [splits.labels[sp][j] for j in keep]
+        print(f"[note] valid and test are seeded random samples of {args.eval_sample} texts each")
     print(f"[{args.dataset}] train {len(splits.texts['train'])}, valid {len(splits.texts['valid'])}, "
           f"test {len(splits.texts['test'])}; labels {splits.label_names}; {machine()}", flush=True)
     table = []
@@ -127,7 +136,7 @@ def main() -> None:
                "train_seconds": m["train_seconds"], "wall_seconds_incl_tokenize_eval": round(wall, 1),
                "tokenize_train_seconds": round(tok_seconds, 1), "train_tokens_per_s": m["tokens_per_s"],
                "peak_rss_mb": round(peak_rss_mb(), 1), "peak_cuda_mb": peak_cuda_mb(), "device": m["device"],
-               "max_minutes": args.max_minutes}
+               "max_minutes": args.max_minutes, "test_texts": len(splits.texts["test"])}
         report(f"{args.dataset} classifier, tokenizer {tok}", row)
         table.append(row)
     if len(table) > 1:
