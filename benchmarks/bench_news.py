@@ -12,7 +12,7 @@ Run: ``.venv/bin/python benchmarks/bench_news.py [--synthetic N] [--skip-naive] 
    layouts (etnews-like, generic UTF-8, generic EUC-KR) built around REAL Korean article text
    from ``korean_news`` (``nlpkit.news.testing``). nlpkit's ingest (async httpx, 2 extraction
    processes, politeness delay off as the issue asks) vs a naive sequential loop over the same
-   URLs in the same run: ``httpx.get`` + newspaper4k parse + one Parquet write at the end.
+   URLs in the same run: ``requests`` (one Session) + newspaper4k parse + one Parquet write at the end.
    nlpkit runs ``--repeat`` times (fresh store each time); the median run is compared. CPU ms per
    page (this process + its worker processes, sampled with psutil) is printed too: on a shared machine it is steadier
    than wall-clock pages/s.
@@ -190,8 +190,8 @@ def _fresh(path: Path) -> Path:
 
 def run_naive(urls: list[str], workdir: Path) -> dict[str, object]:
     """What a first script does: one request after another, newspaper parses, store at the end."""
-    import httpx
     import pyarrow as pa
+    import requests
     import pyarrow.parquet as pq
     import tldextract.tldextract as tld
     from newspaper import Article, Config
@@ -202,9 +202,9 @@ def run_naive(urls: list[str], workdir: Path) -> dict[str, object]:
     rows = []
     meter = CpuMeter(EXCLUDE).__enter__()
     t = time.perf_counter()
-    with httpx.Client(timeout=20) as client:
+    with requests.Session() as session:
         for url in urls:
-            r = client.get(url)
+            r = session.get(url, timeout=20)
             art = Article(url, config=cfg)
             art.download(input_html=r.text)
             try:
@@ -262,7 +262,7 @@ def main() -> None:
             results["nlpkit"] = ours
             if not args.skip_naive:
                 naive = run_naive(urls, Path(tmp))
-                print(f"  naive sequential httpx + newspaper4k loop: {naive['pages']} pages in {naive['seconds']}s "
+                print(f"  naive sequential requests + newspaper4k loop: {naive['pages']} pages in {naive['seconds']}s "
                       f"= {naive['pages_per_s']} pages/s, {naive['cpu_ms_per_page']} CPU ms/page")
                 results["naive"] = naive
                 speedup = ours["pages_per_s"] / naive["pages_per_s"]  # type: ignore[operator]
