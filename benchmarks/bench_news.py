@@ -229,7 +229,8 @@ def main() -> None:
     ap.add_argument("--skip-f1", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_news.json")
     args = ap.parse_args()
-    results: dict[str, object] = {"machine": f"{os.cpu_count()} CPUs (shared)", "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    results: dict[str, object] = {"machine": f"{os.cpu_count()} CPUs (shared)", "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                  "load_average_at_start": os.getloadavg()}
 
     if not args.skip_f1:
         print("1. extraction on the 60 real pages of article_extraction_dev (benchmark scoring)")
@@ -272,6 +273,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.join(5)
+    results["load_average_at_end"] = os.getloadavg()
+    print(f"load average (1, 5, 15 min) at start {results['load_average_at_start']}, at end {results['load_average_at_end']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\nwrote {args.out}")

@@ -136,7 +136,7 @@ class _Run:
     # -- one page ------------------------------------------------------------------------------------
     async def page(self, fetcher: Fetcher, url: str, spec: SourceSpec) -> None:
         loop = asyncio.get_running_loop()
-        if url.startswith("file://"):
+        if spec.kind == "directory" and url.startswith("file://"):
             path = Path(url2pathname(urlsplit(url).path))
             try:
                 body = path.read_bytes()

@@ -225,7 +225,8 @@ def read_url_file(path: Path, pattern: str | None = None, limit: int = 1_000_000
     except OSError as e:
         raise SourceError(f"cannot read URL file {path}: {e.strerror}; give a text file with one URL per line") from e
     urls = (l.strip() for l in lines)
-    return _unique((_clean(u) for u in urls if u and not u.startswith("#")), pattern, limit)
+    # other schemes are kept so the run logs them as bad_url instead of dropping them silently
+    return _unique((_clean(u) or urldefrag(u).url for u in urls if u and not u.startswith("#")), pattern, limit)
 
 
 def html_files(path: Path, limit: int = 1_000_000) -> list[Path]:
