@@ -282,7 +282,9 @@ class Fetcher:
                 return FetchResult(url, url, "timeout", elapsed=time.monotonic() - t0,
                                    message=f"no complete response within {o.total_timeout:g}s (fetch.total_timeout)")
             except httpx.TimeoutException as e:
-                return FetchResult(url, url, "timeout", elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
+                limits = f"fetch.connect_timeout={o.connect_timeout:g}s, fetch.read_timeout={o.read_timeout:g}s"
+                return FetchResult(url, url, "timeout", elapsed=time.monotonic() - t0,
+                                   message=f"{type(e).__name__}: {str(e) or 'no response in time'} ({limits})")
             except httpx.ConnectError as e:
                 return FetchResult(url, url, "connect_error", elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
             except httpx.RemoteProtocolError as e:
