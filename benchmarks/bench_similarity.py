@@ -130,6 +130,36 @@ def agreement(ref: dict, other: dict, tol: float = 1e-5) -> tuple[float, int]:
     return diff, bad
 
 
+def allpairs(X: sp.csr_matrix, args: argparse.Namespace) -> None:
+    """All-pairs top-10: nlpkit on everything, every engine on the subset, agreement with the naive one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        mpath = os.path.join(tmp, "X.npz")
+        sp.save_npz(mpath, X)
+        n_all, n_sub = X.shape[0], min(args.subset, X.shape[0])
+        print(f"\n== all-pairs top-10 cosine, {args.threads} threads (each engine in its own process)")
+        results = {}
+        full = run_child("numba", mpath, n_all, args.threads, tmp)
+        print(f"  nlpkit numba (symmetric)  n={n_all:,}: {full['seconds']:7.1f} s wall, {full['cpu_seconds']:7.1f} s CPU, "
+              f"peak RSS {full['max_rss_mb']:6.0f} MB")
+        for engine in ("numba", "sparse_dot_topn", "brute", "nn_brute"):
+            results[engine] = run_child(engine, mpath, n_sub, args.threads, tmp)
+        print(f"  on the first {n_sub:,} documents (quadratic extrapolation to {n_all:,} in brackets):")
+        scale = (n_all / n_sub) ** 2
+        names = {"numba": "nlpkit numba", "sparse_dot_topn": "sparse_dot_topn", "brute": "cosine_similarity+argpartition",
+                 "nn_brute": "NearestNeighbors(brute,cosine)"}
+        for engine, r in results.items():
+            diff, bad = agreement(results["brute"], r)
+            print(f"  {names[engine]:32s} {r['seconds']:7.1f} s [{r['seconds'] * scale:7.0f} s] CPU {r['cpu_seconds']:6.1f} s"
+                  f"  peak RSS {r['max_rss_mb']:6.0f} MB"
+                  f"  | vs naive: max score diff {diff:.1e}, rows with other neighbours (beyond ties) {bad}")
+        if args.full_baselines:
+            for engine in ("sparse_dot_topn", "brute", "nn_brute"):
+                r = run_child(engine, mpath, n_all, args.threads, tmp)
+                diff, bad = agreement(r, full)
+                print(f"  {names[engine]:32s} n={n_all:,}: {r['seconds']:7.1f} s  CPU {r['cpu_seconds']:6.1f} s  peak RSS {r['max_rss_mb']:6.0f} MB"
+                      f"  | nlpkit vs it: max score diff {diff:.1e}, rows differing beyond ties {bad}")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
@@ -140,6 +170,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--full-baselines", action="store_true")
     ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--skip-allpairs", action="store_true", help="only TF-IDF throughput and the query latency")
     args = ap.parse_args()
 
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
@@ -173,32 +204,8 @@ def main() -> None:
     print(f"  sklearn TfidfVectorizer  {len(tokens) / base:10,.0f} docs/s ({base:.1f} s)   identical matrix: {same}")
     print(f"  features: {X.shape[1]:,} terms, {X.nnz / X.shape[0]:.1f} non-zeros per row")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        mpath = os.path.join(tmp, "X.npz")
-        sp.save_npz(mpath, X)
-        n_all, n_sub = X.shape[0], min(args.subset, X.shape[0])
-        print(f"\n== all-pairs top-10 cosine, {args.threads} threads (each engine in its own process)")
-        results = {}
-        full = run_child("numba", mpath, n_all, args.threads, tmp)
-        print(f"  nlpkit numba (symmetric)  n={n_all:,}: {full['seconds']:7.1f} s wall, {full['cpu_seconds']:7.1f} s CPU, "
-              f"peak RSS {full['max_rss_mb']:6.0f} MB")
-        for engine in ("numba", "sparse_dot_topn", "brute", "nn_brute"):
-            results[engine] = run_child(engine, mpath, n_sub, args.threads, tmp)
-        print(f"  on the first {n_sub:,} documents (quadratic extrapolation to {n_all:,} in brackets):")
-        scale = (n_all / n_sub) ** 2
-        names = {"numba": "nlpkit numba", "sparse_dot_topn": "sparse_dot_topn", "brute": "cosine_similarity+argpartition",
-                 "nn_brute": "NearestNeighbors(brute,cosine)"}
-        for engine, r in results.items():
-            diff, bad = agreement(results["brute"], r)
-            print(f"  {names[engine]:32s} {r['seconds']:7.1f} s [{r['seconds'] * scale:7.0f} s] CPU {r['cpu_seconds']:6.1f} s"
-                  f"  peak RSS {r['max_rss_mb']:6.0f} MB"
-                  f"  | vs naive: max score diff {diff:.1e}, rows with other neighbours (beyond ties) {bad}")
-        if args.full_baselines:
-            for engine in ("sparse_dot_topn", "brute", "nn_brute"):
-                r = run_child(engine, mpath, n_all, args.threads, tmp)
-                diff, bad = agreement(r, full)
-                print(f"  {names[engine]:32s} n={n_all:,}: {r['seconds']:7.1f} s  CPU {r['cpu_seconds']:6.1f} s  peak RSS {r['max_rss_mb']:6.0f} MB"
-                      f"  | nlpkit vs it: max score diff {diff:.1e}, rows differing beyond ties {bad}")
+    if not args.skip_allpairs:
+        allpairs(X, args)
 
     # -- single query -----------------------------------------------------------------------------
     print(f"\n== single query against the {X.shape[0]:,}-document index (text -> terms -> TF-IDF -> top-10)")

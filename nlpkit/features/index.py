@@ -43,6 +43,15 @@ class Hit:
     rank: int
 
 
+def _kernel():  # type: ignore[no-untyped-def]
+    """The numba kernel module when numba is installed (else queries use scipy)."""
+    try:
+        from nlpkit.features import _kernel as kern
+    except ImportError:
+        return None
+    return kern
+
+
 class SimilarityIndex:
     """Document vectors plus their posting lists, with the TF-IDF that made them.
 
@@ -85,6 +94,15 @@ class SimilarityIndex:
         norm = float(np.sqrt(np.dot(q.data, q.data)))
         if norm == 0.0:
             return []  # no known term: no neighbours, never NaN
+        kern = _kernel()
+        if kern is not None:  # one dense accumulator over the posting lists, then a top-k scan
+            q.sort_indices()
+            idx = np.full((1, k), -1, np.int32)
+            val = np.zeros((1, k), np.float32)
+            P = self.postings
+            kern.topk_rows(q.indptr, q.indices, (q.data / norm).astype(np.float32), P.indptr, P.indices, P.data,
+                           P.shape[1], 0, 1, int(k), -1 if exclude is None else int(exclude), idx, val)
+            return [Hit(self.ids[c], float(v), r + 1) for r, (c, v) in enumerate(zip(idx[0], val[0])) if c >= 0]
         row = (q @ self.postings).tocsr()
         cols, vals = row.indices, row.data / norm
         keep = vals > 0
@@ -140,7 +158,9 @@ class SimilarityIndex:
         return self.by_terms(self.analyzer(text), k)
 
     def warm_up(self) -> None:
-        """Load the tokenizer now (model files, JVM) so the first query is not slowed by it."""
+        """Load the tokenizer and the compiled kernel now, so the first query is not slowed by them."""
+        if len(self.ids):
+            self.by_vector(self.matrix[0], 1)
         self.analyzer("")
         engine = getattr(self._analyzer, "engine", None)
         if engine is not None and hasattr(engine, "warm_up"):
