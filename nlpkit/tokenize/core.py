@@ -4,7 +4,9 @@ A backend subclasses :class:`BaseTokenizer` and implements two methods:
 
 - ``_load()``: create the engine (called lazily, once per instance);
 - ``_analyze(chunks) -> list[list[Token]]``: tag clean, stripped, non-empty chunks and
-  return tokens with offsets relative to each chunk.
+  return tokens with offsets relative to each chunk; or, for engines that release the GIL
+  (``pipelined = True``), ``_call(chunks)`` (engine only, on a background thread) plus
+  ``_convert(chunks, raw)`` (token building, on the caller's thread).
 
 Everything else (empty input, control characters, long documents, the cache keyed on
 ``(fingerprint, chunk)``, user-dictionary merging, lazy ordered batching) lives here, so
@@ -18,7 +20,8 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from nlpkit.tokenize.base import Token
@@ -194,14 +197,49 @@ class BaseTokenizer:
         return next(self.tokenize_batch([text]))
 
     def tokenize_batch(self, texts: Iterable[str]) -> Iterator[list[Token]]:
-        """Analyse texts lazily, ``batch_size`` at a time; one list per input, input order kept."""
+        """Analyse texts lazily, ``batch_size`` at a time; one list per input, input order kept.
+
+        Backends whose engine releases the GIL (``pipelined``) tag batch k+1 on a background
+        thread while batch k is turned into tokens here, so at most one batch is read ahead.
+        """
         if isinstance(texts, str):
             raise TypeError("tokenize_batch expects an iterable of texts, got one str; use tokenize(text)")
-        for batch in iter_batches(iter(texts), self.batch_size):
-            yield from self._run_batch(batch)
+        batches = iter_batches(iter(texts), self.batch_size)
+        if not self.pipelined:
+            for batch in batches:
+                yield from self._run_batch(batch)
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"nlpkit-{self.name}")
+        try:
+            pending: tuple[_Job, Future[Any] | None] | None = None
+            for batch in batches:
+                job = self._prepare(batch)
+                fut = pool.submit(self._call, job.todo) if job.todo else None
+                if pending is not None:
+                    yield from self._finish(pending[0], pending[1].result() if pending[1] else None)
+                pending = (job, fut)
+            if pending is not None:
+                yield from self._finish(pending[0], pending[1].result() if pending[1] else None)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- internals ------------------------------------------------------------------------
+    #: Whether the engine call releases the GIL so that tagging and token building overlap.
+    pipelined: ClassVar[bool] = False
+
+    def _call(self, chunks: list[str]) -> Any:
+        """The engine part of analysing ``chunks`` (runs on the background thread when pipelined)."""
+        return self._analyze(chunks)
+
+    def _convert(self, chunks: list[str], raw: Any) -> list[list[Token]]:
+        """Turn what ``_call`` returned into tokens (default: it already is tokens)."""
+        return raw
+
     def _run_batch(self, texts: list[str]) -> list[list[Token]]:
+        job = self._prepare(texts)
+        return self._finish(job, self._call(job.todo) if job.todo else None)
+
+    def _prepare(self, texts: list[str]) -> _Job:
         plans: list[list[tuple[int, str]]] = []
         for t in texts:
             if not isinstance(t, str):
@@ -221,24 +259,39 @@ class BaseTokenizer:
                 else:
                     results[chunk] = ()
                     todo.append(chunk)
-        if todo:
-            analysed = self._analyze(todo)
-            if len(analysed) != len(todo):
-                raise RuntimeError(f"{self.name}: engine returned {len(analysed)} results for {len(todo)} chunks")
-            for chunk, toks in zip(todo, analysed):
+        return _Job(plans, results, todo, fp)
+
+    def _finish(self, job: _Job, raw: Any) -> list[list[Token]]:
+        results = job.results
+        if job.todo:
+            analysed = self._convert(job.todo, raw)
+            if len(analysed) != len(job.todo):
+                raise RuntimeError(f"{self.name}: engine returned {len(analysed)} results for {len(job.todo)} chunks")
+            for chunk, toks in zip(job.todo, analysed):
                 if self._post_merge:
                     toks = merge_entries(self.name, chunk, toks, self._post_merge)
                 value = tuple(toks)
                 results[chunk] = value
                 if self.cache:
-                    RESULT_CACHE.put((fp, chunk), value)
+                    RESULT_CACHE.put((job.fp, chunk), value)
         out: list[list[Token]] = []
-        for plan in plans:
+        for plan in job.plans:
             toks: list[Token] = []
             for offset, chunk in plan:
                 if offset:
-                    toks.extend(replace(t, start=t.start + offset, end=t.end + offset) for t in results[chunk])
+                    toks.extend(Token(t.form, t.tag, t.ptag, t.lemma, t.start + offset, t.end + offset)
+                                for t in results[chunk])
                 else:
                     toks.extend(results[chunk])
             out.append(toks)
         return out
+
+
+@dataclass
+class _Job:
+    """One batch between preparation (split, cache lookup) and token building."""
+
+    plans: list[list[tuple[int, str]]]
+    results: dict[str, tuple[Token, ...]]
+    todo: list[str]
+    fp: str

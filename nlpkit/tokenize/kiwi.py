@@ -57,11 +57,16 @@ class KiwiTokenizer(BaseTokenizer):
                 continue  # left to the post-tagging merge
         return taken
 
-    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
+    pipelined: ClassVar[bool] = True  # Kiwi's C++ tagging runs while Python builds the previous batch
+
+    def _call(self, chunks: list[str]) -> Any:
         norm = bool(self.options["normalize_coda"])
-        results = self._engine.tokenize(chunks, normalize_coda=norm) if len(chunks) > 1 else \
-            [self._engine.tokenize(chunks[0], normalize_coda=norm)]
+        if len(chunks) > 1:
+            return list(self._engine.tokenize(chunks, normalize_coda=norm))
+        return [self._engine.tokenize(chunks[0], normalize_coda=norm)]
+
+    def _convert(self, chunks: list[str], raw: Any) -> list[list[Token]]:
         out = []
-        for res in results:
+        for res in raw:
             out.append([Token(t.form, t.tag, map_tag("kiwi", t.tag), None, t.start, t.start + t.len) for t in res])
         return out

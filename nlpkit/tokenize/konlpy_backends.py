@@ -96,8 +96,20 @@ class _KonlpyTokenizer(BaseTokenizer):
         log.warning("%s failed on %r (%s); emitting untagged words", self.name, chunk[:80], error[:200])
         return tokens_from_pairs(self.name, chunk, [(w, self.unknown_tag, None) for w in chunk.split()])
 
+    #: Java tags the next batch (GIL released) while Python builds tokens of the current one.
+    pipelined: ClassVar[bool] = True
+
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _java(self, chunks: list[str]) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _call(self, chunks: list[str]) -> Any:
+        return self._java(chunks) if self._use_helper else self._analyze_naive(chunks)
+
+    def _convert(self, chunks: list[str], raw: Any) -> list[list[Token]]:
+        return self._from_fields(chunks, _parse(raw, len(chunks))) if isinstance(raw, str) else raw
 
     def _analyze_naive(self, chunks: list[str]) -> list[list[Token]]:
         out = []
@@ -114,14 +126,16 @@ class OktTokenizer(_KonlpyTokenizer):
 
     Options: ``norm`` (normalize spelling: ``되나욬`` -> ``되나요``), ``stem`` (put the stem of
     verbs/adjectives in ``Token.lemma``; ``form`` stays the surface), ``threads`` (Java
-    threads per batch), ``helper`` (use the Java batch helper), ``java_heap_mb``.
+    threads per batch), ``helper`` (use the Java batch helper), ``memo`` (memoize Okt's parse
+    of each Korean chunk inside the helper; same tokens, faster), ``java_heap_mb``.
     User dictionary nouns go into Okt's JVM-wide noun dictionary (all Okt tokenizers of the
     process see them); other entries are merged after tagging.
     """
 
     name: ClassVar[str] = "okt"
     unknown_tag: ClassVar[str] = "Unknown"
-    default_options: ClassVar[dict[str, Any]] = {"norm": False, "stem": False, **_JVM_OPTIONS}
+    default_options: ClassVar[dict[str, Any]] = {"norm": False, "stem": False, "memo": True, **_JVM_OPTIONS}
+    runtime_options: ClassVar[frozenset[str]] = _RUNTIME | {"memo"}
 
     def _load(self) -> Any:
         self._start()
@@ -137,6 +151,8 @@ class OktTokenizer(_KonlpyTokenizer):
             jpype.JClass("org.openkoreantext.processor.OpenKoreanTextProcessorJava").addNounsToDictionary(
                 jpype.java.util.ArrayList(nouns))
             _OKT_JVM_NOUNS.update(nouns)
+            if self._use_helper:
+                self._helper().oktClearMemo()  # memoized chunk parses predate the new nouns
         return len(nouns)
 
     @property
@@ -157,12 +173,9 @@ class OktTokenizer(_KonlpyTokenizer):
         return [(f, t, s if (t in ("Verb", "Adjective") or s != f) else None)
                 for (f, t), (s, _) in zip(surface, stems)]
 
-    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
-        if not self._use_helper:
-            return self._analyze_naive(chunks)
-        out = self._helper().okt(self._jarray(chunks), bool(self.options["norm"]), bool(self.options["stem"]),
-                                 int(self.options["threads"]))
-        return self._from_fields(chunks, _parse(str(out), len(chunks)))
+    def _java(self, chunks: list[str]) -> str:
+        return str(self._helper().okt(self._jarray(chunks), bool(self.options["norm"]), bool(self.options["stem"]),
+                                      int(self.options["threads"]), bool(self.options["memo"])))
 
 
 class KomoranTokenizer(_KonlpyTokenizer):
@@ -192,11 +205,8 @@ class KomoranTokenizer(_KonlpyTokenizer):
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
         return [(f, t, None) for f, t in self._engine.pos(chunk)]
 
-    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
-        if not self._use_helper:
-            return self._analyze_naive(chunks)
-        out = self._helper().komoran(self._engine.jki, self._jarray(chunks), int(self.options["threads"]))
-        return self._from_fields(chunks, _parse(str(out), len(chunks)))
+    def _java(self, chunks: list[str]) -> str:
+        return str(self._helper().komoran(self._engine.jki, self._jarray(chunks), int(self.options["threads"])))
 
 
 class KkmaTokenizer(_KonlpyTokenizer):
@@ -228,11 +238,8 @@ class KkmaTokenizer(_KonlpyTokenizer):
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
         return [(f, t, None) for f, t in self._engine.pos(chunk)]
 
-    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
-        if not self._use_helper:
-            return self._analyze_naive(chunks)
-        out = self._helper().kkma(self._jarray(chunks), int(self.options["threads"]))
-        return self._from_fields(chunks, _parse(str(out), len(chunks)))
+    def _java(self, chunks: list[str]) -> str:
+        return str(self._helper().kkma(self._jarray(chunks), int(self.options["threads"])))
 
 
 class HannanumTokenizer(_KonlpyTokenizer):
@@ -257,5 +264,7 @@ class HannanumTokenizer(_KonlpyTokenizer):
         with _HANNANUM_LOCK:
             return [(f, t, None) for f, t in self._engine.pos(chunk, ntags=int(self.options["ntags"]))]
 
-    def _analyze(self, chunks: list[str]) -> list[list[Token]]:
+    pipelined: ClassVar[bool] = False  # serialized anyway; keep its calls on the caller's thread
+
+    def _call(self, chunks: list[str]) -> Any:
         return self._analyze_naive(chunks)

@@ -90,7 +90,7 @@ def test_batch_is_lazy_and_one_result_per_input():
 
     it = tok.tokenize_batch(gen())
     first = next(it)
-    assert first and len(consumed) == 2
+    assert first and len(consumed) <= 4  # at most one batch read ahead
     rest = list(it)
     assert [bool(r) for r in [first, *rest]] == [True, False, True, False, True]
 

@@ -10,15 +10,23 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.BiConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import kr.co.shineware.nlp.komoran.core.Komoran;
 import kr.co.shineware.nlp.komoran.model.Token;
 import org.openkoreantext.processor.OpenKoreanTextProcessorJava;
+import org.openkoreantext.processor.stemmer.KoreanStemmer$;
+import org.openkoreantext.processor.tokenizer.KoreanChunker$;
+import org.openkoreantext.processor.tokenizer.KoreanTokenizer$;
 import org.openkoreantext.processor.tokenizer.KoreanTokenizer.KoreanToken;
+import org.openkoreantext.processor.tokenizer.TokenizerProfile;
+import org.openkoreantext.processor.util.KoreanPos$;
 import org.snu.ids.ha.ma.Eojeol;
 import org.snu.ids.ha.ma.MExpression;
 import org.snu.ids.ha.ma.Morpheme;
@@ -26,6 +34,7 @@ import org.snu.ids.ha.ma.MorphemeAnalyzer;
 import org.snu.ids.ha.ma.Sentence;
 import scala.collection.Iterator;
 import scala.collection.Seq;
+import scala.collection.mutable.ArrayBuffer;
 
 public final class NlpkitBatch {
     static final char SENT = '\u001d', TOK = '\u001e', FIELD = '\u001f', ERR = '\u0015';
@@ -121,11 +130,79 @@ public final class NlpkitBatch {
         });
     }
 
+    // Okt parses every Korean chunk (a run of Hangul between spaces/punctuation) on its own, and
+    // that parse is the expensive part. Words repeat across sentences, so the parse of each chunk
+    // text is memoized; the stemmer still runs over the whole sentence as in KoreanTokenizer.tokenize.
+    private static final ConcurrentHashMap<String, List<KoreanToken>> OKT_MEMO = new ConcurrentHashMap<>();
+    private static final int OKT_MEMO_MAX = 500_000;
+
+    /** Forget memoized chunk parses (after nouns were added to Okt's dictionary). */
+    public static void oktClearMemo() { OKT_MEMO.clear(); NORM_MEMO.clear(); }
+
+    public static int oktMemoSize() { return OKT_MEMO.size(); }
+
+    private static List<KoreanToken> parseChunk(String chunk, TokenizerProfile profile) {
+        List<KoreanToken> hit = OKT_MEMO.get(chunk);
+        if (hit != null) return hit;
+        List<KoreanToken> out = new ArrayList<>();
+        // tokenizeTopN(text, 1) = per chunk, the list of best parses; take the head of each (as tokenize does)
+        Iterator<Seq<Seq<KoreanToken>>> perChunk = KoreanTokenizer$.MODULE$.tokenizeTopN(chunk, 1, profile).iterator();
+        while (perChunk.hasNext()) {
+            Iterator<KoreanToken> toks = perChunk.next().head().iterator();
+            while (toks.hasNext()) out.add(toks.next());
+        }
+        if (OKT_MEMO.size() >= OKT_MEMO_MAX) OKT_MEMO.clear();
+        OKT_MEMO.put(chunk, out);
+        return out;
+    }
+
+    /** Same tokens as OpenKoreanTextProcessorJava.tokenize(text), with per-chunk parses memoized. */
+    static Seq<KoreanToken> oktTokenize(CharSequence text) {
+        TokenizerProfile profile = KoreanTokenizer$.MODULE$.tokenize$default$2();
+        ArrayBuffer<KoreanToken> all = new ArrayBuffer<>();
+        Iterator<KoreanToken> chunks = KoreanChunker$.MODULE$.chunk(text).iterator();
+        while (chunks.hasNext()) {
+            KoreanToken c = chunks.next();
+            if (c.pos() == KoreanPos$.MODULE$.Korean()) {
+                for (KoreanToken t : parseChunk(c.text(), profile)) all.$plus$eq(t);
+            } else {
+                all.$plus$eq(c);
+            }
+        }
+        return KoreanStemmer$.MODULE$.stem(all);
+    }
+
+    // KoreanNormalizer.normalize(text) rewrites each maximal Hangul run on its own
+    // (EXTENTED_KOREAN_REGEX.replaceAllIn(text, m => normalizeKoreanChunk(m))): memoize per run.
+    private static final Pattern HANGUL_RUN = Pattern.compile("[ㄱ-ㅣ가-힣]+");
+    private static final ConcurrentHashMap<String, String> NORM_MEMO = new ConcurrentHashMap<>();
+
+    /** Same text as OpenKoreanTextProcessorJava.normalize(s), with each Hangul run's result memoized. */
+    static CharSequence oktNormalize(String s) {
+        Matcher m = HANGUL_RUN.matcher(s);
+        StringBuilder sb = new StringBuilder(s.length() + 8);
+        int last = 0;
+        while (m.find()) {
+            sb.append(s, last, m.start());
+            String run = m.group();
+            String norm = NORM_MEMO.get(run);
+            if (norm == null) {
+                norm = OpenKoreanTextProcessorJava.normalize(run).toString();
+                if (NORM_MEMO.size() >= OKT_MEMO_MAX) NORM_MEMO.clear();
+                NORM_MEMO.put(run, norm);
+            }
+            sb.append(norm);
+            last = m.end();
+        }
+        sb.append(s, last, s.length());
+        return sb.toString();
+    }
+
     /** Okt as KoNLPy's OktInterface.tokenize, with the stem as a third field. */
-    public static String okt(String[] sents, boolean norm, boolean stem, int threads) throws Exception {
+    public static String okt(String[] sents, boolean norm, boolean stem, int threads, boolean memo) throws Exception {
         return run(sents, threads, (s, sb) -> {
-            CharSequence text = norm ? OpenKoreanTextProcessorJava.normalize(s) : s;
-            Seq<KoreanToken> tokens = OpenKoreanTextProcessorJava.tokenize(text);
+            CharSequence text = norm ? (memo ? oktNormalize(s) : OpenKoreanTextProcessorJava.normalize(s)) : s;
+            Seq<KoreanToken> tokens = memo ? oktTokenize(text) : OpenKoreanTextProcessorJava.tokenize(text);
             Iterator<KoreanToken> it = tokens.iterator();
             boolean first = true;
             while (it.hasNext()) {
