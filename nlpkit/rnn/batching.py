@@ -1,7 +1,8 @@
 """Length-bucketed batches (little padding) in a seeded, reproducible order.
 
 Sequences of similar length share a batch, so a padded batch holds little padding; the
-model then packs it (``pack_padded_sequence``) so the RNN never runs over the padding.
+classifier then keeps the padding out of its RNN (packed on CUDA, reversed-within-length
+masking on CPU, see ``nlpkit.rnn.classifier``).
 
 >>> bucket_batches([5, 1, 4, 2, 3, 6], batch_size=2, seed=0, shuffle=False)
 [[1, 3], [4, 2], [0, 5]]

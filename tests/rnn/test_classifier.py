@@ -27,12 +27,25 @@ def test_shapes_and_gradient_flow(arch: str, bidirectional: bool, pooling: str) 
         assert p.grad is not None and p.grad.abs().sum() > 0, f"no gradient reaches {name}"
 
 
-def test_packed_output_ignores_padding() -> None:
+@pytest.mark.parametrize("arch", ["lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_padding_never_reaches_the_rnn(arch: str, layers: int) -> None:
     torch.manual_seed(0)
-    model = RNNClassifier(ClassifierConfig(vocab_size=30, num_classes=2, embed_dim=8, hidden_size=8)).eval()
-    alone = model(torch.tensor([[4, 5, 6]]), torch.tensor([3]))
+    outputs = {}
     x, lengths = pad_batch([[4, 5, 6], [7, 8, 9, 10, 11, 12, 13]])
-    assert torch.allclose(model(x, lengths)[0], alone[0], atol=1e-6)
+    model = None
+    for mode in ("masked", "packed", "naive"):
+        cfg = ClassifierConfig(vocab_size=30, num_classes=2, embed_dim=8, hidden_size=8, arch=arch, num_layers=layers,
+                               padding_mode=mode)  # type: ignore[arg-type]
+        if model is None:
+            model = RNNClassifier(cfg).eval()
+        model.config = cfg
+        outputs[mode] = model(x, lengths)
+        if mode != "naive":
+            alone = model(torch.tensor([[4, 5, 6]]), torch.tensor([3]))
+            assert torch.allclose(outputs[mode][0], alone[0], atol=1e-6), mode
+    assert torch.allclose(outputs["masked"], outputs["packed"], atol=1e-6)
+    assert not torch.allclose(outputs["naive"][0], outputs["masked"][0], atol=1e-4)  # the baseline reads padding
 
 
 def test_bad_config_names_the_value() -> None:
@@ -40,6 +53,8 @@ def test_bad_config_names_the_value() -> None:
         ClassifierConfig(vocab_size=10, num_classes=2, arch="rnn")  # type: ignore[arg-type]
     with pytest.raises(ModelError, match="dropout"):
         ClassifierConfig(vocab_size=10, num_classes=2, dropout=1.5)
+    with pytest.raises(ModelError, match="padding_mode must be one of auto, packed, masked, naive"):
+        ClassifierConfig(vocab_size=10, num_classes=2, padding_mode="zero")  # type: ignore[arg-type]
 
 
 def test_loss_falls_and_beats_chance_on_real_reviews(trained_classifier) -> None:
