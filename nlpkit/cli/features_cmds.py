@@ -27,12 +27,13 @@ def build(
     max_docs: int | None = typer.Option(None, "--max-docs", help="Use only the first N documents."),
     threads: int = typer.Option(2, "--threads", help="Threads for the similarity search."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report afterwards."),
+    lda: bool | None = typer.Option(None, "--lda/--no-lda", help="Require / skip LDA (default: when labelled)."),
 ) -> None:
     """Build TF-IDF, similar, keywords, PCA/LDA projections and clusters for DATASET."""
     from nlpkit.features.build import BuildOptions, build_features
 
     store = get_store()
-    options = BuildOptions(tokenizer=tokenizer, k=k, max_docs=max_docs, n_threads=threads)
+    options = BuildOptions(tokenizer=tokenizer, k=k, max_docs=max_docs, n_threads=threads, lda=lda)
     with progress_bar() as bar:
         tasks: dict[str, int] = {}
 

@@ -55,6 +55,7 @@ class BuildOptions:
     ngram_max: int = 1
     max_features: int | None = None
     pca_components: int = 50
+    lda: bool | None = None        # None: when the dataset has labels; True: required (error without labels)
     k_values: tuple[int, ...] = tuple(range(2, 13))
     engine: str = "auto"
     n_threads: int = 2
@@ -161,7 +162,9 @@ def step_projections(f: Fitted, options: BuildOptions) -> Fitted:
     f.numbers["pca_explained_variance_2d"] = float(f.pca.explained_variance_ratio[:2].sum())
     f.numbers["pca_explained_variance"] = float(f.pca.explained_variance_ratio.sum())
     labels = f.corpus.labels
-    if labels is not None and len({lab for lab in labels if lab}) >= 2:
+    if options.lda and (labels is None or len({lab for lab in labels if lab}) < 2):
+        lda_project(f.pca.features, labels)  # raises the clear "LDA needs labels" error
+    if options.lda is not False and labels is not None and len({lab for lab in labels if lab}) >= 2:
         lab = np.asarray(labels, dtype=object)
         rng = np.random.default_rng(options.seed)
         held = rng.random(lab.size) < 0.2

@@ -73,6 +73,8 @@ def test_rebuild_tokenizes_only_new_documents_and_keeps_other_datasets(news_stor
     assert len(hits) == 3
     with pytest.raises(FeatureError, match="no 'label' column"):
         classify_dataset(store, "news2")
+    with pytest.raises(FeatureError, match="LDA needs labels: this dataset has no 'label' column"):
+        build_features(store, "news2", BuildOptions(k=5, k_values=(4,), pca_components=10, lda=True))
 
 
 def test_lda_without_labels_is_a_clear_error():
