@@ -258,12 +258,14 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     """Fork workers from a clean forkserver that has the extractors imported once.
 
     Plain ``fork`` is unsafe here (the CLI's progress bar and Prefect run threads); ``spawn``
-    would import lxml and trafilatura again in every worker of every run.
+    would import lxml, trafilatura and the caller's main module again in every worker of every
+    run. The forkserver imports them once per process (so, like ``spawn``, a calling script
+    needs the ``if __name__ == "__main__":`` guard).
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not on Linux
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["nlpkit.news.worker", "trafilatura", "nlpkit.news.extract"])
+    ctx.set_forkserver_preload(["__main__", "nlpkit.news.worker", "trafilatura", "nlpkit.news.extract"])
     return ctx
 
 
