@@ -151,9 +151,15 @@ class NewsStore:
         if log is not None:
             cols = {c: log.column(c).to_pylist() for c in log.column_names}
             for i, url in enumerate(cols["url"]):
-                if cols["stage"][i] == "discover":
-                    if cols["error_kind"][i] == "ok" and (cols["etag"][i] or cols["last_modified"][i]):
-                        st.validators[url] = (cols["etag"][i], cols["last_modified"][i])
+                stage = cols["stage"][i]
+                if stage == "discover":  # rows are in time order: the last 200 answer's validators count
+                    if cols["error_kind"][i] == "ok":
+                        if cols["etag"][i] or cols["last_modified"][i]:
+                            st.validators[url] = (cols["etag"][i], cols["last_modified"][i])
+                        else:
+                            st.validators.pop(url, None)
+                elif stage != "article":  # rows some other writer put in fetch_log
+                    continue
                 elif cols["final"][i]:
                     st.done.add(normalize_url(url))
                 else:
