@@ -24,7 +24,7 @@ from urllib.request import url2pathname
 
 from nlpkit.news.fetch import Fetcher, FetchResult
 from nlpkit.news.metadata import normalize_url
-from nlpkit.news.newsstore import FINAL_KINDS, IngestState, NewsStore
+from nlpkit.news.newsstore import ARTICLES, FETCH_LOG, FINAL_KINDS, FRONTIER, IngestState, NewsStore
 from nlpkit.news.sources import (NewsSettings, SourceSpec, html_files, links_from_feed, links_from_section,
                                  links_from_sitemap, read_url_file)
 from nlpkit.news.worker import extract_page, warm_up
@@ -285,6 +285,8 @@ def ingest(
     started = time.perf_counter()
     run = _Run(store, news, progress, limit)
     with run.ns.lock():
+        for table in (ARTICLES, FETCH_LOG, FRONTIER):
+            run.ns.compact(table)
         run.state = run.ns.load_state()
         ctx = _worker_context()
         pool: concurrent.futures.Executor = (

@@ -25,7 +25,8 @@ article nor a final fetch_log row: exactly the unfinished ones.
 Append-only parts were chosen over versioned datasets because a version is only visible once
 the whole run finishes (a kill would lose the run) and rewriting every article each hour
 grows with the archive; parts make each flushed batch visible to ``nlpkit query`` at once.
-``nlpkit reextract`` replaces all parts by one, with a journal that a later open rolls forward.
+``nlpkit reextract`` replaces all parts by one, with a journal that a later open rolls forward;
+a run first merges a table's parts when there are more than 200 (same rows, same order).
 """
 
 from __future__ import annotations
@@ -193,18 +194,42 @@ class NewsStore:
         t = _read(self._dir(ARTICLES), ARTICLE_SCHEMA.names)
         return t if t is not None else ARTICLE_SCHEMA.empty_table()
 
-    # -- replacing all articles (reextract) ------------------------------------------------------------
+    # -- replacing parts (reextract, compaction) ---------------------------------------------------
     def replace_articles(self, table: pa.Table) -> None:
-        """Swap every articles part for one new part; a journal makes a killed swap finish on next open."""
-        d = self._dir(ARTICLES)
+        """Swap every articles part for one part holding ``table`` (see :meth:`_replace`)."""
+        self._replace(ARTICLES, table.cast(ARTICLE_SCHEMA))
+
+    def compact(self, table: str, max_parts: int = 200) -> bool:
+        """Merge the parts of ``table`` into one when there are more than ``max_parts``; True if it did.
+
+        Hourly runs add a few parts each; merging keeps reading the state of a long-running
+        archive fast. The rows and their order stay the same.
+        """
+        parts = _parts(self._dir(table))
+        if len(parts) <= max_parts:
+            return False
+        merged = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")
+        self._replace(table, merged)
+        return True
+
+    def _replace(self, table_name: str, table: pa.Table) -> None:
+        """Swap every part of a table for one new part; a journal makes a killed swap finish on next open.
+
+        Order: write the new part aside, write the journal (old part names), rename the new part
+        in, delete the old parts, delete the journal. A kill before the rename leaves the old
+        parts (the journal is rolled back); a kill after it is rolled forward by :meth:`lock`.
+        """
+        d = self._dir(table_name)
         d.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         final = d / f"part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
         tmp = d / f".{final.name}.tmp"
-        pq.write_table(table.cast(ARTICLE_SCHEMA), tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd")
         journal = d / f".replace-{uuid.uuid4().hex}.json"
-        old = [p.name for p in _parts(d)]
-        journal.write_text(json.dumps({"new": final.name, "tmp": tmp.name, "old": old}), encoding="utf-8")
+        staged = journal.with_name(journal.name + ".tmp")
+        staged.write_text(json.dumps({"new": final.name, "tmp": tmp.name, "old": [p.name for p in _parts(d)]}),
+                          encoding="utf-8")
+        os.replace(staged, journal)
         os.replace(tmp, final)
         self._finish(journal)
         self.store.refresh_catalog()
@@ -220,7 +245,10 @@ class NewsStore:
         journal.unlink()
 
     def _recover(self) -> None:
-        d = self._dir(ARTICLES)
-        if d.is_dir():
-            for journal in d.glob(".replace-*.json"):
-                self._finish(journal)
+        for table in (ARTICLES, FETCH_LOG, FRONTIER):
+            d = self._dir(table)
+            if d.is_dir():
+                for staged in d.glob(".replace-*.json.tmp"):
+                    staged.unlink()
+                for journal in d.glob(".replace-*.json"):
+                    self._finish(journal)

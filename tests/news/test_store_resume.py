@@ -177,3 +177,22 @@ def test_transient_failures_are_retried_next_run_then_given_up(http, korean, sto
     assert hits == {"/down": GIVE_UP_AFTER, "/later": 2}
     gone = [r for r in store.read_appended("fetch_log").to_pylist() if r["url"].endswith("/gone")]
     assert len(gone) == 1 and gone[0]["final"]  # a 404 is final: fetched once
+
+
+def test_compaction_keeps_rows_and_order(naver_html: Path, store: Store) -> None:
+    from nlpkit.news.newsstore import FETCH_LOG
+    from nlpkit.news.sources import SourceSpec
+
+    spec = SourceSpec(name="archive", kind="directory", path=naver_html, outlet="n")
+    news = news_settings([spec]).model_copy(update={"flush_every": 1})
+    ingest(store, news, [spec])
+    ns = NewsStore(store)
+    before = store.read_appended(FETCH_LOG).to_pylist()
+    parts = lambda: sorted((store.root / "tables" / FETCH_LOG).glob("part-*.parquet"))  # noqa: E731
+    assert len(parts()) >= 3
+    with ns.lock():
+        assert not ns.compact(FETCH_LOG, max_parts=len(parts()))
+        assert ns.compact(FETCH_LOG, max_parts=1)
+    assert len(parts()) == 1
+    assert store.read_appended(FETCH_LOG).to_pylist() == before
+    assert ingest(store, news, [spec]).queued == 0  # the merged log still marks every page finished
