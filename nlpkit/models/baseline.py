@@ -59,6 +59,9 @@ class BaselineConfig:
     sublinear_tf: bool = True
     c_grid: tuple[float, ...] = (8.0, 16.0, 32.0, 64.0, 128.0, 256.0)  # chosen on the valid split
     variant: Literal["lr", "nblr"] = "lr"
+    # NB-LR smoothing; tf-idf sums are small, so alpha=1 swamps them. IMDB valid accuracy:
+    # alpha 1.0 -> 0.905, 0.1 -> 0.910, 0.03 -> 0.908, 0.01 -> 0.904.
+    nb_alpha: float = 0.1
     max_iter: int = 1000
     seed: int = 0
     label_names: dict[int, str] = field(default_factory=dict)  # e.g. {0: "negative", 1: "positive"}
@@ -68,6 +71,8 @@ class BaselineConfig:
             raise ModelError(f"variant {self.variant!r}: expected 'lr' or 'nblr'")
         if self.ngram_max < 1 or self.min_df < 1:
             raise ModelError(f"ngram_max and min_df must be >= 1, got {self.ngram_max} and {self.min_df}")
+        if self.nb_alpha <= 0:
+            raise ModelError(f"nb_alpha must be > 0, got {self.nb_alpha}")
         if not self.c_grid or any(c <= 0 for c in self.c_grid):
             raise ModelError(f"c_grid must hold positive values, got {self.c_grid}")
 
@@ -202,7 +207,7 @@ def train_baseline(
                           dtype=np.float32)
     x_train = vec.fit_transform(data["train"][0])
     y_train = data["train"][1]
-    nb = NBWeighting().fit(x_train, y_train) if config.variant == "nblr" else None
+    nb = NBWeighting(alpha=config.nb_alpha).fit(x_train, y_train) if config.variant == "nblr" else None
     if nb is not None:
         x_train = nb.transform(x_train)
     tick(1)
