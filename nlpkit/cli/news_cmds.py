@@ -77,7 +77,8 @@ def articles(
     from nlpkit.news.newsstore import NewsStore
 
     cutoff = _since(since)
-    rows = NewsStore(get_store()).articles().to_pylist()
+    columns = ["published_at", "fetched_at", "source", "language", "title", "canonical_url", "duplicate_of"]
+    rows = NewsStore(get_store()).articles(columns).to_pylist()
     rows = [r for r in rows if not source or r["source"] in source]
     for r in rows:
         r["when"] = r["published_at"] or r["fetched_at"]

@@ -189,10 +189,11 @@ class NewsStore:
             rows = [{"url": u, "source": s, "time": now} for u, s in items]
             self.store.append(FRONTIER, pa.Table.from_pylist(rows, schema=FRONTIER_SCHEMA))
 
-    def articles(self) -> pa.Table:
-        """Every stored article (empty table with the schema when there is none)."""
-        t = _read(self._dir(ARTICLES), ARTICLE_SCHEMA.names)
-        return t if t is not None else ARTICLE_SCHEMA.empty_table()
+    def articles(self, columns: list[str] | None = None) -> pa.Table:
+        """Every stored article, or only ``columns`` of it (an empty table when there is none)."""
+        names = columns or ARTICLE_SCHEMA.names
+        t = _read(self._dir(ARTICLES), names)
+        return t if t is not None else pa.schema([ARTICLE_SCHEMA.field(n) for n in names]).empty_table()
 
     # -- replacing parts (reextract, compaction) ---------------------------------------------------
     def replace_articles(self, table: pa.Table) -> None:
