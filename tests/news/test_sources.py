@@ -183,3 +183,16 @@ def test_directory_with_non_ascii_names_and_gzipped_pages(naver_html: Path, stor
     spec = SourceSpec(name="saved", kind="directory", path=folder, outlet="n")
     report = ingest(store, news_settings([spec]), [spec])
     assert (report.queued, report.stored) == (2, 2)
+
+
+@pytest.mark.parametrize("name", ["naver_section_politics_2026_utf8.html", "naver_section_politics_euckr.html"])
+def test_shipped_naver_section_source_finds_the_articles_of_real_section_pages(naver_html: Path, name: str) -> None:
+    from nlpkit.settings import load_settings
+
+    spec = next(s for s in load_settings(Path(__file__).resolve().parents[2] / "flows.yaml").news.sources
+                if s.name == "naver_politics")
+    text = decode_html((naver_html / name).read_bytes()).text
+    found = links_from_section(text, spec.url, spec.link_pattern, spec.max_articles)
+    ids = set(re.findall(r"n\.news\.naver\.com/mnews/article/(\d{3}/\d{10})", text))
+    assert len(found) == len(ids) > 20
+    assert {re.search(r"\d{3}/\d{10}", u).group(0) for u in found} == ids
