@@ -180,11 +180,24 @@ def run_nlpkit(urls: list[str], workdir: Path, workers: int) -> dict[str, object
         seconds = time.perf_counter() - t
     cpu = meter.seconds
     done = report.stored + report.duplicates + report.failed
-    times = sorted(r["time"] for r in Store(workdir / "data").read_appended("fetch_log").to_pylist() if r["stage"] == "article")
+    store = Store(workdir / "data")
+    times = sorted(r["time"] for r in store.read_appended("fetch_log").to_pylist() if r["stage"] == "article")
     span = (times[-1] - times[0]).total_seconds()
-    return {"steady_pages_per_s": round((len(times) - 1) / span, 1) if span > 0 else None,"pages": done, "stored": report.stored, "duplicates": report.duplicates, "failed": report.failed,
+    return {"pages": done, "stored": report.stored, "duplicates": report.duplicates, "failed": report.failed,
             "kinds": dict(report.kinds), "seconds": round(seconds, 2), "pages_per_s": round(done / seconds, 1),
-            "cpu_ms_per_page": round(1000 * cpu / done, 1)}
+            "steady_pages_per_s": round((len(times) - 1) / span, 1) if span > 0 else None,
+            "cpu_ms_per_page": round(1000 * cpu / done, 1), "stored_f1_en": _stored_f1(store)}
+
+
+def _stored_f1(store: object) -> float:
+    """Benchmark F1 of the bodies the pipeline stored for the 60 English pages (end-to-end quality)."""
+    from nlpkit.news.newsstore import NewsStore
+    from nlpkit.news.score import score_pages
+
+    truth = json.loads((SHARED / "article_extraction_dev" / "ground-truth.json").read_text("utf-8"))
+    bodies = {r["url"].rsplit("/en/", 1)[-1].removesuffix(".html"): r["body"]
+              for r in NewsStore(store).articles(["url", "body"]).to_pylist() if "/en/" in r["url"]}  # type: ignore[arg-type]
+    return round(score_pages((v["articleBody"], bodies.get(k, "")) for k, v in truth.items()).f1, 4)
 
 
 def _fresh(path: Path) -> Path:
@@ -258,7 +271,7 @@ def main() -> None:
                 runs.append(ours)
                 print(f"  nlpkit ingest ({args.workers} extraction processes), run {i + 1}: {ours['pages']} pages in "
                       f"{ours['seconds']}s = {ours['pages_per_s']} pages/s (first to last page: {ours['steady_pages_per_s']} pages/s), "
-                      f"{ours['cpu_ms_per_page']} CPU ms/page  "
+                      f"{ours['cpu_ms_per_page']} CPU ms/page, F1 of stored English bodies {ours['stored_f1_en']}  "
                       f"(stored {ours['stored']}, duplicates {ours['duplicates']}, failed {ours['failed']}: {ours['kinds']})",
                       flush=True)
             ours = sorted(runs, key=lambda r: r["pages_per_s"])[len(runs) // 2]  # the median run
