@@ -105,15 +105,16 @@ def train_classifier(
     set_seed(opts.seed)
     runtime = resolve_runtime(opts.device, amp=opts.amp, compile=opts.compile, threads=opts.threads)
     out = Path(out)
-    token_fn = get_token_fn(tokenizer)
-    tokens = {sp: token_fn(texts) for sp, texts in splits.texts.items()}
     saved = load_model_dir(out, kind="classifier") if resume else None
     if saved is not None:
-        vocab, model_cfg = saved.vocab, ClassifierConfig(**saved.config["model"])
         tokenizer, max_len = saved.config["tokenizer"], int(saved.config["max_len"])
         if saved.config["labels"] != splits.label_names:
             raise CheckpointError(f"{out} was trained on labels {saved.config['labels']}, the data has "
                                   f"{splits.label_names}")
+    token_fn = get_token_fn(tokenizer)
+    tokens = {sp: token_fn(texts) for sp, texts in splits.texts.items()}
+    if saved is not None:
+        vocab, model_cfg = saved.vocab, ClassifierConfig(**saved.config["model"])
     else:
         vocab = Vocab.build(tokens["train"], min_freq=min_freq, max_size=max_vocab, level=tokenizer)
         model_cfg = ClassifierConfig(vocab_size=len(vocab), num_classes=len(splits.label_names), arch=arch,  # type: ignore[arg-type]

@@ -105,3 +105,17 @@ def test_resume_continues_from_saved_state(shakespeare: str, tmp_path: Path) -> 
         from nlpkit.rnn.seq2seq_train import train_seq2seq
 
         train_seq2seq(out=out, resume=True, opts=opts)
+
+
+def test_classifier_resume_keeps_its_tokenizer(trained_classifier, nsmc_splits, tmp_path: Path) -> None:
+    from nlpkit.rnn.classify import train_classifier
+
+    out = tmp_path / "cls"
+    shutil.copytree(trained_classifier.model_dir, out)
+    small = type(nsmc_splits)(texts={k: v[:200] for k, v in nsmc_splits.texts.items()},
+                              labels={k: v[:200] for k, v in nsmc_splits.labels.items()},
+                              label_names=nsmc_splits.label_names, notes=[])
+    res = train_classifier(small, out=out, tokenizer="words", resume=True,
+                           opts=TrainOptions(epochs=3, batch_size=64, threads=1))
+    config = json.loads((out / "config.json").read_text())
+    assert config["tokenizer"] == "chars" and res.metrics["epochs"] == 3  # continued from epoch 2
