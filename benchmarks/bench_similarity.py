@@ -138,21 +138,25 @@ def allpairs(X: sp.csr_matrix, args: argparse.Namespace) -> None:
         n_all, n_sub = X.shape[0], min(args.subset, X.shape[0])
         print(f"\n== all-pairs top-10 cosine, {args.threads} threads (each engine in its own process)")
         results = {}
-        full = run_child("numba", mpath, n_all, args.threads, tmp)
-        print(f"  nlpkit numba (symmetric)  n={n_all:,}: {full['seconds']:7.1f} s wall, {full['cpu_seconds']:7.1f} s CPU, "
-              f"peak RSS {full['max_rss_mb']:6.0f} MB")
-        for engine in ("numba", "sparse_dot_topn", "brute", "nn_brute"):
+        full = None
+        if not args.no_full:
+            full = run_child("numba", mpath, n_all, args.threads, tmp)
+            print(f"  nlpkit numba (symmetric)  n={n_all:,}: {full['seconds']:7.1f} s wall, {full['cpu_seconds']:7.1f} s CPU, "
+                  f"peak RSS {full['max_rss_mb']:6.0f} MB")
+        engines = args.engines.split(",")
+        for engine in engines:
             results[engine] = run_child(engine, mpath, n_sub, args.threads, tmp)
         print(f"  on the first {n_sub:,} documents (quadratic extrapolation to {n_all:,} in brackets):")
         scale = (n_all / n_sub) ** 2
         names = {"numba": "nlpkit numba", "sparse_dot_topn": "sparse_dot_topn", "brute": "cosine_similarity+argpartition",
                  "nn_brute": "NearestNeighbors(brute,cosine)"}
+        ref = results.get("brute", results[engines[-1]])
         for engine, r in results.items():
-            diff, bad = agreement(results["brute"], r)
+            diff, bad = agreement(ref, r)
             print(f"  {names[engine]:32s} {r['seconds']:7.1f} s [{r['seconds'] * scale:7.0f} s] CPU {r['cpu_seconds']:6.1f} s"
                   f"  peak RSS {r['max_rss_mb']:6.0f} MB"
                   f"  | vs naive: max score diff {diff:.1e}, rows with other neighbours (beyond ties) {bad}")
-        if args.full_baselines:
+        if args.full_baselines and full is not None:
             for engine in ("sparse_dot_topn", "brute", "nn_brute"):
                 r = run_child(engine, mpath, n_all, args.threads, tmp)
                 diff, bad = agreement(r, full)
@@ -171,6 +175,9 @@ def main() -> None:
     ap.add_argument("--full-baselines", action="store_true")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--skip-allpairs", action="store_true", help="only TF-IDF throughput and the query latency")
+    ap.add_argument("--keep-stopwords", action="store_true", help="the issue's features: no stop-word removal, no max_df")
+    ap.add_argument("--no-full", action="store_true", help="skip nlpkit's run on all documents (subset only)")
+    ap.add_argument("--engines", default="numba,sparse_dot_topn,brute,nn_brute", help="engines run on the subset")
     args = ap.parse_args()
 
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
@@ -184,19 +191,21 @@ def main() -> None:
     ids, texts, source = load_texts(args.data_dir)
     print(f"documents: {len(texts):,} from {source} ({time.perf_counter() - t0:.1f} s)")
     word = re.compile(r"(?u)\b\w\w+\b")
-    stop = frozenset(ENGLISH_STOP_WORDS)
+    stop = frozenset() if args.keep_stopwords else frozenset(ENGLISH_STOP_WORDS)
+    max_df = 1.0 if args.keep_stopwords else 0.5
     t0 = time.perf_counter()
     tokens = [[w for w in word.findall(t.lower()) if w not in stop] for t in texts]
     print(f"tokenized (regex, once) in {time.perf_counter() - t0:.1f} s")
 
     # -- TF-IDF throughput from tokens ------------------------------------------------------------
-    print("\n== TF-IDF fit+transform from stored tokens (sublinear, min_df=2, max_df=0.5, float32)")
+    print(f"\n== TF-IDF fit+transform from stored tokens (sublinear, min_df=2, max_df={max_df}, float32, "
+          f"{'no stop-word removal' if args.keep_stopwords else 'English stop words removed'})")
     t0 = time.perf_counter()
-    vec = TokenTfidf(min_df=2, max_df=0.5, sublinear_tf=True)
+    vec = TokenTfidf(min_df=2, max_df=max_df, sublinear_tf=True)
     X = vec.fit_transform(tokens)
     mine = time.perf_counter() - t0
     t0 = time.perf_counter()
-    skv = TfidfVectorizer(analyzer=lambda d: d, min_df=2, max_df=0.5, sublinear_tf=True, dtype=np.float32)
+    skv = TfidfVectorizer(analyzer=lambda d: d, min_df=2, max_df=max_df, sublinear_tf=True, dtype=np.float32)
     Y = skv.fit_transform(tokens)
     base = time.perf_counter() - t0
     same = X.shape == Y.shape and abs(X - Y).max() < 1e-6
@@ -209,7 +218,7 @@ def main() -> None:
 
     # -- single query -----------------------------------------------------------------------------
     print(f"\n== single query against the {X.shape[0]:,}-document index (text -> terms -> TF-IDF -> top-10)")
-    cfg = terms_config("regex", stopwords="en", lowercase=True)
+    cfg = terms_config("regex", stopwords=None if args.keep_stopwords else "en", lowercase=True)
     with tempfile.TemporaryDirectory() as tmp:
         SimilarityIndex(vec, X, ids, cfg).save(tmp)
         index = SimilarityIndex.load(tmp)
