@@ -126,3 +126,16 @@ def test_tiny_corpus_with_k_larger_than_it(news_rows, tmp_path):
     assert result.chosen_k in (2, 3)
     with pytest.raises(FeatureError, match="cannot cluster 2 documents"):
         choose_k(np.eye(2), range(2, 5))
+
+
+def test_english_reviews_use_the_english_tokenizer(imdb_texts, tmp_path):
+    path = tmp_path / "reviews.jsonl"
+    path.write_text("\n".join(json.dumps({"id": f"r{i}", "text": t}) for i, t in enumerate(imdb_texts[:40])), "utf-8")
+    store = Store(tmp_path / "data")
+    import_corpus(store, "reviews", path, ImportOptions(id_col="id"))
+    result = build_features(store, "reviews", BuildOptions(k=3, k_values=(2, 3), pca_components=10))
+    index = load_index(store, "reviews")
+    assert index.terms["tokenizer"] == "english" and index.terms["stopwords"] == "en"
+    assert "the" not in index.tfidf.vocabulary_ and result.terms > 100
+    hits = index.by_text(imdb_texts[3], k=2)
+    assert hits[0].id == "r3" and hits[0].score == pytest.approx(1.0, abs=1e-4)
