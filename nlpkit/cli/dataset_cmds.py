@@ -37,8 +37,13 @@ def rebuild(
     source: str | None = typer.Option(None, "--source", "-s", help="URL, archive, file or directory (default: settings/env source, else the official URL)."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the carved splits (default: the builder's)."),
     valid_fraction: float | None = typer.Option(None, "--valid-fraction", help="IMDB/tiny-shakespeare: share moved to 'valid'."),
+    dependants: bool = typer.Option(True, "--dependants/--no-dependants",
+                                    help="Also rebuild what is built from it (baseline model, token datasets)."),
 ) -> None:
-    """Rebuild DATASET from its source as a new version (the previous one stays until it is done)."""
+    """Rebuild DATASET from its source as a new version, then what depends on it.
+
+    The previous version stays current until the new one is complete.
+    """
     from nlpkit.datasets.registry import get_builder, rebuild as do_rebuild, source_for
 
     settings = get_settings()
@@ -58,6 +63,15 @@ def rebuild(
     splits = ", ".join(f"{s} {counts[s]:,}" for s in ("train", "valid", "test", "unsup") if s in counts)
     console.print(f"{dataset} {info.version}: {counts['kept']:,} rows ({splits}), {counts['rejected']:,} rejected "
                   f"(view {dataset}_rejects), built in {time.perf_counter() - started:.1f} s")
+    if not dependants:
+        return
+    from nlpkit.datasets.dependants import find_dependants, rebuild_dependant
+
+    for dep in find_dependants(get_store(), dataset, default_baseline=get_builder(dataset).baseline):
+        started = time.perf_counter()
+        with progress_bar() as bar:
+            summary = rebuild_dependant(get_store(), dataset, dep, progress=_Bars(bar))
+        console.print(f"  then {summary} ({time.perf_counter() - started:.1f} s)")
 
 
 @app.command()

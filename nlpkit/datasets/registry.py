@@ -32,6 +32,7 @@ class DatasetBuilder:
     fallback_keys: tuple[str, ...] = ()
     label_names: dict[int, str] = field(default_factory=dict)
     needs_nltk: bool = False
+    baseline: bool = False  # `nlpkit rebuild` also (re)trains the TF-IDF baseline on it
 
 
 def _imdb(store: Store, source: str, *, nltk_data: Path | None = None, **kw: Any) -> VersionInfo:
@@ -56,7 +57,7 @@ def _lazy(module: str, func: str) -> Callable[..., VersionInfo]:
 BUILDERS: dict[str, DatasetBuilder] = {b.name: b for b in [
     DatasetBuilder("imdb", "IMDB movie reviews (aclImdb v1): 50k labelled + 50k unlabelled, English",
                    _imdb, "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
-                   label_names={0: "negative", 1: "positive"}, needs_nltk=True),
+                   label_names={0: "negative", 1: "positive"}, needs_nltk=True, baseline=True),
     DatasetBuilder("nsmc", "Naver movie review sentiment (Korean); test file split 80/10/10 when train is absent",
                    _lazy("nlpkit.datasets.korean", "build_nsmc"),
                    "https://raw.githubusercontent.com/e9t/nsmc/master/ratings_test.txt",

@@ -34,16 +34,17 @@ def test_rebuild_baseline_predict_end_to_end(cli, shared_data: Path, tmp_path: P
     code, out = cli("rebuild", "imdb", "--valid-fraction", "0.2")
     assert code == 0, out
     assert "imdb v1: 600 rows (train 192, valid 48, test 240, unsup 120), 0 rejected" in out
+    assert "then imdb_baseline v1: test accuracy" in out  # imdb's dependant, trained even before the first
     code, out = cli("baseline", "imdb", "--c", "2", "--c", "16")
     assert code == 0, out
-    assert "chosen on valid" in out and "imdb_baseline v1" in out and "test" in out
+    assert "chosen on valid" in out and "imdb_baseline v2" in out and "test" in out
     code, out = cli("predict", "imdb", "A masterpiece, wonderful and moving, I loved it", "Dreadful, boring, awful")
     assert code == 0, out
     lines = [line.split("\t") for line in out.strip().splitlines()]
     assert [line[0] for line in lines] == ["positive", "negative"]
     assert all(0.5 < float(line[1]) <= 1 for line in lines)
-    code, out = cli("query", "SELECT count(*) FROM model_runs WHERE dataset = 'imdb'")
-    assert code == 0 and "2" in out
+    code, out = cli("query", "SELECT count(*) AS n FROM model_runs WHERE dataset = 'imdb' AND model_version = 'v2'")
+    assert code == 0 and "│ 2 │" in out  # valid + test rows of the model predict used
 
 
 def test_rebuild_korean_corpus_with_explicit_source(cli, shared_data: Path) -> None:

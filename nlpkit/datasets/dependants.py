@@ -1,0 +1,70 @@
+"""What is built from a dataset, and rebuilding it after the dataset changes.
+
+`nlpkit rebuild imdb` rebuilds the dataset, then what depends on it, found from the store
+itself (every derived artifact records its source in its manifest):
+
+- ``<dataset>_baseline``: the TF-IDF baseline, retrained with the parameters it was built with
+  (a dataset whose builder declares ``baseline=True``, like imdb, gets one even before the first);
+- ``tokens_<dataset>_<backend>``: token datasets, re-tokenized incrementally with the recorded
+  tokenizer (only new or changed documents are tokenized again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from nlpkit.store.versions import Store
+
+__all__ = ["Dependant", "find_dependants", "rebuild_dependant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dependant:
+    """One artifact built from a dataset, and how it was built."""
+
+    kind: Literal["baseline", "tokens"]
+    name: str
+    parameters: dict[str, Any]
+
+
+def find_dependants(store: Store, dataset: str, *, default_baseline: bool = False) -> list[Dependant]:
+    """Artifacts in ``store`` built from ``dataset`` (baseline first, then token datasets)."""
+    out: list[Dependant] = []
+    baseline = f"{dataset}_baseline"
+    if baseline in store.datasets():
+        out.append(Dependant("baseline", baseline, dict(store.latest(baseline).manifest.get("parameters", {}))))
+    elif default_baseline:
+        out.append(Dependant("baseline", baseline, {}))
+    for name in store.datasets():
+        if not name.startswith(f"tokens_{dataset}_"):
+            continue
+        params = store.latest(name).manifest.get("parameters", {})
+        if params.get("dataset") == dataset and isinstance(params.get("tokenizer"), dict):
+            out.append(Dependant("tokens", name, dict(params)))
+    return out
+
+
+def rebuild_dependant(store: Store, dataset: str, dep: Dependant, *,
+                      progress: Callable[[str, int, int | None], None] | None = None) -> str:
+    """Rebuild one dependant from the dataset's latest version; returns a one-line summary."""
+    if dep.kind == "baseline":
+        from nlpkit.models.baseline import BaselineConfig, train_baseline
+
+        known = {f.name for f in fields(BaselineConfig)}
+        params = {k: v for k, v in dep.parameters.items() if k in known}
+        if "c_grid" in params:
+            params["c_grid"] = tuple(params["c_grid"])
+        if "label_names" in params:
+            params["label_names"] = {int(k): v for k, v in params["label_names"].items()}
+        result = train_baseline(store, dataset, BaselineConfig(**params), progress=progress)
+        test = result.metrics.get("test", {})
+        return f"{dep.name} {result.model.version}: test accuracy {test.get('accuracy', float('nan')):.4f} (C={result.c:g})"
+    from nlpkit.tokenize.dataset import tokenize_dataset
+
+    tok = dep.parameters["tokenizer"]
+    columns = {k: dep.parameters[k] for k in ("text_column", "id_column") if k in dep.parameters}
+    res = tokenize_dataset(store, dataset, tok["name"], user_dicts=tok.get("user_dicts", ()),
+                           options=tok.get("options", {}), out_name=dep.name, **columns)
+    return f"{dep.name} {res.version}: {res.tokenized:,} tokenized, {res.reused:,} reused, {res.dropped:,} dropped"
