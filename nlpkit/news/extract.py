@@ -160,12 +160,16 @@ def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, 
     return title, _block_text(body_el), date_text, [a for a in authors if a]
 
 
-def _generic_text(html: str, url: str) -> tuple[str, str]:
+def _trafilatura():  # type: ignore[no-untyped-def]
     try:
         import trafilatura
     except ImportError:
         raise MissingDependencyError("article extraction requires trafilatura: pip install 'nlpkit[news]'") from None
+    return trafilatura
 
+
+def _generic_text(html: str, url: str) -> tuple[str, str]:
+    trafilatura = _trafilatura()
     text = trafilatura.extract(html, url=url, favor_precision=True) or ""
     if len(_WORD.findall(text)) >= MIN_WORDS:
         return text, "trafilatura_precision"
@@ -225,6 +229,10 @@ def extract_article(
             extractor = f"rule:{name}"
             break
     if not extractor:
+        if not _says_article(tree):  # a cheap first look spares list pages the full extraction
+            quick = clean_paragraphs(_trafilatura().extract(html, url=url, fast=True) or "")
+            if quick and (share := _list_page_share(tree, quick)) is not None:
+                return None, f"list page, not an article ({share:.0%} of the extracted paragraphs are link texts)"
         body, extractor = _generic_text(html, url)
     body = clean_paragraphs(body)
     if len(_WORD.findall(body)) < 10:
@@ -251,11 +259,16 @@ def extract_article(
     ), extractor
 
 
+def _says_article(tree: lxml_html.HtmlElement) -> bool:
+    og_type = tree.xpath("//meta[@property='og:type']/@content")
+    return bool(og_type) and str(og_type[0]).strip().lower() == "article"
+
+
 def _list_page_share(tree: lxml_html.HtmlElement, body: str) -> float | None:
     """Share of paragraphs made mostly of link texts on a non-article page (None when it is an article)."""
-    og_type = [str(v).strip().lower() for v in tree.xpath("//meta[@property='og:type']/@content")]
-    if og_type and og_type[0] == "article":
+    if _says_article(tree):
         return None
+    og_type = tree.xpath("//meta[@property='og:type']/@content")
     threshold = 0.2 if og_type else 0.5  # no og:type at all: ask for a clearer majority of link texts
     anchors = {a for a in (" ".join(x.text_content().split()) for x in tree.xpath("//body//a")) if len(a) >= 8}
     paragraphs = body.split("\n\n")
