@@ -25,7 +25,7 @@ export NLPKIT_KORSTS_SOURCE ?= $(SHARED_DATA)/kornlu
 export NLPKIT_NEWS_HTML_DIR ?= $(SHARED_DATA)/korean_news_html
 endif
 
-.PHONY: setup run test check-python check-java clean
+.PHONY: setup run test check-python check-java clean java-helper
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -50,6 +50,10 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# Compile nlpkit's Java batch helper for the KoNLPy tokenizers now (otherwise on first use).
+java-helper: setup
+	$(PY) -c 'from nlpkit.tokenize.jvm import konlpy_classpath; from nlpkit.tokenize.java_helper import build_helper; print(build_helper(konlpy_classpath()))'
 
 clean:
 	rm -rf $(VENV) .prefect .pytest_cache

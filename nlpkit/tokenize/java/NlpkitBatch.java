@@ -134,7 +134,7 @@ public final class NlpkitBatch {
     // that parse is the expensive part. Words repeat across sentences, so the parse of each chunk
     // text is memoized; the stemmer still runs over the whole sentence as in KoreanTokenizer.tokenize.
     private static final ConcurrentHashMap<String, List<KoreanToken>> OKT_MEMO = new ConcurrentHashMap<>();
-    private static final int OKT_MEMO_MAX = 500_000;
+    private static final int OKT_MEMO_MAX = 100_000;  // entries per memo; cleared when full
 
     /** Forget memoized chunk parses (after nouns were added to Okt's dictionary). */
     public static void oktClearMemo() { OKT_MEMO.clear(); NORM_MEMO.clear(); }
