@@ -176,6 +176,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--skip-allpairs", action="store_true", help="only TF-IDF throughput and the query latency")
     ap.add_argument("--keep-stopwords", action="store_true", help="the issue's features: no stop-word removal, no max_df")
+    ap.add_argument("--max-df", type=float, default=0.5, help="drop terms in more than this share of documents")
     ap.add_argument("--no-full", action="store_true", help="skip nlpkit's run on all documents (subset only)")
     ap.add_argument("--engines", default="numba,sparse_dot_topn,brute,nn_brute", help="engines run on the subset")
     args = ap.parse_args()
@@ -192,7 +193,7 @@ def main() -> None:
     print(f"documents: {len(texts):,} from {source} ({time.perf_counter() - t0:.1f} s)")
     word = re.compile(r"(?u)\b\w\w+\b")
     stop = frozenset() if args.keep_stopwords else frozenset(ENGLISH_STOP_WORDS)
-    max_df = 1.0 if args.keep_stopwords else 0.5
+    max_df = 1.0 if args.keep_stopwords else args.max_df
     t0 = time.perf_counter()
     tokens = [[w for w in word.findall(t.lower()) if w not in stop] for t in texts]
     print(f"tokenized (regex, once) in {time.perf_counter() - t0:.1f} s")
