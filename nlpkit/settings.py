@@ -107,7 +107,7 @@ class Settings(_Frozen):
 
     data_dir: Path = Field(Path("data"), description="Root of the Parquet store and the DuckDB catalog.")
     nltk_data: Path | None = Field(None, description="NLTK data directory; None = NLTK's own search path.")
-    java_heap_mb: int = Field(1024, ge=128, description="Maximum JVM heap for KoNLPy taggers.")
+    java_heap_mb: int = Field(2048, ge=128, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
     sources: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SOURCES),
         description="Dataset name -> URL, tarball, file or directory it is built from.",
