@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from nlpkit.errors import FeatureError
+from nlpkit.tokenize.userdict import DEFAULT_KO_DICT
 
 __all__ = ["DEFAULT_TERMS", "terms_config", "make_analyzer", "terms_from_tokens", "analyze_batch", "char_ngrams",
            "detect_language"]
@@ -26,7 +27,8 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 DEFAULT_TERMS: dict[str, dict[str, Any]] = {
-    "ko": {"tokenizer": "kiwi", "options": {}, "user_dicts": [], "view": "content", "stopwords": None,
+    # the project's Korean user dictionary keeps terms like 두산에너빌리티 whole, as in the tokenize flow
+    "ko": {"tokenizer": "kiwi", "options": {}, "user_dicts": [str(DEFAULT_KO_DICT)], "view": "content", "stopwords": None,
            "lowercase": True, "char_ngrams": None},
     "en": {"tokenizer": "english", "options": {"lemmatize": False}, "user_dicts": [], "view": "morphs",
            "stopwords": "en", "lowercase": True, "char_ngrams": None},
