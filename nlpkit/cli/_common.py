@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -13,11 +14,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import ConfigError, NlpkitError
 from nlpkit.settings import Settings, load_settings
 from nlpkit.store import Store
 
-__all__ = ["console", "err_console", "get_settings", "get_store", "handle_errors", "progress_bar", "FlowsOption"]
+__all__ = ["console", "err_console", "get_settings", "get_store", "handle_errors", "parse_key_values", "progress_bar",
+           "FlowsOption"]
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -65,6 +67,20 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def parse_key_values(items: list[str], flag: str, example: str) -> dict[str, Any]:
+    """``["k=v", ...]`` -> dict; values are read as JSON where they parse (true, 3, 0.5, [1]), else kept as text."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {flag} {example}")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
 
 
 def progress_bar(transient: bool = False) -> Progress:

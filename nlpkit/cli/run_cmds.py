@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import typer
 from rich.table import Table
 
 from nlpkit.cli import app
-from nlpkit.cli._common import console, flows_path, get_settings, get_store, handle_errors
+from nlpkit.cli._common import console, flows_path, get_settings, get_store, handle_errors, parse_key_values
 from nlpkit.errors import ConfigError
 from nlpkit.flowspec import FlowResult, run_flows
-
-
-def _parse_params(pairs: list[str]) -> dict[str, object]:
-    params: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--param {pair!r}: expected key=value")
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
-    return params
 
 
 @app.command()
@@ -44,7 +30,8 @@ def run(
         specs = list(settings.flows)
     else:
         spec = settings.flow(flow)
-        specs = [spec.model_copy(update={"parameters": {**spec.parameters, **_parse_params(param)}, "depends_on": []})]
+        overrides = parse_key_values(param, "--param", "source=/data/aclImdb_v1.tar.gz")
+        specs = [spec.model_copy(update={"parameters": {**spec.parameters, **overrides}, "depends_on": []})]
 
     def show(res: FlowResult) -> None:
         colour = {"completed": "green", "failed": "red", "not_run": "yellow"}[res.state]

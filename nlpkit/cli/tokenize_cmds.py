@@ -12,30 +12,10 @@ from typing import Any
 import typer
 
 from nlpkit.cli import app
-from nlpkit.cli._common import console, get_settings, get_store, handle_errors, progress_bar
+from nlpkit.cli._common import console, get_settings, get_store, handle_errors, parse_key_values, progress_bar
 from nlpkit.errors import ConfigError
 
 _TOKENIZER_HELP = "Backend: kiwi, mecab, okt, komoran, hannanum, kkma (slow, opt-in) or english."
-
-
-def _parse_options(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--option {item!r}: expected KEY=VALUE, e.g. --option norm=true")
-        low = raw.lower()
-        if low in ("true", "false"):
-            out[key] = low == "true"
-        else:
-            try:
-                out[key] = int(raw)
-            except ValueError:
-                try:
-                    out[key] = float(raw)
-                except ValueError:
-                    out[key] = raw
-    return out
 
 
 def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> Any:
@@ -73,7 +53,7 @@ def tokenize(
     out: Path | None = typer.Option(None, "--out", help="Write tokens to this Parquet file instead of printing."),
 ) -> None:
     """Tokenize texts with any backend: print form/TAG pairs, JSON lines, or write Parquet."""
-    tok = _make_tokenizer(tokenizer, dicts, _parse_options(option))
+    tok = _make_tokenizer(tokenizer, dicts, parse_key_values(option, "--option", "norm=true"))
     if texts and input_file is not None:
         raise ConfigError("give texts as arguments or --input FILE, not both")
     if input_file is not None and not input_file.is_file():
@@ -141,7 +121,7 @@ def tokenize_dataset_cmd(
     """Tokenize the documents of DATASET not yet tokenized with this backend+options+dictionary."""
     from nlpkit.tokenize.dataset import plan_tokenize, tokenize_texts, write_tokens
 
-    options = _parse_options(option)
+    options = parse_key_values(option, "--option", "norm=true")
     _make_tokenizer(tokenizer, dicts, dict(options))
     plan = plan_tokenize(get_store(), dataset, tokenizer, user_dicts=[str(d) for d in dicts], options=options,
                          text_column=text_column if len(text_column) > 1 else text_column[0], id_column=id_column)
