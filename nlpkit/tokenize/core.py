@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from nlpkit.tokenize.base import Token
-from nlpkit.tokenize.tagset import map_tag
+from nlpkit.tokenize.tagset import BACKEND_FAMILY, TAGSETS, map_tag
 from nlpkit.tokenize.text import align, clean, iter_batches, split_chunks
 from nlpkit.tokenize.userdict import DictEntry, UserDictionary, load_user_dicts, merge_entries
 
-__all__ = ["BaseTokenizer", "ResultCache", "RESULT_CACHE", "tokens_from_pairs"]
+__all__ = ["BaseTokenizer", "ResultCache", "RESULT_CACHE", "tokens_from_columns", "tokens_from_pairs"]
 
 _VERSION = 1  # bump when the shared processing changes token output
 
@@ -85,6 +85,15 @@ def tokens_from_pairs(backend: str, chunk: str, triples: Sequence[tuple[str, str
     """Tokens for ``(form, tag, lemma)`` triples of ``chunk``, with offsets found by :func:`align`."""
     spans = align(chunk, [f for f, _, _ in triples], lower=lower)
     return [Token(f, t, map_tag(backend, t), lem, s, e) for (f, t, lem), (s, e) in zip(triples, spans)]
+
+
+def tokens_from_columns(backend: str, chunk: str, forms: Sequence[str], tags: Sequence[str],
+                       lemmas: Sequence[str]) -> list[Token]:
+    """Like :func:`tokens_from_pairs` for parallel columns; an empty lemma means none."""
+    spans = align(chunk, forms)
+    table = TAGSETS[BACKEND_FAMILY[backend]]
+    return [Token(f, t, table.get(t) or map_tag(backend, t), lem or None, s, e)
+            for f, t, lem, (s, e) in zip(forms, tags, lemmas, spans)]
 
 
 class BaseTokenizer:
@@ -194,7 +203,9 @@ class BaseTokenizer:
     # -- public API -------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
         """Analyse one text; see :class:`nlpkit.tokenize.Tokenizer`."""
-        return next(self.tokenize_batch([text]))
+        if not isinstance(text, str):
+            raise TypeError(f"tokenize expects one str, got {type(text).__name__}; use tokenize_batch for many")
+        return self._run_batch([text])[0]
 
     def tokenize_batch(self, texts: Iterable[str]) -> Iterator[list[Token]]:
         """Analyse texts lazily, ``batch_size`` at a time; one list per input, input order kept.

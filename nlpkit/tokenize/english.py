@@ -121,7 +121,7 @@ class EnglishTokenizer(BaseTokenizer):
                 if form.lower() in eng["stop"]:
                     continue
                 lemma = None
-                if eng["wordnet"] is not None and tag[:1] in _WN_POS | {"W": ""}:
+                if eng["wordnet"] is not None and (tag[:1] in _WN_POS or tag == "WORD"):
                     lemma = eng["wordnet"].lemmatize(form.lower(), _WN_POS.get(tag[:1], "n"))
                 elif eng["stemmer"] is not None and _WORDISH.search(w):
                     lemma = eng["stemmer"].stem(form)

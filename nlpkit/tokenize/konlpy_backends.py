@@ -22,14 +22,14 @@ from typing import Any, ClassVar
 
 from nlpkit.errors import TokenizerError
 from nlpkit.tokenize.base import Token
-from nlpkit.tokenize.core import BaseTokenizer, tokens_from_pairs
+from nlpkit.tokenize.core import BaseTokenizer, tokens_from_columns, tokens_from_pairs
 from nlpkit.tokenize.jvm import configure_jvm, ensure_jvm
 from nlpkit.tokenize.userdict import DictEntry
 
 __all__ = ["OktTokenizer", "KomoranTokenizer", "KkmaTokenizer", "HannanumTokenizer"]
 
 log = logging.getLogger(__name__)
-_SENT, _TOK, _FIELD, _ERR = "\x1d", "\x1e", "\x1f", "\x15"
+_SENT, _FIELD, _ERR = "\x1d", "\x1f", "\x15"
 _JVM_OPTIONS = {"threads": 2, "helper": True, "java_heap_mb": None}
 _RUNTIME = frozenset(_JVM_OPTIONS)
 _HANNANUM_LOCK = threading.Lock()  # two threads inside Hannanum at once kill the JVM
@@ -38,17 +38,20 @@ _ENGINES: dict[tuple[str, str], Any] = {}  # (backend, dict sha256) -> KoNLPy ob
 _ENGINES_LOCK = threading.Lock()
 
 
-def _parse(out: str, n: int) -> list[list[list[str]] | str]:
-    """Split the helper's output into per-sentence token field lists (or an error string)."""
+def _parse(out: str, n: int) -> list[list[str] | str]:
+    """Split the helper's output into per-sentence flat field lists (form, tag, lemma, ...) or an error."""
     parts = out.split(_SENT)
     if len(parts) != n:
         raise TokenizerError(f"batch helper returned {len(parts)} results for {n} sentences")
-    res: list[list[list[str]] | str] = []
+    res: list[list[str] | str] = []
     for p in parts:
         if p.startswith(_ERR):
             res.append(p[1:])
         else:
-            res.append([t.split(_FIELD) for t in p.split(_TOK)] if p else [])
+            fields = p.split(_FIELD) if p else []
+            if len(fields) % 3:
+                raise TokenizerError(f"batch helper returned a malformed sentence ({len(fields)} fields)")
+            res.append(fields)
     return res
 
 
@@ -92,14 +95,13 @@ class _KonlpyTokenizer(BaseTokenizer):
 
         return jpype.JArray(jpype.JString)(chunks)
 
-    def _from_fields(self, chunks: list[str], parsed: list[list[list[str]] | str]) -> list[list[Token]]:
+    def _from_fields(self, chunks: list[str], parsed: list[list[str] | str]) -> list[list[Token]]:
         out = []
         for chunk, res in zip(chunks, parsed):
             if isinstance(res, str):
                 out.append(self._fallback(chunk, res))
             else:
-                out.append(tokens_from_pairs(self.name, chunk,
-                                             [(f[0], f[1], (f[2] or None) if len(f) > 2 else None) for f in res]))
+                out.append(tokens_from_columns(self.name, chunk, res[0::3], res[1::3], res[2::3]))
         return out
 
     def _fallback(self, chunk: str, error: str) -> list[Token]:

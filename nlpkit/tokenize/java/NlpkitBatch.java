@@ -2,8 +2,9 @@
 // per sentence and token, and a small thread pool on the Java side (JPype releases the GIL there).
 // Compiled on first use by nlpkit.tokenize.java_helper (javac), against KoNLPy's jars.
 //
-// Output of every method: one String; sentences separated by \u001d, tokens by \u001e, fields by
-// \u001f (form, tag[, lemma]). A sentence that throws yields "\u0015" + the exception text.
+// Output of every method: one String; sentences separated by \u001d; inside a sentence every token
+// is three fields (form, tag, lemma or empty) and all fields are separated by \u001f, so Python
+// splits each sentence once. A sentence that throws yields "\u0015" + the exception text.
 package nlpkit;
 
 import java.io.OutputStream;
@@ -37,7 +38,7 @@ import scala.collection.Seq;
 import scala.collection.mutable.ArrayBuffer;
 
 public final class NlpkitBatch {
-    static final char SENT = '\u001d', TOK = '\u001e', FIELD = '\u001f', ERR = '\u0015';
+    static final char SENT = '\u001d', FIELD = '\u001f', ERR = '\u0015';
     private static ExecutorService pool;
     private static int poolSize;
     private static final ThreadLocal<MorphemeAnalyzer> KKMA = ThreadLocal.withInitial(() -> {
@@ -99,10 +100,11 @@ public final class NlpkitBatch {
         return sb;
     }
 
-    private static void tok(StringBuilder sb, boolean first, String form, String tag) {
-        if (!first) sb.append(TOK);
+    private static void tok(StringBuilder sb, boolean first, String form, String tag, String lemma) {
+        if (!first) sb.append(FIELD);
         appendSafe(sb, form);
-        sb.append(FIELD).append(tag);
+        sb.append(FIELD).append(tag).append(FIELD);
+        if (lemma != null) appendSafe(sb, lemma);
     }
 
     /** Append s with unpaired surrogates (taggers split emoji pairs) replaced by U+FFFD. */
@@ -124,7 +126,7 @@ public final class NlpkitBatch {
         return run(sents, threads, (s, sb) -> {
             boolean first = true;
             for (Token t : komoran.analyze(s).getTokenList()) {
-                tok(sb, first, t.getMorph(), t.getPos());
+                tok(sb, first, t.getMorph(), t.getPos(), null);
                 first = false;
             }
         });
@@ -209,9 +211,7 @@ public final class NlpkitBatch {
                 KoreanToken t = it.next();
                 String pos = t.pos().toString();
                 if (pos.equals("Space")) continue;
-                tok(sb, first, t.text(), pos);
-                sb.append(FIELD);
-                if (stem && t.stem().nonEmpty()) appendSafe(sb, t.stem().get());
+                tok(sb, first, t.text(), pos, stem && t.stem().nonEmpty() ? t.stem().get() : null);
                 first = false;
             }
         });
@@ -235,7 +235,7 @@ public final class NlpkitBatch {
                 for (Eojeol eojeol : sentence) {
                     for (int k = 0; k < eojeol.size(); k++) {
                         Morpheme m = eojeol.get(k);
-                        tok(sb, first, m.getString(), m.getTag());
+                        tok(sb, first, m.getString(), m.getTag(), null);
                         first = false;
                     }
                 }
