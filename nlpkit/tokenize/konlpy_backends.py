@@ -238,7 +238,7 @@ class KkmaTokenizer(_KonlpyTokenizer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if self.options["warn_slow"]:
-            warnings.warn("the kkma tokenizer is slow (~110 sentences/s naively, ~2x with nlpkit's batch path); "
+            warnings.warn("the kkma tokenizer is slow (~110 sentences/s naively; tokenize_batch tags on 2 Java threads); "
                           "prefer kiwi, mecab or komoran for whole corpora (warn_slow=False silences this)",
                           UserWarning, stacklevel=3)
 
