@@ -111,7 +111,7 @@ def _ours(name: str) -> Any:
 
     opts: dict[str, Any] = {"cache": False}
     if name == "okt":
-        opts.update(norm=True, stem=True)
+        opts.update(norm=True, stem=True, memo=os.environ.get("BENCH_OKT_MEMO", "1") == "1")
     if name == "kkma":
         opts["warn_slow"] = False
     if name == "hannanum":
@@ -208,8 +208,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--backends", default=",".join(ALL))
     ap.add_argument("--cache-backends", default="komoran,kiwi")
+    ap.add_argument("--no-okt-memo", action="store_true", help="Okt helper without its per-chunk memo")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "NAME"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.no_okt_memo:
+        os.environ["BENCH_OKT_MEMO"] = "0"
     if args.child:
         kind, name = args.child
         n = args.kkma_n if name == "kkma" else args.n
