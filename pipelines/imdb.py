@@ -1,7 +1,11 @@
 """Weekly IMDB flow: fetch source -> rebuild dataset -> train baseline -> evaluate the saved model.
 
 The same library calls as `nlpkit rebuild imdb` and `nlpkit baseline imdb`. Only the fetch
-retries (a download can fail transiently); building and training are deterministic.
+retries (a download can fail transiently) and it is never cached. Building and training are
+deterministic, so Prefect caches them on their inputs (the source's sha256, the parameters,
+the dataset version) plus the task's source code: a weekly run whose source did not change
+rebuilds and retrains nothing. A cached result whose version is no longer the store's latest
+(store wiped or rebuilt by hand) is recomputed; ``refresh=True`` forces recomputation.
 """
 
 from __future__ import annotations
@@ -9,11 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
 
 from pipelines._runtime import RUN_HOOKS, settings, store
 
 
-@task(retries=3, retry_delay_seconds=[2, 5, 15])
+_CACHED = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True, "result_serializer": "json"}
+
+
+@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
 def fetch_source(source: str | None, data_dir: str | None) -> str:
     """A local path for the IMDB source (downloads a URL into the store's cache)."""
     from nlpkit.datasets.download import resolve_source
@@ -24,8 +32,26 @@ def fetch_source(source: str | None, data_dir: str | None) -> str:
     return str(resolve_source(src, store(data_dir).root / "cache" / "downloads", retries=1))
 
 
-@task
-def build_dataset(path: str, data_dir: str | None, valid_fraction: float, seed: int) -> dict[str, object]:
+@task(cache_policy=NO_CACHE)
+def source_sha256(path: str) -> str:
+    """Content hash of the source (file bytes, or names+sizes of a directory's files)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    p = Path(path)
+    if p.is_dir():
+        for f in sorted(p.rglob("*")):
+            if f.is_file():
+                h.update(f"{f.relative_to(p)}\0{f.stat().st_size}\n".encode())
+    else:
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+@task(**_CACHED)
+def build_dataset(path: str, sha256: str, data_dir: str | None, valid_fraction: float, seed: int) -> dict[str, object]:
     from nlpkit.datasets.imdb import ImdbOptions, build_imdb
 
     info = build_imdb(store(data_dir), Path(path), options=ImdbOptions(valid_fraction=valid_fraction, seed=seed),
@@ -33,8 +59,8 @@ def build_dataset(path: str, data_dir: str | None, valid_fraction: float, seed: 
     return {"version": info.version, "rows": info.rows, "rejected": info.manifest["counts"]["rejected"]}
 
 
-@task
-def train_model(data_dir: str | None, variant: str, c_grid: list[float] | None) -> dict[str, object]:
+@task(**_CACHED)
+def train_model(dataset_version: str, data_dir: str | None, variant: str, c_grid: list[float] | None) -> dict[str, object]:
     from nlpkit.datasets.registry import BUILDERS
     from nlpkit.models.baseline import BaselineConfig, train_baseline
 
@@ -45,7 +71,7 @@ def train_model(data_dir: str | None, variant: str, c_grid: list[float] | None) 
             "test_accuracy": result.metrics["test"]["accuracy"]}
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def evaluate_model(data_dir: str | None) -> dict[str, float]:
     from nlpkit.models.baseline import evaluate_baseline
 
@@ -60,10 +86,28 @@ def imdb_flow(
     seed: int = 13,
     variant: str = "lr",
     c_grid: list[float] | None = None,
+    refresh: bool = False,
 ) -> dict[str, object]:
     """Rebuild IMDB from ``source`` (default: settings/env, else the Stanford URL) and retrain its baseline."""
     path = fetch_source(source, data_dir)
-    built = build_dataset(path, data_dir, valid_fraction, seed)
-    trained = train_model(data_dir, variant, c_grid)
+    sha = source_sha256(path)
+    build = build_dataset.with_options(refresh_cache=refresh)
+    built = build(path, sha, data_dir, valid_fraction, seed)
+    if not _is_latest(data_dir, "imdb", built["version"]):
+        built = build_dataset.with_options(refresh_cache=True)(path, sha, data_dir, valid_fraction, seed)
+    train = train_model.with_options(refresh_cache=refresh)
+    trained = train(str(built["version"]), data_dir, variant, c_grid)
+    if not _is_latest(data_dir, "imdb_baseline", trained["model_version"]):
+        trained = train_model.with_options(refresh_cache=True)(str(built["version"]), data_dir, variant, c_grid)
     evaluated = evaluate_model(data_dir)
     return {**built, **trained, "reloaded_test_accuracy": evaluated["accuracy"]}
+
+
+def _is_latest(data_dir: str | None, dataset: str, version: object) -> bool:
+    """Whether ``version`` (from a possibly cached result) is still the store's latest of ``dataset``."""
+    from nlpkit.errors import DatasetNotFoundError
+
+    try:
+        return store(data_dir).latest(dataset).version == version
+    except DatasetNotFoundError:
+        return False

@@ -39,3 +39,23 @@ def test_imdb_flow_builds_trains_and_evaluates_after_a_failed_download(
     assert [(r["dataset"], r["split"]) for r in runs] == [("imdb", "valid"), ("imdb", "test")]
     _, rows = Catalog(store).query("SELECT split, count(*) FROM imdb GROUP BY 1 ORDER BY 1")
     assert rows == [("test", 300), ("train", 270), ("unsup", 150), ("valid", 30)]
+
+
+@pytest.mark.timeout(300)
+def test_rerun_with_unchanged_source_is_served_from_prefect_cache(prefect_harness: None, imdb_slice: Path,
+                                                                  tmp_path: Path) -> None:
+    from pipelines.imdb import imdb_flow
+
+    data_dir = str(tmp_path / "data")
+    first = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0])
+    second = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0])
+    store = Store(tmp_path / "data")
+    assert first["version"] == second["version"] == "v1"  # nothing rebuilt: same source bytes, same parameters
+    assert [v.version for v in store.versions("imdb_baseline")] == ["v1"]  # nor retrained
+    third = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0], refresh=True)
+    assert third["version"] == "v2" and third["model_version"] == "v2"
+    # a store changed behind the cache's back is noticed: the cached v2 is no longer latest after v3
+    with store.write_version("imdb") as w:
+        w.write(store.read("imdb"))
+    fourth = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0])
+    assert fourth["version"] == "v4"
