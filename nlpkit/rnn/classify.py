@@ -23,7 +23,7 @@ from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weig
 from nlpkit.rnn.classifier import ClassifierConfig, RNNClassifier
 from nlpkit.rnn.data import LabelledSplits, get_token_fn
 from nlpkit.rnn.device import Runtime, resolve_runtime
-from nlpkit.rnn.reports import MODEL_RUNS, history_table, new_run_id, plot_history
+from nlpkit.rnn.reports import save_and_report
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions, set_seed
 from nlpkit.rnn.vocab import Vocab
 
@@ -166,14 +166,8 @@ def train_classifier(
         loop.record("test", loss=test["loss"], accuracy=test["accuracy"], f1=test["f1"])
         metrics.update({f"test_{k}": v for k, v in test.items()})
     metrics["history"] = loop.history
-    plot = out.parent / f".{out.name}.loss_curves.png"
-    plot_history(loop.history, plot, title=f"{model_cfg.arch} classifier on {source or 'data'}")
-    save_model_dir(out, model, config=config, vocab=vocab, metrics=metrics, optimizer=loop.optimizer,
-                   counters=loop.counters(), extra_files={"loss_curves.png": plot})
-    plot.unlink(missing_ok=True)
-    if store is not None:
-        store.append(MODEL_RUNS, history_table(new_run_id(), f"rnn_{model_cfg.arch}", source, out, loop.history,
-                                                   params=config))
+    save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
+                    title=f"{model_cfg.arch} classifier on {source or 'data'}", model_name=f"rnn_{model_cfg.arch}", source=source, store=store)
     return ClassifierResult(model_dir=out, metrics=metrics)
 
 

@@ -23,7 +23,7 @@ from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weights, save_model_dir
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.lm import LMConfig, RNNLanguageModel, detach_state
-from nlpkit.rnn.reports import MODEL_RUNS, history_table, new_run_id, plot_history
+from nlpkit.rnn.reports import save_and_report
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions, set_seed
 from nlpkit.rnn.vocab import Vocab
 
@@ -181,14 +181,8 @@ def train_lm(
     else:
         metrics["valid_perplexity"] = math.exp(min(best, 50))
     metrics["history"] = loop.history
-    plot = out.parent / f".{out.name}.loss_curves.png"
-    plot_history(loop.history, plot, title=f"{level}-level {cfg.arch} LM on {source or 'text'}")
-    save_model_dir(out, model, config=config, vocab=vocab, metrics=metrics, optimizer=loop.optimizer,
-                   counters=loop.counters(), extra_files={"loss_curves.png": plot})
-    plot.unlink(missing_ok=True)
-    if store is not None:
-        store.append(MODEL_RUNS, history_table(new_run_id(), f"rnn_lm_{level}", source, out, loop.history,
-                                                   params=config))
+    save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
+                    title=f"{level}-level {cfg.arch} LM on {source or 'text'}", model_name=f"rnn_lm_{level}", source=source, store=store)
     return LMResult(model_dir=out, metrics=metrics)
 
 

@@ -78,3 +78,17 @@ def plot_history(history: Sequence[dict[str, Any]], out: str | Path, title: str 
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def save_and_report(out: Path, model: Any, loop: Any, *, config: dict[str, Any], vocab: Any, metrics: dict[str, Any],
+                    title: str, model_name: str, source: str | None, store: Any | None) -> None:
+    """The end of every training run: model directory (with loss curves PNG) and ``model_runs`` rows."""
+    from nlpkit.rnn.checkpoint import save_model_dir
+
+    plot = out.parent / f".{out.name}.loss_curves.png"
+    plot_history(loop.history, plot, title=title)
+    save_model_dir(out, model, config=config, vocab=vocab, metrics=metrics, optimizer=loop.optimizer,
+                   counters=loop.counters(), extra_files={"loss_curves.png": plot})
+    plot.unlink(missing_ok=True)
+    if store is not None:
+        store.append(MODEL_RUNS, history_table(new_run_id(), model_name, source, out, loop.history, params=config))

@@ -10,9 +10,9 @@ from typing import Any
 
 from nlpkit.errors import CheckpointError, ModelError
 from nlpkit.rnn._torch import nn, torch
-from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weights, save_model_dir
+from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weights
 from nlpkit.rnn.device import Runtime, resolve_runtime
-from nlpkit.rnn.reports import MODEL_RUNS, history_table, new_run_id, plot_history
+from nlpkit.rnn.reports import save_and_report
 from nlpkit.rnn.seq2seq import AdditionTask, Seq2Seq, Seq2SeqConfig, addition_vocab, make_addition_data
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions, set_seed
 from nlpkit.rnn.vocab import Vocab
@@ -136,14 +136,8 @@ def train_seq2seq(
                                "best_valid_exact_match": loop.best, "epochs": loop.epoch, "steps": loop.step,
                                "train_seconds": round(loop.train_seconds, 1), "wall_seconds": round(loop.elapsed(), 1),
                                "tokens_per_s": round(loop.tokens_per_second(), 1), "history": loop.history}
-    plot = out.parent / f".{out.name}.loss_curves.png"
-    plot_history(loop.history, plot, title=f"seq2seq addition ({variant})")
-    save_model_dir(out, model, config=config, vocab=vocab, metrics=metrics, optimizer=loop.optimizer,
-                   counters=loop.counters(), extra_files={"loss_curves.png": plot})
-    plot.unlink(missing_ok=True)
-    if store is not None:
-        store.append(MODEL_RUNS, history_table(new_run_id(), f"seq2seq_{variant}", "addition", out, loop.history,
-                                                   params=config))
+    save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
+                    title=f"seq2seq addition ({variant})", model_name=f"seq2seq_{variant}", source="addition", store=store)
     return Seq2SeqResult(model_dir=out, metrics=metrics)
 
 
