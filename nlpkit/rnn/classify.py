@@ -158,16 +158,15 @@ def train_classifier(
                        optimizer=loop.optimizer, counters=loop.counters())
 
     loop.restore_best()
-    metrics: dict[str, Any] = {"best_valid_accuracy": loop.best, "epochs": loop.epoch, "steps": loop.step,
-                               "train_seconds": round(loop.train_seconds, 1), "wall_seconds": round(loop.elapsed(), 1),
-                               "tokens_per_s": round(loop.tokens_per_second(), 1), "device": str(runtime.device)}
+    metrics: dict[str, Any] = {"best_valid_accuracy": loop.best, **loop.summary(), "device": str(runtime.device)}
     if ids["test"]:
         test = _evaluate(model, ids["test"], labels["test"], runtime, opts.batch_size * 2)
         loop.record("test", loss=test["loss"], accuracy=test["accuracy"], f1=test["f1"])
         metrics.update({f"test_{k}": v for k, v in test.items()})
     metrics["history"] = loop.history
     save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
-                    title=f"{model_cfg.arch} classifier on {source or 'data'}", model_name=f"rnn_{model_cfg.arch}", source=source, store=store)
+                    title=f"{model_cfg.arch} classifier on {source or 'data'}",
+                    model_name=f"rnn_{model_cfg.arch}", source=source, store=store)
     return ClassifierResult(model_dir=out, metrics=metrics)
 
 

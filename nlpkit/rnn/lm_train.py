@@ -172,17 +172,15 @@ def train_lm(
 
     loop.restore_best()
     best = loop.best if loop.best is not None else float("nan")
-    metrics: dict[str, Any] = {"valid_loss": best, "epochs": loop.epoch, "steps": loop.step,
-                               "train_seconds": round(loop.train_seconds, 1), "wall_seconds": round(loop.elapsed(), 1),
-                               "tokens_per_s": round(loop.tokens_per_second(), 1), "device": str(runtime.device),
-                               "level": level}
+    metrics: dict[str, Any] = {"valid_loss": best, **loop.summary(), "device": str(runtime.device), "level": level}
     if level == "char":
         metrics["valid_nats_per_char"] = best
     else:
         metrics["valid_perplexity"] = math.exp(min(best, 50))
     metrics["history"] = loop.history
     save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
-                    title=f"{level}-level {cfg.arch} LM on {source or 'text'}", model_name=f"rnn_lm_{level}", source=source, store=store)
+                    title=f"{level}-level {cfg.arch} LM on {source or 'text'}",
+                    model_name=f"rnn_lm_{level}", source=source, store=store)
     return LMResult(model_dir=out, metrics=metrics)
 
 

@@ -133,9 +133,7 @@ def train_seq2seq(
     loop.record("test", **test)
     variant = "+".join(n for n, on in (("reversed", cfg.reverse), ("peeky", cfg.peeky)) if on) or "plain"
     metrics: dict[str, Any] = {"variant": variant, "test_exact_match": test["exact_match"], "test_loss": test["loss"],
-                               "best_valid_exact_match": loop.best, "epochs": loop.epoch, "steps": loop.step,
-                               "train_seconds": round(loop.train_seconds, 1), "wall_seconds": round(loop.elapsed(), 1),
-                               "tokens_per_s": round(loop.tokens_per_second(), 1), "history": loop.history}
+                               "best_valid_exact_match": loop.best, **loop.summary(), "history": loop.history}
     save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
                     title=f"seq2seq addition ({variant})", model_name=f"seq2seq_{variant}", source="addition", store=store)
     return Seq2SeqResult(model_dir=out, metrics=metrics)

@@ -198,6 +198,11 @@ class Loop:
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
 
+    def summary(self) -> dict[str, Any]:
+        """Run counters every model's metrics.json reports: epochs, steps, seconds, throughput."""
+        return {"epochs": self.epoch, "steps": self.step, "train_seconds": round(self.train_seconds, 1),
+                "wall_seconds": round(self.elapsed(), 1), "tokens_per_s": round(self.tokens_per_second(), 1)}
+
     def tokens_per_second(self) -> float:
         return self.tokens_seen / max(self.train_seconds, 1e-9)
 
