@@ -29,7 +29,8 @@ EpochsOpt = typer.Option(10, "--epochs", help="Upper bound on passes over the tr
 ThreadsOpt = typer.Option(None, "--threads", help="CPU threads for torch (on a busy machine 1 is often fastest).")
 ResumeOpt = typer.Option(False, "--resume", help="Continue training the model in --out (weights and optimizer).")
 CompileOpt = typer.Option(False, "--compile", help="torch.compile the model (CUDA only).")
-AmpOpt = typer.Option(True, "--amp/--no-amp", help="Mixed precision on CUDA.")
+AmpOpt = typer.Option(True, "--amp/--no-amp",
+                      help="Mixed precision: bf16/fp16 on CUDA; bf16 training on CPUs with native bf16.")
 
 
 def _opts(**kw: Any) -> Any:

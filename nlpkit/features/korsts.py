@@ -46,8 +46,9 @@ class Setting:
 
     name: str
     tokenizer: str | None  # None: no tokenizer (whitespace / raw characters)
-    view: str              # whitespace | char23 | morphs | content | content+char13
+    view: str              # whitespace | char23 | morphs | content | content+char13 | ensemble
     min_df: int = 1
+    members: tuple[str, ...] = ()  # ensemble: the mean cosine of these (earlier) settings
 
 
 #: The project's best setting (chosen on train/dev): content morphemes plus their character 1-3-grams.
@@ -89,11 +90,16 @@ def pairs_from_store(store: Any, dataset: str = "korsts") -> Pairs:
 
 
 def settings_for(tokenizers: Iterable[str], *, baselines: bool = True) -> list[Setting]:
-    """The settings compared in the table: tokenizer-free baselines, then three views per tokenizer."""
+    """The settings compared in the table: tokenizer-free baselines, three views per tokenizer and,
+    for several tokenizers, their ensemble (mean of the tokenizers' content+char13 cosines)."""
+    tokenizers = list(tokenizers)
     out = [Setting("whitespace", None, "whitespace"), Setting("char 2-3-grams", None, "char23")] if baselines else []
     for tok in tokenizers:
         out += [Setting(f"{tok} morphs", tok, "morphs"), Setting(f"{tok} content", tok, "content"),
                 Setting(f"{tok} {BEST}", tok, BEST, min_df=2)]
+    if len(tokenizers) > 1:
+        out.append(Setting(f"{'+'.join(tokenizers)} {BEST} (mean cosine)", None, "ensemble",
+                           members=tuple(f"{tok} {BEST}" for tok in tokenizers)))
     return out
 
 
@@ -128,7 +134,16 @@ def evaluate(pairs: Pairs, settings: Sequence[Setting], splits: Sequence[str] = 
     sentences = pairs.sentences()
     analysed: dict[str, dict[str, Any]] = {}
     rows = []
+    cosines: dict[str, dict[str, np.ndarray]] = {}
     for s in settings:
+        row: dict[str, Any] = {"setting": s.name, "tokenizer": s.tokenizer or "-", "view": s.view}
+        if s.view == "ensemble":
+            missing = [m for m in s.members if m not in cosines]
+            if not s.members or missing:
+                raise FeatureError(f"ensemble {s.name!r} needs its members evaluated first; missing {missing}")
+            cosines[s.name] = {sp: np.mean([cosines[m][sp] for m in s.members], axis=0) for sp in splits}
+            rows.append({**row, **{sp: round(_spearman(cosines[s.name][sp], pairs.gold[sp]), 4) for sp in splits}})
+            continue
         if s.tokenizer is not None and s.tokenizer not in analysed:
             if progress:
                 progress(f"tokenizing {len(sentences):,} sentences with {s.tokenizer}")
@@ -137,13 +152,14 @@ def evaluate(pairs: Pairs, settings: Sequence[Setting], splits: Sequence[str] = 
         toks = analysed.get(s.tokenizer or "", {})
         terms = {sent: _terms(s.view, sent, toks.get(sent)) for sent in sentences}
         vec = TokenTfidf(sublinear_tf=True, min_df=s.min_df).fit([terms[x] for x in sentences])
-        row: dict[str, Any] = {"setting": s.name, "tokenizer": s.tokenizer or "-", "view": s.view}
+        cosines[s.name] = {}
         for split in splits:
             if split not in pairs.gold:
                 raise FeatureError(f"KorSTS has no split {split!r}; splits: {', '.join(pairs.gold)}")
             A = vec.transform([terms[x] for x in pairs.left[split]])
             B = vec.transform([terms[x] for x in pairs.right[split]])
             cos = np.asarray(A.multiply(B).sum(axis=1)).ravel()  # rows are L2-normalized; empty rows give 0
+            cosines[s.name][split] = cos
             row[split] = round(_spearman(cos, pairs.gold[split]), 4)
         rows.append(row)
     return rows

@@ -62,7 +62,7 @@ def _evaluate(model: RNNClassifier, ids: list[list[int]], labels: list[int], run
     for batch in bucket_batches([len(x) for x in ids], batch_size, shuffle=False):
         x, lengths = pad_batch([ids[i] for i in batch])
         y = torch.tensor([labels[i] for i in batch])
-        with runtime.autocast():
+        with runtime.autocast(training=False):
             logits = model(to_device(x, runtime.device), lengths).float()
         total += float(nn.functional.cross_entropy(logits, to_device(y, runtime.device), reduction="sum"))
         for i, p in zip(batch, logits.argmax(-1).tolist(), strict=True):

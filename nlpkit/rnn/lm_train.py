@@ -64,7 +64,7 @@ def stream_loss(model: RNNLanguageModel, ids: torch.Tensor, runtime: Runtime, *,
     for t in range(0, data.shape[1] - 1, seq_len):
         x, y = data[:, t : t + seq_len], data[:, t + 1 : t + 1 + seq_len]
         x = x[:, : y.shape[1]]
-        with runtime.autocast():
+        with runtime.autocast(training=False):
             logits, state = model(x, state)
         total += float(nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1),
                                                    reduction="sum"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from nlpkit.errors import CheckpointError, ModelError
 from nlpkit.rnn._torch import nn, torch
-from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weights
+from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weights, save_model_dir
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.reports import save_and_report
 from nlpkit.rnn.seq2seq import AdditionTask, Seq2Seq, Seq2SeqConfig, addition_vocab, make_addition_data
@@ -125,6 +125,8 @@ def train_seq2seq(
         valid = _exact_match(model, valid_src, valid_tgt, runtime)
         loop.record("valid", **valid)
         loop.improved(valid["exact_match"], mode="max")
+        save_model_dir(out, model, config=config, vocab=vocab, metrics={"history": loop.history},
+                       optimizer=loop.optimizer, counters=loop.counters())  # a killed run resumes from here
         if valid["exact_match"] >= 1.0:
             break
 

@@ -136,6 +136,7 @@ class Loop:
             _param_groups(self.model, self.opts.weight_decay), lr=self.opts.lr, betas=(0.9, 0.99), fused=fused
         )
         self.best_state: dict[str, torch.Tensor] | None = None
+        self.started = time.perf_counter()  # the budget starts now, not before the optimizer's first import
 
     # -- clock --------------------------------------------------------------------------
     def elapsed(self) -> float:

@@ -15,8 +15,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
     "PTAGS",
@@ -64,9 +63,9 @@ CONTENT_PTAGS: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One analysed unit with offsets into the source text.
+class Token(NamedTuple):
+    """One analysed unit with offsets into the source text (immutable; a NamedTuple because
+    tokens are built by the million: 4x cheaper to create than a frozen dataclass).
 
     Attributes
     ----------

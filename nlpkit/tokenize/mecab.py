@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.core import BaseTokenizer, tokens_from_pairs
+from nlpkit.tokenize.tagset import map_tag
 from nlpkit.tokenize.userdict import DictEntry
 
 __all__ = ["MecabTokenizer"]
@@ -144,13 +145,39 @@ class MecabTokenizer(BaseTokenizer):
         return n if dic is not None else 0
 
     def _analyze(self, chunks: list[str]) -> list[list[Token]]:
+        # ``parse`` (one string per chunk) instead of ``parseToNode``: crossing into C once per chunk
+        # instead of three times per morpheme is ~4x faster. MeCab's surfaces are exact substrings
+        # of the input, so offsets come from a forward scan; anything else falls back to ``align``.
+        ptags: dict[str, str] = {}
         out = []
         for chunk in chunks:
-            triples = []
-            node = self._engine.parseToNode(chunk)
-            while node is not None:
-                if node.surface:
-                    triples.append((node.surface, node.feature.split(",", 1)[0], None))
-                node = node.next
-            out.append(tokens_from_pairs("mecab", chunk, triples))
+            toks: list[Token] = []
+            cursor = 0
+            for line in self._engine.parse(chunk).split("\n"):
+                surface, tab, feature = line.partition("\t")
+                if not tab or not surface:
+                    continue  # "EOS" and the empty last line
+                tag = feature.split(",", 1)[0]
+                idx = chunk.find(surface, cursor)
+                if idx < 0 or chunk[cursor:idx].strip():
+                    toks = []
+                    break
+                ptag = ptags.get(tag)
+                if ptag is None:
+                    ptag = ptags[tag] = map_tag("mecab", tag)
+                cursor = idx + len(surface)
+                toks.append(Token(surface, tag, ptag, None, idx, cursor))
+            else:
+                out.append(toks)
+                continue
+            out.append(tokens_from_pairs("mecab", chunk, self._triples(chunk)))
         return out
+
+    def _triples(self, chunk: str) -> list[tuple[str, str, None]]:
+        triples = []
+        node = self._engine.parseToNode(chunk)
+        while node is not None:
+            if node.surface:
+                triples.append((node.surface, node.feature.split(",", 1)[0], None))
+            node = node.next
+        return triples

@@ -12,7 +12,9 @@ Backends add entries natively where they can; the rest are merged after tagging 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +26,21 @@ from nlpkit.tokenize.tagset import SEJONG_TAGS, map_tag
 __all__ = ["DictEntry", "UserDictionary", "load_user_dict", "load_user_dicts", "merge_entries",
            "load_stopwords", "DICTIONARIES_DIR", "DEFAULT_KO_DICT"]
 
-#: The project's ``dictionaries/`` folder (next to the package in a source checkout).
-DICTIONARIES_DIR = Path(__file__).resolve().parents[2] / "dictionaries"
+
+
+def _dictionaries_dir() -> Path:
+    """``$NLPKIT_DICTIONARIES_DIR``, else ``dictionaries/`` of a source checkout, else the copy a
+    wheel installs under ``<prefix>/share/nlpkit/dictionaries``."""
+    env = os.environ.get("NLPKIT_DICTIONARIES_DIR")
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[2] / "dictionaries"
+    installed = Path(sys.prefix) / "share" / "nlpkit" / "dictionaries"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+#: The project's ``dictionaries/`` folder (see :func:`_dictionaries_dir` for where it is looked up).
+DICTIONARIES_DIR = _dictionaries_dir()
 DEFAULT_KO_DICT = DICTIONARIES_DIR / "ko" / "news.tsv"
 _WS = re.compile(r"\s+")
 

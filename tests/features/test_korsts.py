@@ -36,3 +36,15 @@ def test_best_setting_beats_plain_morphemes_on_dev(pairs):
 def test_missing_folder(tmp_path):
     with pytest.raises(SourceError, match="sts-train.tsv not found"):
         read_korsts(tmp_path)
+
+
+def test_ensemble_row_is_the_mean_of_its_members_cosines(pairs):
+    dev = Pairs({"valid": pairs.left["valid"][:400]}, {"valid": pairs.right["valid"][:400]},
+                {"valid": pairs.gold["valid"][:400]})
+    settings = settings_for(["kiwi", "mecab"], baselines=False)
+    assert settings[-1].view == "ensemble" and settings[-1].members == (f"kiwi {BEST}", f"mecab {BEST}")
+    rows = {r["setting"]: r["valid"] for r in evaluate(dev, settings, splits=("valid",))}
+    ens = rows[settings[-1].name]
+    assert np.isfinite(ens) and 0.5 < ens < 0.95
+    # averaging two noisy views should not fall below the weaker member
+    assert ens >= min(rows[f"kiwi {BEST}"], rows[f"mecab {BEST}"]) - 0.01

@@ -8,16 +8,30 @@ import pytest
 import torch
 
 from nlpkit.errors import ModelError
-from nlpkit.rnn.device import resolve_runtime
+from nlpkit.rnn.device import cpu_has_bf16, resolve_runtime
 from nlpkit.rnn.train_loop import TrainOptions, lr_factor
 
 
-def test_cpu_runtime_has_no_amp() -> None:
+def test_cpu_runtime_uses_bf16_only_where_the_cpu_has_it() -> None:
     rt = resolve_runtime("cpu", amp=True, compile=True)
-    assert rt.device.type == "cpu" and rt.amp_dtype is None and rt.scaler is None and not rt.compile
-    assert isinstance(rt.autocast(), contextlib.nullcontext)
+    assert rt.device.type == "cpu" and rt.scaler is None and not rt.compile
+    assert rt.amp_dtype == (torch.bfloat16 if cpu_has_bf16() else None)
+    assert isinstance(rt.autocast(training=False), contextlib.nullcontext)  # CPU evaluation: float32
+    off = resolve_runtime("cpu", amp=False)
+    assert off.amp_dtype is None and isinstance(off.autocast(), contextlib.nullcontext)
     model = torch.nn.Linear(2, 2)
     assert rt.maybe_compile(model) is model
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bf16")
+def test_cpu_bf16_autocast_runs_the_lstm_in_bf16_and_keeps_float32_weights() -> None:
+    rt = resolve_runtime("cpu", amp=True)
+    lstm = torch.nn.LSTM(8, 16, batch_first=True)
+    with rt.autocast():
+        out, _ = lstm(torch.randn(2, 5, 8))
+    assert out.dtype == torch.bfloat16 and lstm.weight_hh_l0.dtype == torch.float32
+    out.float().sum().backward()
+    assert lstm.weight_hh_l0.grad is not None and lstm.weight_hh_l0.grad.dtype == torch.float32
 
 
 def test_auto_and_bad_devices() -> None:

@@ -49,3 +49,15 @@ def test_reversed_peeky_learns_two_digit_addition(tmp_path: Path) -> None:
         answer(tmp_path / "rp", "12*7")
     with pytest.raises(ModelError, match="unknown seq2seq task"):
         train_seq2seq(out=tmp_path / "x", task="copy")
+
+
+def test_a_killed_run_resumes_from_its_last_epoch(tmp_path: Path) -> None:
+    """Each epoch is checkpointed, so a run stopped early (here: by its epoch budget) continues."""
+    small = dict(max_digits=1, n_train=80, n_test=20, hidden_size=16, embed_dim=8)
+    first = train_seq2seq(out=tmp_path / "s2s", opts=TrainOptions(epochs=2, batch_size=16, threads=1), **small)
+    assert first.metrics["epochs"] == 2
+    more = train_seq2seq(out=tmp_path / "s2s", resume=True, opts=TrainOptions(epochs=3, batch_size=16, threads=1),
+                         **small)
+    assert more.metrics["epochs"] == 3  # one more epoch, not three from scratch
+    valid_rows = [h for h in more.metrics["history"] if h["split"] == "valid"]
+    assert [h["epoch"] for h in valid_rows] == [1, 2, 3]
