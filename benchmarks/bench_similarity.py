@@ -157,7 +157,7 @@ def allpairs(X: sp.csr_matrix, args: argparse.Namespace) -> None:
                   f"  peak RSS {r['max_rss_mb']:6.0f} MB"
                   f"  | vs naive: max score diff {diff:.1e}, rows with other neighbours (beyond ties) {bad}")
         if args.full_baselines and full is not None:
-            for engine in ("sparse_dot_topn", "brute", "nn_brute"):
+            for engine in [e for e in engines if e != "numba"]:  # the --engines baselines, on everything
                 r = run_child(engine, mpath, n_all, args.threads, tmp)
                 diff, bad = agreement(r, full)
                 print(f"  {names[engine]:32s} n={n_all:,}: {r['seconds']:7.1f} s  CPU {r['cpu_seconds']:6.1f} s  peak RSS {r['max_rss_mb']:6.0f} MB"

@@ -117,6 +117,9 @@ def eval_korsts(
     for r in rows:
         table.add_row(r["setting"], r["tokenizer"], r["view"], f"{r['valid']:.3f}", f"{r['test']:.3f}")
     console.print(table)
+    for r in rows:
+        if "weights" in r:
+            console.print(f"{r['setting']}: term-group weights (tuned on train) {r['weights']}")
 
 
 @app.command()

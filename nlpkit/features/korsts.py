@@ -2,8 +2,9 @@
 
 Pairs come from the store's ``korsts`` dataset (``nlpkit rebuild korsts``) or straight from
 a KorSTS folder (``sts-{train,dev,test}.tsv``, read with quoting disabled). The TF-IDF of
-each setting is fit on all KorSTS sentences (no scores used); the gold scores serve only
-to compute the correlation. Settings were chosen on train/dev; test gives the final number.
+each setting is fit on all KorSTS sentences (no scores used). Gold scores of the train split
+tune the one supervised knob (the term-group weights of the ``weighted`` view); dev and test
+scores only measure. Settings were chosen on train/dev; test gives the final number.
 
 >>> rows = evaluate(pairs, settings_for(["kiwi"]))     # doctest: +SKIP
 """
@@ -22,7 +23,8 @@ from nlpkit.errors import FeatureError, SourceError
 from nlpkit.features.terms import char_ngrams
 from nlpkit.features.tfidf import TokenTfidf
 
-__all__ = ["Pairs", "Setting", "BEST", "read_korsts", "pairs_from_store", "settings_for", "evaluate"]
+__all__ = ["Pairs", "Setting", "BEST", "WEIGHTED", "read_korsts", "pairs_from_store", "settings_for", "evaluate",
+           "tune_group_weights"]
 
 _FILES = {"train": "sts-train.tsv", "valid": "sts-dev.tsv", "test": "sts-test.tsv"}
 _CONTENT = frozenset({"NOUN", "PROPN", "PRON", "NUM", "VERB", "ADJ", "ADV", "DET", "FOREIGN", "HANJA", "WORD"})
@@ -46,13 +48,20 @@ class Setting:
 
     name: str
     tokenizer: str | None  # None: no tokenizer (whitespace / raw characters)
-    view: str              # whitespace | char23 | morphs | content | content+char13 | ensemble
+    view: str              # whitespace | char23 | morphs | content | content+char13 | weighted | ensemble
     min_df: int = 1
     members: tuple[str, ...] = ()  # ensemble: the mean cosine of these (earlier) settings
 
 
-#: The project's best setting (chosen on train/dev): content morphemes plus their character 1-3-grams.
+#: Content morphemes plus their character 1-3-grams (the best unweighted view on train/dev).
 BEST = "content+char13"
+#: BEST with one weight per term group (names, nouns, predicates, numbers, other, character
+#: n-grams) tuned on the train split: the project's best setting.
+WEIGHTED = "weighted"
+#: Term groups of the weighted view by project tag; other content tags form "other".
+_GROUPS = {"NOUN": "noun", "PROPN": "name", "FOREIGN": "name", "VERB": "predicate", "ADJ": "predicate",
+           "NUM": "number"}
+_FACTORS = (0.25, 0.5, 0.75, 1.5, 2.0, 3.0)
 
 
 def read_korsts(folder: str | Path) -> Pairs:
@@ -96,7 +105,8 @@ def settings_for(tokenizers: Iterable[str], *, baselines: bool = True) -> list[S
     out = [Setting("whitespace", None, "whitespace"), Setting("char 2-3-grams", None, "char23")] if baselines else []
     for tok in tokenizers:
         out += [Setting(f"{tok} morphs", tok, "morphs"), Setting(f"{tok} content", tok, "content"),
-                Setting(f"{tok} {BEST}", tok, BEST, min_df=2)]
+                Setting(f"{tok} {BEST}", tok, BEST, min_df=2),
+                Setting(f"{tok} {BEST}, group weights tuned on train", tok, WEIGHTED, min_df=2)]
     if len(tokenizers) > 1:
         out.append(Setting(f"{'+'.join(tokenizers)} {BEST} (mean cosine)", None, "ensemble",
                            members=tuple(f"{tok} {BEST}" for tok in tokenizers)))
@@ -117,7 +127,53 @@ def _terms(view: str, sentence: str, tokens: Sequence[Any] | None) -> list[str]:
         return content
     if view == BEST:
         return content + char_ngrams(content, (1, 3))
-    raise FeatureError(f"unknown KorSTS view {view!r}; choose whitespace, char23, morphs, content or {BEST}")
+    if view == WEIGHTED:  # "group|term": a column's group decides its weight
+        out = []
+        for t in toks:
+            if t.ptag in _CONTENT:
+                word = t.form.lower()
+                out.append(f"{_GROUPS.get(t.ptag, 'other')}|{word}")
+                out.extend(f"chars|{g}" for g in char_ngrams([word], (1, 3)))
+        return out
+    raise FeatureError(f"unknown KorSTS view {view!r}; choose whitespace, char23, morphs, content, {BEST} "
+                       f"or {WEIGHTED}")
+
+
+def _row_cosines(A: Any, B: Any, scale: np.ndarray | None = None) -> np.ndarray:
+    """Cosine of each row pair; ``scale`` multiplies columns first (then rows are L2-normalized)."""
+    from sklearn.preprocessing import normalize
+
+    if scale is not None:
+        A, B = normalize(A.multiply(scale[None, :]).tocsr()), normalize(B.multiply(scale[None, :]).tocsr())
+    return np.asarray(A.multiply(B).sum(axis=1)).ravel()  # L2-normalized rows; empty rows give 0
+
+
+def tune_group_weights(A: Any, B: Any, gold: np.ndarray, column_groups: np.ndarray,
+                       passes: int = 3) -> dict[str, float]:
+    """One weight per term group maximizing Spearman of cosine vs ``gold`` (coordinate search).
+
+    ``A``/``B`` are unnormalized TF-IDF rows of the tuning pairs (the train split), ``column_groups``
+    the group of each column. Deterministic: groups in sorted order, factors in a fixed order.
+    """
+    groups = sorted(set(column_groups.tolist()))
+    weights = dict.fromkeys(groups, 1.0)
+    index = {g: column_groups == g for g in groups}
+
+    def score(w: dict[str, float]) -> float:
+        scale = np.ones(len(column_groups), dtype=np.float32)
+        for g in groups:
+            scale[index[g]] = w[g]
+        return _spearman(_row_cosines(A, B, scale), gold)
+
+    best = score(weights)
+    for _ in range(passes):
+        for g in groups:
+            for f in _FACTORS:
+                trial = {**weights, g: weights[g] * f}
+                value = score(trial)
+                if value > best + 1e-4:
+                    best, weights = value, trial
+    return weights
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
@@ -151,14 +207,27 @@ def evaluate(pairs: Pairs, settings: Sequence[Setting], splits: Sequence[str] = 
             analysed[s.tokenizer] = dict(zip(sentences, tok.tokenize_batch(sentences)))
         toks = analysed.get(s.tokenizer or "", {})
         terms = {sent: _terms(s.view, sent, toks.get(sent)) for sent in sentences}
-        vec = TokenTfidf(sublinear_tf=True, min_df=s.min_df).fit([terms[x] for x in sentences])
-        cosines[s.name] = {}
-        for split in splits:
+        weighted = s.view == WEIGHTED
+        vec = TokenTfidf(sublinear_tf=True, min_df=s.min_df, norm=None if weighted else "l2")
+        vec.fit([terms[x] for x in sentences])
+
+        def matrices(split: str) -> tuple[Any, Any]:
             if split not in pairs.gold:
                 raise FeatureError(f"KorSTS has no split {split!r}; splits: {', '.join(pairs.gold)}")
-            A = vec.transform([terms[x] for x in pairs.left[split]])
-            B = vec.transform([terms[x] for x in pairs.right[split]])
-            cos = np.asarray(A.multiply(B).sum(axis=1)).ravel()  # rows are L2-normalized; empty rows give 0
+            return (vec.transform([terms[x] for x in pairs.left[split]]),
+                    vec.transform([terms[x] for x in pairs.right[split]]))
+
+        scale = None
+        if weighted:
+            if "train" not in pairs.gold:
+                raise FeatureError("the weighted KorSTS view tunes its group weights on a 'train' split; none found")
+            groups = np.asarray([str(t).split("|", 1)[0] for t in vec.get_feature_names_out()])
+            weights = tune_group_weights(*matrices("train"), pairs.gold["train"], groups)
+            row["weights"] = {g: round(w, 3) for g, w in weights.items()}
+            scale = np.asarray([weights[g] for g in groups], dtype=np.float32)
+        cosines[s.name] = {}
+        for split in splits:
+            cos = _row_cosines(*matrices(split), scale)
             cosines[s.name][split] = cos
             row[split] = round(_spearman(cos, pairs.gold[split]), 4)
         rows.append(row)
