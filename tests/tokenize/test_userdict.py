@@ -81,3 +81,22 @@ def test_stopword_lists():
     assert {"the", "and"} <= en
     with pytest.raises(DictionaryError, match="cannot read stopword list"):
         load_stopwords("xx")
+
+
+def test_dictionaries_folder_lookup(monkeypatch, tmp_path: Path):
+    """Env override first; a source checkout's folder; else the copy a wheel installs under <prefix>/share."""
+    from nlpkit.tokenize import userdict
+
+    monkeypatch.setenv("NLPKIT_DICTIONARIES_DIR", str(tmp_path))
+    assert userdict._dictionaries_dir() == tmp_path
+    monkeypatch.delenv("NLPKIT_DICTIONARIES_DIR")
+    assert userdict._dictionaries_dir() == Path(userdict.__file__).resolve().parents[2] / "dictionaries"
+    # an installed package (no checkout folder next to it) finds <sys.prefix>/share/nlpkit/dictionaries
+    fake_pkg = tmp_path / "site" / "nlpkit" / "tokenize" / "userdict.py"
+    fake_pkg.parent.mkdir(parents=True)
+    fake_pkg.touch()
+    shared = tmp_path / "prefix" / "share" / "nlpkit" / "dictionaries"
+    shared.mkdir(parents=True)
+    monkeypatch.setattr(userdict, "__file__", str(fake_pkg))
+    monkeypatch.setattr(userdict.sys, "prefix", str(tmp_path / "prefix"))
+    assert userdict._dictionaries_dir() == shared
