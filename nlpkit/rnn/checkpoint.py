@@ -21,16 +21,17 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import nlpkit
-from nlpkit.errors import CheckpointError
+from nlpkit.errors import CheckpointError, ModelError
 from nlpkit.rnn.vocab import Vocab
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["FORMAT", "MODEL_KINDS", "ModelDir", "is_model_dir", "load_model_dir", "load_weights", "save_model_dir"]
+__all__ = ["FORMAT", "MODEL_KINDS", "ModelDir", "is_model_dir", "load_model_dir", "load_saved_model", "load_weights", "save_model_dir"]
 
 FORMAT = "nlpkit.rnn/1"
 MODEL_KINDS = ("classifier", "lm", "seq2seq")
@@ -214,6 +215,20 @@ def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], origi
         shown = "; ".join(problems[:6]) + (f"; and {len(problems) - 6} more" if len(problems) > 6 else "")
         raise CheckpointError(f"{origin}: weights do not match the model in config.json: {shown}")
     model.load_state_dict(weights)
+
+
+def load_saved_model(path: str | Path, *, kind: str, config_cls: Callable[..., Any],
+                     model_cls: Callable[[Any], torch.nn.Module]) -> tuple[torch.nn.Module, ModelDir]:
+    """The checked model directory of ``kind`` and its model: ``model_cls(config_cls(**config["model"]))``
+    with the saved weights (on the CPU; callers move it)."""
+    saved = load_model_dir(path, kind=kind)
+    try:
+        cfg = config_cls(**saved.config["model"])
+    except (TypeError, KeyError, ModelError) as e:
+        raise CheckpointError(f"{path}/config.json: invalid model section ({e})") from e
+    model = model_cls(cfg)
+    load_weights(model, saved.weights, str(path))
+    return model, saved
 
 
 def load_training_state(path: str | Path, optimizer: Any) -> dict[str, Any]:

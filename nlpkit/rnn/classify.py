@@ -19,7 +19,8 @@ from typing import Any
 from nlpkit.errors import CheckpointError, ModelError
 from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.batching import bucket_batches, pad_batch, to_device
-from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weights, save_model_dir
+from nlpkit.rnn.checkpoint import (load_model_dir, load_saved_model, load_training_state, load_weights,
+                                   save_model_dir)
 from nlpkit.rnn.classifier import ClassifierConfig, RNNClassifier
 from nlpkit.rnn.data import LabelledSplits, get_token_fn
 from nlpkit.rnn.device import Runtime, resolve_runtime
@@ -172,15 +173,8 @@ def train_classifier(
 
 def load_classifier(path: str | Path, device: str = "cpu") -> tuple[RNNClassifier, dict[str, Any], Vocab]:
     """The model, config and vocabulary stored in a classifier directory (checked, in eval mode)."""
-    saved = load_model_dir(path, kind="classifier")
-    try:
-        cfg = ClassifierConfig(**saved.config["model"])
-    except (TypeError, KeyError, ModelError) as e:
-        raise CheckpointError(f"{path}/config.json: invalid model section ({e})") from e
-    model = RNNClassifier(cfg)
-    load_weights(model, saved.weights, str(path))
-    runtime = resolve_runtime(device)
-    return model.to(runtime.device).eval(), saved.config, saved.vocab
+    model, saved = load_saved_model(path, kind="classifier", config_cls=ClassifierConfig, model_cls=RNNClassifier)
+    return model.to(resolve_runtime(device).device).eval(), saved.config, saved.vocab  # type: ignore[return-value]
 
 
 def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str = "test", device: str = "auto",

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlpkit.errors import CheckpointError, ModelError
+from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
-from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weights, save_model_dir
+from nlpkit.rnn.checkpoint import (load_model_dir, load_saved_model, load_training_state, load_weights,
+                                   save_model_dir)
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.lm import LMConfig, RNNLanguageModel, detach_state
 from nlpkit.rnn.reports import save_and_report
@@ -186,14 +187,8 @@ def train_lm(
 
 def load_lm(path: str | Path, device: str = "cpu") -> tuple[RNNLanguageModel, dict[str, Any], Vocab]:
     """The language model, config and vocabulary in a model directory (checked, eval mode)."""
-    saved = load_model_dir(path, kind="lm")
-    try:
-        cfg = LMConfig(**saved.config["model"])
-    except (TypeError, KeyError, ModelError) as e:
-        raise CheckpointError(f"{path}/config.json: invalid model section ({e})") from e
-    model = RNNLanguageModel(cfg)
-    load_weights(model, saved.weights, str(path))
-    return model.to(resolve_runtime(device).device).eval(), saved.config, saved.vocab
+    model, saved = load_saved_model(path, kind="lm", config_cls=LMConfig, model_cls=RNNLanguageModel)
+    return model.to(resolve_runtime(device).device).eval(), saved.config, saved.vocab  # type: ignore[return-value]
 
 
 def evaluate_lm(path: str | Path, text: str, *, device: str = "auto", batch_size: int = 16) -> dict[str, float]:

@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from nlpkit.errors import CheckpointError, ModelError
+from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
-from nlpkit.rnn.checkpoint import load_model_dir, load_training_state, load_weights, save_model_dir
+from nlpkit.rnn.checkpoint import (load_model_dir, load_saved_model, load_training_state, load_weights,
+                                   save_model_dir)
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.reports import save_and_report
 from nlpkit.rnn.seq2seq import AdditionTask, Seq2Seq, Seq2SeqConfig, addition_vocab, make_addition_data
@@ -153,14 +154,8 @@ def compare_variants(out_root: str | Path, **kwargs: Any) -> list[dict[str, Any]
 
 
 def load_seq2seq(path: str | Path, device: str = "cpu") -> tuple[Seq2Seq, dict[str, Any]]:
-    saved = load_model_dir(path, kind="seq2seq")
-    try:
-        cfg = Seq2SeqConfig(**saved.config["model"])
-    except (TypeError, KeyError, ModelError) as e:
-        raise CheckpointError(f"{path}/config.json: invalid model section ({e})") from e
-    model = Seq2Seq(cfg)
-    load_weights(model, saved.weights, str(path))
-    return model.to(resolve_runtime(device).device).eval(), saved.config
+    model, saved = load_saved_model(path, kind="seq2seq", config_cls=Seq2SeqConfig, model_cls=Seq2Seq)
+    return model.to(resolve_runtime(device).device).eval(), saved.config  # type: ignore[return-value]
 
 
 def evaluate_seq2seq(path: str | Path, *, device: str = "auto") -> dict[str, float]:
