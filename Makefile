@@ -22,8 +22,10 @@ export NLPKIT_LM_SOURCE ?= $(SHARED_DATA)/lm
 export NLPKIT_HATE_SPEECH_SOURCE ?= $(SHARED_DATA)/korean_hate_speech
 export NLPKIT_INTENT_3I4K_SOURCE ?= $(SHARED_DATA)/korean_intent_3i4k
 export NLPKIT_KORSTS_SOURCE ?= $(SHARED_DATA)/kornlu
-export NLPKIT_NEWS_HTML_DIR ?= $(SHARED_DATA)/korean_news_html
 endif
+# `make run` offline: the 60 saved real news pages stand in for the unreachable outlets
+# (added as the news source `local_pages`; tests declare their own sources).
+NEWS_PAGES := $(wildcard $(SHARED_DATA)/article_extraction_dev/html)
 
 .PHONY: setup run test check-python check-java clean java-helper
 
@@ -46,7 +48,7 @@ $(VENV)/.installed: pyproject.toml
 setup: check-python check-java $(VENV)/.installed
 
 run: setup
-	$(VENV)/bin/nlpkit run all
+	$(if $(NEWS_PAGES),NLPKIT_NEWS_DIRECTORY=$${NLPKIT_NEWS_DIRECTORY:-$(NEWS_PAGES)}) $(VENV)/bin/nlpkit run all
 
 test: setup
 	$(PY) -m pytest -q

@@ -10,6 +10,8 @@ Environment overrides (highest precedence):
 - ``NLPKIT_<DATASET>_SOURCE``: the source of one dataset, e.g. ``NLPKIT_IMDB_SOURCE``.
 - ``NLPKIT_NLTK_DATA`` or ``NLTK_DATA``: where NLTK's data lives.
 - ``NLPKIT_JAVA_HEAP_MB``: the JVM heap for KoNLPy.
+- ``NLPKIT_NEWS_DIRECTORY``: a folder of saved news pages added as the ``directory`` source
+  ``local_pages`` (offline ingestion; ``make`` points it at ../shared/data when present).
 """
 
 from __future__ import annotations
@@ -192,6 +194,14 @@ def _env_overrides(environ: Mapping[str, str], raw: dict[str, Any]) -> dict[str,
         if m and value:
             sources[m.group(1).lower()] = value
     merged["sources"] = sources
+    pages = environ.get("NLPKIT_NEWS_DIRECTORY")
+    if pages:
+        news = dict(merged.get("news") or {})
+        declared = [src for src in news.get("sources") or [] if not (isinstance(src, dict) and
+                                                                       src.get("name") == "local_pages")]
+        news["sources"] = [*declared, {"name": "local_pages", "kind": "directory", "path": pages,
+                                       "outlet": "saved pages", "language": "auto"}]
+        merged["news"] = news
     return merged
 
 

@@ -45,6 +45,11 @@ def plot_classify_run(result_row: dict[str, Any], out_dir: Path) -> list[Path]:
     return out
 
 
+def _number(value: object) -> str:
+    """Three decimals, or "n/a" where a step had too little data to compute the number."""
+    return f"{value:.3f}" if isinstance(value, (int, float)) and value == value else "n/a"
+
+
 def write_report(store: Store, dataset: str, out_dir: str | Path | None = None) -> Path:
     """Draw every plot for ``dataset`` and write the HTML page; returns the path of ``index.html``."""
     try:
@@ -70,8 +75,8 @@ def write_report(store: Store, dataset: str, out_dir: str | Path | None = None) 
                         "The same projection coloured by cluster."))
         lda = proj[proj["method"] == "lda"]
         if len(lda):
-            sep = (f"held-out silhouette by label: LDA {numbers.get('separation_heldout_lda', float('nan')):.3f} vs "
-                   f"PCA 2-D {numbers.get('separation_heldout_pca_2d', float('nan')):.3f}")
+            sep = (f"held-out silhouette by label: LDA {_number(numbers.get('separation_heldout_lda'))} vs "
+                   f"PCA 2-D {_number(numbers.get('separation_heldout_pca_2d'))}")
             figures.append((plots.scatter(lda[["x", "y"]].to_numpy(), lda["label"], f"{dataset}: LDA by label",
                                           tmp / "lda_label.png", "LD1", "LD2").name,
                             "LDA finds the directions that separate the labelled classes; " + sep + "."))
