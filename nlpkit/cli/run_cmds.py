@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -37,6 +38,8 @@ def run(
         colour = {"completed": "green", "failed": "red", "not_run": "yellow"}[res.state]
         console.print(f"[{colour}]{res.state:9}[/] {res.flow} ({res.seconds:.1f} s) {res.error}", highlight=False)
 
+    if os.environ.get("PREFECT_HOME"):  # Prefect's ephemeral server cannot create a missing parent
+        Path(os.environ["PREFECT_HOME"]).expanduser().resolve().mkdir(parents=True, exist_ok=True)  # (times out)
     os.environ["NLPKIT_FLOWS"] = str(path.resolve())  # flows load the same settings file
     os.environ["NLPKIT_DATA_DIR"] = str(settings.data_dir)  # already absolute: survives the chdir below
     os.chdir(path.resolve().parent)  # relative paths in flow parameters mean relative to flows.yaml
