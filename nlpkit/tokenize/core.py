@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from nlpkit.tokenize.base import Token
-from nlpkit.tokenize.tagset import BACKEND_FAMILY, TAGSETS, map_tag
+from nlpkit.tokenize.tagset import map_tag, ptag_table
 from nlpkit.tokenize.text import align, clean, iter_batches, split_chunks
 from nlpkit.tokenize.userdict import DictEntry, UserDictionary, load_user_dicts, merge_entries
 
@@ -91,8 +91,8 @@ def tokens_from_columns(backend: str, chunk: str, forms: Sequence[str], tags: Se
                        lemmas: Sequence[str]) -> list[Token]:
     """Like :func:`tokens_from_pairs` for parallel columns; an empty lemma means none."""
     spans = align(chunk, forms)
-    table = TAGSETS[BACKEND_FAMILY[backend]]
-    return [Token(f, t, table.get(t) or map_tag(backend, t), lem or None, s, e)
+    table = ptag_table(backend)
+    return [Token(f, t, table[t], lem or None, s, e)
             for f, t, lem, (s, e) in zip(forms, tags, lemmas, spans)]
 
 

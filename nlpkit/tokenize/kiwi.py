@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.core import BaseTokenizer
-from nlpkit.tokenize.tagset import map_tag
+from nlpkit.tokenize.tagset import ptag_table
 from nlpkit.tokenize.userdict import DictEntry
 
 __all__ = ["KiwiTokenizer"]
@@ -66,7 +66,5 @@ class KiwiTokenizer(BaseTokenizer):
         return [self._engine.tokenize(chunks[0], normalize_coda=norm)]
 
     def _convert(self, chunks: list[str], raw: Any) -> list[list[Token]]:
-        out = []
-        for res in raw:
-            out.append([Token(t.form, t.tag, map_tag("kiwi", t.tag), None, t.start, t.start + t.len) for t in res])
-        return out
+        ptags = ptag_table("kiwi")
+        return [[Token(t.form, t.tag, ptags[t.tag], None, t.start, t.start + t.len) for t in res] for res in raw]

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.core import BaseTokenizer, tokens_from_pairs
-from nlpkit.tokenize.tagset import map_tag
+from nlpkit.tokenize.tagset import ptag_table
 from nlpkit.tokenize.userdict import DictEntry
 
 __all__ = ["MecabTokenizer"]
@@ -32,17 +32,6 @@ log = logging.getLogger(__name__)
 _SEP = "\x1f"
 _NODE = f"%M{_SEP}%m{_SEP}%f[0]\\n"
 _FORMAT = f'-F "{_NODE}" -U "{_NODE}" -E ""'
-
-
-class _PtagTable(dict):  # type: ignore[type-arg]
-    """mecab tag -> project tag, filled on first sight of each tag."""
-
-    def __missing__(self, tag: str) -> str:
-        self[tag] = value = map_tag("mecab", tag)
-        return value
-
-
-_PTAGS = _PtagTable()
 
 
 def _import() -> tuple[Any, Path]:
@@ -167,7 +156,7 @@ class MecabTokenizer(BaseTokenizer):
         # (three C crossings per morpheme). Each line carries the surface with the whitespace
         # before it, so offsets are running sums of lengths; if they do not add up to the chunk,
         # the chunk is re-read through ``parseToNode`` and ``align``.
-        ptags = _PTAGS
+        ptags = ptag_table("mecab")
         parse = self._engine.parse
         out = []
         for chunk in chunks:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-__all__ = ["TAGSETS", "BACKEND_FAMILY", "map_tag", "SEJONG_TAGS"]
+__all__ = ["TAGSETS", "BACKEND_FAMILY", "map_tag", "ptag_table", "SEJONG_TAGS"]
 
 _SEJONG = {
     "NNG": "NOUN", "NNB": "NOUN", "NNBC": "NOUN", "NNP": "PROPN", "NP": "PRON", "NR": "NUM",
@@ -104,3 +104,21 @@ def map_tag(backend: str, tag: str) -> str:
         return hit
     head = tag.split("+", 1)[0].split("-", 1)[0] if tag not in ("-LRB-", "-RRB-") else tag
     return table.get(head, "X")
+
+
+class _PtagTable(dict):  # type: ignore[type-arg]
+    """Backend tag -> project tag, filled on first sight of each tag (a plain dict lookup afterwards)."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__()
+        self.backend = backend
+
+    def __missing__(self, tag: str) -> str:
+        self[tag] = value = map_tag(self.backend, tag)
+        return value
+
+
+@lru_cache(maxsize=None)
+def ptag_table(backend: str) -> dict[str, str]:
+    """``ptag_table(backend)[tag]`` equals ``map_tag(backend, tag)``: for loops over every token."""
+    return _PtagTable(backend)

@@ -27,7 +27,6 @@ __all__ = ["DictEntry", "UserDictionary", "load_user_dict", "load_user_dicts", "
            "load_stopwords", "DICTIONARIES_DIR", "DEFAULT_KO_DICT"]
 
 
-
 def _dictionaries_dir() -> Path:
     """``$NLPKIT_DICTIONARIES_DIR``, else ``dictionaries/`` of a source checkout, else the copy a
     wheel installs under ``<prefix>/share/nlpkit/dictionaries``."""
