@@ -7,17 +7,20 @@ transiently); one dataset's failure is reported and the others still rebuild.
 from __future__ import annotations
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from pipelines._runtime import RUN_HOOKS, settings, store
 
 
-@task(retries=3, retry_delay_seconds=[2, 5, 15])
-def fetch_source(name: str, data_dir: str | None) -> str:
-    """A local path for dataset ``name``'s source (a URL is downloaded into the store's cache)."""
+@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
+def fetch_source(name: str, data_dir: str | None, source: str | None = None) -> str:
+    """A local path for dataset ``name``'s source (``source``, else settings/env, else the official URL;
+    a URL is downloaded into the store's cache). Never cached: a download must really happen."""
     from nlpkit.datasets.download import resolve_source
     from nlpkit.datasets.registry import source_for
 
-    src = source_for(name, settings().sources)
+    src = source or source_for(name, settings().sources)
+    # one attempt per task run: the task's retries above are the retry policy
     return str(resolve_source(src, store(data_dir).root / "cache" / "downloads", retries=1))
 
 

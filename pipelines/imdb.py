@@ -16,38 +16,18 @@ from prefect import flow, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
 
 from pipelines._runtime import RUN_HOOKS, settings, store
+from pipelines.datasets import fetch_source
 
 
 _CACHED = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True, "result_serializer": "json"}
 
 
-@task(retries=3, retry_delay_seconds=[2, 5, 15], cache_policy=NO_CACHE)
-def fetch_source(source: str | None, data_dir: str | None) -> str:
-    """A local path for the IMDB source (downloads a URL into the store's cache)."""
-    from nlpkit.datasets.download import resolve_source
-    from nlpkit.datasets.registry import source_for
-
-    src = source or source_for("imdb", settings().sources)
-    # one attempt per task run: the task's retries above are the retry policy
-    return str(resolve_source(src, store(data_dir).root / "cache" / "downloads", retries=1))
-
-
 @task(cache_policy=NO_CACHE)
 def source_sha256(path: str) -> str:
-    """Content hash of the source (file bytes, or names+sizes of a directory's files)."""
-    import hashlib
+    """Content key of the fetched source: what the cached build below is keyed on."""
+    from nlpkit.datasets.download import source_sha256 as sha256
 
-    h = hashlib.sha256()
-    p = Path(path)
-    if p.is_dir():
-        for f in sorted(p.rglob("*")):
-            if f.is_file():
-                h.update(f"{f.relative_to(p)}\0{f.stat().st_size}\n".encode())
-    else:
-        with p.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
+    return sha256(path)
 
 
 @task(**_CACHED)
@@ -89,7 +69,7 @@ def imdb_flow(
     refresh: bool = False,
 ) -> dict[str, object]:
     """Rebuild IMDB from ``source`` (default: settings/env, else the Stanford URL) and retrain its baseline."""
-    path = fetch_source(source, data_dir)
+    path = fetch_source("imdb", data_dir, source)
     sha = source_sha256(path)
     build = build_dataset.with_options(refresh_cache=refresh)
     built = build(path, sha, data_dir, valid_fraction, seed)

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from nlpkit.errors import SourceError
 
-__all__ = ["ProgressFn", "fetch", "is_url", "resolve_source"]
+__all__ = ["ProgressFn", "fetch", "is_url", "resolve_source", "source_sha256"]
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +99,18 @@ def resolve_source(
     if not path.exists():
         raise SourceError(f"source {str(source)!r} does not exist; pass an http(s) URL, a file or a directory")
     return path
+
+
+def source_sha256(path: str | os.PathLike[str]) -> str:
+    """Content key of a local source: the file's sha256, or for a directory the sha256 of its
+    files' relative names and sizes (cheap; enough to notice a changed extraction)."""
+    from nlpkit.store.versions import file_sha256
+
+    p = Path(path)
+    if not p.is_dir():
+        return file_sha256(p)
+    h = hashlib.sha256()
+    for f in sorted(p.rglob("*")):
+        if f.is_file():
+            h.update(f"{f.relative_to(p)}\0{f.stat().st_size}\n".encode())
+    return h.hexdigest()

@@ -52,7 +52,8 @@ def validate_name(name: str, what: str = "dataset") -> str:
     return name
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -290,7 +291,7 @@ class Store:
                 files = {}
                 for f in sorted(tmp.rglob("*")):
                     if f.is_file():
-                        files[str(f.relative_to(tmp))] = {"bytes": f.stat().st_size, "sha256": _sha256(f)}
+                        files[str(f.relative_to(tmp))] = {"bytes": f.stat().st_size, "sha256": file_sha256(f)}
                 manifest = {
                     "dataset": name,
                     "version": version,
