@@ -17,6 +17,7 @@ __all__ = [
     "ModelError",
     "CheckpointError",
     "FeatureError",
+    "Interrupted",
 ]
 
 
@@ -66,3 +67,11 @@ class DictionaryError(TokenizerError, ValueError):
 
 class FeatureError(NlpkitError, ValueError):
     """A feature step got unusable input (no labels for LDA, k too small, unknown id, bad matrix)."""
+
+
+class Interrupted(NlpkitError):
+    """A run was stopped by a signal after saving what it had; ``signum`` gives the exit code (128 + signum)."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from nlpkit.cli import app
-from nlpkit.cli._common import console, get_settings, get_store, handle_errors, progress_bar
-from nlpkit.errors import ConfigError
+from nlpkit.cli._common import console, err_console, get_settings, get_store, handle_errors, progress_bar
+from nlpkit.errors import ConfigError, Interrupted
 
 
 @app.command()
@@ -45,7 +45,11 @@ def scrape(
             bar.update(task, total=total or None, completed=counts["extracted"] + counts["failed"] + counts["duplicates"],
                        rate=f"fetched {counts['fetched']}, extracted {counts['extracted']}, failed {counts['failed']}")
 
-        report = ingest(get_store(), news, specs, limit=limit, progress=on_page)
+        try:
+            report = ingest(get_store(), news, specs, limit=limit, progress=on_page)
+        except Interrupted as e:  # what was fetched is saved; exit like a killed process would (143 for SIGTERM)
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+            raise typer.Exit(128 + e.signum) from None
     table = Table("outcome", "rows")
     for kind, n in report.kinds.most_common():
         table.add_row(kind, str(n))

@@ -15,6 +15,7 @@ are removed; paragraphs are kept, separated by a blank line.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,10 @@ from nlpkit.news.sources import SiteRule
 __all__ = ["Article", "BUILTIN_RULES", "MIN_WORDS", "clean_paragraphs", "content_hash", "extract_article"]
 
 MIN_WORDS = 50
+#: Links and paragraphs read when judging whether a page is a list of links (bounds the work per page).
+MAX_LINKS = 20_000
+MAX_PARAGRAPHS = 5_000
+_KEY = 8  # link texts shorter than this do not count; longer ones are indexed by this many characters
 _WORD = re.compile(r"\w+")
 
 # photo tables and captions, video players, the bold summary box above the text
@@ -265,16 +270,42 @@ def _says_article(tree: lxml_html.HtmlElement) -> bool:
 
 
 def _list_page_share(tree: lxml_html.HtmlElement, body: str) -> float | None:
-    """Share of paragraphs made mostly of link texts on a non-article page (None when it is an article)."""
+    """Share of paragraphs made mostly of link texts on a non-article page (None when it is an article).
+
+    A paragraph counts when the distinct link texts (of 8+ characters) found inside it cover a
+    quarter of its length. Link texts are looked up by their first 8 characters at each position
+    of the paragraph, so the cost grows with the text, not with paragraphs x links; only the first
+    :data:`MAX_LINKS` links and :data:`MAX_PARAGRAPHS` paragraphs are read, so no page can stall it.
+    """
     if _says_article(tree):
         return None
     og_type = tree.xpath("//meta[@property='og:type']/@content")
     threshold = 0.2 if og_type else 0.5  # no og:type at all: ask for a clearer majority of link texts
-    anchors = {a for a in (" ".join(x.text_content().split()) for x in tree.xpath("//body//a")) if len(a) >= 8}
-    paragraphs = body.split("\n\n")
-    hits = sum(1 for p in paragraphs if sum(len(a) for a in anchors if a in p) >= 0.25 * len(p))
+    body_el = tree.find("body")
+    links = itertools.islice(body_el.iterdescendants("a") if body_el is not None else (), MAX_LINKS)
+    anchors = {a for a in (" ".join(x.text_content().split()) for x in links) if len(a) >= _KEY}
+    index: dict[str, set[int]] = {}
+    for a in anchors:
+        index.setdefault(a[:_KEY], set()).add(len(a))
+    paragraphs = body.split("\n\n")[:MAX_PARAGRAPHS]
+    hits = sum(1 for p in paragraphs if _linked_chars(p, anchors, index, 0.25 * len(p)) >= 0.25 * len(p))
     share = hits / len(paragraphs)
     return share if share >= threshold else None
+
+
+def _linked_chars(p: str, anchors: set[str], index: dict[str, set[int]], enough: float) -> int:
+    """Total length of the distinct ``anchors`` that occur in ``p`` (stops once it reaches ``enough``)."""
+    found: set[str] = set()
+    total = 0
+    for i in range(len(p) - _KEY + 1):
+        for n in index.get(p[i:i + _KEY], ()):
+            cand = p[i:i + n]
+            if len(cand) == n and cand not in found and cand in anchors:
+                found.add(cand)
+                total += n
+                if total >= enough:
+                    return total
+    return total
 
 
 def _meta_title(tree: lxml_html.HtmlElement) -> str:

@@ -10,6 +10,7 @@ import asyncio
 import email.utils
 import logging
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,13 +40,13 @@ ERROR_KINDS: dict[str, str] = {
     "not_modified": "304: unchanged since the ETag/Last-Modified sent",
     "http_error": "4xx/5xx status (5xx after retries)",
     "rate_limited": "429 after retries, or a Retry-After longer than fetch.max_retry_after",
-    "timeout": "connect/read timeout, or no complete response within fetch.total_timeout (slow drip)",
+    "timeout": "connect/read timeout, or no complete response within fetch.total_timeout / fetch.deadline (slow drip)",
     "connect_error": "connection refused, DNS failure or host unreachable",
     "connection_reset": "the server reset or closed the connection",
     "truncated": "the body ended before its Content-Length",
-    "too_large": "body larger than fetch.max_bytes",
+    "too_large": "body (or a gzip sitemap once decompressed) larger than fetch.max_bytes",
     "bad_content_type": "Content-Type not in fetch.content_types",
-    "binary_content": "body is binary (NUL bytes or an image/PDF/archive signature)",
+    "binary_content": "body is binary (NUL bytes or an image/PDF/archive signature), or a broken gzip sitemap",
     "empty_page": "200 with an empty body",
     "redirect_loop": "a redirect came back to a URL already visited",
     "too_many_redirects": "more than fetch.max_redirects redirects",
@@ -54,6 +55,9 @@ ERROR_KINDS: dict[str, str] = {
     "network_error": "other transport error",
 }
 _RETRYABLE = {"timeout", "connect_error", "connection_reset", "truncated"}
+#: Content types a gzipped sitemap (``sitemap.xml.gz``) is served with; accepted only where gzip is asked for.
+GZIP_TYPES = frozenset({"application/x-gzip", "application/gzip", "application/octet-stream"})
+_GZIP_MAGIC = b"\x1f\x8b"
 _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"BZh", b"RIFF")
 
 
@@ -112,6 +116,30 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def gunzip_bounded(data: bytes, max_bytes: int) -> bytes | None:
+    """The decompressed bytes of gzip ``data``, or None when they would exceed ``max_bytes`` (a gzip bomb).
+
+    Decompresses at most ``max_bytes + 1`` bytes, so memory stays bounded whatever the ratio.
+    Raises ``zlib.error`` or ``EOFError`` for a broken or truncated file.
+
+    >>> import gzip
+    >>> gunzip_bounded(gzip.compress(b"<urlset/>"), 100)
+    b'<urlset/>'
+    >>> gunzip_bounded(gzip.compress(b"0" * 1000), 100) is None
+    True
+    """
+    out = bytearray()
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # one gzip member; concatenated members loop
+        out += d.decompress(data, max_bytes + 1 - len(out))
+        if len(out) > max_bytes or d.unconsumed_tail:
+            return None
+        if not d.eof:
+            raise EOFError("gzip data ends before its end-of-stream marker (truncated)")
+        data = d.unused_data
+    return bytes(out)
 
 
 def _is_binary(body: bytes) -> bool:
@@ -205,9 +233,15 @@ class Fetcher:
             host.robots = res
 
     # -- fetching ------------------------------------------------------------------------------
-    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
-        """GET ``url`` following redirects by hand, honouring robots.txt, with retries."""
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+                    gzip_ok: bool = False) -> FetchResult:
+        """GET ``url`` following redirects by hand, honouring robots.txt, with retries, within ``fetch.deadline``.
+
+        ``gzip_ok`` accepts a gzip file (a ``sitemap.xml.gz``) and returns it decompressed, refused
+        as ``too_large`` when the decompressed size passes ``fetch.max_bytes``.
+        """
         started = time.monotonic()
+        until = started + self.options.deadline
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -228,7 +262,7 @@ class Fetcher:
             if not allowed:
                 return FetchResult(url, current, "robots_disallowed", message=f"robots.txt disallows {current}",
                                    elapsed=time.monotonic() - started)
-            res = await self._get_with_retries(current, headers)
+            res = await self._get_with_retries(current, headers, until, gzip_ok)
             attempts += res.attempts
             location = res.message if res.error_kind == "redirect" else None
             if location is None:
@@ -245,11 +279,16 @@ class Fetcher:
             seen.append(nxt)
             current = nxt
 
-    async def _get_with_retries(self, url: str, headers: Mapping[str, str]) -> FetchResult:
+    async def _get_with_retries(self, url: str, headers: Mapping[str, str], until: float,
+                                gzip_ok: bool = False) -> FetchResult:
         o = self.options
         res = FetchResult(url, url, "network_error")
         for attempt in range(o.retries + 1):
-            res = await self._get(url, headers)
+            if time.monotonic() >= until:
+                if attempt == 0:  # the deadline went by on redirects before this URL was asked for
+                    res = FetchResult(url, url, "timeout", message=f"no answer within {o.deadline:g}s (fetch.deadline)")
+                break
+            res = await self._get(url, headers, until=until, gzip_ok=gzip_ok)
             res.attempts = attempt + 1
             retryable = res.error_kind in _RETRYABLE or res.error_kind == "rate_limited" or (
                 res.error_kind == "http_error" and res.status is not None and res.status >= 500)
@@ -261,26 +300,36 @@ class Fetcher:
                     res.message += f"; Retry-After {res.retry_after:.0f}s exceeds fetch.max_retry_after ({o.max_retry_after:.0f}s)"
                     break
                 wait = max(wait, res.retry_after)
+            if time.monotonic() + wait >= until:  # a retry could not finish within the deadline
+                res.message += f"; not retried: fetch.deadline ({o.deadline:g}s) reached"
+                break
             log.debug("retrying %s in %.2fs after %s", url, wait, res.error_kind)
             await asyncio.sleep(wait)
         if res.attempts > 1 and res.error_kind not in ("ok", "redirect", "not_modified"):
             res.message = f"{res.message} (after {res.attempts} attempts)"
         return res
 
-    async def _get(self, url: str, headers: Mapping[str, str], *, check_types: bool = True) -> FetchResult:
-        """One GET without redirects; redirects come back as error_kind 'redirect' with the Location."""
+    async def _get(self, url: str, headers: Mapping[str, str], *, check_types: bool = True,
+                   until: float | None = None, gzip_ok: bool = False) -> FetchResult:
+        """One GET without redirects; redirects come back as error_kind 'redirect' with the Location.
+
+        The response must be complete within ``fetch.total_timeout`` and before ``until`` (the URL's deadline).
+        """
         assert self._client is not None and self._global is not None, "use `async with Fetcher(...)`"
         host = self._host(url)
         o = self.options
         t0 = time.monotonic()
         async with host.sem, self._global:  # host first: a busy host must not hold global slots
             await host.wait_turn()
+            limit, which = o.total_timeout, "fetch.total_timeout"
+            if until is not None and until - time.monotonic() < limit:
+                limit, which = max(0.0, until - time.monotonic()), f"fetch.deadline, {o.deadline:g}s for the URL in all"
             try:
-                async with asyncio.timeout(o.total_timeout):
-                    return await self._read(url, headers, check_types, t0)
+                async with asyncio.timeout(limit):
+                    return await self._read(url, headers, check_types, t0, gzip_ok)
             except TimeoutError:
                 return FetchResult(url, url, "timeout", elapsed=time.monotonic() - t0,
-                                   message=f"no complete response within {o.total_timeout:g}s (fetch.total_timeout)")
+                                   message=f"no complete response within {limit:.3g}s ({which})")
             except httpx.TimeoutException as e:
                 limits = f"fetch.connect_timeout={o.connect_timeout:g}s, fetch.read_timeout={o.read_timeout:g}s"
                 return FetchResult(url, url, "timeout", elapsed=time.monotonic() - t0,
@@ -299,7 +348,8 @@ class Fetcher:
             except httpx.HTTPError as e:
                 return FetchResult(url, url, "network_error", elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
 
-    async def _read(self, url: str, headers: Mapping[str, str], check_types: bool, t0: float) -> FetchResult:
+    async def _read(self, url: str, headers: Mapping[str, str], check_types: bool, t0: float,
+                    gzip_ok: bool = False) -> FetchResult:
         o = self.options
         assert self._client is not None
         async with self._client.stream("GET", url, headers=dict(headers)) as r:
@@ -318,7 +368,7 @@ class Fetcher:
                 res.message = f"HTTP {r.status_code} {r.reason_phrase}"
                 return res
             mime = (ctype or "").split(";")[0].strip().lower()
-            if check_types and mime and mime not in o.content_types:
+            if check_types and mime and mime not in o.content_types and not (gzip_ok and mime in GZIP_TYPES):
                 res.error_kind = "bad_content_type"
                 res.message = f"Content-Type {mime!r} not accepted (fetch.content_types: {', '.join(o.content_types)})"
                 return res
@@ -338,6 +388,17 @@ class Fetcher:
                 chunks.append(chunk)
             body = b"".join(chunks)
         res.elapsed = time.monotonic() - t0
+        if gzip_ok and body.startswith(_GZIP_MAGIC):
+            try:
+                plain = gunzip_bounded(body, o.max_bytes)
+            except (zlib.error, EOFError) as e:
+                res.error_kind, res.message = "binary_content", f"broken gzip file ({len(body):,} bytes): {e}"
+                return res
+            if plain is None:
+                res.error_kind = "too_large"
+                res.message = f"gzip body ({len(body):,} bytes) decompresses past fetch.max_bytes {o.max_bytes:,}"
+                return res
+            body = plain
         if not body.strip():
             res.error_kind, res.message = "empty_page", f"HTTP {res.status} with an empty body"
         elif check_types and _is_binary(body):

@@ -2,6 +2,11 @@
 
 The event loop fetches; a process pool decodes and extracts (CPU-bound) so both cores work.
 Every outcome, good or bad, becomes a ``fetch_log`` row; no single page or source stops the run.
+Each page's extraction runs under ``news.page_timeout``; results are written every
+``news.flush_every`` articles or ``news.flush_seconds`` seconds, and once more when the run ends
+for any reason: an error, SIGTERM or SIGINT (then :class:`~nlpkit.errors.Interrupted` is raised).
+A store or raw archive that cannot be written (a full disk) stops the run with a
+:class:`~nlpkit.errors.DatasetError`; the pages not stored stay unfinished, so the next run fetches them.
 """
 
 from __future__ import annotations
@@ -10,8 +15,7 @@ import asyncio
 import concurrent.futures
 import gzip
 import logging
-import multiprocessing
-import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,12 +26,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from nlpkit.errors import DatasetError, Interrupted, NlpkitError
 from nlpkit.news.fetch import Fetcher, FetchResult
 from nlpkit.news.metadata import normalize_url
 from nlpkit.news.newsstore import ARTICLES, FETCH_LOG, FINAL_KINDS, FRONTIER, IngestState, NewsStore
 from nlpkit.news.sources import (NewsSettings, SourceSpec, html_files, links_from_feed, links_from_section,
                                  links_from_sitemap, read_url_file)
-from nlpkit.news.worker import extract_page, warm_up
+from nlpkit.news.pool import ExtractionPool
 from nlpkit.store import Store
 
 __all__ = ["IngestReport", "ingest"]
@@ -66,8 +71,12 @@ class _Run:
         self.articles: list[dict] = []
         self.logs: list[dict] = []
         self.counts: Counter = Counter()
-        self.queued: set[str] = set()
-        self.pool: concurrent.futures.Executor | None = None
+        self.queued: dict[str, str] = {}  # normalized URL -> the URL queued for it
+        self.pool: ExtractionPool | None = None
+        self.last_flush = time.monotonic()
+        self.main: asyncio.Task | None = None
+        self.fatal: NlpkitError | None = None  # why the run stopped early (a full disk)
+        self.signum: int | None = None  # the signal that stopped the run
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def log_row(self, url: str, source: str, stage: str, kind: str, *, res: FetchResult | None = None,
@@ -85,17 +94,45 @@ class _Run:
         self.report.kinds[kind] += 1
 
     def flush(self) -> None:
-        """Articles first, then their log rows: a kill in between loses no article."""
-        self.ns.append_articles(self.articles)
-        self.ns.append_log(self.logs)
-        self.articles, self.logs = [], []
+        """Articles first, then their log rows: a kill in between loses no article.
+
+        A failed write raises DatasetError; the rows not written stay buffered, and their URLs
+        unfinished in the store, so a later run fetches them again.
+        """
+        try:
+            self.ns.append_articles(self.articles)
+            self.articles = []
+            self.ns.append_log(self.logs)
+            self.logs = []
+        except OSError as e:
+            raise DatasetError(f"cannot write the news tables under {self.ns.store.root}: {e.strerror or e}; "
+                               "free space (or fix permissions) and run again: pages not stored are fetched again") from e
+        self.last_flush = time.monotonic()
 
     def tick(self, what: str) -> None:
         self.counts[what] += 1
         if self.progress is not None:
             self.progress(self.counts, self.report.queued)
-        if len(self.articles) >= self.news.flush_every or len(self.logs) >= 4 * self.news.flush_every:
+        if (len(self.articles) >= self.news.flush_every or len(self.logs) >= 4 * self.news.flush_every
+                or time.monotonic() - self.last_flush >= self.news.flush_seconds):
             self.flush()
+
+    def stop(self, error: NlpkitError | None = None, signum: int | None = None) -> None:
+        """End the run early (pages in flight stay unfinished); :func:`ingest` saves what was fetched."""
+        self.fatal = self.fatal or error
+        self.signum = self.signum or signum
+        if self.main is not None:
+            self.main.cancel()
+
+    async def flush_periodically(self) -> None:
+        """Write buffered rows every ``flush_seconds`` even while every page in flight is slow."""
+        while True:
+            await asyncio.sleep(self.news.flush_seconds)
+            if (self.articles or self.logs) and time.monotonic() - self.last_flush >= self.news.flush_seconds:
+                try:
+                    self.flush()
+                except DatasetError as e:
+                    return self.stop(e)
 
     # -- discovery ---------------------------------------------------------------------------------
     async def discover(self, fetcher: Fetcher, spec: SourceSpec) -> list[tuple[str, str]]:
@@ -111,7 +148,7 @@ class _Run:
             url = todo.pop(0)
             seen.add(url)
             etag, lm = self.state.validators.get(url, (None, None))
-            res = await fetcher.fetch(url, etag=etag, last_modified=lm)
+            res = await fetcher.fetch(url, etag=etag, last_modified=lm, gzip_ok=spec.kind == "sitemap")
             self.log_row(url, spec.name, "discover", res.error_kind, res=res)
             if res.error_kind == "not_modified":
                 continue
@@ -135,7 +172,6 @@ class _Run:
 
     # -- one page ------------------------------------------------------------------------------------
     async def page(self, fetcher: Fetcher, url: str, spec: SourceSpec) -> None:
-        loop = asyncio.get_running_loop()
         if spec.kind == "directory" and url.startswith("file://"):
             path = Path(url2pathname(urlsplit(url).path))
             try:
@@ -153,20 +189,16 @@ class _Run:
             self.report.failed += 1
             return self.tick("failed")
         self.tick("fetched")
-        job = (res.body, res.content_type, res.final_url, _source_params(spec), self.ns.raw_dir)
-        out = None
-        if self.pool is not None:
-            try:
-                out = await loop.run_in_executor(self.pool, extract_page, *job)
-            except concurrent.futures.process.BrokenProcessPool:
-                log.warning("extraction worker pool broke; extracting in this process from now on")
-                self.pool = None
-        if out is None:
-            out = await asyncio.to_thread(extract_page, *job)
+        assert self.pool is not None
+        out = await self.pool.extract(res.body, res.content_type, res.final_url, _source_params(spec), self.ns.raw_dir)
         if not out["ok"]:
             self.log_row(url, spec.name, "article", out["kind"], res=res, message=out["message"])
             self.report.failed += 1
-            return self.tick("failed")
+            self.tick("failed")
+            if out["kind"] == "archive_error":  # the disk is full: every later page would fail the same way
+                self.stop(DatasetError(f"{out['message']}; free space and run again: pages not stored are "
+                                       "fetched again"))
+            return
         art = out["article"]
         if art.canonical_url in self.state.canonical:
             self.log_row(url, spec.name, "article", "duplicate_url", res=res,
@@ -217,15 +249,25 @@ async def _run(run: _Run, sources: list[SourceSpec], transport: Any) -> None:
         fresh, todo = [], []
         for url, src in work:
             key = normalize_url(url)
-            if key in run.state.done or key in run.queued:
+            if key in run.state.done:
                 continue
-            run.queued.add(key)
+            if key in run.queued:
+                first = run.queued[key]
+                if url != first:  # e.g. ?utm_source=...: one logged outcome for every URL given
+                    run.log_row(url, src, "article", "duplicate_url", message=f"same page as {first} (both are {key})")
+                    run.report.duplicates += 1
+                continue
+            run.queued[key] = url
             todo.append((url, src))
             if url not in run.state.frontier:
                 fresh.append((url, src))
         if run.limit is not None:
             todo = todo[: run.limit]
-        run.ns.append_frontier(fresh)  # before fetching: a killed run resumes from here
+        try:
+            run.ns.append_frontier(fresh)  # before fetching: a killed run resumes from here
+        except OSError as e:
+            raise DatasetError(f"cannot write the news frontier under {run.ns.store.root}: {e.strerror or e}; "
+                               "free space and run again") from e
         run.report.queued = len(todo)
         queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         for item in todo:
@@ -240,7 +282,39 @@ async def _run(run: _Run, sources: list[SourceSpec], transport: Any) -> None:
                 await run.page(fetcher, url, specs[src])
 
         n = max(1, min(news.fetch.total_concurrency, len(todo)))
-        await asyncio.gather(*(worker() for _ in range(n)))
+        flusher = asyncio.create_task(run.flush_periodically())
+        try:
+            await asyncio.gather(*(worker() for _ in range(n)))
+        finally:
+            flusher.cancel()
+
+
+async def _main(run: _Run, sources: list[SourceSpec], transport: Any) -> None:
+    """:func:`_run` with SIGTERM/SIGINT turned into :meth:`_Run.stop` (where this is the main thread)."""
+    loop = asyncio.get_running_loop()
+    run.main = asyncio.current_task()
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, run.stop, None, sig)
+            installed.append(sig)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread (Jupyter, a Prefect worker)
+            pass
+    try:
+        await _run(run, sources, transport)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def _save_after_error(run: _Run) -> None:
+    """Stop the workers and write what was fetched, while another error is on its way up."""
+    assert run.pool is not None
+    run.pool.close(cancel=True)
+    try:
+        run.flush()
+    except DatasetError as e:
+        log.error("%s", e)
 
 
 def _run_coroutine(coro: Any) -> None:
@@ -252,21 +326,6 @@ def _run_coroutine(coro: Any) -> None:
         return
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         ex.submit(asyncio.run, coro).result()
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """Fork workers from a clean forkserver that has the extractors imported once.
-
-    Plain ``fork`` is unsafe here (the CLI's progress bar and Prefect run threads); ``spawn``
-    would import lxml, trafilatura and the caller's main module again in every worker of every
-    run. The forkserver imports them once per process (so, like ``spawn``, a calling script
-    needs the ``if __name__ == "__main__":`` guard).
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not on Linux
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", "nlpkit.news.worker", "trafilatura", "nlpkit.news.extract"])
-    return ctx
 
 
 def ingest(
@@ -285,23 +344,36 @@ def ingest(
     started = time.perf_counter()
     run = _Run(store, news, progress, limit)
     with run.ns.lock():
-        for table in (ARTICLES, FETCH_LOG, FRONTIER):
-            run.ns.compact(table)
-        run.state = run.ns.load_state()
-        ctx = _worker_context()
-        pool: concurrent.futures.Executor = (
-            concurrent.futures.ProcessPoolExecutor(news.extract_workers, mp_context=ctx, initializer=warm_up,
-                                                  initargs=(os.getpid(),))
-            if news.extract_workers > 0 else concurrent.futures.ThreadPoolExecutor(1))  # keeps the event loop free
-        run.pool = pool
-        if news.extract_workers > 0:  # start the workers now: they import while discovery runs
-            for _ in range(news.extract_workers):
-                pool.submit(warm_up)  # a no-op job that makes the pool start its workers
         try:
-            _run_coroutine(_run(run, sources, transport))
-        finally:
+            for table in (ARTICLES, FETCH_LOG, FRONTIER):
+                run.ns.compact(table)
+        except OSError as e:
+            raise DatasetError(f"cannot compact the news tables under {store.root}: {e.strerror or e}; "
+                               "free space and run again") from e
+        run.state = run.ns.load_state()
+        run.pool = ExtractionPool(news.extract_workers, news.page_timeout)
+        try:
+            _run_coroutine(_main(run, sources, transport))
+        except asyncio.CancelledError:
+            if run.fatal is None and run.signum is None:
+                _save_after_error(run)
+                raise
+        except BaseException:
+            _save_after_error(run)
+            raise
+        run.pool.close(cancel=run.fatal is not None or run.signum is not None)
+        try:
             run.flush()
-            pool.shutdown(wait=True, cancel_futures=True)
+        except DatasetError as e:
+            if run.fatal is None:
+                raise
+            log.error("%s", e)
+        if run.fatal is not None:
+            raise run.fatal
+        if run.signum is not None:
+            name = signal.Signals(run.signum).name
+            raise Interrupted(f"stopped by {name}: {run.report.stored} articles and {sum(run.report.kinds.values())} "
+                              "fetch_log rows saved; unfinished URLs are fetched first next run", run.signum)
     run.report.seconds = time.perf_counter() - started
     log.info("news run: %d queued, %d stored, %d duplicates, %d failed in %.1fs",
              run.report.queued, run.report.stored, run.report.duplicates, run.report.failed, run.report.seconds)

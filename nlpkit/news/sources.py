@@ -57,7 +57,10 @@ class FetchOptions(_Frozen):
     total_concurrency: int = Field(32, ge=1, le=512, description="Requests in flight overall.")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
     read_timeout: float = Field(20.0, gt=0, description="Seconds of silence allowed while reading.")
-    total_timeout: float = Field(60.0, gt=0, description="Seconds for a whole response (defeats slow drips).")
+    total_timeout: float = Field(30.0, gt=0, description="Seconds for one whole response, however it trickles in (defeats slow drips).")
+    deadline: float = Field(60.0, gt=0, description=(
+        "Seconds for one URL in all: every attempt, retry wait and redirect. A server dripping one byte "
+        "every few seconds holds a host slot at most this long, however many retries are left."))
     retries: int = Field(2, ge=0, le=10, description="Retries for timeouts, connection errors, 5xx and 429.")
     backoff: float = Field(1.0, ge=0, description="First retry delay in seconds; doubles per retry.")
     max_retry_after: float = Field(120.0, ge=0, description="Longest Retry-After honoured; longer gives up.")
@@ -122,6 +125,12 @@ class NewsSettings(_Frozen):
     fetch: FetchOptions = Field(default_factory=FetchOptions, description="HTTP client limits.")
     extract_workers: int = Field(2, ge=0, le=32, description="Processes extracting text (0 = in the fetching process).")
     flush_every: int = Field(50, ge=1, description="Articles buffered before a part is written to the store.")
+    flush_seconds: float = Field(30.0, gt=0, description=(
+        "Seconds between writes of what was fetched, however few articles: a killed run loses at most this much."))
+    page_timeout: float = Field(30.0, gt=0, description=(
+        "Seconds of CPU work allowed to decode and extract one page; past it the worker process is killed and "
+        "the page logged extract_timeout (retried in later runs, given up after 3). Needs extract_workers >= 1: "
+        "a thread (extract_workers: 0) cannot be stopped, so there the budget is not enforced."))
 
     @model_validator(mode="after")
     def _unique(self) -> NewsSettings:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["KoreanArticle", "Layout", "load_korean_articles", "synthetic_page"]
+__all__ = ["KoreanArticle", "Layout", "load_korean_articles", "many_links_page", "synthetic_page"]
 
 Layout = Literal["etnews", "generic", "generic_euckr"]
 _KO_CATEGORIES = ("정치", "경제", "사회", "생활/문화", "세계", "IT/과학", "연예", "스포츠")
@@ -88,3 +88,20 @@ def synthetic_page(art: KoreanArticle, layout: Layout, url: str, published: str 
 <aside><h3>많이 본 뉴스</h3><ol>{related}</ol></aside></div>
 <footer><p>회사소개 | 광고안내 | 개인정보처리방침</p></footer></body></html>"""
     return page.encode("cp949" if layout == "generic_euckr" else "utf-8", errors="xmlcharrefreplace")
+
+
+def many_links_page(n: int, articles: list[KoreanArticle] | None = None) -> bytes:
+    """A list page with ``n`` links (an index or an endless archive): the cost of a page grows with it.
+
+    Link texts are distinct headlines (real ones from ``articles`` when given, numbered); each
+    list item also carries a short teaser, as archive pages do. No ``og:type``.
+    """
+    e = html.escape
+    heads = [a.title for a in articles] if articles else ["서울시 예산안 국회 통과 전망"]
+    items = "\n".join(f'<li><a href="/news/{i}.html">{e(heads[i % len(heads)])} ({i})</a> '
+                      f'<span>{i % 28 + 1}일 입력</span></li>' for i in range(n))
+    page = f"""<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>기사 목록</title></head>
+<body><h1>전체 기사</h1><ul class="list">
+{items}
+</ul></body></html>"""
+    return page.encode("utf-8")

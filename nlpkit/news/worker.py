@@ -16,6 +16,9 @@ def extract_page(body: bytes, content_type: str | None, url: str, source: dict[s
                  raw_dir: Path | None = None) -> dict[str, Any]:
     """Archive (when ``raw_dir`` is given), decode and extract one page; a plain dict, never raises.
 
+    A failed archive write gives kind ``archive_error`` (not final: the page is fetched again once
+    the disk has room); a failed extraction ``extract_error``; no article ``no_article``.
+
     Runs in a worker process, so the CPU work of a page stays off the fetching event loop.
     """
     from nlpkit.news.archive import archive_raw
@@ -24,9 +27,13 @@ def extract_page(body: bytes, content_type: str | None, url: str, source: dict[s
     from nlpkit.news.sources import SiteRule
 
     sha = None
-    try:
-        if raw_dir is not None:
+    if raw_dir is not None:
+        try:
             sha = archive_raw(raw_dir, body)
+        except OSError as e:  # a full or read-only disk: the page is not done, the run must stop
+            return {"ok": False, "kind": "archive_error",
+                    "message": f"cannot write the raw page to {raw_dir}: {e.strerror or e}"}
+    try:
         decoded = decode_html(body, content_type)
         rules = SiteRule(**source["rules"]) if source.get("rules") else None
         art, why = extract_article(decoded.text, url, rules=rules, default_section=source.get("section"),
