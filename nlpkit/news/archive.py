@@ -30,8 +30,12 @@ def archive_raw(raw_dir: Path, body: bytes) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        tmp.write_bytes(gzip.compress(body, compresslevel=3, mtime=0))
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(gzip.compress(body, compresslevel=3, mtime=0))
+            os.replace(tmp, path)
+        except OSError:  # a full disk: leave no partial file behind, let the caller decide
+            tmp.unlink(missing_ok=True)
+            raise
     return sha
 
 

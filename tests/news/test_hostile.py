@@ -22,7 +22,7 @@ import yaml
 from hypothesis import given, settings, strategies as st
 from lxml import html as lxml_html
 
-from nlpkit.errors import DatasetError
+from nlpkit.errors import DatasetError, DatasetNotFoundError
 from nlpkit.news import extract
 from nlpkit.news.fetch import Fetcher, gunzip_bounded
 from nlpkit.news.ingest import ingest
@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _article_rows(store: Store) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {}
-    for r in store.read_appended("fetch_log").to_pylist():
+    try:
+        log = store.read_appended("fetch_log").to_pylist()
+    except DatasetNotFoundError:  # nothing written yet
+        return rows
+    for r in log:
         if r["stage"] == "article":
             rows.setdefault(r["url"], []).append(r)
     return rows
@@ -156,6 +160,26 @@ def test_sigterm_mid_run_keeps_everything_fetched(fault_server: FaultServer, tmp
     assert all(len(r) == 1 for r in rows.values())
     stored = {r["url"] for r in NewsStore(store).articles(["url"]).to_pylist()}
     assert stored == {u for u, r in rows.items() if r[0]["error_kind"] == "stored"} and len(stored) >= 6
+
+
+def test_results_are_written_every_flush_seconds_while_a_page_is_slow(fault_server: FaultServer, store: Store,
+                                                                       tmp_path: Path) -> None:
+    import threading
+
+    urls = [fault_server.url(f"/dev/{k}.html") for k in fault_server.dev_ids[28:30]] + [fault_server.url("/hang?t=flush")]
+    spec = url_source(tmp_path, urls)
+    news = news_settings([spec], respect_robots=False, total_concurrency=1, total_timeout=8.0, retries=0).model_copy(
+        update={"flush_every": 1000, "flush_seconds": 0.5})
+    run = threading.Thread(target=ingest, args=(store, news, [spec]), daemon=True)
+    run.start()
+    deadline = time.monotonic() + 60
+    while not (set(urls[:2]) <= set(_article_rows(store))):
+        assert run.is_alive(), "the run ended before its rows were written"
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert run.is_alive()  # written while /hang still holds the run, with 1000 articles to go before a count flush
+    run.join(60)
+    assert _article_rows(store)[urls[2]][0]["error_kind"] == "timeout"
 
 
 # -- a full disk leaves pages retryable -------------------------------------------------------------------
