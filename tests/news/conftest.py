@@ -102,9 +102,9 @@ class FaultServer:
     def url(self, path: str) -> str:
         return self.srv.url_for(path)
 
-    def seen(self, path: str) -> bool:
+    def count(self, path: str) -> int:
         with self._lock:
-            return path in self.requests
+            return self.requests.count(path)
 
     def record(self, path: str) -> None:
         with self._lock:

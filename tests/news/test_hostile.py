@@ -128,8 +128,10 @@ def test_a_page_over_its_time_budget_is_stopped_logged_and_the_run_goes_on(fault
 
 
 # -- SIGTERM keeps everything fetched so far ---------------------------------------------------------------
-def test_sigterm_mid_run_keeps_everything_fetched(fault_server: FaultServer, tmp_path: Path) -> None:
-    done = [fault_server.url(f"/dev/{k}.html") for k in fault_server.dev_ids[20:28]]
+@pytest.mark.parametrize(("signum", "first"), [(signal.SIGTERM, 20), (signal.SIGINT, 50)])
+def test_a_signal_mid_run_keeps_everything_fetched(fault_server: FaultServer, tmp_path: Path, signum: int,
+                                                    first: int) -> None:
+    done = [fault_server.url(f"/dev/{k}.html") for k in fault_server.dev_ids[first:first + 8]]
     urls = [*done, fault_server.url("/hang")]  # one page at a time: /hang is asked for once the others are extracted
     (tmp_path / "urls.txt").write_text("\n".join(urls) + "\n", encoding="utf-8")
     (tmp_path / "flows.yaml").write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "news": {
@@ -138,22 +140,23 @@ def test_sigterm_mid_run_keeps_everything_fetched(fault_server: FaultServer, tmp
                   "total_timeout": 120, "deadline": 120}}}))
     env = {**os.environ, "NLPKIT_FLOWS": str(tmp_path / "flows.yaml"), "NLPKIT_NO_PROGRESS": "1"}
     env.pop("NLPKIT_DATA_DIR", None)
+    hangs_before = fault_server.count("/hang")
     proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", "scrape", "--url-file", str(tmp_path / "urls.txt")],
                             cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
         deadline = time.monotonic() + 90
-        while not fault_server.seen("/hang"):
+        while fault_server.count("/hang") == hangs_before:
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the run did not reach /hang in 90 s"
             time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=30)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 128 + signal.SIGTERM, err
-    assert "error: stopped by SIGTERM" in err and "Traceback" not in err
+    assert proc.returncode == 128 + signum, err
+    assert f"error: stopped by {signal.Signals(signum).name}" in err and "Traceback" not in err
     store = Store(tmp_path / "data")
     rows = _article_rows(store)
     assert set(rows) == set(done)  # every page fetched before the signal has its row; /hang stays unfinished
