@@ -1,0 +1,111 @@
+"""Append-only tables (articles, fetch_log, runs, model_runs ...): one Delta append commit per call.
+
+Appends never take a lock: Delta's optimistic concurrency lets two processes append to one
+table at once (both commits land, in some order). A commit that still conflicts is retried
+with back-off; after that the caller gets a :class:`StoreConflictError` and nothing is lost
+(its rows were never committed, the table is unchanged). New columns are merged into the
+table's schema (``schema_mode="merge"``); older rows read them as null.
+
+Reading returns rows in the order they were appended. ``compact`` rewrites a table's many
+small files as one file in one commit (same rows, same order); files it replaced stay
+readable by older versions until ``vacuum`` deletes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from nlpkit.errors import DatasetNotFoundError, StoreConflictError
+from nlpkit.store.layout import arrow_dataset, delta_compatible, is_delta_table
+
+__all__ = ["append_rows", "compact_table", "read_table", "table_files"]
+
+log = logging.getLogger(__name__)
+RETRIES = 8
+
+
+def _with_retries(what: str, func: Any) -> Any:
+    from deltalake.exceptions import CommitFailedError, DeltaError
+
+    delay = 0.05
+    for attempt in range(RETRIES + 1):
+        try:
+            return func()
+        except (CommitFailedError, DeltaError) as e:
+            text = str(e)
+            retryable = isinstance(e, CommitFailedError) or "already exists" in text or "conflict" in text.lower()
+            if not retryable:
+                raise
+            if attempt == RETRIES:
+                raise StoreConflictError(
+                    f"{what}: another writer kept committing first ({RETRIES + 1} tries): {text.splitlines()[0]}; "
+                    "nothing was written, run the command again"
+                ) from e
+            log.info("%s: commit conflict (%s), retrying", what, text.splitlines()[0])
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
+
+
+def append_rows(path: Path, table: pa.Table) -> int:
+    """Append ``table`` to the Delta table at ``path`` (created on first use); returns the new version."""
+    from deltalake import DeltaTable, write_deltalake
+
+    table = delta_compatible(table)
+    path.mkdir(parents=True, exist_ok=True)
+
+    def commit() -> int:
+        write_deltalake(str(path), table, mode="append", schema_mode="merge")
+        return DeltaTable(str(path)).version()
+
+    return int(_with_retries(f"append to {path.name}", commit))
+
+
+def read_table(path: Path, columns: list[str] | None = None, version: int | None = None) -> pa.Table:
+    """Every row of the append table at ``path`` (in append order); only ``columns`` that exist."""
+    if not is_delta_table(path):
+        raise DatasetNotFoundError(f"table {path.name!r} has no rows yet in {path.parent.parent}")
+    from deltalake import DeltaTable
+
+    dt = DeltaTable(str(path), version=version)
+    ds = arrow_dataset(dt, path, commit_order=True)
+    if columns is not None:
+        columns = [c for c in columns if c in ds.schema.names]
+    return ds.to_table(columns=columns)
+
+
+def table_files(path: Path) -> int:
+    """How many data files the latest version of ``path`` reads (compaction brings it to 1)."""
+    from deltalake import DeltaTable
+
+    return len(DeltaTable(str(path)).file_uris())
+
+
+def compact_table(path: Path, min_files: int = 2) -> bool:
+    """Rewrite the table as one file in one commit when it has at least ``min_files``; True if it did.
+
+    Done as an overwrite from the snapshot that was read, so an append committed meanwhile
+    is kept (its file is not among those the overwrite removes) and nothing is lost.
+    ``DeltaTable.optimize.compact()`` would do the same without changing data, but it writes
+    the rows newest file first, which would reverse the append order readers rely on.
+    """
+    from deltalake import DeltaTable, write_deltalake
+
+    if not is_delta_table(path):
+        return False
+
+    def run() -> bool:
+        dt = DeltaTable(str(path))
+        if len(dt.file_uris()) < min_files:
+            return False
+        rows = arrow_dataset(dt, path, commit_order=True).to_table()
+        write_deltalake(dt, rows, mode="overwrite", schema_mode="merge")
+        return True
+
+    return bool(_with_retries(f"compact {path.name}", run))
