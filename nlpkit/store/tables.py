@@ -24,7 +24,7 @@ import pyarrow as pa
 from nlpkit.errors import DatasetNotFoundError, StoreConflictError
 from nlpkit.store.layout import arrow_dataset, delta_compatible, is_delta_table
 
-__all__ = ["append_rows", "compact_table", "read_table", "table_files"]
+__all__ = ["append_rows", "compact_table", "read_table", "replace_rows", "table_files"]
 
 log = logging.getLogger(__name__)
 RETRIES = 8
@@ -95,7 +95,7 @@ def compact_table(path: Path, min_files: int = 2) -> bool:
     ``DeltaTable.optimize.compact()`` would do the same without changing data, but it writes
     the rows newest file first, which would reverse the append order readers rely on.
     """
-    from deltalake import DeltaTable, write_deltalake
+    from deltalake import DeltaTable
 
     if not is_delta_table(path):
         return False
@@ -105,7 +105,47 @@ def compact_table(path: Path, min_files: int = 2) -> bool:
         if len(dt.file_uris()) < min_files:
             return False
         rows = arrow_dataset(dt, path, commit_order=True).to_table()
-        write_deltalake(dt, rows, mode="overwrite", schema_mode="merge")
+        _overwrite(dt, path, rows)
         return True
 
     return bool(_with_retries(f"compact {path.name}", run))
+
+
+def replace_rows(path: Path, table: pa.Table) -> int:
+    """Replace every row of the table at ``path`` by ``table`` in one overwrite commit; returns the version."""
+    from deltalake import DeltaTable, write_deltalake
+
+    table = delta_compatible(table)
+    path.mkdir(parents=True, exist_ok=True)
+
+    def commit() -> int:
+        if not is_delta_table(path):
+            write_deltalake(str(path), table, mode="append")
+        else:
+            _overwrite(DeltaTable(str(path)), path, table)
+        return DeltaTable(str(path)).version()
+
+    return int(_with_retries(f"replace {path.name}", commit))
+
+
+def _overwrite(dt: Any, path: Path, table: pa.Table) -> None:
+    """Commit ``table`` as the whole content of snapshot ``dt``, written by us as one Parquet file.
+
+    ``write_deltalake`` may write record batches out of order (it writes them in parallel);
+    writing the file ourselves keeps the rows in the order given.
+    """
+    import json
+    import uuid
+
+    import pyarrow.parquet as pq
+    from deltalake.transaction import AddAction
+
+    file = path / f"part-{uuid.uuid4().hex}.zstd.parquet"
+    try:
+        pq.write_table(table, file, compression="zstd")
+        st = file.stat()
+        add = AddAction(file.name, st.st_size, {}, int(st.st_mtime * 1000), True, json.dumps({"numRecords": table.num_rows}))
+        dt.create_write_transaction([add], mode="overwrite", schema=table.schema)
+    except BaseException:
+        file.unlink(missing_ok=True)
+        raise
