@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 ALLOWED_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
 DEFAULT_TIMEOUT = 60.0
 EXPORT_FORMATS = (".csv", ".tsv", ".parquet", ".json", ".jsonl")
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
 
 
 def default_memory_limit() -> str:
@@ -124,7 +125,9 @@ class SqlSandbox:
             raise QueryError(f"timeout must be > 0 seconds; got {timeout}")
         self.store = store
         self.timeout = timeout
-        self.memory_limit = memory_limit or default_memory_limit()
+        if memory_limit is not None and not _MEMORY.fullmatch(memory_limit.strip()):
+            raise QueryError(f"memory limit {memory_limit!r}: expected a size like 512MB, 4GB or 2GiB")
+        self.memory_limit = (memory_limit or default_memory_limit()).strip()
         self.as_of = dict(as_of or {})
 
     # -- what is registered --------------------------------------------------------------------
@@ -204,15 +207,14 @@ class SqlSandbox:
                 pass
         return [n for n in registry if "__v" not in n]  # the latest of everything
 
-    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
         statement = check_read_only(sql)
         con = self.connect(statement)
         timer = threading.Timer(self.timeout, con.interrupt)
         timer.daemon = True
         timer.start()
         try:
-            con.execute(statement)
-            return fetch(con)
+            return fetch(con, statement)
         except duckdb.InterruptException as e:
             raise QueryTimeoutError(f"query stopped after the {self.timeout:g} s time limit; narrow it (WHERE, "
                                     "LIMIT) or allow more time with --timeout SECONDS") from e
@@ -245,7 +247,8 @@ class SqlSandbox:
     # -- public calls --------------------------------------------------------------------------
     def fetch(self, sql: str, limit: int | None = None) -> QueryResult:
         """Run one read statement; fetch at most ``limit`` rows (all when None)."""
-        def get(con: duckdb.DuckDBPyConnection) -> QueryResult:
+        def get(con: duckdb.DuckDBPyConnection, statement: str) -> QueryResult:
+            con.execute(statement)
             columns = [d[0] for d in con.description or []]
             if limit is None:
                 return QueryResult(columns, con.fetchall())
@@ -261,7 +264,7 @@ class SqlSandbox:
 
     def arrow(self, sql: str) -> pa.Table:
         """The whole result of one read statement as a pyarrow Table."""
-        return self._run(sql, lambda con: con.fetch_arrow_table())
+        return self._run(sql, lambda con, statement: con.sql(statement).to_arrow_table())
 
     def export(self, sql: str, out: Path) -> int:
         """Write the result to ``out`` (.csv, .tsv, .parquet, .json array, .jsonl); returns rows.

@@ -186,11 +186,10 @@ class Store:
         d = self._dataset_dir(name)
         refuse_old_layout(self.root)
         with self._lock(name):
+            if not self.versions(name):
+                self._refuse_collision([name], f"dataset {name!r}")
             with _storage_errors(f"cannot write dataset {name!r} in {self.root}"):
                 d.mkdir(parents=True, exist_ok=True)
-            new = not self.versions(name)
-            if new:
-                self._refuse_collision([name], f"dataset {name!r}")
             writer = VersionWriter(dataset=name, root=d)
             started = time.time()
             try:
