@@ -56,7 +56,9 @@ def vacuum_dataset(store: Store, name: str, keep: list[VersionInfo]) -> tuple[in
         props = None
         if folder.name == "data":
             props = CommitProperties(custom_metadata={KEPT_KEY: json.dumps([v.number for v in keep])})
-        deleted += len(dt.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False,
+        # full=True: also the files no commit names (what a killed writer wrote); we hold the lock,
+        # so no nlpkit writer of this dataset has a file in flight
+        deleted += len(dt.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False, full=True,
                                  keep_versions=versions, commit_properties=props))
     referenced = {str(v.manifest["artifacts"]) for v in keep if v.manifest.get("artifacts")}
     return deleted, len(sweep_leftovers(root, referenced))
