@@ -199,8 +199,11 @@ class Store:
                         self._refuse_collision([f"{name}_{t}"], f"table {t!r} of dataset {name!r}")
                 with _storage_errors(f"cannot write dataset {name!r} in {self.root}"):
                     commit_version(writer, parameters=parameters, source=source, started=started)
-            except BaseException:
+            except BaseException as e:
                 writer._discard()
+                msg = os_error_message(e, f"cannot write dataset {name!r} in {self.root}")
+                if msg is not None and not isinstance(e, DatasetError):  # e.g. ENOSPC while writing rows
+                    raise StorageError(msg) from e
                 raise
 
     def append(self, name: str, table: pa.Table | Any) -> int:
