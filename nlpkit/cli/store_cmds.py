@@ -129,6 +129,26 @@ def vacuum(
                   f"compacted: {', '.join(report.compacted) or '-'}")
 
 
+store_app = typer.Typer(help="Store maintenance: migrate an old-layout data dir.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("migrate")
+@handle_errors
+def migrate() -> None:
+    """Convert a data dir in the old Parquet layout (LATEST, part-*.parquet) to Delta tables, once."""
+    from nlpkit.store.migrate import migrate as run_migration
+
+    store = get_store()
+    with console.status(f"migrating {store.root} ..."):
+        report = run_migration(store.root)
+    for name, versions in report.datasets.items():
+        console.print(f"{name}: {', '.join(versions)}")
+    for name, rows in report.tables.items():
+        console.print(f"{name}: {rows:,} rows (append table)")
+    console.print(f"old files kept in {report.backup}; delete that folder once the new store looks right")
+
+
 @app.command("import")
 @handle_errors
 def import_(

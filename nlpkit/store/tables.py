@@ -57,7 +57,8 @@ def append_rows(path: Path, table: pa.Table) -> int:
     """Append ``table`` to the Delta table at ``path`` (created on first use); returns the new version."""
     from deltalake import DeltaTable, write_deltalake
 
-    table = delta_compatible(table)
+    # one chunk: write_deltalake writes the batches of a many-chunk table out of order
+    table = delta_compatible(table).combine_chunks()
     path.mkdir(parents=True, exist_ok=True)
 
     def commit() -> int:
@@ -115,7 +116,7 @@ def replace_rows(path: Path, table: pa.Table) -> int:
     """Replace every row of the table at ``path`` by ``table`` in one overwrite commit; returns the version."""
     from deltalake import DeltaTable, write_deltalake
 
-    table = delta_compatible(table)
+    table = delta_compatible(table).combine_chunks()
     path.mkdir(parents=True, exist_ok=True)
 
     def commit() -> int:

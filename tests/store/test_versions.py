@@ -137,3 +137,9 @@ def test_old_layout_is_refused_with_the_fix(store: Store, tmp_path: Path) -> Non
     (old / "LATEST").write_text("v1\n")
     with pytest.raises(DatasetError, match="nlpkit store migrate"):
         store.datasets()
+
+
+def test_append_of_a_many_chunk_table_keeps_row_order(store: Store) -> None:
+    chunks = [pa.table({"n": list(range(i * 1000, (i + 1) * 1000))}) for i in range(8)]
+    store.append("fetch_log", pa.concat_tables(chunks))
+    assert store.read_appended("fetch_log").column("n").to_pylist() == list(range(8000))
