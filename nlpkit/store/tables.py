@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -53,17 +54,50 @@ def _with_retries(what: str, func: Any) -> Any:
     raise AssertionError("unreachable")
 
 
+_open_tables: dict[str, Any] = {}
+_open_lock = threading.Lock()
+
+
+def _cached(path: Path) -> Any | None:
+    """The DeltaTable at ``path``, kept open between appends and brought up to date (None if none yet).
+
+    Re-opening replays the log since the last checkpoint on every append; an open table only
+    reads the commits that are new since it last looked.
+    """
+    from deltalake import DeltaTable
+
+    key = str(path.resolve())
+    dt = _open_tables.get(key)
+    if dt is not None:
+        try:
+            dt.update_incremental()
+            return dt
+        except Exception:  # the folder was replaced or removed: open it afresh
+            _open_tables.pop(key, None)
+    if not is_delta_table(path):
+        return None
+    dt = _open_tables[key] = DeltaTable(key)
+    return dt
+
+
 def append_rows(path: Path, table: pa.Table) -> int:
     """Append ``table`` to the Delta table at ``path`` (created on first use); returns the new version."""
-    from deltalake import DeltaTable, write_deltalake
+    from deltalake import write_deltalake
 
     # one chunk: write_deltalake writes the batches of a many-chunk table out of order
     table = delta_compatible(table).combine_chunks()
     path.mkdir(parents=True, exist_ok=True)
 
     def commit() -> int:
-        write_deltalake(str(path), table, mode="append", schema_mode="merge")
-        return DeltaTable(str(path)).version()
+        with _open_lock:
+            dt = _cached(path)
+            if dt is None:
+                write_deltalake(str(path), table, mode="append", schema_mode="merge")
+                dt = _cached(path)
+            else:
+                write_deltalake(dt, table, mode="append", schema_mode="merge")
+            assert dt is not None
+            return int(dt.version())
 
     return int(_with_retries(f"append to {path.name}", commit))
 
