@@ -110,8 +110,11 @@ class Store:
                 validate_name(p.name)
             except DatasetError:
                 continue
-            if list_versions(p.name, p):
-                out.append(p.name)
+            try:
+                if list_versions(p.name, p):
+                    out.append(p.name)
+            except Exception as e:  # a damaged table must not break every other dataset
+                log.warning("dataset %s cannot be read (%s); skipped", p.name, str(e).splitlines()[0] if str(e) else e)
         return out
 
     def tables(self) -> list[str]:
@@ -123,7 +126,13 @@ class Store:
 
     def versions(self, name: str) -> list[VersionInfo]:
         """Committed versions of ``name``, oldest first."""
-        return list_versions(name, self._dataset_dir(name))
+        try:
+            return list_versions(name, self._dataset_dir(name))
+        except DatasetError:
+            raise
+        except Exception as e:
+            raise DatasetError(f"dataset {name!r} cannot be read from {self.root}: {str(e).splitlines()[0]}; "
+                               f"rebuild it, or move datasets/{name} away") from e
 
     def latest(self, name: str) -> VersionInfo:
         """The newest committed version; raises DatasetNotFoundError listing the known datasets."""
