@@ -145,6 +145,8 @@ class OktTokenizer(_KonlpyTokenizer):
 
     name: ClassVar[str] = "okt"
     unknown_tag: ClassVar[str] = "Unknown"
+    #: "가" * n: 250 us/char at n=25, 380 at 100, 2900 at 200, 36000 at 1600 (benchmarks/bench_tokenize.py --runs)
+    default_max_run: ClassVar[int] = 100
     default_options: ClassVar[dict[str, Any]] = {"norm": False, "stem": False, "memo": True, **_JVM_OPTIONS}
     runtime_options: ClassVar[frozenset[str]] = _RUNTIME | {"memo"}
 
@@ -230,6 +232,8 @@ class KkmaTokenizer(_KonlpyTokenizer):
 
     name: ClassVar[str] = "kkma"
     unknown_tag: ClassVar[str] = "UN"
+    #: news without spaces: 3.1 ms/char in runs of 25, 4.3 at 50, 7.9 at 100
+    default_max_run: ClassVar[int] = 50
     default_options: ClassVar[dict[str, Any]] = {**_JVM_OPTIONS, "warn_slow": True}
     runtime_options: ClassVar[frozenset[str]] = _RUNTIME | {"warn_slow"}
 
@@ -268,6 +272,8 @@ class HannanumTokenizer(_KonlpyTokenizer):
 
     name: ClassVar[str] = "hannanum"
     unknown_tag: ClassVar[str] = "F"
+    #: news without spaces: ~3 ms/char up to runs of 100, 5.3 at 200, where JHannanum also starts to throw
+    default_max_run: ClassVar[int] = 100
     default_options: ClassVar[dict[str, Any]] = {**_JVM_OPTIONS, "ntags": 22}
 
     def _load(self) -> Any:
