@@ -241,8 +241,11 @@ class BaseTokenizer:
         raise NotImplementedError
 
     def warm_up(self) -> None:
-        """Create the engine now (start the JVM, load models) instead of on first use."""
-        self._ensure_engine()
+        """Create the engine now (start the JVM, load models) and analyse one short text, so that
+        lazy initialisation (Kiwi builds its model on the first call: ~5 s) is not charged to a document."""
+        if self._engine is None:
+            self._ensure_engine()
+            self._call_safe(["준비 ready."])
 
     # -- public API -------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:

@@ -208,14 +208,19 @@ def test_tokenize_dataset_rejects_the_failed_document(store: Store, bad_text: st
 
 
 def test_tokenize_dataset_budget_rejects_a_long_document_and_goes_on(store: Store, news_articles: list[dict]):
-    long_doc = " ".join(a["body"] for a in news_articles[:40])
-    assert len(long_doc) > 20_000
+    long_doc = " ".join(a["body"] for a in news_articles[:150])
+    assert len(long_doc) > 150_000  # kiwi: ~5 s
     _write(store, [{"id": "short", "text": NORMAL[0]}, {"id": "long", "text": long_doc}])
-    res = tokenize_dataset(store, "news", "kiwi", doc_budget_s=0.05)
+    get_tokenizer("kiwi").warm_up()
+    started = time.perf_counter()
+    res = tokenize_dataset(store, "news", "kiwi", doc_budget_s=0.5)
+    budgeted = time.perf_counter() - started
     rejects = {r["item"]: r for r in store.read(res.out_name, "rejects").to_pylist()}
     assert rejects["long"]["reason"] == "over_budget" and "budget" in rejects["long"]["detail"]
     assert "short" in {r["id"] for r in store.read(res.out_name).to_pylist()}
+    started = time.perf_counter()
     full = tokenize_dataset(store, "news", "kiwi", doc_budget_s=None)
+    assert budgeted < (time.perf_counter() - started) / 2  # stopped one slice after the budget, not at the end
     assert full.rejected == 0 and full.tokenized == 1
     row = next(r for r in store.read(full.out_name).to_pylist() if r["id"] == "long")
     assert [t["form"] for t in row["tokens"]] == [t.form for t in get_tokenizer("kiwi").tokenize(long_doc)]
@@ -226,8 +231,7 @@ def test_cli_tokenize_reports_the_failure_and_keeps_lines_aligned(tmp_path: Path
 
     src = tmp_path / "in.txt"
     src.write_text("\n".join([NORMAL[0], bad_text, NORMAL[1]]) + "\n", encoding="utf-8")
-    res = CliRunner().invoke(app, ["tokenize", "-t", "hannanum", "-o", "max_run_chars=1000",
-                                                   "--input", str(src)])
+    res = CliRunner().invoke(app, ["tokenize", "-t", "hannanum", "-o", "max_run_chars=1000", "--input", str(src)])
     assert res.exit_code == 1, res.output
     lines = res.stdout.splitlines()
     assert len(lines) == 3 and lines[1] == "" and lines[2].startswith("바나나/")
@@ -241,8 +245,11 @@ def test_cli_tokenize_dataset_prints_the_reject(tmp_path: Path, bad_text: str, m
     data = tmp_path / "data"
     _write(Store(data), [{"id": "a", "text": NORMAL[0]}, {"id": "bad", "text": bad_text}])
     monkeypatch.setenv("NLPKIT_DATA_DIR", str(data))
-    res = CliRunner().invoke(app, ["tokenize-dataset", "news", "-t", "hannanum",
-                                                   "-o", "max_run_chars=1000"])
+    monkeypatch.chdir(tmp_path)
+    import nlpkit.cli._common as common
+
+    monkeypatch.setattr(common, "_state", {})
+    res = CliRunner().invoke(app, ["tokenize-dataset", "news", "-t", "hannanum", "-o", "max_run_chars=1000"])
     assert res.exit_code == 0, res.output
     assert "warning: document 'bad' rejected (engine_error)" in res.stderr
     assert "1 rejected" in res.stdout and "Traceback" not in res.stderr + res.stdout
