@@ -113,7 +113,7 @@ _PIECE = st.one_of(
 _TEXT = st.one_of(
     st.lists(_PIECE, max_size=40).map("".join),
     st.just(""),
-    st.builds(lambda c, n: c * n, st.sampled_from(["가", "ㅋ", "a", "1", "😀", "國"]), st.integers(50, 300)),
+    st.builds(lambda c, n: c * n, st.sampled_from(["가", "ㅋ", "a", "1", "😀", "國"]), st.integers(50, 160)),
 )
 
 
@@ -128,6 +128,8 @@ def plain_tokenizer(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 @given(texts=st.lists(_TEXT, max_size=5))
 def test_batch_is_one_result_per_input_equal_to_alone(plain_tokenizer, texts: list[str]):
     tok = plain_tokenizer
+    if tok.name == "kkma":  # ~35 ms per character of "가가가...": keep its examples short
+        texts = [t[:60] for t in texts]
     out = list(tok.tokenize_batch(texts))
     assert len(out) == len(texts)
     for text, result in zip(texts, out):
