@@ -114,6 +114,15 @@ class StoreSettings(_Frozen):
         "keeps files that an append in progress has written but not yet committed.")
 
 
+class TokenizeSettings(_Frozen):
+    """Bounds on tokenization work (``nlpkit.tokenize``): what a scheduled run may spend on one document."""
+
+    doc_budget_s: float | None = Field(60.0, gt=0, description="Seconds one document may take in tokenize-dataset; "
+                                       "over it the document is a reject 'over_budget' (None: no budget).")
+    max_run_chars: int | None = Field(None, ge=8, description="Runs without whitespace longer than this are cut "
+                                      "before tagging; None: each backend's measured default.")
+
+
 class Settings(_Frozen):
     """Everything configurable, with defaults that run on one machine."""
 
@@ -127,6 +136,7 @@ class Settings(_Frozen):
     flows: list[FlowSpec] = Field(default_factory=list, description="Declared flows, see FlowSpec.")
     news: NewsSettings = Field(default_factory=NewsSettings, description="News sources and fetch limits (nlpkit.news).")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Version retention (nlpkit vacuum).")
+    tokenize: TokenizeSettings = Field(default_factory=TokenizeSettings, description="Tokenization bounds (nlpkit.tokenize).")
 
     @model_validator(mode="after")
     def _unique_flows(self) -> Settings:
