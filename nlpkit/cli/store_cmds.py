@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from nlpkit.cli import app
-from nlpkit.cli._common import console, get_store, handle_errors
+from nlpkit.cli._common import console, get_settings, get_store, handle_errors
 from nlpkit.datasets.importer import ImportOptions, import_corpus
 from nlpkit.store import Catalog
 
@@ -80,6 +80,9 @@ def import_(
     fmt: str = typer.Option("auto", "--format", help="auto|jsonl|csv|tsv|parquet."),
     no_quoting: bool = typer.Option(False, "--no-quoting", help="Read CSV/TSV with quoting disabled (KorSTS, NSMC)."),
     member: str | None = typer.Option(None, "--member", help="File inside a .zip archive."),
+    max_decompressed_mb: int | None = typer.Option(
+        None, "--max-decompressed-mb", min=1,
+        help="Refuse a compressed file that expands past this many MiB (default: settings max_decompressed_mb, 4096)."),
 ) -> None:
     """Register a local corpus as a new version of dataset NAME."""
     if fmt not in ("auto", "jsonl", "csv", "tsv", "parquet"):
@@ -87,6 +90,7 @@ def import_(
     options = ImportOptions(
         text_col=text_col, label_col=label_col, title_col=title_col, id_col=id_col,
         format=fmt, quoting=not no_quoting, member=member,  # type: ignore[arg-type]
+        max_decompressed_bytes=(max_decompressed_mb or get_settings().max_decompressed_mb) << 20,
     )
     with console.status(f"importing {file} ..."):
         info = import_corpus(get_store(), name, file, options)
