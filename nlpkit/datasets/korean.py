@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from nlpkit.datasets.download import ProgressFn, is_url, resolve_source
 from nlpkit.datasets.importer import REJECT_SCHEMA
+from nlpkit.datasets.limits import check_member
 from nlpkit.datasets.sources import decode_utf8, read_members, stratified_split
 from nlpkit.errors import SourceError
 from nlpkit.store.versions import Store, VersionInfo
@@ -168,7 +169,9 @@ def _news_files(path: Path) -> dict[str, bytes]:
                 out[f"{m.group(1)}/{m.group(2)}"] = p.read_bytes()
     elif tarfile.is_tarfile(path):
         with tarfile.open(path, "r|*") as tar:
+            expanded = 0
             for member in tar:
+                expanded = check_member(expanded, member, path.stat().st_size, str(path))
                 m = pattern.search(member.name)
                 f = tar.extractfile(member) if m and member.isfile() else None
                 if m and f is not None:
