@@ -19,7 +19,7 @@ from typing import Any
 from nlpkit.errors import CheckpointError, ModelError
 from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.batching import bucket_batches, pad_batch, to_device
-from nlpkit.rnn.checkpoint import (load_model_dir, load_saved_model, load_training_state, load_weights,
+from nlpkit.rnn.checkpoint import (check_out_dir, load_saved_model, load_training_state, load_weights,
                                    save_model_dir)
 from nlpkit.rnn.classifier import ClassifierConfig, RNNClassifier
 from nlpkit.rnn.data import LabelledSplits, get_token_fn
@@ -93,12 +93,14 @@ def train_classifier(
     source: str = "",
     store: Any = None,
     resume: bool = False,
+    overwrite: bool = False,
     on_progress: ProgressFn | None = None,
 ) -> ClassifierResult:
     """Train on ``splits['train']``, early-stop on ``valid``, report ``test``; save to ``out``.
 
     With ``resume=True`` training continues from the model and optimizer state in ``out``
-    (its config and vocabulary win over the arguments given here).
+    (its config and vocabulary win over the arguments given here). An existing ``out`` is
+    replaced only when it is an nlpkit model directory and ``overwrite=True`` (see ``check_out_dir``).
     """
     opts = opts or TrainOptions()
     if max_len < 1:
@@ -106,7 +108,9 @@ def train_classifier(
     set_seed(opts.seed)
     runtime = resolve_runtime(opts.device, amp=opts.amp, compile=opts.compile, threads=opts.threads)
     out = Path(out)
-    saved = load_model_dir(out, kind="classifier") if resume else None
+    check_out_dir(out, overwrite=overwrite, resume=resume)
+    # on resume the directory is fully checked (config ranges, shapes on the meta device, finite weights) first
+    saved = load_saved_model(out, kind="classifier", config_cls=ClassifierConfig, model_cls=RNNClassifier)[1] if resume else None
     if saved is not None:
         tokenizer, max_len = saved.config["tokenizer"], int(saved.config["max_len"])
         if saved.config["labels"] != splits.label_names:
