@@ -146,7 +146,8 @@ def import_corpus(
         pd.DataFrame({
             "item": out.loc[bad, "id"].astype(str),
             "reason": reasons[bad],
-            "detail": [f"row {i + 1} of {Path(path).name}" for i in out.index[bad]],
+            "detail": [f"{Path(path).name} line {parsed.lines[i]}" if parsed.lines else f"row {i + 1} of "
+                       f"{Path(path).name}" for i in out.index[bad]],
         }),
     ], ignore_index=True)
     kept = out.loc[~bad].reset_index(drop=True)

@@ -45,6 +45,7 @@ class ParsedTable:
 
     frame: pd.DataFrame
     bad: list[BadLine] = field(default_factory=list)
+    lines: list[int] | None = None  # the line each row of ``frame`` came from (None: Parquet, rows have no lines)
 
 
 def detect_format(name: str) -> str:
@@ -73,6 +74,7 @@ def _lines(stream: io.BufferedReader, max_line: int) -> Iterator[bytes | None]:
 
 def _jsonl(stream: io.BufferedReader, name: str, max_line: int) -> ParsedTable:
     rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
     bad: list[BadLine] = []
     for n, line in enumerate(_lines(stream, max_line), 1):
         if line is None:
@@ -94,7 +96,8 @@ def _jsonl(stream: io.BufferedReader, name: str, max_line: int) -> ParsedTable:
             bad.append(BadLine(n, "not_an_object", f"{name} line {n}: a JSON {type(value).__name__}, not an object"))
             continue
         rows.append(value)
-    return ParsedTable(pd.DataFrame.from_records(rows) if rows else pd.DataFrame(), bad)
+        numbers.append(n)
+    return ParsedTable(pd.DataFrame.from_records(rows) if rows else pd.DataFrame(), bad, numbers)
 
 
 def _delimited(stream: io.BufferedReader, name: str, sep: str, quoting: bool, max_line: int) -> ParsedTable:
@@ -102,6 +105,7 @@ def _delimited(stream: io.BufferedReader, name: str, sep: str, quoting: bool, ma
     reader = csv.reader(text, delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE, strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
+    numbers: list[int] = []
     bad: list[BadLine] = []
     old_limit = csv.field_size_limit(max_line)
     try:
@@ -129,12 +133,13 @@ def _delimited(stream: io.BufferedReader, name: str, sep: str, quoting: bool, ma
                                    f"{name} line {reader.line_num}: {len(row)} fields, the header has {len(header)}"))
             else:
                 rows.append(row)
+                numbers.append(reader.line_num)
     finally:
         csv.field_size_limit(old_limit)
         text.detach()
     if header is None:
         return ParsedTable(pd.DataFrame(), bad)
-    return ParsedTable(pd.DataFrame(rows, columns=header, dtype=object), bad)
+    return ParsedTable(pd.DataFrame(rows, columns=header, dtype=object), bad, numbers)
 
 
 def _parquet(path: Path, member: str | None, limits: DecompressionLimits) -> ParsedTable:
