@@ -196,7 +196,7 @@ def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str 
 
 
 @functools.lru_cache(maxsize=4)
-def _cached(path: str, mtime: float) -> tuple[RNNClassifier, dict[str, Any], Vocab]:
+def _cached(path: str, stamp: tuple[tuple[int, int], ...]) -> tuple[RNNClassifier, dict[str, Any], Vocab]:
     return load_classifier(path)
 
 
@@ -208,8 +208,10 @@ def predict_text(model_dir: str | Path, text: str) -> tuple[str, float]:
     if not isinstance(text, str) or not text.strip():
         raise ModelError("cannot classify an empty text; pass the text to classify")
     path = Path(model_dir).resolve()
-    cfg = path / "config.json"
-    model, config, vocab = _cached(str(path), cfg.stat().st_mtime if cfg.exists() else 0.0)
+    # reload when any file changed (mtime and size of config, weights and vocabulary)
+    stamp = tuple((st.st_mtime_ns, st.st_size) if (f := path / name).exists() and (st := f.stat()) else (0, 0)
+                  for name in ("config.json", "model.safetensors", "vocab.json"))
+    model, config, vocab = _cached(str(path), stamp)
     tokens = get_token_fn(config["tokenizer"])([text])[0]
     known = [t for t in tokens if t in vocab]
     if not known:
@@ -219,6 +221,8 @@ def predict_text(model_dir: str | Path, text: str) -> tuple[str, float]:
     with torch.no_grad():
         probs = torch.softmax(model(torch.tensor([ids]), torch.tensor([len(ids)])).float(), -1)[0]
     best = int(probs.argmax())
+    if not bool(torch.isfinite(probs).all()):
+        raise ModelError(f"{path}: the model produced non-finite probabilities for this text; it is damaged")
     return str(config["labels"][best]), float(probs[best])
 
 
