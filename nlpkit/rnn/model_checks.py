@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from nlpkit.errors import CheckpointError, ModelError
@@ -94,13 +95,33 @@ def shape_problems(expected: Mapping[str, tuple[int, ...]], found: Mapping[str, 
     return problems
 
 
+@contextmanager
+def _no_random_init() -> Iterator[None]:
+    """Skip ``torch.nn.init``'s normal-distribution initialisers while building on ``meta``.
+
+    Meta tensors hold no values, and ``normal_`` on them runs a Python reference that imports
+    ``torch._dynamo`` (3-4 s per process); shapes are all the check needs.
+    """
+    from torch.nn import init
+
+    names = ("normal_", "trunc_normal_", "xavier_normal_", "kaiming_normal_", "orthogonal_")
+    saved = {n: getattr(init, n) for n in names}
+    try:
+        for n in names:
+            setattr(init, n, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for n, fn in saved.items():
+            setattr(init, n, fn)
+
+
 def build_checked(model_cls: Callable[[Any], torch.nn.Module], cfg: Any,
                   shapes: Mapping[str, tuple[int, ...]], origin: str) -> torch.nn.Module:
     """``model_cls(cfg)``, built for real only after a ``meta``-device copy matched ``shapes``."""
     import torch
 
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _no_random_init():
             skeleton = model_cls(cfg)
     except (ModelError, ValueError, RuntimeError, OverflowError, TypeError) as e:
         raise CheckpointError(f"{origin}: config.json describes a model that cannot be built ({e})") from e
