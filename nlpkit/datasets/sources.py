@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlpkit.datasets.limits import DecompressionLimits, check_member, open_stream
+from nlpkit.datasets.limits import CORRUPT_ERRORS, DecompressionLimits, check_member, open_stream
 from nlpkit.errors import ConfigError, SourceError
 
 __all__ = ["decode_utf8", "read_members", "stratified_split"]
@@ -48,9 +48,13 @@ def read_members(path: Path, wanted: Sequence[str], optional: Sequence[str] = ()
             if hits:
                 found[suffix] = hits[0].read_bytes()
     elif path.is_file() and zipfile.is_zipfile(path):
-        for suffix in suffixes:
+        try:
             with zipfile.ZipFile(path) as zf:
-                hits = sorted((n for n in zf.namelist() if _matches(n, suffix)), key=len)
+                names = zf.namelist()
+        except CORRUPT_ERRORS as e:
+            raise SourceError(f"{path}: cannot read the zip archive ({e}); it is truncated or corrupt") from e
+        for suffix in suffixes:
+            hits = sorted((n for n in names if _matches(n, suffix)), key=len)
             if hits:
                 with open_stream(path, hits[0], limits) as (stream, _):
                     found[suffix] = stream.read()

@@ -304,12 +304,13 @@ def load_training_state(path: str | Path, optimizer: Any) -> dict[str, Any]:
         raise CheckpointError(f"{path} has no training state to resume from (it was saved without the optimizer)")
     state = _read_json(path / "training_state.json")
     tensors, _ = _read_safetensors(path / "training_state.safetensors")
+    check_finite(tensors, f"{path}/training_state.safetensors")
     per_param: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        _, idx, name = key.split(".", 2)
-        per_param.setdefault(int(idx), {})[name] = value
     try:
+        for key, value in tensors.items():
+            _, idx, name = key.split(".", 2)
+            per_param.setdefault(int(idx), {})[name] = value
         optimizer.load_state_dict({"state": per_param, "param_groups": state["optimizer"]["param_groups"]})
-    except (KeyError, ValueError, RuntimeError) as e:
+    except (KeyError, ValueError, RuntimeError, TypeError) as e:
         raise CheckpointError(f"{path}: optimizer state does not match the model ({e})") from e
     return dict(state.get("counters", {}))

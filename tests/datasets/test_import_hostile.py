@@ -159,6 +159,8 @@ def test_corrupt_zip_and_tar(cli, tmp_path: Path, shared_data: Path) -> None:
     bad.write_bytes(bytes(flipped))
     code, out = cli("import", "nsmc", str(bad), "--text-col", "document", "--no-quoting")
     assert code == 2 and "bad.zip" in out and "truncated or corrupt" in out and "Traceback" not in out, out
+    with pytest.raises(SourceError, match="bad.zip.*truncated or corrupt"):  # `nlpkit rebuild nsmc --source bad.zip`
+        read_members(bad, ["ratings_test.txt"])
     tgz = tmp_path / "ptb.tar.gz"
     with tarfile.open(tgz, "w:gz") as tar:
         tar.add(shared_data / "lm" / "ptb" / "ptb.valid.txt", arcname="ptb.valid.txt")
