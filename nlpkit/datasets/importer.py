@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from nlpkit.datasets.limits import DEFAULT_MAX_BYTES, DecompressionLimits
+from nlpkit.datasets.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO, DecompressionLimits
 from nlpkit.datasets.table_reader import Format, ParsedTable, parse_table
 from nlpkit.errors import DatasetError, SourceError
 from nlpkit.store.versions import Store, VersionInfo, validate_name
@@ -48,6 +48,7 @@ class ImportOptions:
     quoting: bool = True  # False reads CSV/TSV with csv.QUOTE_NONE (KorSTS, NSMC)
     member: str | None = None  # file inside a .zip; default: its only data file
     max_decompressed_bytes: int = DEFAULT_MAX_BYTES  # refuse a compressed file that expands past this
+    max_compression_ratio: float = DEFAULT_MAX_RATIO  # ... or more than this many times its size (past 64 MiB)
 
 
 def check_dataset_name(name: object) -> str:
@@ -71,7 +72,7 @@ def check_dataset_name(name: object) -> str:
 
 
 def _parse(path: Path, options: ImportOptions) -> ParsedTable:
-    limits = DecompressionLimits(max_bytes=options.max_decompressed_bytes)
+    limits = DecompressionLimits(max_bytes=options.max_decompressed_bytes, max_ratio=options.max_compression_ratio)
     return parse_table(path, options.format, quoting=options.quoting, member=options.member, limits=limits)
 
 
@@ -110,8 +111,9 @@ def import_corpus(
 ) -> VersionInfo:
     """Read ``path`` and store it as a new version of dataset ``name``; returns that version."""
     check_dataset_name(name)
-    if options.max_decompressed_bytes < 1:
-        raise SourceError(f"max_decompressed_bytes must be >= 1, got {options.max_decompressed_bytes}")
+    if options.max_decompressed_bytes < 1 or not options.max_compression_ratio >= 1:
+        raise SourceError(f"max_decompressed_bytes and max_compression_ratio must be >= 1, got "
+                          f"{options.max_decompressed_bytes} and {options.max_compression_ratio}")
     parsed = _parse(Path(path), options)
     df, bad_lines = parsed.frame, parsed.bad
     if df.empty:

@@ -27,11 +27,13 @@ from typing import BinaryIO
 
 from nlpkit.errors import SourceError
 
-__all__ = ["DEFAULT_MAX_BYTES", "DecompressionLimits", "BoundedReader", "CORRUPT_ERRORS", "check_member",
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_RATIO", "DecompressionLimits", "BoundedReader", "CORRUPT_ERRORS", "check_member",
            "compression_of", "open_stream", "read_bounded"]
 
 #: Default cap on the decompressed size of one input (4 GiB).
 DEFAULT_MAX_BYTES = 4 << 30
+#: Default cap on decompressed / compressed size (text: 3-10x, JSON with repeated keys: ~20x; a bomb: ~1000x).
+DEFAULT_MAX_RATIO = 200.0
 
 #: What a damaged compressed stream raises while it is read.
 CORRUPT_ERRORS: tuple[type[BaseException], ...] = (
@@ -46,7 +48,7 @@ class DecompressionLimits:
     """Caps on what one compressed input may expand to."""
 
     max_bytes: int = DEFAULT_MAX_BYTES  # absolute cap on the decompressed bytes
-    max_ratio: float = 200.0  # decompressed / compressed, checked once past ratio_floor
+    max_ratio: float = DEFAULT_MAX_RATIO  # decompressed / compressed, checked once past ratio_floor
     ratio_floor: int = 64 << 20  # small outputs are never refused for their ratio
 
     def check(self, produced: int, compressed: int, where: str) -> None:
@@ -59,7 +61,8 @@ class DecompressionLimits:
         if produced > self.ratio_floor and produced > self.max_ratio * max(1, compressed):
             raise SourceError(
                 f"{where} expands more than {self.max_ratio:g}x ({_size(compressed)} compressed -> over "
-                f"{_size(produced)}); refusing it as a decompression bomb"
+                f"{_size(produced)}); refusing it as a decompression bomb (raise the limit with --max-ratio if the file "
+                "is genuine)"
             )
 
 

@@ -105,6 +105,11 @@ def test_gzip_bomb_is_stopped_while_streaming(tmp_path: Path, store: Store) -> N
     with pytest.raises(SourceError, match=r"real.jsonl.xz expands to more than 1.0 MiB .*--max-decompressed-mb"):
         import_corpus(store, "real", real, ImportOptions(max_decompressed_bytes=MB))
     assert import_corpus(store, "real", real).rows == 40_000
+    # the ratio cap applies past 64 MiB only and can be raised for a genuine, very repetitive file
+    DecompressionLimits().check(60 * MB, 1, "small")
+    DecompressionLimits(max_ratio=1e6).check(300 * MB, MB, "repetitive")
+    with pytest.raises(SourceError, match="--max-ratio"):
+        DecompressionLimits().check(300 * MB, MB, "repetitive")
 
 
 def test_cli_max_decompressed_mb_option(cli, tmp_path: Path) -> None:
