@@ -102,7 +102,7 @@ def _jsonl(stream: io.BufferedReader, name: str, max_line: int) -> ParsedTable:
 
 def _delimited(stream: io.BufferedReader, name: str, sep: str, quoting: bool, max_line: int) -> ParsedTable:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE, strict=True)
+    reader = csv.reader(text, delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     header: list[str] | None = None
     rows: list[list[str]] = []
     numbers: list[int] = []
