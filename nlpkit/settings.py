@@ -129,6 +129,9 @@ class Settings(_Frozen):
     data_dir: Path = Field(Path("data"), description="Root of the store (Delta Lake tables).")
     nltk_data: Path | None = Field(None, description="NLTK data directory; None = NLTK's own search path.")
     java_heap_mb: int = Field(2048, ge=128, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
+    max_decompressed_mb: int = Field(
+        4096, ge=1, description="Largest size (MiB) a compressed input (.gz/.zip/.bz2/.xz) may expand to; more is "
+        "refused as a decompression bomb (`nlpkit import --max-decompressed-mb` overrides it).")
     sources: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SOURCES),
         description="Dataset name -> URL, tarball, file or directory it is built from.",

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from nlpkit.datasets.download import ProgressFn, is_url, resolve_source
 from nlpkit.datasets.importer import REJECT_SCHEMA
+from nlpkit.datasets.limits import CORRUPT_ERRORS, check_member
 from nlpkit.datasets.sources import decode_utf8, read_members, stratified_split
 from nlpkit.errors import SourceError
 from nlpkit.store.versions import Store, VersionInfo
@@ -167,12 +168,19 @@ def _news_files(path: Path) -> dict[str, bytes]:
             if m:
                 out[f"{m.group(1)}/{m.group(2)}"] = p.read_bytes()
     elif tarfile.is_tarfile(path):
-        with tarfile.open(path, "r|*") as tar:
-            for member in tar:
-                m = pattern.search(member.name)
-                f = tar.extractfile(member) if m and member.isfile() else None
-                if m and f is not None:
-                    out[f"{m.group(1)}/{m.group(2)}"] = f.read()
+        try:
+            with tarfile.open(path, "r|*") as tar:
+                expanded = 0
+                for member in tar:
+                    expanded = check_member(expanded, member, path.stat().st_size, str(path))
+                    m = pattern.search(member.name)
+                    f = tar.extractfile(member) if m and member.isfile() else None
+                    if m and f is not None:
+                        out[f"{m.group(1)}/{m.group(2)}"] = f.read()
+        except SourceError:
+            raise
+        except CORRUPT_ERRORS as e:
+            raise SourceError(f"{path}: cannot read the archive ({e}); it is truncated or corrupt") from e
     if not out:
         raise SourceError(f"{path}: no articles found; expected articles.jsonl(.gz) or newsData/<0-7>/<NNNN>NewsData.txt")
     return out
