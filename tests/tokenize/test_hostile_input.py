@@ -84,7 +84,8 @@ def test_hannanum_failure_is_recorded_and_never_shifts_results(bad_text: str, he
         out = list(tok.tokenize_batch(texts))
     assert len(out) == 4
     assert isinstance(out[1], FailedTokens) and out[1] == []
-    assert out[1].error.reason == "engine_error" and "ArrayIndexOutOfBounds" in str(out[1].error) or "threw" in str(out[1].error)
+    assert out[1].error.reason == "engine_error"
+    assert "ArrayIndexOutOfBounds" in str(out[1].error) or "threw inside its workflow" in str(out[1].error)
     assert any("hannanum failed" in r.getMessage() for r in caplog.records)
     assert [t.form for t in out[2]] == ["바나나", "는", "노랗", "다", "."]
     assert [_forms(r) for r in out] == [_alone(tok, t) for t in texts]
@@ -152,8 +153,8 @@ def test_split_chunks_bounds_runs_and_keeps_offsets(news_articles: list[dict]):
 
 # -- bounded work -------------------------------------------------------------------------
 #: Backends that tag 1 MB of text without spaces in minutes (2 shared cores); the others are
-#: stopped by the per-document budget (Okt ~0.1-0.3 ms/char, Hannanum ~3 ms, Kkma ~4 ms).
-_FAST_ON_SPACELESS = {"kiwi", "mecab", "komoran", "english"}
+#: stopped by the per-document budget (Komoran ~0.04 ms/char, Okt ~0.1-0.3 ms, Hannanum ~3 ms, Kkma ~4 ms).
+_FAST_ON_SPACELESS = {"kiwi", "mecab", "english"}
 
 
 @pytest.mark.slow
@@ -171,7 +172,8 @@ def test_one_megabyte_without_spaces_finishes_in_bounded_time(name: str, news_ar
         assert toks and all(0 <= t.start <= t.end <= len(text) for t in toks[-100:])
     else:
         assert isinstance(toks, FailedTokens) and toks.error.reason == "over_budget"
-    assert elapsed < budget + 30, f"{name}: {elapsed:.0f} s for 1 MB with a {budget:g} s budget"
+    # one slice (2,000 characters) may run past the budget: seconds on Hannanum/Kkma, more on a loaded machine
+    assert elapsed < budget + 120, f"{name}: {elapsed:.0f} s for 1 MB with a {budget:g} s budget"
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in ("okt", "kkma") else n
