@@ -12,6 +12,11 @@ __all__ = [
     "DatasetError",
     "DatasetNotFoundError",
     "ReadOnlyQueryError",
+    "QueryError",
+    "QueryTimeoutError",
+    "StoreConflictError",
+    "StoreLayoutError",
+    "StorageError",
     "SourceError",
     "MissingDependencyError",
     "ModelError",
@@ -39,6 +44,26 @@ class DatasetNotFoundError(DatasetError, LookupError):
 
 class ReadOnlyQueryError(NlpkitError, PermissionError):
     """An analyst's SQL tried to change something; queries are read-only."""
+
+
+class QueryError(DatasetError):
+    """An analyst's SQL does not parse, names an unknown table, or fails while it runs."""
+
+
+class QueryTimeoutError(QueryError, TimeoutError):
+    """A query ran past its time limit and was interrupted."""
+
+
+class StoreConflictError(DatasetError):
+    """Another writer committed to the same table first and retrying did not help."""
+
+
+class StoreLayoutError(DatasetError):
+    """The data directory is in a layout this version does not read (e.g. the pre-Delta one)."""
+
+
+class StorageError(DatasetError, OSError):
+    """The data directory cannot be written or read: full disk, read-only file system, no permission."""
 
 
 class SourceError(NlpkitError, OSError):

@@ -33,6 +33,7 @@ __all__ = [
     "FlowSpec",
     "ScheduleSpec",
     "Settings",
+    "StoreSettings",
     "load_settings",
     "format_validation_error",
 ]
@@ -104,10 +105,19 @@ class FlowSpec(_Frozen):
         return v
 
 
+class StoreSettings(_Frozen):
+    """How much history the store keeps (applied by `nlpkit vacuum`)."""
+
+    retention: int = Field(5, ge=1, description="Versions of each dataset `nlpkit vacuum` keeps (the last K).")
+    append_retention_hours: int = Field(
+        1, ge=0, description="Files of append tables replaced by compaction are deleted once this old (hours); "
+        "keeps files that an append in progress has written but not yet committed.")
+
+
 class Settings(_Frozen):
     """Everything configurable, with defaults that run on one machine."""
 
-    data_dir: Path = Field(Path("data"), description="Root of the Parquet store and the DuckDB catalog.")
+    data_dir: Path = Field(Path("data"), description="Root of the store (Delta Lake tables).")
     nltk_data: Path | None = Field(None, description="NLTK data directory; None = NLTK's own search path.")
     java_heap_mb: int = Field(2048, ge=128, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
     sources: dict[str, str] = Field(
@@ -116,6 +126,7 @@ class Settings(_Frozen):
     )
     flows: list[FlowSpec] = Field(default_factory=list, description="Declared flows, see FlowSpec.")
     news: NewsSettings = Field(default_factory=NewsSettings, description="News sources and fetch limits (nlpkit.news).")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Version retention (nlpkit vacuum).")
 
     @model_validator(mode="after")
     def _unique_flows(self) -> Settings:

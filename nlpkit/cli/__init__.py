@@ -24,7 +24,9 @@ app = typer.Typer(
 def _root(
     flows: Path | None = _common.FlowsOption,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+    debug: bool = typer.Option(False, "--debug", help="Print the full traceback of an unexpected error."),
 ) -> None:
+    _common.set_debug(debug)
     _common.set_flows_path(flows)
     _common.setup_logging(verbose)
 
@@ -38,8 +40,16 @@ from nlpkit.cli import tokenize_cmds  # noqa: E402,F401
 from nlpkit.cli import features_cmds  # noqa: E402,F401
 
 
+# Every command, whichever module registered it, prints errors the same way.
+_common.handle_all(app)
+
+
 def main() -> None:
-    app()
+    """The console entry point: errors outside any command (settings, imports) are one line too."""
+    try:
+        app()
+    except Exception as e:  # commands are wrapped already; this catches what happens around them
+        raise SystemExit(_common.report_exception(e)) from None
 
 
 __all__ = ["app", "main"]

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
 import os
+import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from nlpkit.errors import ConfigError, NlpkitError
 from nlpkit.settings import Settings, load_settings
 from nlpkit.store import Store
 
-__all__ = ["console", "err_console", "get_settings", "get_store", "handle_errors", "parse_key_values", "progress_bar",
-           "FlowsOption"]
+__all__ = ["console", "err_console", "get_settings", "get_store", "handle_all", "handle_errors", "parse_key_values",
+           "progress_bar", "report_exception", "FlowsOption"]
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -55,18 +60,84 @@ def get_store() -> Store:
     return Store(get_settings().data_dir)
 
 
+def set_debug(debug: bool) -> None:
+    _state["debug"] = debug
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split()) or "(no message)"
+
+
+def _print_error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+
+
+def _expected_os_error(e: OSError) -> str:
+    """One line for a file-system failure a user can fix (missing file, permission, full disk ...)."""
+    name = f" {e.filename}" if getattr(e, "filename", None) else ""
+    fixes = {
+        errno.ENOENT: "no such file or directory; check the path",
+        errno.EACCES: "permission denied; check the file's permissions or use another path",
+        errno.EPERM: "operation not permitted; check the file's permissions or use another path",
+        errno.EROFS: "read-only file system; point NLPKIT_DATA_DIR (or --out) at a writable directory",
+        errno.ENOSPC: "no space left on device; free some space or use another NLPKIT_DATA_DIR",
+        errno.EISDIR: "is a directory; give a file path",
+        errno.ENOTDIR: "a part of the path is not a directory; check the path",
+        errno.EDQUOT: "disk quota exceeded; free some space or use another NLPKIT_DATA_DIR",
+    }
+    fix = fixes.get(e.errno or -1, f"{e.strerror or e}")
+    return f"{type(e).__name__}{name}: {fix}"
+
+
+def report_exception(e: BaseException) -> int:
+    """Print ``e`` the way every command does and return the exit code (2 expected, 1 unexpected)."""
+    if isinstance(e, NlpkitError):
+        _print_error(_one_line(str(e)))
+        return 2
+    if isinstance(e, OSError) and e.errno in _EXPECTED_ERRNOS:
+        _print_error(_expected_os_error(e))
+        return 2
+    if _state.get("debug"):
+        err_console.print("".join(traceback.format_exception(e)), highlight=False, markup=False)
+        return 1
+    fd, name = tempfile.mkstemp(prefix="nlpkit-traceback-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("".join(traceback.format_exception(e)))
+    _print_error(f"unexpected {type(e).__name__}: {_one_line(str(e))[:300]} (full traceback in {name}; "
+                 "rerun with --debug to print it)")
+    return 1
+
+
+_EXPECTED_ERRNOS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EISDIR,
+                              errno.ENOTDIR, errno.EDQUOT})
+
+
 def handle_errors(func: F) -> F:
-    """Print nlpkit's own errors as one clear message and exit 2 instead of a traceback."""
+    """Every command's errors: one ``error: ...`` line; exit 2 for expected ones, 1 (traceback in a file) otherwise."""
+    if getattr(func, "__nlpkit_handled__", False):
+        return func
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except NlpkitError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
-            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as e:
+            raise typer.Exit(report_exception(e)) from None
 
+    wrapper.__nlpkit_handled__ = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+def handle_all(app: typer.Typer) -> None:
+    """Wrap every command of ``app`` and of its sub-apps in :func:`handle_errors` (idempotent)."""
+    for cmd in app.registered_commands:
+        if cmd.callback is not None:
+            cmd.callback = handle_errors(cmd.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            handle_all(group.typer_instance)
 
 
 def parse_key_values(items: list[str], flag: str, example: str) -> dict[str, Any]:

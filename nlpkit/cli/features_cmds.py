@@ -48,7 +48,7 @@ def build(
         table.add_row(step, f"{s:.1f}")
     console.print(table)
     console.print(f"{dataset}: {result.documents:,} documents ({result.tokenized_now:,} tokenized now), "
-                  f"{result.terms:,} terms, k-means k={result.chosen_k}; views: similar, tfidf_keywords, "
+                  f"{result.terms:,} terms, k-means k={result.chosen_k}; views: similar_docs, tfidf_keywords, "
                   f"projections, clusters (+ clusters_summary, clusters_scores)")
     for key, value in result.numbers.items():
         console.print(f"  {key}: {value}")

@@ -1,7 +1,8 @@
-"""Analysts' commands over the store: `query`, `datasets`, `import`."""
+"""Analysts' commands over the store: `query`, `datasets`, `history`, `vacuum`, `import`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +10,10 @@ import typer
 from rich.table import Table
 
 from nlpkit.cli import app
-from nlpkit.cli._common import console, get_store, handle_errors
+from nlpkit.cli._common import console, get_settings, get_store, handle_errors
 from nlpkit.datasets.importer import ImportOptions, import_corpus
-from nlpkit.store import Catalog
+from nlpkit.errors import QueryError
+from nlpkit.store.sql import DEFAULT_TIMEOUT, SqlSandbox
 
 
 def _cell(value: Any, width: int = 80) -> str:
@@ -20,41 +22,61 @@ def _cell(value: Any, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _as_of(items: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        name, sep, version = item.partition("=")
+        version = version.strip().lstrip("v")
+        if not sep or not name or not version.isdigit():
+            raise QueryError(f"--as-of {item!r}: expected NAME=VERSION, e.g. --as-of imdb=3")
+        out[name.strip()] = int(version)
+    return out
+
+
 @app.command()
 @handle_errors
 def query(
-    sql: str = typer.Argument(..., help="A SELECT over the catalog's views (e.g. \"SELECT label, count(*) FROM imdb GROUP BY 1\")."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write the result to .csv, .tsv or .parquet instead of printing."),
-    max_rows: int = typer.Option(50, "--max-rows", help="Rows to print (the query itself is not limited)."),
+    sql: str = typer.Argument(..., help="One read-only statement (e.g. \"SELECT label, count(*) FROM imdb GROUP BY 1\")."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the whole result to .csv, .tsv, .parquet, .json "
+                                    "or .jsonl instead of printing."),
+    limit: int = typer.Option(50, "--limit", "--max-rows", min=0, help="Rows to print (fetching stops there)."),
     width: int = typer.Option(80, "--width", help="Characters shown per cell."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", help="Seconds before the query is interrupted."),
+    memory_limit: str | None = typer.Option(None, "--memory-limit", help="DuckDB memory limit, e.g. 4GB "
+                                            "(default: a quarter of the RAM)."),
+    as_of: list[str] = typer.Option([], "--as-of", help="NAME=VERSION: plain NAME reads that version (repeatable)."),
 ) -> None:
-    """Run read-only SQL over the store (DuckDB); DROP/INSERT/COPY/ATTACH/SET are refused."""
-    catalog = Catalog(get_store())
+    """Run read-only SQL over the store in a sandbox (no file access; only SELECT/DESCRIBE/SUMMARIZE/EXPLAIN).
+
+    Tables: each dataset by name (latest version), NAME__vN for older versions, NAME_TABLE for its
+    other tables (imdb_rejects), and every append table (articles, fetch_log, runs, model_runs ...).
+    """
+    sandbox = SqlSandbox(get_store(), timeout=timeout, memory_limit=memory_limit, as_of=_as_of(as_of))
     if out is not None:
-        n = catalog.export(sql, out)
+        n = sandbox.export(sql, out)
         console.print(f"wrote {n:,} rows to {out}")
         return
-    columns, rows = catalog.query(sql)
-    table = Table(*columns, show_lines=False)
-    for row in rows[:max_rows]:
+    res = sandbox.fetch(sql, limit=limit)
+    table = Table(*res.columns, show_lines=False)
+    for row in res.rows:
         table.add_row(*(_cell(v, width) for v in row))
     console.print(table)
-    more = f" (showing {max_rows})" if len(rows) > max_rows else ""
-    console.print(f"{len(rows):,} rows{more}")
+    more = f" (first {limit}; more not fetched: use --limit N or --out FILE)" if res.truncated else ""
+    console.print(f"{len(res.rows):,} rows{more}")
 
 
 @app.command()
 @handle_errors
 def datasets(
-    all_versions: bool = typer.Option(False, "--all", help="List every version, not only the latest."),
+    all_versions: bool = typer.Option(False, "--all", help="List every kept version, not only the latest."),
 ) -> None:
-    """List datasets with versions, row counts, rejects and build times."""
+    """List datasets with versions, row counts, rejects and build times, and the append tables."""
     store = get_store()
     table = Table("dataset", "version", "latest", "rows", "rejected", "tables", "created", "build s", "source")
     for name in store.datasets():
-        latest = store.latest(name).version
         versions = store.versions(name)
-        for info in versions if all_versions else [store.latest(name)]:
+        latest = versions[-1].version
+        for info in versions if all_versions else versions[-1:]:
             m = info.manifest
             table.add_row(
                 name, info.version, "*" if info.version == latest else "", f"{info.rows:,}",
@@ -62,10 +84,69 @@ def datasets(
                 info.created_at, str(m.get("build_seconds", "")), _cell(m.get("source"), 40),
             )
     for name in store.tables():
-        rows = store.read_appended(name).num_rows
-        table.add_row(name, "(append)", "", f"{rows:,}", "", "parts", "", "", "")
+        rows = store.read_appended(name, columns=[]).num_rows
+        table.add_row(name, "(append)", "", f"{rows:,}", "", "", "", "", "")
     console.print(table)
     console.print(f"store: {store.root}")
+
+
+@app.command()
+@handle_errors
+def history(
+    dataset: str = typer.Argument(..., help="Dataset name (see `nlpkit datasets`)."),
+) -> None:
+    """Every commit of DATASET, newest first: version, time, operation, rows, parameters."""
+    from nlpkit.store.maintenance import history as store_history
+
+    table = Table("version", "time", "operation", "rows", "readable", "parameters", "source")
+    for row in store_history(get_store(), dataset):
+        params = "" if row["parameters"] is None else json.dumps(row["parameters"], ensure_ascii=False, default=str)
+        readable = "" if row["readable"] is None else ("yes" if row["readable"] else "vacuumed")
+        rows = "" if row["rows"] is None else f"{row['rows']:,}"
+        table.add_row(row["version"], row["time"], row["operation"], rows, readable, _cell(params, 60),
+                      _cell(row["source"], 40))
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def vacuum(
+    keep: int | None = typer.Option(None, "--keep", min=1, help="Versions of each dataset to keep "
+                                    "(default: store.retention in flows.yaml)."),
+    no_compact: bool = typer.Option(False, "--no-compact", help="Do not compact the append tables."),
+) -> None:
+    """Delete dataset versions older than the last K, leftovers of killed writers, and compact append tables."""
+    from nlpkit.store.maintenance import vacuum as store_vacuum
+
+    settings = get_settings().store
+    report = store_vacuum(get_store(), keep=keep or settings.retention,
+                          append_retention_hours=settings.append_retention_hours, compact=not no_compact)
+    for name, dropped in report.dropped_versions.items():
+        console.print(f"{name}: dropped {', '.join(dropped)}")
+    for name in report.removed_datasets:
+        console.print(f"{name}: removed (its first build never committed)")
+    console.print(f"deleted {report.files_deleted:,} data files and {report.artifacts_deleted:,} artifact folders; "
+                  f"compacted: {', '.join(report.compacted) or '-'}")
+
+
+store_app = typer.Typer(help="Store maintenance: migrate an old-layout data dir.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("migrate")
+@handle_errors
+def migrate() -> None:
+    """Convert a data dir in the old Parquet layout (LATEST, part-*.parquet) to Delta tables, once."""
+    from nlpkit.store.migrate import migrate as run_migration
+
+    store = get_store()
+    with console.status(f"migrating {store.root} ..."):
+        report = run_migration(store.root)
+    for name, versions in report.datasets.items():
+        console.print(f"{name}: {', '.join(versions)}")
+    for name, rows in report.tables.items():
+        console.print(f"{name}: {rows:,} rows (append table)")
+    console.print(f"old files kept in {report.backup}; delete that folder once the new store looks right")
 
 
 @app.command("import")

@@ -3,7 +3,7 @@
 Each step is a function the Prefect flow calls as a task; :func:`build_features` runs them in
 order for the CLI. Outputs (each with a ``dataset`` column, other datasets' rows kept):
 
-- ``similar``: ``dataset, doc, neighbour, score, rank`` (exact top-k cosine, no NaN);
+- ``similar_docs``: ``dataset, doc, neighbour, score, rank`` (exact top-k cosine, no NaN);
 - ``tfidf_keywords``: ``dataset, scope (doc|label|cluster), key, term, weight, rank``;
 - ``projections``: ``dataset, id, method (pca|lda), x, y, label, cluster``;
 - ``clusters``: ``dataset, id, cluster, k``; tables ``summary`` (sizes, top terms) and ``scores``
@@ -218,7 +218,7 @@ def write_outputs(store: Store, f: Fitted, options: BuildOptions) -> BuildResult
         w.extra["numbers"] = {**f.numbers, "chosen_k": f.clusters.k,
                               "pca_explained_variance_ratio": f.pca.explained_variance_ratio.round(5).tolist()}
     versions[index_name(ds)] = store.latest(index_name(ds)).version
-    versions["similar"] = replace_rows(store, "similar", ds, {"data": _with_dataset(f.neighbours.to_table(ids), ds)})
+    versions["similar_docs"] = replace_rows(store, "similar_docs", ds, {"data": _with_dataset(f.neighbours.to_table(ids), ds)})
     versions["tfidf_keywords"] = replace_rows(store, "tfidf_keywords", ds, {"data": _with_dataset(f.keywords, ds)})
     labels = f.corpus.labels or [""] * len(ids)
     proj = [pa.table({"id": ids, "method": ["pca"] * len(ids), "x": f.pca.features[:, 0],

@@ -29,9 +29,7 @@ def classify_dataset(store: Store, dataset: str, options: ClassifyOptions = Clas
 
     index = load_index(store, dataset)
     info = store.latest(index_name(dataset))
-    import pyarrow.parquet as pq
-
-    if "label" not in pq.read_schema(store.latest(dataset).table_path("data")).names:
+    if "label" not in store.columns(dataset):
         raise FeatureError(f"dataset {dataset!r} has no 'label' column: classification needs labels")
     ids = store.read(dataset, columns=["id", "label"])
     label_of = dict(zip(map(str, ids.column("id").to_pylist()), ids.column("label").to_pylist()))

@@ -4,7 +4,7 @@
 - :func:`stored_terms`: terms per document, tokenized once and kept in the dataset
   ``terms_<dataset>``; a later call tokenizes only documents it has not seen (same tokenizer
   fingerprint), so re-runs after new data arrive are incremental.
-- :func:`replace_rows`: a new version of a shared table (``similar``, ``tfidf_keywords`` ...)
+- :func:`replace_rows`: a new version of a shared table (``similar_docs``, ``tfidf_keywords`` ...)
   holding this dataset's new rows and every other dataset's rows unchanged.
 """
 
@@ -66,13 +66,11 @@ def read_corpus(store: Store, dataset: str, *, max_docs: int | None = None) -> C
     if dataset == "articles" and "articles" not in store.datasets() and "articles" in store.tables():
         return _read_articles(store, max_docs)
     info = store.latest(dataset)
-    import pyarrow.parquet as pq
-
-    names = pq.read_schema(info.table_path("data")).names
+    names = store.columns(dataset, version=info.version)
     if "text" not in names or "id" not in names:
         raise FeatureError(f"dataset {dataset!r} has columns {', '.join(names)}; features need 'id' and 'text'")
     cols = ["id", "text"] + [c for c in ("label", "split") if c in names]
-    t = store.read(dataset, columns=cols)
+    t = store.read(dataset, version=info.version, columns=cols)
     if max_docs is not None:
         if max_docs < 1:
             raise FeatureError(f"max_docs must be >= 1; got {max_docs}")

@@ -183,7 +183,7 @@ def train_baseline(
     config.validate()
     model_name = model_name or f"tfidf_{config.variant}"
     info = store.latest(dataset)
-    columns = info_columns(info)
+    columns = store.columns(dataset, version=info.version)
     text_column = config.text_column
     missing = [c for c in ("split", "label", text_column) if c not in columns]
     if missing:
@@ -257,13 +257,6 @@ def train_baseline(
              "created_at": created} for s, m in metrics.items()]
     store.append(MODEL_RUNS, pa.Table.from_pylist(rows))
     return BaselineResult(version, best[1], metrics, fit_seconds)
-
-
-def info_columns(info: VersionInfo) -> list[str]:
-    """Column names of a dataset version's main table (read from the Parquet footer)."""
-    import pyarrow.parquet as pq
-
-    return pq.read_schema(info.table_path("data")).names
 
 
 def load_baseline(store: Store, dataset: str) -> tuple[Any, dict[str, Any]]:

@@ -1,52 +1,49 @@
 """Where news lives in the store, and why a ``kill -9`` loses and duplicates nothing.
 
-Layout under the data directory:
+Tables (Delta tables under ``tables/``, appended with ``Store.append``: one commit per batch):
 
-- ``tables/articles/part-*.parquet``: append-only (``Store.append``), one row per canonical URL,
-  view ``articles``;
-- ``tables/fetch_log/part-*.parquet``: one row per fetch or extraction outcome, view ``fetch_log``;
+- ``articles``: one row per canonical URL;
+- ``fetch_log``: one row per fetch or extraction outcome;
   ``stage`` is ``discover`` (feeds, sitemaps, section pages) or ``article``; ``error_kind`` is a
   fetch outcome (``nlpkit.news.fetch.ERROR_KINDS``), or ``stored``, ``duplicate_url`` (canonical
   URL already stored), ``no_article`` (nothing article-like on the page, or a list page),
   ``extract_error`` (the extractor failed) or ``source_error`` (a source could not be read);
   ``final`` says whether a later run leaves the URL alone;
-- ``tables/news_frontier/part-*.parquet``: article URLs discovered, written *before* they are fetched;
+- ``news_frontier``: article URLs discovered, written *before* they are fetched;
 - ``news_raw/<aa>/<sha256>.html.gz``: the raw bytes of every fetched page, by content hash.
 
-Crash safety: each part file is written aside and renamed into place, so a part is either
-whole or absent. A batch is written in the order raw pages -> articles -> fetch_log, so a kill
-between the steps leaves at worst an orphan raw file (harmless) or an article without its log
-row (the article still counts as done). URLs that failed transiently are tried again in the
-next runs, up to ``GIVE_UP_AFTER`` failures. One process ingests at a time (``locks/news.lock``),
-and it reloads the canonical URLs and content hashes already stored before it writes, so no
-article is stored twice. A restarted run fetches the frontier's URLs that have neither an
-article nor a final fetch_log row: exactly the unfinished ones.
+Crash safety: each batch is one Delta commit, so it is either wholly visible or absent. A batch
+is written in the order raw pages -> articles -> fetch_log, so a kill between the steps leaves
+at worst an orphan raw file (harmless) or an article without its log row (the article still
+counts as done). URLs that failed transiently are tried again in the next runs, up to
+``GIVE_UP_AFTER`` failures. One process ingests at a time (``locks/news.lock``), and it reloads
+the canonical URLs and content hashes already stored before it writes, so no article is stored
+twice. A restarted run fetches the frontier's URLs that have neither an article nor a final
+fetch_log row: exactly the unfinished ones.
 
-Append-only parts were chosen over versioned datasets because a version is only visible once
-the whole run finishes (a kill would lose the run) and rewriting every article each hour
-grows with the archive; parts make each flushed batch visible to ``nlpkit query`` at once.
-``nlpkit reextract`` replaces all parts by one, with a journal that a later open rolls forward;
-a run first merges a table's parts when there are more than 200 (same rows, same order).
+Appends were chosen over versioned datasets because a version is only visible once the whole
+run finishes (a kill would lose the run); appends make each flushed batch visible to
+``nlpkit query`` at once. ``nlpkit reextract`` replaces the articles in one overwrite commit,
+and a run first compacts a table whose files number more than 200 (one commit, same rows,
+same order); a kill during either leaves the previous version.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from nlpkit.news.archive import archive_raw, read_raw
 from nlpkit.news.metadata import normalize_url
+from nlpkit.errors import DatasetNotFoundError
 from nlpkit.store import Store
+from nlpkit.store.layout import is_delta_table
+from nlpkit.store.tables import compact_table, replace_rows, table_files
 
 __all__ = ["ARTICLES", "archive_raw", "ARTICLE_SCHEMA", "FETCH_LOG", "FETCH_LOG_SCHEMA", "FRONTIER", "FINAL_KINDS",
            "IngestState", "NewsStore"]
@@ -90,19 +87,11 @@ class IngestState:
         return [(u, s) for u, s in self.frontier.items() if normalize_url(u) not in self.done]
 
 
-def _parts(d: Path) -> list[Path]:
-    return sorted(d.glob("part-*.parquet")) if d.is_dir() else []
-
-
-def _read(d: Path, columns: list[str]) -> pa.Table | None:
-    parts = _parts(d)
-    if not parts:
+def _read(store: Store, table: str, columns: list[str]) -> pa.Table | None:
+    try:
+        return store.read_appended(table, columns)
+    except DatasetNotFoundError:
         return None
-    tables = []
-    for p in parts:
-        have = set(pq.read_schema(p).names)
-        tables.append(pq.read_table(p, columns=[c for c in columns if c in have]))
-    return pa.concat_tables(tables, promote_options="permissive")
 
 
 class NewsStore:
@@ -112,18 +101,14 @@ class NewsStore:
         self.store = store
         self.raw_dir = store.root / "news_raw"
 
-    def _dir(self, table: str) -> Path:
-        return self.store.root / "tables" / table
-
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the news writer lock (one ingesting process per store), recovering a killed compaction."""
+        """Hold the news writer lock (one ingesting process per store)."""
         lock_dir = self.store.root / "locks"
         lock_dir.mkdir(parents=True, exist_ok=True)
         with (lock_dir / "news.lock").open("a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
-                self._recover()
                 yield
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
@@ -140,7 +125,7 @@ class NewsStore:
     def load_state(self) -> IngestState:
         """Read what earlier runs finished (only the few columns needed)."""
         st = IngestState()
-        arts = _read(self._dir(ARTICLES), ["url", "canonical_url", "content_hash"])
+        arts = _read(self.store, ARTICLES, ["url", "canonical_url", "content_hash"])
         if arts is not None:
             for url, canon, h in zip(*(arts.column(c).to_pylist() for c in ("url", "canonical_url", "content_hash"))):
                 st.done.add(normalize_url(url))
@@ -148,7 +133,7 @@ class NewsStore:
                 st.canonical.add(canon)
                 st.hashes.setdefault(h, canon)
         failures: dict[str, int] = {}
-        log = _read(self._dir(FETCH_LOG), ["url", "stage", "final", "etag", "last_modified", "error_kind"])
+        log = _read(self.store, FETCH_LOG, ["url", "stage", "final", "etag", "last_modified", "error_kind"])
         if log is not None:
             cols = {c: log.column(c).to_pylist() for c in log.column_names}
             for i, url in enumerate(cols["url"]):
@@ -168,7 +153,7 @@ class NewsStore:
                     failures[key] = failures.get(key, 0) + 1
                     if failures[key] >= GIVE_UP_AFTER:  # transient errors in that many runs: stop trying
                         st.done.add(key)
-        front = _read(self._dir(FRONTIER), ["url", "source"])
+        front = _read(self.store, FRONTIER, ["url", "source"])
         if front is not None:
             for url, src in zip(front.column("url").to_pylist(), front.column("source").to_pylist()):
                 st.frontier.setdefault(url, src)
@@ -192,64 +177,21 @@ class NewsStore:
     def articles(self, columns: list[str] | None = None) -> pa.Table:
         """Every stored article, or only ``columns`` of it (an empty table when there is none)."""
         names = columns or ARTICLE_SCHEMA.names
-        t = _read(self._dir(ARTICLES), names)
+        t = _read(self.store, ARTICLES, names)
         return t if t is not None else pa.schema([ARTICLE_SCHEMA.field(n) for n in names]).empty_table()
 
-    # -- replacing parts (reextract, compaction) ---------------------------------------------------
+    # -- replacing and compacting -----------------------------------------------------------------
     def replace_articles(self, table: pa.Table) -> None:
-        """Swap every articles part for one part holding ``table`` (see :meth:`_replace`)."""
-        self._replace(ARTICLES, table.cast(ARTICLE_SCHEMA))
+        """Replace every article by ``table`` in one overwrite commit (a kill leaves the old ones)."""
+        replace_rows(self.store.table_dir(ARTICLES), table.cast(ARTICLE_SCHEMA))
 
     def compact(self, table: str, max_parts: int = 200) -> bool:
-        """Merge the parts of ``table`` into one when there are more than ``max_parts``; True if it did.
+        """Rewrite ``table`` as one file when it reads more than ``max_parts`` files; True if it did.
 
-        Hourly runs add a few parts each; merging keeps reading the state of a long-running
-        archive fast. The rows and their order stay the same.
+        Hourly runs add a commit (a file) each; compacting keeps reading the state of a
+        long-running archive fast. The rows and their order stay the same.
         """
-        parts = _parts(self._dir(table))
-        if len(parts) <= max_parts:
+        path = self.store.table_dir(table)
+        if not is_delta_table(path) or table_files(path) <= max_parts:
             return False
-        merged = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")
-        self._replace(table, merged)
-        return True
-
-    def _replace(self, table_name: str, table: pa.Table) -> None:
-        """Swap every part of a table for one new part; a journal makes a killed swap finish on next open.
-
-        Order: write the new part aside, write the journal (old part names), rename the new part
-        in, delete the old parts, delete the journal. A kill before the rename leaves the old
-        parts (the journal is rolled back); a kill after it is rolled forward by :meth:`lock`.
-        """
-        d = self._dir(table_name)
-        d.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        final = d / f"part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
-        tmp = d / f".{final.name}.tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        journal = d / f".replace-{uuid.uuid4().hex}.json"
-        staged = journal.with_name(journal.name + ".tmp")
-        staged.write_text(json.dumps({"new": final.name, "tmp": tmp.name, "old": [p.name for p in _parts(d)]}),
-                          encoding="utf-8")
-        os.replace(staged, journal)
-        os.replace(tmp, final)
-        self._finish(journal)
-        self.store.refresh_catalog()
-
-    def _finish(self, journal: Path) -> None:
-        spec = json.loads(journal.read_text("utf-8"))
-        d = journal.parent
-        if (d / spec["new"]).exists():
-            for name in spec["old"]:
-                (d / name).unlink(missing_ok=True)
-        else:
-            (d / spec["tmp"]).unlink(missing_ok=True)
-        journal.unlink()
-
-    def _recover(self) -> None:
-        for table in (ARTICLES, FETCH_LOG, FRONTIER):
-            d = self._dir(table)
-            if d.is_dir():
-                for staged in d.glob(".replace-*.json.tmp"):
-                    staged.unlink()
-                for journal in d.glob(".replace-*.json"):
-                    self._finish(journal)
+        return compact_table(path)

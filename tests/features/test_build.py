@@ -35,13 +35,13 @@ def test_every_output_table_is_written_nan_free(news_store):
     store, result = news_store
     assert result.documents == 120 and result.tokenized_now == 120
     cat = Catalog(store)
-    for view in ('"similar"', "tfidf_keywords", "projections", "clusters", "clusters_summary", "clusters_scores"):
+    for view in ("similar_docs", "tfidf_keywords", "projections", "clusters", "clusters_summary", "clusters_scores"):
         cols, rows = cat.query(f"SELECT DISTINCT dataset FROM {view}")
         assert rows == [("news",)], view
-    _, rows = cat.query('SELECT count(*), count(DISTINCT doc), min(score), max(rank) FROM "similar" '
+    _, rows = cat.query('SELECT count(*), count(DISTINCT doc), min(score), max(rank) FROM similar_docs '
                         "WHERE isnan(score) OR score IS NULL")
     assert rows[0][0] == 0
-    sim = store.read("similar")
+    sim = store.read("similar_docs")
     assert sim.num_rows > 0 and pc.min(sim.column("score")).as_py() > 0
     kw = store.read("tfidf_keywords")
     assert set(kw.column("scope").to_pylist()) == {"doc", "label", "cluster"}
@@ -64,7 +64,7 @@ def test_rebuild_tokenizes_only_new_documents_and_keeps_other_datasets(news_stor
     first = build_features(store, "news2", OPTIONS)
     again = build_features(store, "news2", OPTIONS)
     assert first.tokenized_now == 48 and again.tokenized_now == 0
-    cols, rows = Catalog(store).query('SELECT dataset, count(*) FROM "similar" GROUP BY 1 ORDER BY 1')
+    cols, rows = Catalog(store).query('SELECT dataset, count(*) FROM similar_docs GROUP BY 1 ORDER BY 1')
     assert [r[0] for r in rows] == ["news", "news2"]
     # no labels: no LDA rows, no label keywords; the index answers by id
     proj = store.read("projections").to_pandas()
@@ -120,7 +120,7 @@ def test_tiny_corpus_with_k_larger_than_it(news_rows, tmp_path):
     store = Store(tmp_path / "data")
     import_corpus(store, "tiny", write_news_slice(news_rows, tmp_path / "t.jsonl", 1), ImportOptions(label_col="label"))
     result = build_features(store, "tiny", BuildOptions(k=50, k_values=(2, 3, 40)))
-    sim = store.read("similar").to_pandas()
+    sim = store.read("similar_docs").to_pandas()
     assert result.documents == 8 and sim.groupby("doc").size().max() <= 7
     assert sim["score"].notna().all() and (sim["score"] > 0).all()
     assert result.chosen_k in (2, 3)

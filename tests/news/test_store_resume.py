@@ -20,6 +20,7 @@ from nlpkit.news.newsstore import NewsStore
 from nlpkit.news.reextract import reextract
 from nlpkit.news.testing import load_korean_articles, synthetic_page
 from nlpkit.store import Store
+from nlpkit.store.tables import table_files
 from tests.news.helpers import news_settings, url_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,30 +68,40 @@ def test_dedupe_by_canonical_url_and_flag_same_body(http, korean, store: Store, 
     assert result.articles == 2 and result.kept_old == 0
     after = {r["canonical_url"]: r for r in NewsStore(store).articles().to_pylist()}
     assert {k: (v["body"], v["duplicate_of"]) for k, v in after.items()} == {k: (v["body"], v["duplicate_of"]) for k, v in rows.items()}
-    assert len(list((store.root / "tables" / "articles").glob("part-*.parquet"))) == 1
+    assert table_files(store.table_dir("articles")) == 1  # one overwrite commit, one file
 
 
-def test_killed_replace_is_rolled_forward(store: Store, naver_html: Path) -> None:
+_REPLACER = """
+import sys, pyarrow as pa
+from nlpkit.news.newsstore import NewsStore
+from nlpkit.store import Store
+ns = NewsStore(Store(sys.argv[1]))
+base = ns.articles()
+for i in range(10_000):
+    body = pa.array([f"rewrite {i}"] * base.num_rows)
+    ns.replace_articles(base.set_column(base.schema.get_field_index("body"), "body", body))
+    print(i, flush=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3, 0.9])
+def test_kill_9_during_replace_leaves_one_whole_version(store: Store, naver_html: Path, delay: float) -> None:
     from nlpkit.news.sources import SourceSpec
 
     spec = SourceSpec(name="archive", kind="directory", path=naver_html, outlet="n")
     ingest(store, news_settings([spec]), [spec])
-    ns = NewsStore(store)
-    d = store.root / "tables" / "articles"
-    old = sorted(p.name for p in d.glob("part-*.parquet"))
-    # simulate a kill after the new part was renamed in but before the old ones were deleted
-    table = ns.articles()
-    import json
-
-    import pyarrow.parquet as pq
-
-    pq.write_table(table, d / "part-99999999T000000000000-recovered.parquet")
-    (d / ".replace-test.json").write_text(json.dumps({"new": "part-99999999T000000000000-recovered.parquet",
-                                                      "tmp": "none", "old": old}))
-    with ns.lock():
-        pass
-    assert sorted(p.name for p in d.glob("part-*.parquet")) == ["part-99999999T000000000000-recovered.parquet"]
-    assert ns.articles().num_rows == table.num_rows
+    before = NewsStore(store).articles()
+    proc = subprocess.Popen([sys.executable, "-c", _REPLACER, str(store.root)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None and proc.stdout.readline()  # one replace committed
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = NewsStore(store).articles()
+    assert after.num_rows == before.num_rows
+    assert after.column("canonical_url").to_pylist() == before.column("canonical_url").to_pylist()
+    assert len(set(after.column("body").to_pylist())) == 1  # every row from the same commit, none half-replaced
+    assert after.column("body")[0].as_py().startswith("rewrite ")
 
 
 def test_kill_9_mid_run_loses_nothing_duplicates_nothing_refetches_only_unfinished(
@@ -121,7 +132,7 @@ def test_kill_9_mid_run_loses_nothing_duplicates_nothing_refetches_only_unfinish
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while len(list(parts.glob("part-*.parquet"))) < 2:
+        while len(list((parts / "_delta_log").glob("*.json"))) < 2:
             assert proc.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline, "no articles stored within 60 s"
             time.sleep(0.02)
@@ -188,11 +199,11 @@ def test_compaction_keeps_rows_and_order(naver_html: Path, store: Store) -> None
     ingest(store, news, [spec])
     ns = NewsStore(store)
     before = store.read_appended(FETCH_LOG).to_pylist()
-    parts = lambda: sorted((store.root / "tables" / FETCH_LOG).glob("part-*.parquet"))  # noqa: E731
-    assert len(parts()) >= 3
+    parts = lambda: table_files(store.table_dir(FETCH_LOG))  # noqa: E731
+    assert parts() >= 3
     with ns.lock():
-        assert not ns.compact(FETCH_LOG, max_parts=len(parts()))
+        assert not ns.compact(FETCH_LOG, max_parts=parts())
         assert ns.compact(FETCH_LOG, max_parts=1)
-    assert len(parts()) == 1
+    assert parts() == 1
     assert store.read_appended(FETCH_LOG).to_pylist() == before
     assert ingest(store, news, [spec]).queued == 0  # the merged log still marks every page finished

@@ -1,0 +1,278 @@
+"""Versioned datasets on Delta tables: one commit of ``data`` makes a version, or nothing does.
+
+A write streams each table's rows into a Parquet file inside that table's folder (invisible:
+no commit names it yet), writes the artifact files into a fresh ``_artifacts/<id>/`` folder,
+commits the side tables (``rejects`` ...), and last commits ``data`` with the whole manifest
+in the commit's metadata: rows, parameters, source, code version, build time, counts, the
+artifact folder and its files' sha256, and the Delta version of every side table. A dataset
+version *is* that commit (``v<N>``, N the Delta version of ``data``, so ``VERSION AS OF N``
+in Spark reads the same rows); side tables are read at the versions it names.
+
+A kill before the last commit leaves the previous version exactly as it was; a first build
+killed leaves no version (the dataset is absent). What the killed writer left (uncommitted
+Parquet files, an unnamed artifact folder, an extra side-table commit) is never read, and
+``nlpkit vacuum`` deletes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from nlpkit.errors import DatasetError, DatasetNotFoundError
+from nlpkit.store.layout import code_version, delta_compatible, file_sha256, is_delta_table, validate_name
+
+__all__ = ["VersionInfo", "VersionWriter", "commit_version", "list_versions", "MANIFEST_KEY", "KEPT_KEY"]
+
+log = logging.getLogger(__name__)
+
+#: Commit-metadata key holding a version's manifest (JSON) in the ``data`` table's log.
+MANIFEST_KEY = "nlpkit"
+#: Commit-metadata key of a vacuum commit: the dataset versions it kept (JSON list of ints).
+KEPT_KEY = "nlpkit_kept"
+ARTIFACTS = "_artifacts"
+
+#: Test hook: called with the name of each step of a write (``files``, ``artifacts``,
+#: ``side_tables``, ``created``, ``committed``). Crash tests set it to kill the process there.
+crash_hook: Callable[[str], None] | None = None
+
+
+def _step(name: str) -> None:
+    if crash_hook is not None:
+        crash_hook(name)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One committed version of a dataset: its manifest and the folder of its artifact files."""
+
+    dataset: str
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def created_at(self) -> str:
+        return str(self.manifest.get("created_at", ""))
+
+    @property
+    def tables(self) -> dict[str, dict[str, Any]]:
+        """Table name -> ``{"rows": n, "delta_version": v}`` for every table of this version."""
+        return dict(self.manifest.get("tables", {}))
+
+    @property
+    def rows(self) -> int:
+        return int(self.tables.get("data", {}).get("rows", 0))
+
+    @property
+    def number(self) -> int:
+        """The Delta version of the ``data`` table (``v3`` -> 3)."""
+        return int(self.version[1:])
+
+    def table_version(self, table: str = "data") -> int:
+        """The Delta version at which ``table`` is read for this dataset version."""
+        if table not in self.tables:
+            raise DatasetNotFoundError(
+                f"dataset {self.dataset!r} {self.version} has no table {table!r}; tables: {', '.join(self.tables)}"
+            )
+        return self.number if table == "data" else int(self.tables[table]["delta_version"])
+
+
+@dataclass
+class _Part:
+    path: Path
+    writer: pq.ParquetWriter
+    rows: int = 0
+
+
+@dataclass
+class VersionWriter:
+    """Collects the tables and artifact files of one version (see ``Store.write_version``)."""
+
+    dataset: str
+    root: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    _parts: dict[str, _Part] = field(default_factory=dict)
+    _artifact_id: str | None = None
+
+    def write(self, table: pa.Table | Any, name: str = "data") -> None:
+        """Append rows (a pyarrow Table or a pandas DataFrame) to table ``name`` of this version."""
+        validate_name(name, "table")
+        if not isinstance(table, pa.Table):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        table = delta_compatible(table)
+        part = self._parts.get(name)
+        if part is None:
+            folder = self.root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"part-{uuid.uuid4().hex}.zstd.parquet"
+            part = _Part(path, pq.ParquetWriter(path, table.schema, compression="zstd"))
+            self._parts[name] = part
+        elif not table.schema.equals(part.writer.schema, check_metadata=False):
+            table = table.cast(part.writer.schema)
+        part.writer.write_table(table)
+        part.rows += table.num_rows
+
+    @property
+    def dir(self) -> Path:
+        """A folder for extra artifact files (model, index ...); their sha256 go into the manifest."""
+        if self._artifact_id is None:
+            self._artifact_id = uuid.uuid4().hex
+        d = self.root / ARTIFACTS / self._artifact_id
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def add_file(self, src: Path, name: str | None = None) -> Path:
+        """Copy an extra artifact file into this version's artifact folder."""
+        dest = self.dir / (name or src.name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+        return dest
+
+    def _close(self) -> None:
+        for part in self._parts.values():
+            part.writer.close()
+
+    def _discard(self) -> None:
+        """Delete everything this writer put on disk (nothing of it was committed)."""
+        for part in self._parts.values():
+            with contextlib.suppress(Exception):
+                part.writer.close()
+            part.path.unlink(missing_ok=True)
+        if self._artifact_id is not None:
+            shutil.rmtree(self.root / ARTIFACTS / self._artifact_id, ignore_errors=True)
+
+
+def _commit_table(path: Path, part: _Part, metadata: Mapping[str, str] | None) -> int:
+    """One overwrite commit of ``path`` holding only ``part``'s file; returns the new Delta version."""
+    from deltalake import CommitProperties, DeltaTable
+    from deltalake.transaction import AddAction
+
+    schema = part.writer.schema
+    if not is_delta_table(path):
+        DeltaTable.create(str(path), schema=schema)  # version 0: the table exists, with no rows
+        _step("created")
+    dt = DeltaTable(str(path))
+    st = part.path.stat()
+    stats = json.dumps({"numRecords": part.rows})
+    action = AddAction(part.path.name, st.st_size, {}, int(st.st_mtime * 1000), True, stats)
+    props = CommitProperties(custom_metadata=dict(metadata)) if metadata else None
+    dt.create_write_transaction([action], mode="overwrite", schema=schema, commit_properties=props)
+    return DeltaTable(str(path)).version()
+
+
+def commit_version(
+    writer: VersionWriter,
+    *,
+    parameters: Mapping[str, Any] | None,
+    source: str | None,
+    started: float,
+) -> int:
+    """Commit the side tables, then ``data`` with the manifest; returns the new version number.
+
+    The caller holds the dataset's writer lock, so no other nlpkit writer commits in between.
+    """
+    writer._close()
+    _step("files")
+    if "data" not in writer._parts:
+        raise DatasetError(f"dataset {writer.dataset!r}: nothing was written to the main table 'data'")
+    files: dict[str, dict[str, Any]] = {}
+    if writer._artifact_id is not None:
+        art = writer.root / ARTIFACTS / writer._artifact_id
+        for f in sorted(art.rglob("*")):
+            if f.is_file():
+                files[str(f.relative_to(art))] = {"bytes": f.stat().st_size, "sha256": file_sha256(f)}
+    _step("artifacts")
+    tables: dict[str, dict[str, Any]] = {}
+    for name, part in writer._parts.items():
+        if name != "data":
+            tables[name] = {"rows": part.rows, "delta_version": _commit_table(writer.root / name, part, None)}
+    _step("side_tables")
+    tables = {"data": {"rows": writer._parts["data"].rows}, **tables}
+    manifest = {
+        "dataset": writer.dataset,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "build_seconds": round(time.time() - started, 3),
+        "source": source,
+        "parameters": dict(parameters or {}),
+        "code_version": code_version(),
+        "tables": tables,
+        "counts": dict(writer.counts),
+        "artifacts": writer._artifact_id,
+        "files": files,
+        **writer.extra,
+    }
+    text = json.dumps(manifest, ensure_ascii=False, default=str)
+    version = _commit_table(writer.root / "data", writer._parts["data"], {MANIFEST_KEY: text})
+    _step("committed")
+    return version
+
+
+def _info(name: str, root: Path, version: int, manifest: dict[str, Any]) -> VersionInfo:
+    art = manifest.get("artifacts")
+    path = root / ARTIFACTS / art if art else root / ARTIFACTS / f"v{version}-none"
+    manifest = {**manifest, "dataset": name, "version": f"v{version}"}
+    manifest["tables"] = {**manifest.get("tables", {})}
+    if "data" in manifest["tables"]:
+        manifest["tables"]["data"] = {**manifest["tables"]["data"], "delta_version": version}
+    return VersionInfo(name, f"v{version}", path, manifest)
+
+
+def list_versions(name: str, root: Path, history: list[dict[str, Any]] | None = None) -> list[VersionInfo]:
+    """Committed versions of dataset ``name`` stored under ``root``, oldest first.
+
+    A version is a commit of ``data`` that carries a manifest. Versions a vacuum dropped (not
+    in the kept list of the latest vacuum commit, and older than it) are left out.
+    """
+    data = root / "data"
+    if history is None:
+        if not is_delta_table(data):
+            return []
+        from deltalake import DeltaTable
+
+        history = DeltaTable(str(data)).history()
+    kept: set[int] | None = None
+    kept_at = -1
+    found: list[tuple[int, dict[str, Any]]] = []
+    for h in history:
+        v = int(h["version"])
+        if KEPT_KEY in h and v > kept_at:
+            kept_at, kept = v, set(json.loads(h[KEPT_KEY]))
+        raw = h.get(MANIFEST_KEY)
+        if raw is None:
+            continue
+        try:
+            manifest = json.loads(raw)
+        except (TypeError, ValueError):
+            log.warning("dataset %s: commit %d has an unreadable manifest; skipped", name, v)
+            continue
+        found.append((v, manifest))
+    out = [(v, m) for v, m in found if kept is None or v > kept_at or v in kept]
+    return [_info(name, root, v, m) for v, m in sorted(out, key=lambda t: t[0])]
+
+
+def sweep_leftovers(root: Path, referenced_artifacts: set[str], older_than: float = 0.0) -> list[Path]:
+    """Delete artifact folders no version names (a killed or failed writer's), older than ``older_than`` s."""
+    removed = []
+    art = root / ARTIFACTS
+    if art.is_dir():
+        now = time.time()
+        for d in art.iterdir():
+            if d.name not in referenced_artifacts and now - d.stat().st_mtime >= older_than:
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+    return removed
+

@@ -1,0 +1,67 @@
+"""Writing a query result to a file with pyarrow: CSV/TSV (nested columns as JSON text), Parquet, JSON.
+
+The sandbox's SQL cannot write files, so ``nlpkit query --out`` goes through here. The file
+is written next to its destination and renamed into place, so a failed export leaves no
+half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from nlpkit.errors import StorageError
+from nlpkit.store.layout import os_error_message
+
+__all__ = ["write_table"]
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """Nested columns (list, struct, map) as JSON text, so CSV can hold them."""
+    cols = []
+    for field, col in zip(table.schema, table.columns):
+        t = field.type
+        if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t) or pa.types.is_map(t):
+            col = pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                            for v in col.to_pylist()], pa.string())
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def _write(table: pa.Table, tmp: Path, suffix: str) -> None:
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, tmp, compression="zstd")
+    elif suffix in (".csv", ".tsv"):
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(_flat(table), tmp, pacsv.WriteOptions(delimiter="\t" if suffix == ".tsv" else ","))
+    else:
+        rows: list[dict[str, Any]] = table.to_pylist()
+        with tmp.open("w", encoding="utf-8") as f:
+            if suffix == ".jsonl":
+                for r in rows:
+                    f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+            else:
+                json.dump(rows, f, ensure_ascii=False, default=str)
+
+
+def write_table(table: pa.Table, out: Path) -> None:
+    """Write ``table`` to ``out`` in the format its suffix names (.csv .tsv .parquet .json .jsonl)."""
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write(table, tmp, out.suffix.lower())
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        msg = os_error_message(e, f"cannot write {out}")
+        if msg is None:
+            msg = f"cannot write {out}: {e.strerror or e}; choose another --out path"
+        raise StorageError(msg) from e

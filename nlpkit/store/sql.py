@@ -1,0 +1,286 @@
+"""The analysts' SQL sandbox: a fresh in-memory DuckDB per query, over the store's Delta tables.
+
+Names registered (only those a query mentions are opened):
+
+- ``<dataset>``: the latest version's main table; ``<dataset>_<table>`` its other tables
+  (``imdb_rejects``), read at the versions that version's commit names;
+- ``<dataset>__v<N>`` / ``<dataset>_<table>__v<N>``: every version still kept, by name;
+  ``as_of={"imdb": 3}`` (``--as-of imdb=3``) makes plain ``imdb`` mean ``v3``;
+- ``<table>``: every append-only table (``articles``, ``fetch_log``, ``runs``, ``model_runs`` ...).
+
+If two of these ever share a name (a store written before names were checked), the first in
+that order wins and a warning names the loser; nothing else breaks.
+
+Nothing the query can do leaves the process: external access is off (no file reads or
+writes, no ``ATTACH``, no extension install/load), the configuration is locked after setup,
+and only one read statement is accepted, decided by DuckDB's own parser: ``SELECT``/``WITH``,
+``DESCRIBE``, ``SUMMARIZE`` (both parse as SELECT) and plain ``EXPLAIN`` of a SELECT.
+``EXPLAIN ANALYZE`` runs its statement, so it is refused outright. A timer interrupts a query
+after ``timeout`` seconds, and DuckDB's memory limit defaults to a quarter of the RAM.
+Readers open Delta snapshots and hold no lock, so writers never wait for them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from nlpkit.errors import DatasetNotFoundError, QueryError, QueryTimeoutError, ReadOnlyQueryError
+from nlpkit.store.layout import arrow_dataset
+from nlpkit.store.store import Store
+
+__all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "check_read_only", "default_memory_limit"]
+
+log = logging.getLogger(__name__)
+
+#: Statement types an analyst may run (DESCRIBE and SUMMARIZE parse as SELECT; EXPLAIN only of a SELECT).
+ALLOWED_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+DEFAULT_TIMEOUT = 60.0
+EXPORT_FORMATS = (".csv", ".tsv", ".parquet", ".json", ".jsonl")
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
+
+
+def default_memory_limit() -> str:
+    """A quarter of this machine's RAM, as DuckDB's ``memory_limit`` string."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(total // 4 // (1 << 20), 64)}MB"
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def _plain_explain_of_select(text: str) -> bool:
+    """True for ``EXPLAIN <one SELECT>``: no ANALYZE, no option list, nothing else inside."""
+    tokens = [(off, kind) for off, kind in duckdb.tokenize(text) if kind.name.lower() != "comment"]
+    if len(tokens) < 2:
+        return False
+    words = [text[off:].split(None, 1)[0].upper() for off, _ in tokens[:2]]
+    if not words[0].startswith("EXPLAIN") or words[0] != "EXPLAIN":
+        return False
+    if words[1].startswith(("ANALY", "(")):
+        return False
+    try:
+        inner = duckdb.extract_statements(text[tokens[1][0]:])
+    except duckdb.Error:
+        return False
+    return len(inner) == 1 and inner[0].type.name == "SELECT"
+
+
+def check_read_only(sql: str) -> str:
+    """Return the one read statement in ``sql``; refuse anything else, naming what was found."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise QueryError(f"SQL does not parse: {_first_line(e)}") from e
+    if not statements:
+        raise QueryError("empty SQL: give one SELECT statement, e.g. \"SELECT count(*) FROM imdb\"")
+    if len(statements) > 1:
+        kinds = ", ".join(s.type.name for s in statements)
+        raise ReadOnlyQueryError(f"refused {len(statements)} statements ({kinds}): queries are read-only and run "
+                                 "one statement at a time; send each SELECT separately")
+    st = statements[0]
+    kind = st.type.name
+    if kind == "SELECT" or (kind == "EXPLAIN" and _plain_explain_of_select(st.query)):
+        return st.query
+    what = "EXPLAIN ANALYZE (it runs its statement) or EXPLAIN of a non-SELECT" if kind == "EXPLAIN" else kind
+    raise ReadOnlyQueryError(
+        f"refused {what} statement: queries are read-only (allowed: SELECT/WITH, DESCRIBE, SUMMARIZE, EXPLAIN "
+        "SELECT). To export results use `nlpkit query ... --out FILE`."
+    )
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Column names, the rows fetched, and whether more rows were left unfetched (``limit``)."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool = False
+
+
+Loader = Callable[[], Any]
+
+
+class SqlSandbox:
+    """Read-only SQL over a Store; every call opens a fresh, locked-down in-memory DuckDB.
+
+    >>> SqlSandbox(store).query("SELECT label, count(*) FROM imdb GROUP BY 1")  # doctest: +SKIP
+    (['label', 'count_star()'], [(0, 25000), (1, 25000)])
+    """
+
+    def __init__(self, store: Store, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: str | None = None,
+                 as_of: Mapping[str, int | str] | None = None) -> None:
+        if timeout <= 0:
+            raise QueryError(f"timeout must be > 0 seconds; got {timeout}")
+        self.store = store
+        self.timeout = timeout
+        if memory_limit is not None and not _MEMORY.fullmatch(memory_limit.strip()):
+            raise QueryError(f"memory limit {memory_limit!r}: expected a size like 512MB, 4GB or 2GiB")
+        self.memory_limit = (memory_limit or default_memory_limit()).strip()
+        self.as_of = dict(as_of or {})
+
+    # -- what is registered --------------------------------------------------------------------
+    def registry(self) -> dict[str, Loader]:
+        """SQL name -> loader of a pyarrow Dataset, in precedence order (collisions: first wins, warned)."""
+        from deltalake import DeltaTable
+
+        store = self.store
+        entries: list[tuple[str, str, Loader]] = []
+        side: list[tuple[str, str, Loader]] = []
+
+        def delta(path: Path, version: int | None) -> Loader:
+            return lambda: arrow_dataset(DeltaTable(str(path), version=version), path)
+
+        datasets = store.datasets()
+        unknown = sorted(set(self.as_of) - set(datasets) - set(store.tables()))
+        if unknown:
+            raise DatasetNotFoundError(f"--as-of {unknown[0]}: no such dataset or table; known: "
+                                       f"{', '.join(datasets + store.tables()) or '(none)'}")
+        for d in datasets:
+            versions = store.versions(d)
+            current = store.version(d, self._as_of_key(d)) if d in self.as_of else versions[-1]
+            for info, name_suffix in [(current, ""), *((v, f"__{v.version}") for v in versions)]:
+                for table in info.tables:
+                    path = store.dataset_table_dir(d, table)
+                    loader = delta(path, info.table_version(table))
+                    owner = f"dataset {d} {info.version} table {table}"
+                    if table == "data":
+                        entries.append((f"{d}{name_suffix}", owner, loader))
+                    else:
+                        side.append((f"{d}_{table}{name_suffix}", owner, loader))
+        for t in store.tables():
+            version = int(str(self.as_of[t]).lstrip("v")) if t in self.as_of else None
+            entries.append((t, f"append table {t}", delta(store.table_dir(t), version)))
+        out: dict[str, Loader] = {}
+        owners: dict[str, str] = {}
+        for name, owner, loader in [*entries, *side]:
+            if name in out:
+                log.warning("SQL name %r is used by both %s and %s; %s wins (rename one to reach the other)",
+                            name, owners[name], owner, owners[name])
+                continue
+            out[name], owners[name] = loader, owner
+        return out
+
+    def _as_of_key(self, name: str) -> str:
+        v = str(self.as_of[name])
+        return v if v.startswith("v") else f"v{v}"
+
+    # -- connections ---------------------------------------------------------------------------
+    def connect(self, sql: str | None = None) -> duckdb.DuckDBPyConnection:
+        """A locked-down in-memory connection with the tables ``sql`` names registered (all when None)."""
+        con = duckdb.connect(":memory:", config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+        })
+        try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            registry = self.registry()
+            wanted = self._referenced(con, sql, registry)
+            for name in wanted:
+                con.register(name, registry[name]())
+            con.execute("SET lock_configuration = true")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    @staticmethod
+    def _referenced(con: duckdb.DuckDBPyConnection, sql: str | None, registry: Mapping[str, Loader]) -> list[str]:
+        if sql is not None:
+            try:
+                names = {n.split(".")[-1] for n in con.get_table_names(sql)}
+                return [n for n in registry if n in names]
+            except duckdb.Error:
+                pass
+        return [n for n in registry if "__v" not in n]  # the latest of everything
+
+    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
+        statement = check_read_only(sql)
+        con = self.connect(statement)
+        timer = threading.Timer(self.timeout, con.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            return fetch(con, statement)
+        except duckdb.InterruptException as e:
+            raise QueryTimeoutError(f"query stopped after the {self.timeout:g} s time limit; narrow it (WHERE, "
+                                    "LIMIT) or allow more time with --timeout SECONDS") from e
+        except duckdb.OutOfMemoryException as e:
+            raise QueryError(f"query needs more than the {self.memory_limit} memory limit: {_first_line(e)}; "
+                             "aggregate or filter more, or raise --memory-limit") from e
+        except duckdb.CatalogException as e:
+            raise QueryError(self._unknown_name(e)) from e
+        except duckdb.PermissionException as e:
+            raise ReadOnlyQueryError(f"refused: {_first_line(e)} (queries read only the store's tables)") from e
+        except duckdb.Error as e:
+            raise QueryError(f"query failed: {_first_line(e)}") from e
+        finally:
+            timer.cancel()
+            con.close()
+
+    def _unknown_name(self, e: BaseException) -> str:
+        msg = _first_line(e)
+        m = re.search(r"with name (\S+) does not exist", msg)
+        if not m:
+            return f"query failed: {msg}"
+        name = m.group(1).strip('"')
+        known = sorted(self.registry())
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        latest = [k for k in known if "__v" not in k]
+        return (f"unknown table {name!r}: {hint}tables: {', '.join(latest) or '(none: build a dataset first)'} "
+                "(older versions as NAME__vN; `nlpkit datasets` lists them)")
+
+    # -- public calls --------------------------------------------------------------------------
+    def fetch(self, sql: str, limit: int | None = None) -> QueryResult:
+        """Run one read statement; fetch at most ``limit`` rows (all when None)."""
+        def get(con: duckdb.DuckDBPyConnection, statement: str) -> QueryResult:
+            con.execute(statement)
+            columns = [d[0] for d in con.description or []]
+            if limit is None:
+                return QueryResult(columns, con.fetchall())
+            rows = con.fetchmany(limit + 1)
+            return QueryResult(columns, rows[:limit], len(rows) > limit)
+
+        return self._run(sql, get)
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """(column names, every row) of one read statement."""
+        res = self.fetch(sql)
+        return res.columns, res.rows
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The whole result of one read statement as a pyarrow Table."""
+        return self._run(sql, lambda con, statement: con.sql(statement).to_arrow_table())
+
+    def export(self, sql: str, out: Path) -> int:
+        """Write the result to ``out`` (.csv, .tsv, .parquet, .json array, .jsonl); returns rows.
+
+        nlpkit writes the file with pyarrow (SQL itself cannot write files); list and struct
+        columns become JSON text in CSV/TSV.
+        """
+        from nlpkit.store.export import write_table
+
+        suffix = out.suffix.lower()
+        if suffix not in EXPORT_FORMATS:
+            raise QueryError(f"--out {out}: unknown format {suffix!r}; use {', '.join(EXPORT_FORMATS)}")
+        table = self.arrow(sql)
+        write_table(table, out)
+        return table.num_rows
+
+
+#: The old name, kept so that ``Catalog(store).query(sql)`` keeps working.
+Catalog = SqlSandbox

@@ -1,0 +1,248 @@
+"""The ``Store``: versioned datasets and append-only tables on Delta Lake under one data directory.
+
+See :mod:`nlpkit.store.layout` for the folders, :mod:`nlpkit.store.datasets` for what makes
+a version (and why a crash never shows half of one), :mod:`nlpkit.store.tables` for appends
+and :mod:`nlpkit.store.sql` for the analysts' SQL over all of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from nlpkit.errors import DatasetError, DatasetNotFoundError, StorageError
+from nlpkit.store.datasets import VersionInfo, VersionWriter, commit_version, list_versions
+from nlpkit.store.layout import arrow_dataset, is_delta_table, os_error_message, refuse_old_layout, validate_name
+from nlpkit.store.tables import append_rows, read_table
+
+__all__ = ["Store"]
+
+log = logging.getLogger(__name__)
+
+
+def _storage_errors(what: str) -> contextlib.AbstractContextManager[None]:
+    """Turn a full disk / read-only / permission failure into one StorageError naming the fix."""
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except DatasetError:
+            raise
+        except Exception as e:  # OSError from our own writes, DeltaError (Rust I/O) from commits
+            msg = os_error_message(e, what)
+            if msg is None:
+                raise
+            raise StorageError(msg) from e
+
+    return guard()
+
+
+class Store:
+    """The data directory: versioned datasets and append-only tables, each a Delta table."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    # -- layout -------------------------------------------------------------------------------
+    def _dataset_dir(self, name: str) -> Path:
+        return self.root / "datasets" / validate_name(name)
+
+    def table_dir(self, name: str) -> Path:
+        """The folder of append-only table ``name`` (a Delta table; readable by any Delta reader)."""
+        return self.root / "tables" / validate_name(name, "table")
+
+    def dataset_table_dir(self, name: str, table: str = "data") -> Path:
+        """The folder of table ``table`` of dataset ``name`` (a Delta table)."""
+        return self._dataset_dir(name) / validate_name(table, "table")
+
+    @contextlib.contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        """Serialise nlpkit writers of one dataset across processes (readers never take it)."""
+        lock_dir = self.root / "locks"
+        with _storage_errors(f"cannot lock dataset {name!r} in {self.root}"):
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            f = (lock_dir / f"{name}.lock").open("a")
+        with f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _sql_names(self) -> dict[str, str]:
+        """SQL name -> what owns it, for every dataset table and append table now in the store."""
+        owners: dict[str, str] = {}
+        for t in self.tables():
+            owners.setdefault(t, f"append table {t!r}")
+        for d in self.datasets():
+            owners.setdefault(d, f"dataset {d!r}")
+            for table in self.latest(d).tables:
+                if table != "data":
+                    owners.setdefault(f"{d}_{table}", f"table {table!r} of dataset {d!r}")
+        return owners
+
+    def _refuse_collision(self, sql_names: list[str], owner: str) -> None:
+        taken = self._sql_names()
+        for n in sql_names:
+            if n in taken and taken[n] != owner:
+                raise DatasetError(
+                    f"cannot create {owner}: its SQL name {n!r} is already used by {taken[n]}; choose another name"
+                )
+
+    # -- reading ------------------------------------------------------------------------------
+    def datasets(self) -> list[str]:
+        """Names of datasets with at least one committed version."""
+        refuse_old_layout(self.root)
+        base = self.root / "datasets"
+        if not base.is_dir():
+            return []
+        out = []
+        for p in sorted(base.iterdir()):
+            try:
+                validate_name(p.name)
+            except DatasetError:
+                continue
+            try:
+                if list_versions(p.name, p):
+                    out.append(p.name)
+            except Exception as e:  # a damaged table must not break every other dataset
+                log.warning("dataset %s cannot be read (%s); skipped", p.name, str(e).splitlines()[0] if str(e) else e)
+        return out
+
+    def tables(self) -> list[str]:
+        """Names of append-only tables with at least one commit."""
+        base = self.root / "tables"
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if is_delta_table(p) and "__" not in p.name)
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        """Committed versions of ``name``, oldest first."""
+        try:
+            return list_versions(name, self._dataset_dir(name))
+        except DatasetError:
+            raise
+        except Exception as e:
+            raise DatasetError(f"dataset {name!r} cannot be read from {self.root}: {str(e).splitlines()[0]}; "
+                               f"rebuild it, or move datasets/{name} away") from e
+
+    def latest(self, name: str) -> VersionInfo:
+        """The newest committed version; raises DatasetNotFoundError listing the known datasets."""
+        versions = self.versions(name)
+        if versions:
+            return versions[-1]
+        known = ", ".join(self.datasets()) or "(none yet)"
+        raise DatasetNotFoundError(
+            f"dataset {name!r} has no version in {self.root}; known datasets: {known}. "
+            f"Build it first (e.g. `nlpkit rebuild {name}` or `nlpkit import {name} FILE`)."
+        )
+
+    def version(self, name: str, version: str | int) -> VersionInfo:
+        """Version ``version`` (``"v3"`` or 3) of ``name``."""
+        versions = self.versions(name)
+        key = f"v{version}" if isinstance(version, int) else version
+        for info in versions:
+            if info.version == key:
+                return info
+        have = ", ".join(v.version for v in versions) or "(none)"
+        raise DatasetNotFoundError(f"dataset {name!r} has no version {key!r}; versions: {have}")
+
+    def _delta(self, name: str, table: str, version: str | int | None) -> tuple[Any, Path]:
+        from deltalake import DeltaTable
+
+        info = self.version(name, version) if version is not None else self.latest(name)
+        path = self.dataset_table_dir(name, table)
+        return DeltaTable(str(path), version=info.table_version(table)), path
+
+    def read(self, name: str, table: str = "data", version: str | int | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        """Read one table of a dataset version (latest by default) into memory."""
+        dt, path = self._delta(name, table, version)
+        return arrow_dataset(dt, path).to_table(columns=columns)
+
+    def columns(self, name: str, table: str = "data", version: str | int | None = None) -> list[str]:
+        """Column names of one table of a dataset version, without reading any rows."""
+        dt, _ = self._delta(name, table, version)
+        return list(pa.schema(dt.schema().to_arrow()).names)
+
+    def read_appended(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        """All rows of an append-only table, in append order (columns added later read as null)."""
+        return read_table(self.table_dir(name), columns)
+
+    # -- writing ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def write_version(
+        self,
+        name: str,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        source: str | None = None,
+    ) -> Iterator[VersionWriter]:
+        """Write a new version of ``name``: visible only once its single ``data`` commit lands.
+
+        >>> with store.write_version("imdb", source="aclImdb_v1.tar.gz") as w:   # doctest: +SKIP
+        ...     w.write(table)              # main table 'data'
+        ...     w.write(rejects, "rejects")
+        """
+        d = self._dataset_dir(name)
+        refuse_old_layout(self.root)
+        with self._lock(name):
+            if not self.versions(name):
+                self._refuse_collision([name], f"dataset {name!r}")
+            with _storage_errors(f"cannot write dataset {name!r} in {self.root}"):
+                d.mkdir(parents=True, exist_ok=True)
+            writer = VersionWriter(dataset=name, root=d)
+            started = time.time()
+            try:
+                yield writer
+                for t in writer._parts:
+                    if t != "data":
+                        self._refuse_collision([f"{name}_{t}"], f"table {t!r} of dataset {name!r}")
+                with _storage_errors(f"cannot write dataset {name!r} in {self.root}"):
+                    commit_version(writer, parameters=parameters, source=source, started=started)
+            except BaseException as e:
+                writer._discard()
+                msg = os_error_message(e, f"cannot write dataset {name!r} in {self.root}")
+                if msg is not None and not isinstance(e, DatasetError):  # e.g. ENOSPC while writing rows
+                    raise StorageError(msg) from e
+                raise
+
+    def append(self, name: str, table: pa.Table | Any) -> int:
+        """Append rows to append-only table ``name`` as one commit; returns the table's new version."""
+        if not isinstance(table, pa.Table):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        path = self.table_dir(name)
+        if not is_delta_table(path):
+            refuse_old_layout(self.root)
+            self._refuse_collision([name], f"append table {name!r}")
+        with _storage_errors(f"cannot append to table {name!r} in {self.root}"):
+            return append_rows(path, table)
+
+    def remove_version(self, name: str, version: str) -> None:
+        """Delete an old version's files (never the latest one's)."""
+        from nlpkit.store.maintenance import vacuum_dataset
+
+        with self._lock(name):
+            versions = self.versions(name)
+            if versions and versions[-1].version == version:
+                raise DatasetError(f"refusing to delete {name} {version}: it is the latest version")
+            self.version(name, version)
+            vacuum_dataset(self, name, keep=[v for v in versions if v.version != version])
+
+    def sql(self) -> Any:
+        """The analysts' sandbox over this store (see :class:`nlpkit.store.sql.SqlSandbox`)."""
+        from nlpkit.store.sql import SqlSandbox
+
+        return SqlSandbox(self)
+
+    def refresh_catalog(self) -> None:
+        """Kept for callers of the old API: there is no persistent catalog any more (a no-op)."""
+
