@@ -141,7 +141,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                     tables=_tables(), result=None, sql_error=None)
 
     def _tables() -> list[str]:
-        return sorted(n for n in explorer.sandbox().registry() if "__v" not in n)
+        return explorer.tables()
 
     async def sql_post(request: Request) -> Response:
         from urllib.parse import parse_qs

@@ -41,6 +41,10 @@ class Corpus:
     version: str
     frame: pd.DataFrame
     row: dict[str, int]
+    lists: dict[str, list[Any]]  # the columns as Python lists: one value is a list index, not a pandas lookup
+
+    def get(self, column: str, r: int) -> Any:
+        return self.lists[column][r]
 
     def has(self, column: str) -> bool:
         col = self.frame[column]
@@ -150,8 +154,9 @@ def load_corpus(store: Store, name: str, version: str | None = None) -> Corpus:
         df["time"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     df.loc[df["time"] < pd.Timestamp("1900-01-01", tz="UTC"), "time"] = pd.NaT  # placeholder dates (0001-01-01)
     df = df[list(COLUMNS)].reset_index(drop=True)
-    row = {doc: i for i, doc in enumerate(df["id"].tolist())}
-    return Corpus(name, version, df, row)
+    lists = {c: df[c].tolist() for c in COLUMNS}
+    row = {doc: i for i, doc in enumerate(lists["id"])}
+    return Corpus(name, version, df, row, lists)
 
 
 def filter_rows(corpus: Corpus, filters: dict[str, Any]) -> np.ndarray:

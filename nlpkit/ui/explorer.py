@@ -89,10 +89,38 @@ class Explorer:
         self._indexes: dict[str, tuple[str, SimilarityIndex | None]] = {}
         self._checked: dict[str, tuple[float, str]] = {}
         self._shared: dict[tuple[str, str], tuple[str, pd.DataFrame | None, dict[Any, np.ndarray]]] = {}
+        self._memos: dict[str, tuple[str, Any]] = {}
 
     # -- caches -----------------------------------------------------------------------------------
+    def _memo(self, key: str, version: str, compute: Any) -> Any:
+        """``compute()`` once per ``version`` of what it reads (a sandbox query costs ~0.1-0.3 s)."""
+        hit = self._memos.get(key)
+        if hit is None or hit[0] != version:
+            hit = self._memos[key] = (version, compute())
+        return hit[1]
+
+    def _table_version(self, table: str) -> str:
+        """An append table's Delta version ("" when it does not exist), trusted for a couple of seconds."""
+        now = time.monotonic()
+        hit = self._checked.get(f"table:{table}")
+        if hit and now - hit[0] < _VERSION_TTL:
+            return hit[1]
+        v = ""
+        if table in self.store.tables():
+            from deltalake import DeltaTable
+
+            v = str(DeltaTable(str(self.store.table_dir(table))).version())
+        self._checked[f"table:{table}"] = (now, v)
+        return v
+
     def datasets(self) -> list[str]:
-        return browsable(self.store)
+        key = "|".join(self.store.datasets() + self.store.tables())
+        return list(self._memo("datasets", key, lambda: browsable(self.store)))
+
+    def tables(self) -> list[str]:
+        """SQL names of the latest tables (for the SQL page)."""
+        key = "|".join(self.store.datasets() + self.store.tables())
+        return list(self._memo("tables", key, lambda: sorted(n for n in self.sandbox().registry() if "__v" not in n)))
 
     def sandbox(self) -> SqlSandbox:
         return SqlSandbox(self.store, timeout=self.sql_timeout)
@@ -165,9 +193,9 @@ class Explorer:
             idx.analyzer(c.frame["title"].iloc[0] if len(c.frame) else "warm up")  # loads the tokenizer
 
     def _hit(self, c: Corpus, r: int, words: list[str], score: float | None = None) -> Hit:
-        row = c.frame.iloc[r]
-        return Hit(row["id"], row["title"], row["outlet"], _fmt_time(row["time"]), row["label"],
-                   _snippet(row["text"], words), None if score is None else round(float(score), 3))
+        g = c.lists
+        return Hit(g["id"][r], g["title"][r], g["outlet"][r], _fmt_time(g["time"][r]), g["label"][r],
+                   _snippet(g["text"][r], words), None if score is None else round(float(score), 3))
 
     # -- Articles ---------------------------------------------------------------------------------
     def search(self, name: str, query: str = "", filters: dict[str, Any] | None = None, *, limit: int = 50,
@@ -203,8 +231,7 @@ class Explorer:
         r = c.row.get(doc_id)
         if r is None:
             raise UiError(f"no article {doc_id!r} in {name} ({len(c.row):,} documents); search for it instead")
-        row = c.frame.iloc[r]
-        view = ArticleView(self._hit(c, r, []), row["text"], row["section"])
+        view = ArticleView(self._hit(c, r, []), c.get("text", r), c.get("section", r))
         kw, by_key = self.shared(name, "tfidf_keywords", key="key")
         if kw is not None and doc_id in by_key:
             part = kw.iloc[by_key[doc_id]]
@@ -227,6 +254,13 @@ class Explorer:
     # -- Topics and clusters ------------------------------------------------------------------------
     def clusters(self, name: str) -> list[dict[str, Any]]:
         """Each cluster's size, top terms and its most common label (empty without `features build`)."""
+        try:
+            version = f"{self._version('clusters')}|{self.corpus(name).version}"
+        except NlpkitError:
+            return []
+        return self._memo(f"clusters:{name}", version, lambda: self._clusters(name))
+
+    def _clusters(self, name: str) -> list[dict[str, Any]]:
         summary, _ = self.shared(name, "clusters", "summary")
         members, _ = self.shared(name, "clusters", key="id")
         if summary is None or members is None:
@@ -266,8 +300,8 @@ class Explorer:
             rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
         part = proj.iloc[rows]
         c = self.corpus(name)
-        points = [{"id": d, "x": float(x), "y": float(y), "cluster": int(cl), "title": c.frame.at[c.row[d], "title"],
-                   "label": c.frame.at[c.row[d], "label"]}
+        points = [{"id": d, "x": float(x), "y": float(y), "cluster": int(cl), "title": c.get("title", c.row[d]),
+                   "label": c.get("label", c.row[d])}
                   for d, x, y, cl in zip(part["id"], part["x"], part["y"], part["cluster"]) if d in c.row]
         return {"points": points, "total": total, "note": self._variance_note(name, method)}
 
@@ -306,6 +340,10 @@ class Explorer:
 
     def bursts(self, name: str, days: int = 7, top: int = 20) -> tuple[list[Burst], str]:
         c, idx = self._aligned(name)
+        version = f"{self._indexes[name][0]}|{c.version}"
+        return self._memo(f"bursts:{name}:{days}:{top}", version, lambda: self._bursts(c, idx, days, top))
+
+    def _bursts(self, c: Corpus, idx: SimilarityIndex, days: int, top: int) -> tuple[list[Burst], str]:
         rows = np.asarray([c.row.get(d, -1) for d in idx.ids])
         keep = rows >= 0
         times = c.frame["time"].iloc[rows[keep]].reset_index(drop=True)
@@ -314,10 +352,13 @@ class Explorer:
 
     # -- Models and runs ----------------------------------------------------------------------------
     def model_runs(self, limit: int = 200) -> list[dict[str, Any]]:
-        sb = self.sandbox()
-        if "model_runs" not in sb.registry():
+        version = self._table_version("model_runs")
+        if not version:
             return []
-        cols, rows = sb.query(f"SELECT * FROM model_runs ORDER BY created_at DESC LIMIT {int(limit)}")
+        return self._memo(f"model_runs:{limit}", version, lambda: self._model_runs(limit))
+
+    def _model_runs(self, limit: int) -> list[dict[str, Any]]:
+        cols, rows = self.sandbox().query(f"SELECT * FROM model_runs ORDER BY created_at DESC LIMIT {int(limit)}")
         out = []
         for i, r in enumerate(rows):
             d = dict(zip(cols, r))
@@ -342,10 +383,15 @@ class Explorer:
         return names
 
     def runs(self, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
-        sb = self.sandbox()
-        if "runs" not in sb.registry():
+        """The flows' run history, newest first (``runs`` append table)."""
+        version = self._table_version("runs")
+        if not version:
             return [], []
-        _, described = sb.query("DESCRIBE runs")
-        names = [str(r[0]) for r in described]
-        order = "started_at" if "started_at" in names else names[0]
-        return sb.query(f"SELECT * FROM runs ORDER BY {order} DESC LIMIT {int(limit)}")
+
+        def read() -> tuple[list[str], list[tuple[Any, ...]]]:
+            sb = self.sandbox()
+            _, described = sb.query("DESCRIBE runs")
+            names = [str(r[0]) for r in described]
+            order = next((c for c in ("started_at", "start", "time", "created_at") if c in names), names[0])
+            return sb.query(f'SELECT * FROM runs ORDER BY "{order}" DESC LIMIT {int(limit)}')
+        return self._memo(f"runs:{limit}", version, read)

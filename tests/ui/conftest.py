@@ -34,7 +34,8 @@ def _cli(args: list[str], data_dir: Path, **env: str) -> None:
 
 @pytest.fixture(scope="session")
 def ui_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """korean_news (1,599 real labelled articles) and the scraped 60 real English news pages, with features.
+    """korean_news (1,599 real labelled articles) and the scraped 60 real English news pages, with features
+    and one cross-validated classifier run.
 
     The regex tokenizer and a short k range keep the build to seconds; the app does not care
     which tokenizer built the index (queries use the same spec).
@@ -49,6 +50,10 @@ def ui_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Sto
     store = Store(data)
     build_features(store, "korean_news", BuildOptions(tokenizer="regex", k_values=(8,), pca_components=10))
     build_features(store, "articles", BuildOptions(k_values=(3,), pca_components=10))
+    from nlpkit.features.classify import ClassifyOptions
+    from nlpkit.features.runs import classify_dataset
+
+    classify_dataset(store, "korean_news", ClassifyOptions(folds=2))  # one model_runs row with a confusion matrix
     return store
 
 
