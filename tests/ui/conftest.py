@@ -25,11 +25,11 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--window-size=1280,1000"]
 
 
-def _cli(args: list[str], data_dir: Path, **env: str) -> None:
+def _cli(args: list[str], data_dir: Path, **env: str) -> subprocess.Popen[str]:
     e = {**os.environ, "NLPKIT_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT), **env}
     e.pop("NLPKIT_FLOWS", None)
-    subprocess.run([sys.executable, "-m", "nlpkit.cli", *args], cwd=ROOT, env=e, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    return subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args], cwd=ROOT, env=e, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +43,14 @@ def ui_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Sto
     from nlpkit.features.build import BuildOptions, build_features
 
     data = tmp_path_factory.mktemp("ui") / "data"
-    _cli(["rebuild", "korean_news", "--source", str(shared_data / "korean_news" / "articles.jsonl.gz"),
-          "--no-dependants"], data)
-    _cli(["scrape", "--source", "local_pages"], data,
-         NLPKIT_NEWS_DIRECTORY=str(shared_data / "article_extraction_dev" / "html"))
+    # the dataset and the news tables are separate; both imports run at once
+    procs = [_cli(["rebuild", "korean_news", "--source", str(shared_data / "korean_news" / "articles.jsonl.gz"),
+                   "--no-dependants"], data),
+             _cli(["scrape", "--source", "local_pages"], data,
+                  NLPKIT_NEWS_DIRECTORY=str(shared_data / "article_extraction_dev" / "html"))]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
     store = Store(data)
     build_features(store, "korean_news", BuildOptions(tokenizer="regex", k_values=(8,), pca_components=10))
     build_features(store, "articles", BuildOptions(k_values=(3,), pca_components=10))
