@@ -98,7 +98,9 @@ def version_of(store: Store, name: str) -> str:
 def _strings(df: pd.DataFrame, column: str) -> pd.Series:
     if column not in df:
         return pd.Series([""] * len(df), index=df.index, dtype=object)
-    return df[column].astype(object).where(df[column].notna(), "").map(str)
+    def text(v: Any) -> str:  # a nullable integer label arrives as a float: 1.0 -> "1"
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+    return df[column].astype(object).where(df[column].notna(), "").map(text)
 
 
 def _articles(sandbox: SqlSandbox) -> pd.DataFrame:
@@ -114,7 +116,8 @@ def _dataset(store: Store, sandbox: SqlSandbox, name: str) -> pd.DataFrame:
     cols = store.columns(name)
     wanted = [c for c in ("id", "title", "text", "label", "category", "split", "outlet", "source", "section",
                           "published_at", "time", "language") if c in cols]
-    df = sandbox.arrow(f'SELECT {", ".join(chr(34) + c + chr(34) for c in wanted)} FROM "{name}"').to_pandas()
+    columns = ", ".join(f'"{c}"' for c in wanted)
+    df = sandbox.arrow(f'SELECT {columns} FROM "{name}"').to_pandas()
     df["id"] = _strings(df, "id")
     if "title" not in df or not (_strings(df, "title") != "").any():
         df["title"] = df["text"].map(first_words)
@@ -153,6 +156,8 @@ def load_corpus(store: Store, name: str, version: str | None = None) -> Corpus:
     else:
         df["time"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     df.loc[df["time"] < pd.Timestamp("1900-01-01", tz="UTC"), "time"] = pd.NaT  # placeholder dates (0001-01-01)
+    untitled = df["title"] == ""
+    df.loc[untitled, "title"] = df.loc[untitled, "text"].map(first_words)
     df = df[list(COLUMNS)].reset_index(drop=True)
     lists = {c: df[c].tolist() for c in COLUMNS}
     row = {doc: i for i, doc in enumerate(lists["id"])}
