@@ -16,7 +16,7 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 ifneq ($(wildcard $(SHARED_DATA)/imdb/aclImdb_v1.tar.gz),)
 export NLPKIT_IMDB_SOURCE ?= $(SHARED_DATA)/imdb/aclImdb_v1.tar.gz
 export NLTK_DATA ?= $(SHARED_DATA)/nltk_data
-export NLPKIT_NSMC_SOURCE ?= $(SHARED_DATA)/nsmc/ratings_test.zip
+export NLPKIT_NSMC_SOURCE ?= $(SHARED_DATA)/nsmc
 export NLPKIT_KOREAN_NEWS_SOURCE ?= $(SHARED_DATA)/korean_news/articles.jsonl.gz
 export NLPKIT_LM_SOURCE ?= $(SHARED_DATA)/lm
 export NLPKIT_HATE_SPEECH_SOURCE ?= $(SHARED_DATA)/korean_hate_speech

@@ -86,6 +86,19 @@ class TokenizerError(NlpkitError):
     """A tokenizer backend cannot be created or run (unknown name, missing JDK, engine failure)."""
 
 
+class TokenizeFailure(TokenizerError):
+    """The engine failed on one text (a Java exception, a stale or malformed result, a time budget).
+
+    ``Tokenizer.tokenize`` raises it; ``tokenize_batch`` yields a :class:`~nlpkit.tokenize.core.FailedTokens`
+    (empty, carrying this error) for that text and goes on. ``reason`` is a short code
+    (``engine_error``, ``over_budget``) for rejects tables; the message says what happened.
+    """
+
+    def __init__(self, message: str, *, reason: str = "engine_error") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class DictionaryError(TokenizerError, ValueError):
     """A user dictionary or stopword file is malformed (the message names file and line)."""
 

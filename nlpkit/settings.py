@@ -114,12 +114,24 @@ class StoreSettings(_Frozen):
         "keeps files that an append in progress has written but not yet committed.")
 
 
+class TokenizeSettings(_Frozen):
+    """Bounds on tokenization work (``nlpkit.tokenize``): what a scheduled run may spend on one document."""
+
+    doc_budget_s: float | None = Field(60.0, gt=0, description="Seconds one document may take in tokenize-dataset; "
+                                       "over it the document is a reject 'over_budget' (None: no budget).")
+    max_run_chars: int | None = Field(None, ge=8, description="Runs without whitespace longer than this are cut "
+                                      "before tagging; None: each backend's measured default.")
+
+
 class Settings(_Frozen):
     """Everything configurable, with defaults that run on one machine."""
 
     data_dir: Path = Field(Path("data"), description="Root of the store (Delta Lake tables).")
     nltk_data: Path | None = Field(None, description="NLTK data directory; None = NLTK's own search path.")
     java_heap_mb: int = Field(2048, ge=128, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
+    max_decompressed_mb: int = Field(
+        4096, ge=1, description="Largest size (MiB) a compressed input (.gz/.zip/.bz2/.xz) may expand to; more is "
+        "refused as a decompression bomb (`nlpkit import --max-decompressed-mb` overrides it).")
     sources: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SOURCES),
         description="Dataset name -> URL, tarball, file or directory it is built from.",
@@ -127,6 +139,7 @@ class Settings(_Frozen):
     flows: list[FlowSpec] = Field(default_factory=list, description="Declared flows, see FlowSpec.")
     news: NewsSettings = Field(default_factory=NewsSettings, description="News sources and fetch limits (nlpkit.news).")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Version retention (nlpkit vacuum).")
+    tokenize: TokenizeSettings = Field(default_factory=TokenizeSettings, description="Tokenization bounds (nlpkit.tokenize).")
 
     @model_validator(mode="after")
     def _unique_flows(self) -> Settings:

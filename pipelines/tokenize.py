@@ -2,24 +2,25 @@
 
 Thin wiring of :mod:`nlpkit.tokenize.dataset`: plan (which documents are new or changed for
 this backend+options+dictionary), fan batches out through the flow's task runner, write one
-new version. Same library calls as ``nlpkit tokenize-dataset``.
+new version. Same library calls as ``nlpkit tokenize-dataset``. Documents the engine fails on
+or that exceed ``tokenize.doc_budget_s`` (flows.yaml) are rejects of the version; the run goes on.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from nlpkit.tokenize.dataset import TokenBatch
 from pipelines._runtime import RUN_HOOKS, settings, store
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
 def tokenize_batch(tokenizer: dict[str, Any], ids: list[str], texts: list[str], shas: list[str],
-                   fingerprint: str) -> pa.Table:
-    """One batch of documents -> token rows (works in thread, process or dask workers)."""
+                   fingerprint: str) -> TokenBatch:
+    """One batch of documents -> token rows and rejects (works in thread, process or dask workers)."""
     from nlpkit.tokenize.dataset import tokenize_texts
     from nlpkit.tokenize.jvm import configure_jvm
 
@@ -27,7 +28,7 @@ def tokenize_batch(tokenizer: dict[str, Any], ids: list[str], texts: list[str], 
     configure_jvm(cfg.java_heap_mb)
     if tokenizer["name"] == "english" and cfg.nltk_data is not None:
         tokenizer = {**tokenizer, "options": {"nltk_data": str(cfg.nltk_data), **tokenizer.get("options", {})}}
-    return tokenize_texts(tokenizer, ids, texts, shas, fingerprint)
+    return tokenize_texts(tokenizer, ids, texts, shas, fingerprint, doc_budget_s=cfg.tokenize.doc_budget_s)
 
 
 @flow(name="tokenize", **RUN_HOOKS)
@@ -45,7 +46,10 @@ def tokenize_flow(
     from nlpkit.tokenize.dataset import plan_tokenize, write_tokens
 
     st = store(data_dir)
-    plan = plan_tokenize(st, dataset, tokenizer, user_dicts=user_dicts or [], options=options or {},
+    options = dict(options or {})
+    if settings().tokenize.max_run_chars is not None:
+        options.setdefault("max_run_chars", settings().tokenize.max_run_chars)
+    plan = plan_tokenize(st, dataset, tokenizer, user_dicts=user_dicts or [], options=options,
                          text_column=text_column, id_column=id_column)
     futures = [tokenize_batch.submit(plan.tokenizer, ids, texts, shas, plan.fingerprint)
                for ids, texts, shas in plan.batches(batch_size)]

@@ -161,6 +161,11 @@ def import_(
     fmt: str = typer.Option("auto", "--format", help="auto|jsonl|csv|tsv|parquet."),
     no_quoting: bool = typer.Option(False, "--no-quoting", help="Read CSV/TSV with quoting disabled (KorSTS, NSMC)."),
     member: str | None = typer.Option(None, "--member", help="File inside a .zip archive."),
+    max_decompressed_mb: int | None = typer.Option(
+        None, "--max-decompressed-mb", min=1,
+        help="Refuse a compressed file that expands past this many MiB (default: settings max_decompressed_mb, 4096)."),
+    max_ratio: float = typer.Option(200.0, "--max-ratio", min=1,
+                                    help="Refuse a compressed file that expands more than this many times its size."),
 ) -> None:
     """Register a local corpus as a new version of dataset NAME."""
     if fmt not in ("auto", "jsonl", "csv", "tsv", "parquet"):
@@ -168,6 +173,8 @@ def import_(
     options = ImportOptions(
         text_col=text_col, label_col=label_col, title_col=title_col, id_col=id_col,
         format=fmt, quoting=not no_quoting, member=member,  # type: ignore[arg-type]
+        max_decompressed_bytes=(max_decompressed_mb or get_settings().max_decompressed_mb) << 20,
+        max_compression_ratio=max_ratio,
     )
     with console.status(f"importing {file} ..."):
         info = import_corpus(get_store(), name, file, options)

@@ -1,8 +1,16 @@
-"""Tokenization commands: `tokenize` (text, stdin or a file) and `tokenize-dataset` (a store dataset)."""
+"""Tokenization commands: `tokenize` (text, stdin or a file) and `tokenize-dataset` (a store dataset).
+
+A text the engine fails on never shifts the others: `tokenize` prints an empty line for it
+(``{"error": ...}`` with --json, an ``error`` value with --out), one ``warning:`` line on
+stderr naming the line, a count at the end, and exits 1; `tokenize-dataset` records it as a
+reject (``engine_error``/``over_budget``), prints one warning line per reject and the count,
+and exits 0 (the version is written; the rejects are retried by the next run).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Iterator
@@ -26,6 +34,10 @@ def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> An
     configure_jvm(settings.java_heap_mb)
     if name == "english" and settings.nltk_data is not None:
         options.setdefault("nltk_data", str(settings.nltk_data))
+    if settings.tokenize.max_run_chars is not None:
+        options.setdefault("max_run_chars", settings.tokenize.max_run_chars)
+    # failures are reported here, one line each with the line number / document id
+    logging.getLogger("nlpkit.tokenize.core").setLevel(logging.ERROR)
     for d in dicts:
         if not d.is_file():
             raise ConfigError(f"--dict {str(d)!r}: no such file; dictionaries are TSV files like dictionaries/ko/news.tsv")
@@ -33,6 +45,10 @@ def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> An
         return get_tokenizer(name, user_dicts=[str(d) for d in dicts], **options)
     except ValueError as e:
         raise ConfigError(str(e)) from e
+
+
+def _warn(where: str, error: object) -> None:
+    typer.echo(f"warning: {where}: {' '.join(str(error).split())}", err=True)
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -65,13 +81,22 @@ def tokenize(
         return
     source: Any = texts if texts else (_lines(input_file) if input_file is not None else
                                         (line.rstrip("\n") for line in sys.stdin))
-    for toks in tok.tokenize_batch(source):
+    failed = total = 0
+    for total, toks in enumerate(tok.tokenize_batch(source), start=1):
+        error = getattr(toks, "error", None)
+        if error is not None:
+            failed += 1
+            _warn(f"line {total}" if not texts else f"text {total}", error)
         if as_json:
-            sys.stdout.write(json.dumps({"tokens": [{"form": t.form, "tag": t.tag, "start": t.start, "end": t.end}
-                                                    for t in toks]}, ensure_ascii=False) + "\n")
+            record: dict[str, Any] = {"error": str(error)} if error is not None else {
+                "tokens": [{"form": t.form, "tag": t.tag, "start": t.start, "end": t.end} for t in toks]}
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             sys.stdout.write(" ".join(f"{t.form}/{t.tag}" for t in toks) + "\n")
     sys.stdout.flush()
+    if failed:
+        typer.echo(f"warning: {tok.name} failed on {failed} of {total} texts (empty output lines)", err=True)
+        raise typer.Exit(1)
 
 
 def _write_parquet(tok: Any, input_file: Path, out: Path) -> None:
@@ -81,18 +106,24 @@ def _write_parquet(tok: Any, input_file: Path, out: Path) -> None:
     from nlpkit.tokenize.dataset import TOKEN_TYPE, tokens_to_arrow
 
     total = sum(1 for _ in _lines(input_file))
-    schema = pa.schema([("line", pa.int64()), ("text", pa.string()), ("tokens", pa.list_(TOKEN_TYPE))])
+    schema = pa.schema([("line", pa.int64()), ("text", pa.string()), ("tokens", pa.list_(TOKEN_TYPE)),
+                        ("error", pa.string())])
     schema = schema.with_metadata({"nlpkit.tokenizer": json.dumps(tok.config, ensure_ascii=False),
                                    "nlpkit.fingerprint": tok.fingerprint})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     started = time.perf_counter()
-    done = 0
+    done = failed = 0
     with progress_bar() as bar, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
         task = bar.add_task(f"tokenize ({tok.name})", total=total, rate="")
         rows: list[dict[str, Any]] = []
         for line_no, (text, toks) in enumerate(zip(_lines(input_file), tok.tokenize_batch(_lines(input_file)))):
-            rows.append({"line": line_no + 1, "text": text, "tokens": tokens_to_arrow(toks)})
+            error = getattr(toks, "error", None)
+            if error is not None:
+                failed += 1
+                _warn(f"line {line_no + 1}", error)
+            rows.append({"line": line_no + 1, "text": text, "tokens": tokens_to_arrow(toks),
+                         "error": None if error is None else str(error)})
             if len(rows) >= 1000:
                 writer.write_table(pa.Table.from_pylist(rows, schema=schema))
                 done += len(rows)
@@ -105,6 +136,9 @@ def _write_parquet(tok: Any, input_file: Path, out: Path) -> None:
         bar.update(task, completed=done)
     tmp.replace(out)
     console.print(f"{done:,} lines -> {out} ({tok.name}, {time.perf_counter() - started:.1f} s)")
+    if failed:
+        typer.echo(f"warning: {tok.name} failed on {failed} of {done} lines (column 'error')", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("tokenize-dataset")
@@ -122,6 +156,9 @@ def tokenize_dataset_cmd(
     from nlpkit.tokenize.dataset import plan_tokenize, tokenize_texts, write_tokens
 
     options = parse_key_values(option, "--option", "norm=true")
+    budget = get_settings().tokenize.doc_budget_s
+    if get_settings().tokenize.max_run_chars is not None:
+        options.setdefault("max_run_chars", get_settings().tokenize.max_run_chars)
     _make_tokenizer(tokenizer, dicts, dict(options))
     plan = plan_tokenize(get_store(), dataset, tokenizer, user_dicts=[str(d) for d in dicts], options=options,
                          text_column=text_column if len(text_column) > 1 else text_column[0], id_column=id_column)
@@ -133,11 +170,13 @@ def tokenize_dataset_cmd(
         def batches() -> Iterator[Any]:
             nonlocal done
             for ids, texts, shas in plan.batches(batch_size):
-                table = tokenize_texts(plan.tokenizer, ids, texts, shas, plan.fingerprint)
-                done += table.num_rows
+                batch = tokenize_texts(plan.tokenizer, ids, texts, shas, plan.fingerprint, doc_budget_s=budget)
+                for reject in batch.rejects:
+                    _warn(f"document {reject['item']!r} rejected ({reject['reason']})", reject["detail"])
+                done += len(ids)
                 rate = done / max(time.perf_counter() - started, 1e-9)
                 bar.update(task, completed=done, rate=f"{rate:,.0f} docs/s")
-                yield table
+                yield batch
 
         result = write_tokens(get_store(), plan, batches())
     what = "written" if result.written else "up to date"

@@ -28,6 +28,8 @@ MaxMinOpt = typer.Option(None, "--max-minutes", help="Stop training after this m
 EpochsOpt = typer.Option(10, "--epochs", help="Upper bound on passes over the training data.")
 ThreadsOpt = typer.Option(None, "--threads", help="CPU threads for torch (on a busy machine 1 is often fastest).")
 ResumeOpt = typer.Option(False, "--resume", help="Continue training the model in --out (weights and optimizer).")
+OverwriteOpt = typer.Option(False, "--overwrite",
+                            help="Replace the nlpkit model already in --out (other folders are never replaced).")
 CompileOpt = typer.Option(False, "--compile", help="torch.compile the model (CUDA only).")
 AmpOpt = typer.Option(True, "--amp/--no-amp",
                       help="Mixed precision: bf16/fp16 on CUDA; bf16 training on CPUs with native bf16.")
@@ -82,7 +84,7 @@ def train_classifier_cmd(
     lr: float = typer.Option(2e-3, "--lr"),
     patience: int = typer.Option(3, "--patience", help="Epochs without validation gain before stopping."),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
-    resume: bool = ResumeOpt, amp: bool = AmpOpt, compile_: bool = CompileOpt,
+    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, amp: bool = AmpOpt, compile_: bool = CompileOpt,
 ) -> None:
     """Train a (bi)LSTM/GRU classifier on a labelled dataset from the store."""
     from nlpkit.rnn.classify import train_classifier
@@ -96,7 +98,8 @@ def train_classifier_cmd(
         result = train_classifier(splits, out=out, tokenizer=tokenizer, arch=arch, bidirectional=bidirectional,
                                   embed_dim=embed_dim, hidden_size=hidden_size, num_layers=layers, dropout=dropout,
                                   max_len=max_len, min_freq=min_freq, max_vocab=max_vocab, opts=opts,
-                                  source=dataset, store=store, resume=resume, on_progress=update)
+                                  source=dataset, store=store, resume=resume, overwrite=overwrite,
+                                  on_progress=update)
     _print_metrics(result.metrics, result.model_dir)
 
 
@@ -121,7 +124,7 @@ def train_lm_cmd(
     lr: float = typer.Option(3e-3, "--lr"),
     patience: int = typer.Option(3, "--patience"),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
-    resume: bool = ResumeOpt, amp: bool = AmpOpt, compile_: bool = CompileOpt,
+    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, amp: bool = AmpOpt, compile_: bool = CompileOpt,
 ) -> None:
     """Train a character- or word-level LSTM language model (stateful truncated BPTT)."""
     from nlpkit.rnn.data import load_lm_text
@@ -135,7 +138,7 @@ def train_lm_cmd(
         result = train_lm(train_text, valid_text, out=out, level=level, arch=arch, hidden_size=hidden_size,
                           num_layers=layers, dropout=dropout, tie_weights=tie, layer_norm=layer_norm,
                           seq_len=seq_len, max_vocab=max_vocab,
-                          opts=opts, source=source, store=store, resume=resume, on_progress=update)
+                          opts=opts, source=source, store=store, resume=resume, overwrite=overwrite, on_progress=update)
     _print_metrics(result.metrics, result.model_dir)
 
 
@@ -155,7 +158,7 @@ def train_seq2seq_cmd(
     batch_size: int = typer.Option(128, "--batch-size"),
     lr: float = typer.Option(5e-3, "--lr"),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
-    resume: bool = ResumeOpt,
+    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt,
 ) -> None:
     """Train the encoder-decoder on synthetic addition and report exact-match accuracy."""
     from nlpkit.rnn.seq2seq_train import compare_variants, train_seq2seq
@@ -163,7 +166,7 @@ def train_seq2seq_cmd(
     opts = _opts(epochs=epochs, batch_size=batch_size, lr=lr, patience=5, device=device, seed=seed,
                  max_minutes=max_minutes, threads=threads)
     kw = {"task": task, "max_digits": digits, "n_train": n_train, "n_test": n_test, "hidden_size": hidden_size,
-          "opts": opts, "store": get_store()}
+          "opts": opts, "store": get_store(), "overwrite": overwrite}
     if compare:
         if resume or reverse or peeky:
             raise ModelError("--compare trains all three variants itself; drop --reverse/--peeky/--resume")

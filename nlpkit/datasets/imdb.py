@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from nlpkit.datasets.download import ProgressFn, is_url, resolve_source
 from nlpkit.datasets.importer import REJECT_SCHEMA
+from nlpkit.datasets.limits import check_member
 from nlpkit.errors import ConfigError, SourceError
 from nlpkit.store.versions import Store, VersionInfo
 from nlpkit.text.clean import TextCleaner
@@ -67,7 +68,9 @@ def _tar_members(path: Path, progress: ProgressFn | None) -> Iterator[_Member]:
     with path.open("rb") as raw:
         try:
             with tarfile.open(fileobj=raw, mode="r|*") as tar:
+                expanded = 0
                 for i, m in enumerate(tar):
+                    expanded = check_member(expanded, m, total, str(path))  # tar bombs: declared sizes, capped
                     if not _REVIEW_PATH.search(m.name):
                         continue
                     if not m.isfile():
@@ -80,6 +83,8 @@ def _tar_members(path: Path, progress: ProgressFn | None) -> Iterator[_Member]:
                 rest = tar.fileobj.read(1 << 16)
                 if rest.strip(b"\0"):  # tarfile stops quietly at a damaged header: do not
                     raise SourceError(f"{path}: damaged tar header after {tar.offset:,} bytes; the archive is corrupt")
+        except SourceError:
+            raise
         except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
             raise SourceError(
                 f"{path}: cannot read the archive ({type(e).__name__}: {e}); it is truncated or corrupt. "

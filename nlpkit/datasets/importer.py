@@ -1,33 +1,39 @@
-"""Register a local corpus (JSONL, CSV/TSV, Parquet; plain, .gz or .zip) as a versioned dataset.
+"""Register a local corpus (JSONL, CSV/TSV, Parquet; plain, .gz, .bz2, .xz or .zip) as a versioned dataset.
 
 The stored table has the standard columns ``id`` (string), ``text``, and ``label`` / ``title``
-when the caller names those columns; every other source column is kept as it is. Rows
-with an empty text or a repeated id go to the ``rejects`` table with the reason.
+when the caller names those columns; every other source column is kept as it is. Lines that
+do not parse (with their line number), rows with an empty text and rows with a repeated id
+go to the ``rejects`` table with the reason; the rest is kept. Compressed input is streamed
+with a cap on its decompressed size (:mod:`nlpkit.datasets.limits`).
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import zipfile
+import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
-from nlpkit.errors import SourceError
+from nlpkit.datasets.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO, DecompressionLimits
+from nlpkit.datasets.table_reader import Format, ParsedTable, parse_table
+from nlpkit.errors import DatasetError, SourceError
 from nlpkit.store.versions import Store, VersionInfo, validate_name
 
-__all__ = ["ImportOptions", "import_corpus", "read_table_file", "REJECT_SCHEMA"]
-
-Format = Literal["auto", "jsonl", "csv", "tsv", "parquet"]
+__all__ = ["ImportOptions", "MAX_NAME_LENGTH", "import_corpus", "read_table_file", "check_dataset_name",
+           "REJECT_SCHEMA"]
 
 #: Columns of every dataset's ``rejects`` table.
 REJECT_SCHEMA = pa.schema([("item", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
+
+#: Longest dataset name: it becomes SQL view names (``<name>``, ``<name>_rejects``, ``<name>__v<N>``), and
+#: 63 characters is the identifier limit of PostgreSQL and of many tools that mirror the catalog.
+MAX_NAME_LENGTH = 63
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,74 +47,58 @@ class ImportOptions:
     format: Format = "auto"
     quoting: bool = True  # False reads CSV/TSV with csv.QUOTE_NONE (KorSTS, NSMC)
     member: str | None = None  # file inside a .zip; default: its only data file
+    max_decompressed_bytes: int = DEFAULT_MAX_BYTES  # refuse a compressed file that expands past this
+    max_compression_ratio: float = DEFAULT_MAX_RATIO  # ... or more than this many times its size (past 64 MiB)
 
 
-def _strip_compression(name: str) -> str:
-    lower = name.lower()
-    for ext in (".gz", ".zip"):
-        if lower.endswith(ext):
-            return name[: -len(ext)]
-    return name
+def check_dataset_name(name: object) -> str:
+    """``name`` if it can be a dataset name; a DatasetError saying which rule it breaks otherwise.
+
+    >>> check_dataset_name("my_corpus")
+    'my_corpus'
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise DatasetError(
+            f"invalid dataset name {name!r}: use lower-case letters, digits and '_', starting with a letter "
+            "(no spaces, newlines or other characters); it becomes the SQL view name"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise DatasetError(
+            f"dataset name {name[:20]}... is {len(name)} characters; the limit is {MAX_NAME_LENGTH}, because the "
+            "name becomes SQL view names and 63 is the identifier limit of PostgreSQL-compatible tools; choose a "
+            "shorter name"
+        )
+    return validate_name(name)
 
 
-def _detect_format(name: str) -> str:
-    lower = _strip_compression(name).lower()
-    for suffix, fmt in ((".jsonl", "jsonl"), (".json", "jsonl"), (".ndjson", "jsonl"), (".csv", "csv"),
-                        (".tsv", "tsv"), (".txt", "tsv"), (".parquet", "parquet")):
-        if lower.endswith(suffix):
-            return fmt
-    raise SourceError(f"cannot tell the format of {name!r} from its name; pass --format jsonl|csv|tsv|parquet")
-
-
-def _open_bytes(path: Path, member: str | None) -> tuple[bytes, str]:
-    """The raw bytes of the data file and its (inner) name, decompressing .gz / .zip."""
-    if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/") and not n.startswith("__MACOSX")]
-            if member is None:
-                if len(names) != 1:
-                    raise SourceError(f"{path} holds {len(names)} files; choose one with --member ({', '.join(names[:10])})")
-                member = names[0]
-            elif member not in names:
-                raise SourceError(f"{path} has no member {member!r}; members: {', '.join(names[:10])}")
-            return zf.read(member), member
-    data = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except OSError as e:
-            raise SourceError(f"{path}: not a valid gzip file ({e})") from e
-    return data, path.name
+def _parse(path: Path, options: ImportOptions) -> ParsedTable:
+    limits = DecompressionLimits(max_bytes=options.max_decompressed_bytes, max_ratio=options.max_compression_ratio)
+    return parse_table(path, options.format, quoting=options.quoting, member=options.member, limits=limits)
 
 
 def read_table_file(path: str | Path, options: ImportOptions = ImportOptions()) -> pd.DataFrame:
-    """Read a JSONL/CSV/TSV/Parquet file (optionally .gz/.zip) into a DataFrame of strings."""
-    path = Path(path)
-    if not path.is_file():
-        raise SourceError(f"corpus file {path} not found")
-    data, inner = _open_bytes(path, options.member)
-    fmt = options.format if options.format != "auto" else _detect_format(inner)
-    try:
-        if fmt == "parquet":
-            return pd.read_parquet(io.BytesIO(data))
-        text = data.decode("utf-8-sig")
-        if fmt == "jsonl":
-            return pd.read_json(io.StringIO(text), lines=True, dtype=False)
-        sep = "\t" if fmt == "tsv" else ","
-        return pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-            quoting=csv.QUOTE_MINIMAL if options.quoting else csv.QUOTE_NONE,
-        )
-    except UnicodeDecodeError as e:
-        raise SourceError(f"{path}: not UTF-8 text at byte {e.start}; convert it to UTF-8 first") from e
-    except (ValueError, pd.errors.ParserError) as e:
-        raise SourceError(f"{path}: cannot read as {fmt}: {e}") from e
+    """The rows of a JSONL/CSV/TSV/Parquet file (optionally compressed) that parse, as a DataFrame."""
+    return _parse(Path(path), options).frame
 
 
 def _as_text(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     return str(value)
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as Arrow; a JSON column mixing types (numbers in some rows, text in others) becomes text."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        frame = frame.copy()
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = [None if v is None or (isinstance(v, float) and pd.isna(v))
+                              else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+                              for v in frame[col]]
+        return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def import_corpus(
@@ -120,8 +110,15 @@ def import_corpus(
     progress: Callable[[int], None] | None = None,
 ) -> VersionInfo:
     """Read ``path`` and store it as a new version of dataset ``name``; returns that version."""
-    validate_name(name)
-    df = read_table_file(path, options)
+    check_dataset_name(name)
+    if options.max_decompressed_bytes < 1 or not options.max_compression_ratio >= 1:
+        raise SourceError(f"max_decompressed_bytes and max_compression_ratio must be >= 1, got "
+                          f"{options.max_decompressed_bytes} and {options.max_compression_ratio}")
+    parsed = _parse(Path(path), options)
+    df, bad_lines = parsed.frame, parsed.bad
+    if df.empty:
+        first = bad_lines[0].detail if bad_lines else "no rows"
+        raise SourceError(f"{path}: no usable rows ({len(bad_lines)} line(s) unreadable; first: {first})")
     for role, col in (("--text-col", options.text_col), ("--label-col", options.label_col),
                       ("--title-col", options.title_col), ("--id-col", options.id_col)):
         if col is not None and col not in df.columns:
@@ -145,19 +142,26 @@ def import_corpus(
     reasons[dup] = "duplicate_id"
     reasons[empty_id] = "empty_id"
     reasons[empty] = "empty_text"
-    rejects = pd.DataFrame({
-        "item": out.loc[bad, "id"].astype(str),
-        "reason": reasons[bad],
-        "detail": [f"row {i + 1} of {Path(path).name}" for i in out.index[bad]],
-    })
+    rejects = pd.concat([
+        pd.DataFrame({"item": [f"line {b.line}" for b in bad_lines], "reason": [b.reason for b in bad_lines],
+                      "detail": [b.detail for b in bad_lines]}),
+        pd.DataFrame({
+            "item": out.loc[bad, "id"].astype(str),
+            "reason": reasons[bad],
+            "detail": [f"{Path(path).name} line {parsed.lines[i]}" if parsed.lines else f"row {i + 1} of "
+                       f"{Path(path).name}" for i in out.index[bad]],
+        }),
+    ], ignore_index=True)
     kept = out.loc[~bad].reset_index(drop=True)
     if kept.empty:
-        raise SourceError(f"{path}: no usable rows ({len(out)} read, all rejected: {rejects['reason'].value_counts().to_dict()})")
+        raise SourceError(f"{path}: no usable rows ({len(out)} read, all rejected: "
+                          f"{rejects['reason'].value_counts().to_dict()})")
     params = {"file": str(Path(path).resolve()), **asdict(options)}
     with store.write_version(name, parameters=params, source=str(Path(path).resolve())) as w:
-        w.write(pa.Table.from_pandas(kept, preserve_index=False))
+        w.write(_arrow_table(kept))
         w.write(pa.Table.from_pandas(rejects, schema=REJECT_SCHEMA, preserve_index=False), "rejects")
-        w.counts.update({"read": len(out), "kept": len(kept), "rejected": int(bad.sum())})
+        w.counts.update({"read": len(out) + len(bad_lines), "kept": len(kept), "rejected": len(rejects),
+                         "unreadable_lines": len(bad_lines)})
         if progress:
             progress(len(out))
     return store.latest(name)

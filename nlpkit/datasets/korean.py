@@ -18,8 +18,9 @@ import pyarrow as pa
 
 from nlpkit.datasets.download import ProgressFn, is_url, resolve_source
 from nlpkit.datasets.importer import REJECT_SCHEMA
+from nlpkit.datasets.limits import CORRUPT_ERRORS, check_member
 from nlpkit.datasets.sources import decode_utf8, read_members, stratified_split
-from nlpkit.errors import SourceError
+from nlpkit.errors import ConfigError, SourceError
 from nlpkit.store.versions import Store, VersionInfo
 
 __all__ = ["build_hate_speech", "build_intent_3i4k", "build_korean_news", "build_korsts", "build_nsmc", "write_rows"]
@@ -27,6 +28,8 @@ __all__ = ["build_hate_speech", "build_intent_3i4k", "build_korean_news", "build
 HATE_LABELS = {"none": 0, "offensive": 1, "hate": 2}
 INTENT_LABELS = ["fragment", "statement", "question", "command", "rhetorical question", "rhetorical command",
                  "intonation-dependent utterance"]
+#: The official files (e9t/nsmc at the commit whose blobs ../shared/data/nsmc verified).
+NSMC_URL = "https://raw.githubusercontent.com/e9t/nsmc/master/"
 NEWS_CATEGORIES = ["정치", "경제", "사회", "생활/문화", "세계", "기술/IT", "연예", "스포츠"]
 
 
@@ -90,15 +93,55 @@ def _tsv(data: bytes, where: str, n_fields: int, header: bool, parse: Callable[[
     return rows
 
 
-def build_nsmc(store: Store, source: str | os.PathLike[str], *, seed: int = 13, cache_dir: Path | None = None,
-               progress: ProgressFn | None = None, name: str = "nsmc") -> VersionInfo:
-    """NSMC movie reviews. With only ``ratings_test.txt`` (the shared copy) it is split 80/10/10, seeded.
+NSMC_FILES = ("ratings_train.txt", "ratings_test.txt")
 
-    When the source also holds the official ``ratings_train.txt``, that file gives train/valid
-    (90/10) and ``ratings_test.txt`` stays the test split.
+
+def _nsmc_files(source: str | os.PathLike[str], store: Store, cache_dir: Path | None,
+                progress: ProgressFn | None) -> tuple[dict[str, bytes], str]:
+    """The bytes of NSMC's two official files, from URLs, a folder, or one archive holding both.
+
+    A URL names the folder that holds both files (the one file's URL works too: its folder is
+    used); a folder may hold each file as ``.txt``, ``.zip`` or ``.txt.gz`` (the shared copy has
+    ``ratings_train.zip`` and ``ratings_test.zip``).
     """
-    path, src = _resolve(source, store, cache_dir, progress)
-    files = read_members(path, ["ratings_test.txt"], optional=["ratings_train.txt"])
+    cache = cache_dir or store.root / "cache" / "downloads"
+    if is_url(source):
+        base = str(source) if str(source).endswith("/") else str(source).rsplit("/", 1)[0] + "/"
+        files = {n: read_members(resolve_source(base + n, cache, progress=progress), [n])[n] for n in NSMC_FILES}
+        return files, base
+    path = resolve_source(source, cache, progress=progress)
+    found: dict[str, bytes] = {}
+    if path.is_dir():
+        for n in NSMC_FILES:
+            stem = n.removesuffix(".txt")
+            for cand in (path / n, path / f"{stem}.zip", path / f"{n}.gz"):
+                if cand.is_file():
+                    found[n] = read_members(cand, [n])[n]
+                    break
+        if len(found) < len(NSMC_FILES):  # e.g. a checkout of the repository: files deeper down
+            found.update({k: v for k, v in read_members(path, [], optional=NSMC_FILES).items() if k not in found})
+    else:
+        found = read_members(path, [], optional=NSMC_FILES)
+    missing = [n for n in NSMC_FILES if n not in found]
+    if missing:
+        raise SourceError(
+            f"{path}: NSMC needs both official files, missing {', '.join(missing)} (found: "
+            f"{', '.join(found) or 'none'}). Point --source at a folder or archive holding ratings_train and "
+            "ratings_test (.txt, .zip or .txt.gz; offline: ../shared/data/nsmc) or at the official URL folder "
+            f"{NSMC_URL}")
+    return found, str(path.resolve())
+
+
+def build_nsmc(store: Store, source: str | os.PathLike[str], *, seed: int = 13, valid_fraction: float = 0.1,
+               cache_dir: Path | None = None, progress: ProgressFn | None = None, name: str = "nsmc") -> VersionInfo:
+    """NSMC movie reviews on the official split: 150,000 train (validation carved from it) and 50,000 test.
+
+    ``valid_fraction`` of the official train file (stratified by label, seeded) becomes ``valid``;
+    the official test file is ``test`` untouched, so results compare with published numbers.
+    """
+    if not 0.0 < valid_fraction < 0.5:
+        raise ConfigError(f"valid_fraction={valid_fraction}: expected a fraction between 0 and 0.5 (e.g. 0.1)")
+    files, src = _nsmc_files(source, store, cache_dir, progress)
     rejects: list[dict[str, str]] = []
 
     def parse(f: list[str], no: int) -> dict[str, Any]:
@@ -107,19 +150,15 @@ def build_nsmc(store: Store, source: str | os.PathLike[str], *, seed: int = 13, 
             raise ValueError(f"label {label} not 0/1")
         return {"id": f[0], "text": f[1], "label": label, "split": ""}
 
+    train = _tsv(files["ratings_train.txt"], "ratings_train.txt", 3, True, parse, rejects)
     test = _tsv(files["ratings_test.txt"], "ratings_test.txt", 3, True, parse, rejects)
-    if "ratings_train.txt" in files:
-        train = _tsv(files["ratings_train.txt"], "ratings_train.txt", 3, True, parse, rejects)
-        _carve(train, [0.9, 0.1], ["train", "valid"], seed)
-        for r in test:
-            r["split"] = "test"
-        rows, note = train + test, "official train (90/10 train/valid, seeded) and official test"
-    else:
-        _carve(test, [0.8, 0.1, 0.1], ["train", "valid", "test"], seed)
-        rows = test
-        note = ("seeded 80/10/10 train/valid/test split of the official TEST file (ratings_test.txt) only: "
-                "the official train file (ratings_train.txt) could not be obtained")
-    return write_rows(store, name, rows, rejects, source=src, parameters={"seed": seed}, note=note)
+    _carve(train, [1.0 - valid_fraction, valid_fraction], ["train", "valid"], seed)
+    for r in test:
+        r["split"] = "test"
+    note = (f"official split: train = ratings_train.txt less a seeded, label-stratified {valid_fraction:.0%} "
+            "carved out as valid; test = ratings_test.txt unchanged")
+    return write_rows(store, name, train + test, rejects, source=src,
+                      parameters={"seed": seed, "valid_fraction": valid_fraction}, note=note)
 
 
 def build_korean_news(store: Store, source: str | os.PathLike[str], *, seed: int = 13, cache_dir: Path | None = None,
@@ -167,12 +206,19 @@ def _news_files(path: Path) -> dict[str, bytes]:
             if m:
                 out[f"{m.group(1)}/{m.group(2)}"] = p.read_bytes()
     elif tarfile.is_tarfile(path):
-        with tarfile.open(path, "r|*") as tar:
-            for member in tar:
-                m = pattern.search(member.name)
-                f = tar.extractfile(member) if m and member.isfile() else None
-                if m and f is not None:
-                    out[f"{m.group(1)}/{m.group(2)}"] = f.read()
+        try:
+            with tarfile.open(path, "r|*") as tar:
+                expanded = 0
+                for member in tar:
+                    expanded = check_member(expanded, member, path.stat().st_size, str(path))
+                    m = pattern.search(member.name)
+                    f = tar.extractfile(member) if m and member.isfile() else None
+                    if m and f is not None:
+                        out[f"{m.group(1)}/{m.group(2)}"] = f.read()
+        except SourceError:
+            raise
+        except CORRUPT_ERRORS as e:
+            raise SourceError(f"{path}: cannot read the archive ({e}); it is truncated or corrupt") from e
     if not out:
         raise SourceError(f"{path}: no articles found; expected articles.jsonl(.gz) or newsData/<0-7>/<NNNN>NewsData.txt")
     return out

@@ -8,7 +8,6 @@ of their path, so a GitHub archive (``repo-<sha>/labeled/train.tsv``), a copied 
 
 from __future__ import annotations
 
-import gzip
 import os
 import tarfile
 import zipfile
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlpkit.datasets.limits import CORRUPT_ERRORS, DecompressionLimits, check_member, open_stream
 from nlpkit.errors import ConfigError, SourceError
 
 __all__ = ["decode_utf8", "read_members", "stratified_split"]
@@ -31,11 +31,13 @@ def _is_archive(path: Path) -> bool:
     return zipfile.is_zipfile(path) or tarfile.is_tarfile(path)
 
 
-def read_members(path: Path, wanted: Sequence[str], optional: Sequence[str] = ()) -> dict[str, bytes]:
+def read_members(path: Path, wanted: Sequence[str], optional: Sequence[str] = (),
+                 limits: DecompressionLimits = DecompressionLimits()) -> dict[str, bytes]:
     """Bytes of each ``wanted`` (and found ``optional``) file inside ``path``, keyed by the suffix.
 
     ``path`` may be a directory, a ``.tar(.gz)``, a ``.zip``, or, when one file is wanted, the
-    file itself (``.gz`` is decompressed). Missing wanted files are a SourceError that lists them.
+    file itself (``.gz`` is decompressed). Missing wanted files are a SourceError that lists them;
+    compressed data is read within ``limits`` (a bomb or a corrupt archive is a SourceError).
     """
     suffixes = [*wanted, *optional]
     found: dict[str, bytes] = {}
@@ -46,32 +48,39 @@ def read_members(path: Path, wanted: Sequence[str], optional: Sequence[str] = ()
             if hits:
                 found[suffix] = hits[0].read_bytes()
     elif path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            for suffix in suffixes:
-                hits = sorted((n for n in zf.namelist() if _matches(n, suffix)), key=len)
-                if hits:
-                    found[suffix] = zf.read(hits[0])
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except CORRUPT_ERRORS as e:
+            raise SourceError(f"{path}: cannot read the zip archive ({e}); it is truncated or corrupt") from e
+        for suffix in suffixes:
+            hits = sorted((n for n in names if _matches(n, suffix)), key=len)
+            if hits:
+                with open_stream(path, hits[0], limits) as (stream, _):
+                    found[suffix] = stream.read()
     elif path.is_file() and tarfile.is_tarfile(path):
         try:
             with tarfile.open(path, "r|*") as tar:
+                expanded = 0
                 for m in tar:
+                    expanded = check_member(expanded, m, path.stat().st_size, str(path), limits)
                     for suffix in suffixes:
                         if suffix not in found and m.isfile() and _matches(m.name, suffix):
                             f = tar.extractfile(m)
                             found[suffix] = f.read() if f is not None else b""
+        except SourceError:
+            raise
         except (tarfile.TarError, EOFError, OSError) as e:
             raise SourceError(f"{path}: cannot read the archive ({e}); it is truncated or corrupt") from e
     elif path.is_file():
         name = path.name[:-3] if path.name.endswith(".gz") else path.name
         hits = [s for s in suffixes if Path(s).name == name] or (list(wanted) if len(wanted) == 1 else [])
         if hits:
-            data = path.read_bytes()
             if path.name.endswith(".gz"):
-                try:
-                    data = gzip.decompress(data)
-                except (OSError, EOFError) as e:
-                    raise SourceError(f"{path}: not a valid gzip file ({e})") from e
-            found[hits[0]] = data
+                with open_stream(path, None, limits) as (stream, _):
+                    found[hits[0]] = stream.read()
+            else:
+                found[hits[0]] = path.read_bytes()
     else:
         raise SourceError(f"source {path} does not exist")
     missing = [s for s in wanted if s not in found]

@@ -259,23 +259,55 @@ def train_baseline(
     return BaselineResult(version, best[1], metrics, fit_seconds)
 
 
+def _read_baseline_config(path: Path) -> dict[str, Any]:
+    """``baseline_config.json``, checked for the keys prediction and evaluation use."""
+    if not path.is_file():
+        raise ModelError(f"{path} is missing; the saved baseline is incomplete (retrain it with `nlpkit baseline`)")
+    try:
+        config = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelError(f"{path} is not readable JSON ({e}); retrain the baseline with `nlpkit baseline`") from e
+    params = config.get("params") if isinstance(config, dict) else None
+    if (not isinstance(params, dict) or not isinstance(params.get("text_column"), str)
+            or not isinstance(params.get("label_names") or {}, dict)
+            or not isinstance(config.get("dataset_version"), str)):
+        raise ModelError(f"{path} lacks 'params.text_column', 'params.label_names' or 'dataset_version'; "
+                         "the file is damaged (retrain the baseline with `nlpkit baseline`)")
+    return config
+
+
 def load_baseline(store: Store, dataset: str) -> tuple[Any, dict[str, Any]]:
-    """The latest saved baseline of ``dataset`` (loaded with the trusted types only) and its config."""
+    """The latest saved baseline of ``dataset`` (loaded with the trusted types only) and its config.
+
+    A missing, truncated or foreign ``model.skops`` (a pickle renamed, a damaged ``schema.json``
+    inside it) or a bad ``baseline_config.json`` is a ModelError naming the file; nothing is unpickled.
+    """
     import skops.io as sio
 
     try:
         info = store.latest(f"{dataset}_baseline")
     except DatasetError as e:
         raise ModelError(f"no baseline model for dataset {dataset!r}; train one with `nlpkit baseline {dataset}`") from e
-    config = json.loads((info.path / CONFIG_FILE).read_text("utf-8"))
+    config = _read_baseline_config(info.path / CONFIG_FILE)
     path = info.path / MODEL_FILE
-    unexpected = sorted(set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
+    if not path.is_file():
+        raise ModelError(f"{path} is missing; the saved baseline is incomplete (retrain it with `nlpkit baseline`)")
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path} is not a skops file (not a zip archive: truncated, or another format such as a "
+                         "pickle); refusing to load it. Retrain the baseline with `nlpkit baseline`")
+    try:
+        unexpected = sorted(set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
+    except Exception as e:  # skops raises KeyError/JSONDecodeError/BadZipFile/... on a damaged schema.json
+        raise ModelError(f"{path} is damaged: its skops schema cannot be read ({type(e).__name__}: {e}); "
+                         "retrain the baseline with `nlpkit baseline`") from e
     if unexpected:
         raise ModelError(f"refusing to load {path}: it contains types outside the trusted list: {', '.join(unexpected)}")
     try:
         model = sio.load(path, trusted=TRUSTED_TYPES)
     except Exception as e:  # skops raises UntrustedTypesFoundException and others
-        raise ModelError(f"cannot load {info.path / MODEL_FILE}: {e}") from e
+        raise ModelError(f"cannot load {path}: {type(e).__name__}: {e}") from e
+    if not all(hasattr(model, a) for a in ("predict", "predict_proba", "classes_")):
+        raise ModelError(f"{path} does not hold a fitted classifier pipeline; retrain it with `nlpkit baseline`")
     return model, config
 
 

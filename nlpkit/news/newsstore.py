@@ -67,6 +67,9 @@ FRONTIER_SCHEMA = pa.schema([("url", pa.string()), ("source", pa.string()), ("ti
 #: Outcomes that finish a URL: a later run does not fetch it again (others are retried next run).
 #: A URL that failed with a transient error (timeout, 5xx, reset ...) in this many runs is given up.
 GIVE_UP_AFTER = 3
+#: Failures on our side (the raw archive could not be written: a full disk), not the page's: they
+#: never count toward GIVE_UP_AFTER, so a disk that stays full for several runs gives up no page.
+OWN_FAULT_KINDS = frozenset({"archive_error"})
 FINAL_KINDS = frozenset({"ok", "stored", "duplicate_url", "robots_disallowed", "bad_url", "too_large",
                          "bad_content_type", "binary_content", "redirect_loop", "too_many_redirects",
                          "empty_page", "no_article", "extract_error"})
@@ -148,7 +151,7 @@ class NewsStore:
                     continue
                 elif cols["final"][i]:
                     st.done.add(normalize_url(url))
-                else:
+                elif cols["error_kind"][i] not in OWN_FAULT_KINDS:
                     key = normalize_url(url)
                     failures[key] = failures.get(key, 0) + 1
                     if failures[key] >= GIVE_UP_AFTER:  # transient errors in that many runs: stop trying

@@ -7,10 +7,14 @@ A model directory holds::
     vocab.json           the vocabulary (nlpkit.rnn.vocab.Vocab)
     metrics.json         final metrics and the per-evaluation history
     training_state.safetensors / training_state.json   optimizer moments and counters (for --resume)
+    .nlpkit-model.json   marker: this directory was written by nlpkit (kind, format, version)
 
 Directories are written to a temporary sibling and renamed into place, so a crash never
-leaves a half-written model. Loading checks the format version, the vocabulary digest and
-every tensor's name and shape, and reports what does not match.
+leaves a half-written model. An existing directory is replaced only when it is an nlpkit
+model directory holding nothing but nlpkit's own files; a user's folder is never touched.
+Loading checks the format version, the vocabulary digest, every config value's range and
+every tensor's name and shape (against the safetensors header, on the ``meta`` device,
+before the model is allocated), refuses NaN/inf weights, and reports what does not match.
 """
 
 from __future__ import annotations
@@ -26,16 +30,24 @@ from typing import TYPE_CHECKING, Any
 
 import nlpkit
 from nlpkit.errors import CheckpointError, ModelError
+from nlpkit.rnn.model_checks import (build_checked, check_finite, check_model_section, check_run_section,
+                                     shape_problems)
 from nlpkit.rnn.vocab import Vocab
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["FORMAT", "MODEL_KINDS", "ModelDir", "is_model_dir", "load_model_dir", "load_saved_model", "load_weights", "save_model_dir"]
+__all__ = ["FORMAT", "MARKER", "MODEL_KINDS", "ModelDir", "check_out_dir", "is_model_dir", "load_model_dir",
+           "load_saved_model", "load_weights", "save_model_dir"]
 
 FORMAT = "nlpkit.rnn/1"
 MODEL_KINDS = ("classifier", "lm", "seq2seq")
 REQUIRED = ("model.safetensors", "config.json", "vocab.json")
+#: Written into every model directory nlpkit creates; only such directories are ever replaced.
+MARKER = ".nlpkit-model.json"
+#: Every file nlpkit writes into a model directory; anything else in it belongs to someone else.
+OWN_FILES = frozenset({*REQUIRED, MARKER, "metrics.json", "training_state.safetensors", "training_state.json",
+                       "loss_curves.png"})
 
 
 @dataclass
@@ -88,6 +100,41 @@ def _optimizer_tensors(optimizer: Any) -> tuple[dict[str, torch.Tensor], dict[st
     return tensors, {"param_groups": sd["param_groups"]}
 
 
+def _foreign_reason(out: Path) -> str | None:
+    """Why ``out`` (an existing, non-empty directory) may not be replaced; None when it may."""
+    marker = out / MARKER
+    if not marker.is_file() and not is_model_dir(out):
+        return f"{out} is a non-empty directory that nlpkit did not write (no {MARKER})"
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in OWN_FILES)
+    if foreign:
+        return (f"{out} is an nlpkit model directory but also holds files nlpkit did not write "
+                f"({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''})")
+    return None
+
+
+def check_out_dir(out: str | Path, *, overwrite: bool = False, resume: bool = False) -> None:
+    """Refuse, before any training, an ``--out`` whose contents would be lost.
+
+    A missing or empty directory is fine. An nlpkit model directory is replaced only with
+    ``overwrite`` (or continued with ``resume``); any other non-empty directory, or a file,
+    is refused: nothing of the user's is ever moved or deleted.
+    """
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise CheckpointError(f"--out {out} is a file, not a directory; choose a new directory for the model")
+    if not any(out.iterdir()):
+        return
+    reason = _foreign_reason(out)
+    if reason:
+        raise CheckpointError(f"{reason}; refusing to write a model there so nothing in it is lost. "
+                              "Choose a new or empty --out directory")
+    if not (overwrite or resume):
+        raise CheckpointError(f"--out {out} already holds an nlpkit model; pass --overwrite to replace it, "
+                              "--resume to continue training it, or choose another --out")
+
+
 def save_model_dir(
     out: str | Path,
     model: torch.nn.Module,
@@ -99,7 +146,11 @@ def save_model_dir(
     counters: dict[str, Any] | None = None,
     extra_files: dict[str, Path] | None = None,
 ) -> Path:
-    """Write a model directory atomically (temporary sibling, then rename); returns its path."""
+    """Write a model directory atomically (temporary sibling, then rename); returns its path.
+
+    ``out`` may be missing, empty, or an nlpkit model directory (see :func:`check_out_dir`);
+    anything else is a CheckpointError and is left exactly as it was.
+    """
     from safetensors.torch import save_file
 
     if config.get("kind") not in MODEL_KINDS:
@@ -123,9 +174,18 @@ def save_model_dir(
             state = {"optimizer": opt_meta, "counters": counters or {}}
             (tmp / "training_state.json").write_text(json.dumps(state, default=float), encoding="utf-8")
         for name, src in (extra_files or {}).items():
+            if name not in OWN_FILES:
+                raise CheckpointError(f"extra file {name!r} is not one nlpkit writes into a model directory")
             if Path(src).is_file():
                 shutil.copyfile(src, tmp / name)
+        marker = {"kind": config["kind"], "format": FORMAT, "nlpkit_version": nlpkit.__version__}
+        (tmp / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
         if out.exists():
+            if not out.is_dir() or (reason := _foreign_reason(out)):
+                raise CheckpointError(f"{reason or f'{out} is a file'}; refusing to replace it so nothing in it is "
+                                      "lost. Choose a new or empty directory for the model")
             old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(out, old)
             os.rename(tmp, out)
@@ -157,9 +217,23 @@ def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, st
             meta = f.metadata() or {}
             for key in f.keys():  # noqa: SIM118 - safe_open has no __iter__
                 tensors[key] = f.get_tensor(key)
-    except (SafetensorError, OSError, ValueError) as e:
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
         raise CheckpointError(f"{path} is not a readable safetensors file ({e}); re-train or re-copy the model") from e
     return tensors, meta
+
+
+def _aliases(meta: dict[str, str], weights: dict[str, Any], origin: str) -> dict[str, str]:
+    try:
+        aliases = json.loads(meta.get("aliases", "{}"))
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{origin}: damaged alias metadata ({e})") from e
+    if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+        raise CheckpointError(f"{origin}: alias metadata must map tensor names to tensor names, "
+                              f"got {meta.get('aliases')!r:.60}")
+    for alias, target in aliases.items():
+        if target not in weights:
+            raise CheckpointError(f"{origin}: tied tensor {alias!r} points at missing {target!r}")
+    return aliases
 
 
 def load_model_dir(path: str | Path, *, kind: str | None = None) -> ModelDir:
@@ -189,28 +263,17 @@ def load_model_dir(path: str | Path, *, kind: str | None = None) -> ModelDir:
             f"{str(config.get('vocab_sha256'))[:12]} in config.json); restore the original vocab.json"
         )
     weights, meta = _read_safetensors(path / "model.safetensors")
-    try:
-        aliases = json.loads(meta.get("aliases", "{}"))
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}/model.safetensors: damaged alias metadata ({e})") from e
-    for alias, target in aliases.items():
-        if target not in weights:
-            raise CheckpointError(f"{path}/model.safetensors: tied tensor {alias!r} points at missing {target!r}")
+    for alias, target in _aliases(meta, weights, f"{path}/model.safetensors").items():
         weights[alias] = weights[target]
+    check_finite(weights, f"{path}/model.safetensors")
     metrics = _read_json(path / "metrics.json") if (path / "metrics.json").is_file() else {}
     return ModelDir(path=path, config=config, vocab=vocab, metrics=metrics, weights=weights)
 
 
 def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], origin: str) -> None:
     """Copy ``weights`` into ``model`` after checking names and shapes; lists every mismatch."""
-    expected = model.state_dict()
-    problems = [f"missing tensor {k!r}" for k in expected if k not in weights]
-    problems += [f"unexpected tensor {k!r}" for k in weights if k not in expected]
-    problems += [
-        f"tensor {k!r} has shape {tuple(weights[k].shape)}, the model needs {tuple(v.shape)}"
-        for k, v in expected.items()
-        if k in weights and tuple(weights[k].shape) != tuple(v.shape)
-    ]
+    problems = shape_problems({k: tuple(v.shape) for k, v in model.state_dict().items()},
+                              {k: tuple(v.shape) for k, v in weights.items()})
     if problems:
         shown = "; ".join(problems[:6]) + (f"; and {len(problems) - 6} more" if len(problems) > 6 else "")
         raise CheckpointError(f"{origin}: weights do not match the model in config.json: {shown}")
@@ -222,11 +285,14 @@ def load_saved_model(path: str | Path, *, kind: str, config_cls: Callable[..., A
     """The checked model directory of ``kind`` and its model: ``model_cls(config_cls(**config["model"]))``
     with the saved weights (on the CPU; callers move it)."""
     saved = load_model_dir(path, kind=kind)
+    origin = f"{path}/config.json"
+    section = check_model_section(saved.config.get("model"), config_cls, origin)
+    check_run_section(saved.config, kind, origin)
     try:
-        cfg = config_cls(**saved.config["model"])
-    except (TypeError, KeyError, ModelError) as e:
-        raise CheckpointError(f"{path}/config.json: invalid model section ({e})") from e
-    model = model_cls(cfg)
+        cfg = config_cls(**section)
+    except (TypeError, KeyError, ValueError, OverflowError, ModelError) as e:
+        raise CheckpointError(f"{origin}: invalid model section ({e})") from e
+    model = build_checked(model_cls, cfg, {k: tuple(v.shape) for k, v in saved.weights.items()}, str(path))
     load_weights(model, saved.weights, str(path))
     return model, saved
 
@@ -238,12 +304,13 @@ def load_training_state(path: str | Path, optimizer: Any) -> dict[str, Any]:
         raise CheckpointError(f"{path} has no training state to resume from (it was saved without the optimizer)")
     state = _read_json(path / "training_state.json")
     tensors, _ = _read_safetensors(path / "training_state.safetensors")
+    check_finite(tensors, f"{path}/training_state.safetensors")
     per_param: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        _, idx, name = key.split(".", 2)
-        per_param.setdefault(int(idx), {})[name] = value
     try:
+        for key, value in tensors.items():
+            _, idx, name = key.split(".", 2)
+            per_param.setdefault(int(idx), {})[name] = value
         optimizer.load_state_dict({"state": per_param, "param_groups": state["optimizer"]["param_groups"]})
-    except (KeyError, ValueError, RuntimeError) as e:
+    except (KeyError, ValueError, RuntimeError, TypeError) as e:
         raise CheckpointError(f"{path}: optimizer state does not match the model ({e})") from e
     return dict(state.get("counters", {}))

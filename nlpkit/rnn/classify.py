@@ -19,7 +19,7 @@ from typing import Any
 from nlpkit.errors import CheckpointError, ModelError
 from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.batching import bucket_batches, pad_batch, to_device
-from nlpkit.rnn.checkpoint import (load_model_dir, load_saved_model, load_training_state, load_weights,
+from nlpkit.rnn.checkpoint import (check_out_dir, load_saved_model, load_training_state, load_weights,
                                    save_model_dir)
 from nlpkit.rnn.classifier import ClassifierConfig, RNNClassifier
 from nlpkit.rnn.data import LabelledSplits, get_token_fn
@@ -93,12 +93,14 @@ def train_classifier(
     source: str = "",
     store: Any = None,
     resume: bool = False,
+    overwrite: bool = False,
     on_progress: ProgressFn | None = None,
 ) -> ClassifierResult:
     """Train on ``splits['train']``, early-stop on ``valid``, report ``test``; save to ``out``.
 
     With ``resume=True`` training continues from the model and optimizer state in ``out``
-    (its config and vocabulary win over the arguments given here).
+    (its config and vocabulary win over the arguments given here). An existing ``out`` is
+    replaced only when it is an nlpkit model directory and ``overwrite=True`` (see ``check_out_dir``).
     """
     opts = opts or TrainOptions()
     if max_len < 1:
@@ -106,7 +108,9 @@ def train_classifier(
     set_seed(opts.seed)
     runtime = resolve_runtime(opts.device, amp=opts.amp, compile=opts.compile, threads=opts.threads)
     out = Path(out)
-    saved = load_model_dir(out, kind="classifier") if resume else None
+    check_out_dir(out, overwrite=overwrite, resume=resume)
+    # on resume the directory is fully checked (config ranges, shapes on the meta device, finite weights) first
+    saved = load_saved_model(out, kind="classifier", config_cls=ClassifierConfig, model_cls=RNNClassifier)[1] if resume else None
     if saved is not None:
         tokenizer, max_len = saved.config["tokenizer"], int(saved.config["max_len"])
         if saved.config["labels"] != splits.label_names:
@@ -192,7 +196,7 @@ def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str 
 
 
 @functools.lru_cache(maxsize=4)
-def _cached(path: str, mtime: float) -> tuple[RNNClassifier, dict[str, Any], Vocab]:
+def _cached(path: str, stamp: tuple[tuple[int, int], ...]) -> tuple[RNNClassifier, dict[str, Any], Vocab]:
     return load_classifier(path)
 
 
@@ -204,8 +208,10 @@ def predict_text(model_dir: str | Path, text: str) -> tuple[str, float]:
     if not isinstance(text, str) or not text.strip():
         raise ModelError("cannot classify an empty text; pass the text to classify")
     path = Path(model_dir).resolve()
-    cfg = path / "config.json"
-    model, config, vocab = _cached(str(path), cfg.stat().st_mtime if cfg.exists() else 0.0)
+    # reload when any file changed (mtime and size of config, weights and vocabulary)
+    stamp = tuple((st.st_mtime_ns, st.st_size) if (f := path / name).exists() and (st := f.stat()) else (0, 0)
+                  for name in ("config.json", "model.safetensors", "vocab.json"))
+    model, config, vocab = _cached(str(path), stamp)
     tokens = get_token_fn(config["tokenizer"])([text])[0]
     known = [t for t in tokens if t in vocab]
     if not known:
@@ -215,6 +221,8 @@ def predict_text(model_dir: str | Path, text: str) -> tuple[str, float]:
     with torch.no_grad():
         probs = torch.softmax(model(torch.tensor([ids]), torch.tensor([len(ids)])).float(), -1)[0]
     best = int(probs.argmax())
+    if not bool(torch.isfinite(probs).all()):
+        raise ModelError(f"{path}: the model produced non-finite probabilities for this text; it is damaged")
     return str(config["labels"][best]), float(probs[best])
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
-from nlpkit.rnn.checkpoint import (load_model_dir, load_saved_model, load_training_state, load_weights,
+from nlpkit.rnn.checkpoint import (check_out_dir, load_saved_model, load_training_state, load_weights,
                                    save_model_dir)
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.lm import LMConfig, RNNLanguageModel, detach_state
@@ -101,12 +101,14 @@ def train_lm(
     source: str = "",
     store: Any = None,
     resume: bool = False,
+    overwrite: bool = False,
     on_progress: ProgressFn | None = None,
 ) -> LMResult:
     """Train a language model on ``train_text``; early-stop and report on ``valid_text``; save to ``out``.
 
     ``tie_weights=None`` ties for word level only: with ~65 characters tying saves nothing and,
-    measured on tiny-shakespeare slices, generalised worse.
+    measured on tiny-shakespeare slices, generalised worse. An existing ``out`` is replaced only
+    when it is an nlpkit model directory and ``overwrite=True`` (see ``check_out_dir``).
     """
     opts = opts or TrainOptions(lr=3e-3, batch_size=64)
     if seq_len < 2:
@@ -114,7 +116,9 @@ def train_lm(
     set_seed(opts.seed)
     runtime = resolve_runtime(opts.device, amp=opts.amp, compile=opts.compile, threads=opts.threads)
     out = Path(out)
-    saved = load_model_dir(out, kind="lm") if resume else None
+    check_out_dir(out, overwrite=overwrite, resume=resume)
+    # on resume the directory is fully checked (config ranges, shapes on the meta device, finite weights) first
+    saved = load_saved_model(out, kind="lm", config_cls=LMConfig, model_cls=RNNLanguageModel)[1] if resume else None
     if saved is not None:
         vocab, cfg, seq_len = saved.vocab, LMConfig(**saved.config["model"]), int(saved.config["seq_len"])
         level = cfg.level

@@ -10,7 +10,7 @@ from typing import Any
 
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
-from nlpkit.rnn.checkpoint import (load_model_dir, load_saved_model, load_training_state, load_weights,
+from nlpkit.rnn.checkpoint import (check_out_dir, load_saved_model, load_training_state, load_weights,
                                    save_model_dir)
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.reports import save_and_report
@@ -70,16 +70,22 @@ def train_seq2seq(
     opts: TrainOptions | None = None,
     store: Any = None,
     resume: bool = False,
+    overwrite: bool = False,
     on_progress: ProgressFn | None = None,
 ) -> Seq2SeqResult:
-    """Generate the task (seeded, train and test disjoint), train with teacher forcing, report exact match."""
+    """Generate the task (seeded, train and test disjoint), train with teacher forcing, report exact match.
+
+    An existing ``out`` is replaced only when it is an nlpkit model directory and ``overwrite=True``.
+    """
     if task not in ("addition",):
         raise ModelError(f"unknown seq2seq task {task!r}; available: addition")
     opts = opts or TrainOptions(epochs=25, batch_size=128, lr=5e-3, patience=5)
     set_seed(opts.seed)
     runtime = resolve_runtime(opts.device, amp=False, compile=opts.compile, threads=opts.threads)
     out = Path(out)
-    saved = load_model_dir(out, kind="seq2seq") if resume else None
+    check_out_dir(out, overwrite=overwrite, resume=resume)
+    # on resume the directory is fully checked (config ranges, shapes on the meta device, finite weights) first
+    saved = load_saved_model(out, kind="seq2seq", config_cls=Seq2SeqConfig, model_cls=Seq2Seq)[1] if resume else None
     if saved is not None:
         cfg = Seq2SeqConfig(**saved.config["model"])
         max_digits, n_train, n_test = (int(saved.config[k]) for k in ("max_digits", "n_train", "n_test"))

@@ -95,6 +95,7 @@ class _Part:
     path: Path
     writer: pq.ParquetWriter
     rows: int = 0
+    committed: bool = False  # a commit names the file: it is no longer ours to delete
 
 
 @dataclass
@@ -147,12 +148,14 @@ class VersionWriter:
             part.writer.close()
 
     def _discard(self) -> None:
-        """Delete everything this writer put on disk (nothing of it was committed)."""
+        """Delete what this writer put on disk that no commit names (all of it unless ``data`` committed)."""
         for part in self._parts.values():
             with contextlib.suppress(Exception):
                 part.writer.close()
-            part.path.unlink(missing_ok=True)
-        if self._artifact_id is not None:
+            if not part.committed:
+                part.path.unlink(missing_ok=True)
+        data = self._parts.get("data")
+        if self._artifact_id is not None and not (data is not None and data.committed):
             shutil.rmtree(self.root / ARTIFACTS / self._artifact_id, ignore_errors=True)
 
 
@@ -171,6 +174,7 @@ def _commit_table(path: Path, part: _Part, metadata: Mapping[str, str] | None) -
     action = AddAction(part.path.name, st.st_size, {}, int(st.st_mtime * 1000), True, stats)
     props = CommitProperties(custom_metadata=dict(metadata)) if metadata else None
     dt.create_write_transaction([action], mode="overwrite", schema=schema, commit_properties=props)
+    part.committed = True
     return DeltaTable(str(path)).version()
 
 

@@ -175,7 +175,10 @@ class Store:
 
     def read_appended(self, name: str, columns: list[str] | None = None) -> pa.Table:
         """All rows of an append-only table, in append order (columns added later read as null)."""
-        return read_table(self.table_dir(name), columns)
+        path = self.table_dir(name)
+        if not is_delta_table(path):
+            refuse_old_layout(self.root)
+        return read_table(path, columns)
 
     # -- writing ------------------------------------------------------------------------------
     @contextlib.contextmanager

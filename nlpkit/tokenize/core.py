@@ -8,15 +8,23 @@ A backend subclasses :class:`BaseTokenizer` and implements two methods:
   (``pipelined = True``), ``_call(chunks)`` (engine only, on a background thread) plus
   ``_convert(chunks, raw)`` (token building, on the caller's thread).
 
-Everything else (empty input, control characters, long documents, the cache keyed on
-``(fingerprint, chunk)``, user-dictionary merging, lazy ordered batching) lives here, so
-all backends behave the same.
+Everything else (empty input, control characters, long documents and long runs without
+whitespace, the cache keyed on ``(fingerprint, chunk)``, user-dictionary merging, lazy
+ordered batching, engine failures) lives here, so all backends behave the same.
+
+Engine failures: when the engine raises (or returns something malformed) for a batch, the
+chunks are retried one by one; a chunk that still fails makes its text a failure --
+``tokenize`` raises :class:`~nlpkit.errors.TokenizeFailure`, ``tokenize_batch`` yields a
+:class:`FailedTokens` for that text (empty, with ``.error``) and logs a warning -- and the
+backend's ``_recover()`` restores the engine, so every other text gets exactly the tokens
+it gets alone. Failures are never cached.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,14 +32,41 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from nlpkit.errors import TokenizeFailure
 from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.tagset import map_tag, ptag_table
 from nlpkit.tokenize.text import align, clean, iter_batches, split_chunks
 from nlpkit.tokenize.userdict import DictEntry, UserDictionary, load_user_dicts, merge_entries
 
-__all__ = ["BaseTokenizer", "ResultCache", "RESULT_CACHE", "tokens_from_columns", "tokens_from_pairs"]
+__all__ = ["BaseTokenizer", "ChunkError", "FailedTokens", "ResultCache", "RESULT_CACHE", "tokens_from_columns",
+           "tokens_from_pairs"]
 
-_VERSION = 1  # bump when the shared processing changes token output
+log = logging.getLogger(__name__)
+_VERSION = 2  # bump when the shared processing changes token output (2: long whitespace-free runs cut)
+
+
+class FailedTokens(list):  # type: ignore[type-arg]
+    """What ``tokenize_batch`` yields for a text the engine failed on: an empty token list with ``.error``.
+
+    >>> r = FailedTokens(TokenizeFailure("hannanum failed"))
+    >>> (len(r), r.error.reason)
+    (0, 'engine_error')
+    """
+
+    def __init__(self, error: TokenizeFailure) -> None:
+        super().__init__()
+        self.error = error
+
+
+@dataclass(frozen=True)
+class ChunkError:
+    """A backend's result for one chunk it could not analyse (``detail``: the engine's message)."""
+
+    detail: str
+
+
+class _PerChunk(list):  # type: ignore[type-arg]
+    """Results already converted chunk by chunk (after the batch call failed)."""
 
 
 class ResultCache:
@@ -109,18 +144,27 @@ class BaseTokenizer:
         Texts gathered per engine call in ``tokenize_batch``.
     max_chunk_chars : int
         Sentences longer than this are split at whitespace before tagging.
+    max_run_chars : int or None
+        Runs without whitespace longer than this are cut into separate chunks before tagging
+        (see :mod:`nlpkit.tokenize.text`); None takes the backend's ``default_max_run``,
+        measured where its time per character starts to grow.
     """
 
     name: ClassVar[str] = "base"
     #: Options that change speed or resources but never the tokens (left out of the fingerprint).
     runtime_options: ClassVar[frozenset[str]] = frozenset()
+    #: Longest run without whitespace tagged as one piece (measured per backend, see the benchmark).
+    default_max_run: ClassVar[int] = 400
 
     def __init__(self, *, user_dicts: Iterable[Any] = (), cache: bool = True, batch_size: int = 256,
-                 max_chunk_chars: int = 400, **options: Any) -> None:
+                 max_chunk_chars: int = 400, max_run_chars: int | None = None, **options: Any) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
         if max_chunk_chars < 16:
             raise ValueError(f"max_chunk_chars must be >= 16, got {max_chunk_chars!r}")
+        if max_run_chars is not None and max_run_chars < 8:
+            raise ValueError(f"max_run_chars must be >= 8 (or None for the backend's default), got {max_run_chars!r}")
+        self.max_run_chars = self.default_max_run if max_run_chars is None else int(max_run_chars)
         self.options = self._check_options(options)
         self.user_dicts: tuple[UserDictionary, ...] = load_user_dicts(user_dicts)
         self.cache = cache
@@ -160,14 +204,14 @@ class BaseTokenizer:
         """JSON-able description of this tokenizer (what artifacts record)."""
         return {"name": self.name, "options": dict(sorted(self.options.items())),
                 "user_dicts": [str(d.path) for d in self.user_dicts], "dict_sha256": self.dict_sha256,
-                "max_chunk_chars": self.max_chunk_chars}
+                "max_chunk_chars": self.max_chunk_chars, "max_run_chars": self.max_run_chars}
 
     @property
     def fingerprint(self) -> str:
         """sha256 of backend, options, chunking and dictionary contents."""
         options = {k: v for k, v in self.options.items() if k not in self.runtime_options}
         payload = {"v": _VERSION, "name": self.name, "options": options, "dict": self.dict_sha256,
-                   "max_chunk_chars": self.max_chunk_chars}
+                   "max_chunk_chars": self.max_chunk_chars, "max_run_chars": self.max_run_chars}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
     def __repr__(self) -> str:
@@ -197,21 +241,31 @@ class BaseTokenizer:
         raise NotImplementedError
 
     def warm_up(self) -> None:
-        """Create the engine now (start the JVM, load models) instead of on first use."""
-        self._ensure_engine()
+        """Create the engine now (start the JVM, load models) and analyse one short text, so that
+        lazy initialisation (Kiwi builds its model on the first call: ~5 s) is not charged to a document."""
+        if self._engine is None:
+            self._ensure_engine()
+            self._call_safe(["준비 ready."])
 
     # -- public API -------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[Token]:
-        """Analyse one text; see :class:`nlpkit.tokenize.Tokenizer`."""
+        """Analyse one text; see :class:`nlpkit.tokenize.Tokenizer`.
+
+        Raises :class:`~nlpkit.errors.TokenizeFailure` when the engine fails on the text.
+        """
         if not isinstance(text, str):
             raise TypeError(f"tokenize expects one str, got {type(text).__name__}; use tokenize_batch for many")
-        return self._run_batch([text])[0]
+        result = self._run_batch([text])[0]
+        if isinstance(result, FailedTokens):
+            raise result.error
+        return result
 
     def tokenize_batch(self, texts: Iterable[str]) -> Iterator[list[Token]]:
         """Analyse texts lazily, ``batch_size`` at a time; one list per input, input order kept.
 
         Backends whose engine releases the GIL (``pipelined``) tag batch k+1 on a background
         thread while batch k is turned into tokens here, so at most one batch is read ahead.
+        A text the engine fails on gives a :class:`FailedTokens` (empty, ``.error``) and a warning.
         """
         if isinstance(texts, str):
             raise TypeError("tokenize_batch expects an iterable of texts, got one str; use tokenize(text)")
@@ -225,7 +279,7 @@ class BaseTokenizer:
             pending: tuple[_Job, Future[Any] | None] | None = None
             for batch in batches:
                 job = self._prepare(batch)
-                fut = pool.submit(self._call, job.todo) if job.todo else None
+                fut = pool.submit(self._call_safe, job.todo) if job.todo else None
                 if pending is not None:
                     yield from self._finish(pending[0], pending[1].result() if pending[1] else None)
                 pending = (job, fut)
@@ -242,20 +296,46 @@ class BaseTokenizer:
         """The engine part of analysing ``chunks`` (runs on the background thread when pipelined)."""
         return self._analyze(chunks)
 
-    def _convert(self, chunks: list[str], raw: Any) -> list[list[Token]]:
+    def _convert(self, chunks: list[str], raw: Any) -> list[list[Token] | ChunkError]:
         """Turn what ``_call`` returned into tokens (default: it already is tokens)."""
-        return raw
+        return raw  # type: ignore[no-any-return]
+
+    def _recover(self) -> None:
+        """Restore the engine after it failed on a chunk (backends whose state an error corrupts)."""
+
+    def _call_safe(self, chunks: list[str]) -> Any:
+        """``_call``, or when it raises, every chunk analysed alone (a ``_PerChunk``)."""
+        try:
+            return self._call(chunks)
+        except Exception as e:  # engines raise many types (Java exceptions, RuntimeError, ...)
+            log.debug("%s: batch of %d chunks failed (%r); retrying one by one", self.name, len(chunks), e)
+            self._recover()
+            return self._one_by_one(chunks)
+
+    def _one_by_one(self, chunks: list[str]) -> _PerChunk:
+        out = _PerChunk()
+        for c in chunks:
+            try:
+                res = self._convert([c], self._call([c]))
+                if len(res) != 1:
+                    raise RuntimeError(f"engine returned {len(res)} results for 1 chunk")
+                out.append(res[0])
+            except Exception as e:
+                self._recover()
+                out.append(ChunkError(f"{type(e).__name__}: {e}"))
+        return out
 
     def _run_batch(self, texts: list[str]) -> list[list[Token]]:
         job = self._prepare(texts)
-        return self._finish(job, self._call(job.todo) if job.todo else None)
+        return self._finish(job, self._call_safe(job.todo) if job.todo else None)
 
     def _prepare(self, texts: list[str]) -> _Job:
         plans: list[list[tuple[int, str]]] = []
         for t in texts:
             if not isinstance(t, str):
                 raise TypeError(f"expected str texts, got {type(t).__name__}: {t!r:.60}")
-            plans.append(split_chunks(clean(t), self.max_chunk_chars) if t and not t.isspace() else [])
+            plans.append(split_chunks(clean(t), self.max_chunk_chars, self.max_run_chars)
+                         if t and not t.isspace() else [])
         self._ensure_engine()  # first: loading a dictionary may change the fingerprint (Okt)
         fp = self.fingerprint if self.cache else ""
         results: dict[str, tuple[Token, ...]] = {}
@@ -274,11 +354,24 @@ class BaseTokenizer:
 
     def _finish(self, job: _Job, raw: Any) -> list[list[Token]]:
         results = job.results
+        errors: dict[str, ChunkError] = {}
         if job.todo:
-            analysed = self._convert(job.todo, raw)
-            if len(analysed) != len(job.todo):
-                raise RuntimeError(f"{self.name}: engine returned {len(analysed)} results for {len(job.todo)} chunks")
+            analysed: list[list[Token] | ChunkError]
+            if isinstance(raw, _PerChunk):
+                analysed = raw
+            else:
+                try:
+                    analysed = self._convert(job.todo, raw)
+                    if len(analysed) != len(job.todo):
+                        raise RuntimeError(f"engine returned {len(analysed)} results for {len(job.todo)} chunks")
+                except Exception as e:
+                    log.debug("%s: batch result unusable (%r); retrying one by one", self.name, e)
+                    self._recover()
+                    analysed = self._one_by_one(job.todo)
             for chunk, toks in zip(job.todo, analysed):
+                if isinstance(toks, ChunkError):
+                    errors[chunk] = toks
+                    continue
                 if self._post_merge:
                     toks = merge_entries(self.name, chunk, toks, self._post_merge)
                 value = tuple(toks)
@@ -287,6 +380,10 @@ class BaseTokenizer:
                     RESULT_CACHE.put((job.fp, chunk), value)
         out: list[list[Token]] = []
         for plan in job.plans:
+            failed = [(offset, chunk) for offset, chunk in plan if chunk in errors]
+            if failed:
+                out.append(self._failure(failed, errors))
+                continue
             toks: list[Token] = []
             for offset, chunk in plan:
                 if offset:
@@ -296,6 +393,14 @@ class BaseTokenizer:
                     toks.extend(results[chunk])
             out.append(toks)
         return out
+
+    def _failure(self, failed: list[tuple[int, str]], errors: dict[str, ChunkError]) -> FailedTokens:
+        offset, chunk = failed[0]
+        more = f" (and {len(failed) - 1} more chunk(s))" if len(failed) > 1 else ""
+        error = TokenizeFailure(f"{self.name} failed on the chunk at character {offset} ({chunk[:40]!r}){more}: "
+                                f"{errors[chunk].detail[:200]}")
+        log.warning("%s", error)
+        return FailedTokens(error)
 
 
 @dataclass

@@ -16,29 +16,54 @@ and the source version. Nothing new -> no new version (``TokenizeResult.written`
 The steps are separate so a flow can fan batches out: :func:`plan_tokenize` ->
 :func:`tokenize_texts` per batch (a module-level function of plain data, picklable for any
 task runner) -> :func:`write_tokens`. :func:`tokenize_dataset` runs them in-process.
+
+Failures: a document the engine fails on, or one that exceeds the per-document time budget,
+is a row of the version's ``rejects`` table (``reason`` ``engine_error`` or ``over_budget``,
+``detail`` the message) and gets no tokens row, so the next run tries it again; every other
+document is unaffected. The budget (``doc_budget_s``) is checked between engine calls of at
+most ``_SLICE_CHARS`` characters on documents longer than ``_LONG_DOC_CHARS``: a JVM call
+cannot be stopped, so a document can overrun its budget by one slice (with the per-run
+bound of :mod:`nlpkit.tokenize.text`, about a second on the slowest backend). Shorter
+documents are tagged together in one batch, bounded by their length; their time is
+checked after the batch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from nlpkit.errors import DatasetError, DatasetNotFoundError
+from nlpkit.errors import DatasetError, DatasetNotFoundError, TokenizeFailure
+from nlpkit.tokenize.core import FailedTokens
 from nlpkit.tokenize.registry import get_tokenizer
+from nlpkit.tokenize.text import clean, split_chunks
 
-__all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "TokenizePlan", "TokenizeResult", "tokens_dataset_name",
-           "plan_tokenize", "tokenize_texts", "write_tokens", "tokenize_dataset", "tokens_to_arrow"]
+__all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "DEFAULT_DOC_BUDGET_S", "TokenBatch", "TokenizePlan", "TokenizeResult",
+           "tokens_dataset_name", "plan_tokenize", "tokenize_texts", "tokenize_within", "write_tokens",
+           "tokenize_dataset", "tokens_to_arrow"]
 
 TOKEN_TYPE = pa.struct([("form", pa.string()), ("tag", pa.string()), ("ptag", pa.string()),
                         ("lemma", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
 TOKENS_SCHEMA = pa.schema([("id", pa.string()), ("text_sha256", pa.string()), ("fingerprint", pa.string()),
                            ("n_tokens", pa.int32()), ("tokens", pa.list_(TOKEN_TYPE))])
 _REJECTS = pa.schema([("item", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
+#: Seconds one document may take (``Settings.tokenize.doc_budget_s``): a news article takes < 0.1 s.
+DEFAULT_DOC_BUDGET_S = 60.0
+_LONG_DOC_CHARS = 5_000  # longer documents are tagged alone, slice by slice, against the budget
+_SLICE_CHARS = 2_000  # characters per engine call for a long document (budget check granularity)
+
+
+class TokenBatch(NamedTuple):
+    """What :func:`tokenize_texts` returns: token rows and the documents rejected (item, reason, detail)."""
+
+    rows: pa.Table
+    rejects: list[dict[str, str]]
 
 
 def tokens_dataset_name(dataset: str, backend: str) -> str:
@@ -151,23 +176,86 @@ def tokens_to_arrow(toks: Iterable[Any]) -> list[dict[str, Any]]:
             for t in toks]
 
 
+def tokenize_within(tok: Any, text: str, budget_s: float | None) -> list[Any]:
+    """``tok.tokenize(text)`` as a list, or a :class:`FailedTokens` when it fails or takes over ``budget_s``.
+
+    The text's chunks (the same the tokenizer makes) go to the engine in slices of
+    ``_SLICE_CHARS`` characters; the budget is checked between slices, so a document stops
+    at most one slice after its budget ran out.
+    """
+    started = time.monotonic()
+    chunks = split_chunks(clean(text), tok.max_chunk_chars, tok.max_run_chars)
+    out: list[Any] = []
+    i = 0
+    while i < len(chunks):
+        j, size = i, 0
+        while j < len(chunks) and (j == i or size + len(chunks[j][1]) <= _SLICE_CHARS):
+            size += len(chunks[j][1])
+            j += 1
+        for (offset, _), toks in zip(chunks[i:j], tok.tokenize_batch([c for _, c in chunks[i:j]])):
+            if isinstance(toks, FailedTokens):
+                return FailedTokens(TokenizeFailure(f"{toks.error} (chunk at character {offset})"))
+            out.extend(t._replace(start=t.start + offset, end=t.end + offset) for t in toks)
+        i = j
+        elapsed = time.monotonic() - started
+        if budget_s is not None and elapsed > budget_s and i < len(chunks):
+            return FailedTokens(TokenizeFailure(
+                f"{tok.name} took over {budget_s:g} s (stopped at character {chunks[i][0]} of {len(text)}; "
+                "raise tokenize.doc_budget_s to allow it)", reason="over_budget"))
+    elapsed = time.monotonic() - started
+    if budget_s is not None and elapsed > budget_s:
+        return FailedTokens(TokenizeFailure(f"{tok.name} took {elapsed:.1f} s, over the {budget_s:g} s budget "
+                                            "(raise tokenize.doc_budget_s to allow it)", reason="over_budget"))
+    return out
+
+
 def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str], shas: list[str],
-                   fingerprint: str) -> pa.Table:
-    """Tokenize one batch into rows of :data:`TOKENS_SCHEMA` (runs in any worker: plain data in and out)."""
+                   fingerprint: str, *, doc_budget_s: float | None = DEFAULT_DOC_BUDGET_S) -> TokenBatch:
+    """Tokenize one batch into rows of :data:`TOKENS_SCHEMA` plus rejects (runs in any worker: plain data).
+
+    A document the engine fails on or that takes over ``doc_budget_s`` seconds (None: no
+    budget) is a reject instead of a row; see the module docstring for what the budget guarantees.
+    """
     tok = get_tokenizer(tokenizer["name"], user_dicts=tuple(tokenizer.get("user_dicts", ())),
                         **dict(tokenizer.get("options") or {}))
     if tok.fingerprint != fingerprint:
         raise DatasetError(f"tokenizer fingerprint changed during the run ({tok.fingerprint[:12]} != "
                            f"{fingerprint[:12]}): the dictionary file was edited; run again")
-    rows = []
-    for doc_id, sha, toks in zip(ids, shas, tok.tokenize_batch(texts)):
+    warm_up = getattr(tok, "warm_up", None)
+    if warm_up is not None:
+        warm_up()  # loading the engine (JVM, models) is not a document's time
+    results: list[Any] = [None] * len(texts)
+    short = [i for i, t in enumerate(texts) if len(t) <= _LONG_DOC_CHARS]
+    started = time.monotonic()
+    for i, toks in zip(short, tok.tokenize_batch([texts[i] for i in short])):
+        results[i] = toks
+    elapsed = time.monotonic() - started
+    if doc_budget_s is not None and elapsed > doc_budget_s and short:
+        if len(short) == 1:
+            results[short[0]] = FailedTokens(TokenizeFailure(
+                f"{tok.name} took {elapsed:.1f} s, over the {doc_budget_s:g} s budget "
+                "(raise tokenize.doc_budget_s to allow it)", reason="over_budget"))
+        else:  # the batch took longer than one document may: find the documents that did, alone
+            for i in short:
+                results[i] = tokenize_within(tok, texts[i], doc_budget_s)
+    for i, t in enumerate(texts):
+        if len(t) > _LONG_DOC_CHARS:
+            results[i] = tokenize_within(tok, t, doc_budget_s)
+    rows, rejects = [], []
+    for doc_id, sha, toks in zip(ids, shas, results):
+        if isinstance(toks, FailedTokens):
+            rejects.append({"item": doc_id, "reason": toks.error.reason, "detail": str(toks.error)})
+            continue
         rows.append({"id": doc_id, "text_sha256": sha, "fingerprint": fingerprint, "n_tokens": len(toks),
                      "tokens": tokens_to_arrow(toks)})
-    return pa.Table.from_pylist(rows, schema=TOKENS_SCHEMA)
+    return TokenBatch(pa.Table.from_pylist(rows, schema=TOKENS_SCHEMA), rejects)
 
 
-def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[pa.Table]) -> TokenizeResult:
-    """Write kept rows plus new ``batches`` as a new version (none when nothing changed)."""
+def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[TokenBatch]) -> TokenizeResult:
+    """Write kept rows plus new ``batches`` as a new version (none when nothing changed).
+
+    Documents the batches rejected go to the version's ``rejects`` table with the plan's own.
+    """
     if not plan.todo_ids and plan.dropped == 0 and plan.kept is not None:
         prev = store.latest(plan.out_name)
         return TokenizeResult(plan.out_name, prev.version, False, 0, plan.kept.num_rows, 0, len(plan.rejects),
@@ -175,27 +263,34 @@ def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[pa.Table]) ->
     params = {"dataset": plan.dataset, "source_version": plan.source_version, "tokenizer": plan.tokenizer,
               "fingerprint": plan.fingerprint, "dict_sha256": plan.dict_sha256}
     tokenized = 0
+    rejects = list(plan.rejects)
     with store.write_version(plan.out_name, parameters=params, source=f"{plan.dataset}@{plan.source_version}") as w:
         if plan.kept is not None and plan.kept.num_rows:
             w.write(plan.kept)
-        for table in batches:
-            w.write(table)
-            tokenized += table.num_rows
-        if tokenized != len(plan.todo_ids):
-            raise DatasetError(f"{plan.out_name}: {tokenized} documents tokenized, {len(plan.todo_ids)} planned")
+        failed = 0
+        for batch in batches:
+            if batch.rows.num_rows:
+                w.write(batch.rows)
+            tokenized += batch.rows.num_rows
+            failed += len(batch.rejects)
+            rejects.extend(batch.rejects)
+        if tokenized + failed != len(plan.todo_ids):
+            raise DatasetError(f"{plan.out_name}: {tokenized} documents tokenized and {failed} rejected, "
+                               f"{len(plan.todo_ids)} planned")
         if not (plan.kept is not None and plan.kept.num_rows) and not tokenized:
             w.write(TOKENS_SCHEMA.empty_table())
-        w.write(pa.Table.from_pylist(plan.rejects, schema=_REJECTS), "rejects")
+        w.write(pa.Table.from_pylist(rejects, schema=_REJECTS), "rejects")
         kept = plan.kept.num_rows if plan.kept is not None else 0
-        w.counts.update(tokenized=tokenized, reused=kept, dropped=plan.dropped, rejected=len(plan.rejects))
+        w.counts.update(tokenized=tokenized, reused=kept, dropped=plan.dropped, rejected=len(rejects))
     version = store.latest(plan.out_name).version
-    return TokenizeResult(plan.out_name, version, True, tokenized, kept, plan.dropped, len(plan.rejects),
+    return TokenizeResult(plan.out_name, version, True, tokenized, kept, plan.dropped, len(rejects),
                           plan.fingerprint)
 
 
 def tokenize_dataset(store: Any, dataset: str, tokenizer: str, *, user_dicts: Sequence[str | Path] = (),
                      options: Mapping[str, Any] | None = None, text_column: str | Sequence[str] = "text",
                      id_column: str = "id", out_name: str | None = None, batch_size: int = 512,
+                     doc_budget_s: float | None = DEFAULT_DOC_BUDGET_S,
                      progress: Callable[[int], None] | None = None) -> TokenizeResult:
     """Tokenize the documents of ``dataset`` not yet tokenized with this backend+options+dictionary.
 
@@ -206,6 +301,8 @@ def tokenize_dataset(store: Any, dataset: str, tokenizer: str, *, user_dicts: Se
         Source dataset name (its latest version; columns ``id_column`` and ``text_column``).
     tokenizer : str
         Backend name (``kiwi``, ``okt``, ...); ``options`` and ``user_dicts`` go to ``get_tokenizer``.
+    doc_budget_s : float or None
+        Seconds one document may take; over it the document is a reject ``over_budget``.
     progress : callable, optional
         Called with the number of documents finished after each batch.
 
@@ -225,9 +322,9 @@ def tokenize_dataset(store: Any, dataset: str, tokenizer: str, *, user_dicts: Se
 
     def run() -> Iterable[pa.Table]:
         for ids, texts, shas in plan.batches(batch_size):
-            table = tokenize_texts(plan.tokenizer, ids, texts, shas, plan.fingerprint)
+            batch = tokenize_texts(plan.tokenizer, ids, texts, shas, plan.fingerprint, doc_budget_s=doc_budget_s)
             if progress is not None:
-                progress(table.num_rows)
-            yield table
+                progress(len(ids))
+            yield batch
 
     return write_tokens(store, plan, run())

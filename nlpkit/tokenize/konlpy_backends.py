@@ -3,7 +3,9 @@
 Batches cross into Java once through nlpkit's helper (``java/NlpkitBatch.java``, tagging on
 ``threads`` Java threads); without the helper (``helper=False`` or no ``javac``) each
 sentence goes through KoNLPy's own call. Both paths give the same tokens; the benchmark and
-the tests check it.
+the tests check it. A sentence the engine throws on is a :class:`~nlpkit.tokenize.core.ChunkError`
+(its text fails, see :mod:`nlpkit.tokenize.core`); engines whose state an error corrupts
+(Hannanum's workflow, a Kkma analyser) are rebuilt.
 
 >>> tok = KomoranTokenizer()                                   # doctest: +SKIP
 >>> [(t.form, t.tag) for t in tok.tokenize("오징어 게임이 흥행했다")][:3]  # doctest: +SKIP
@@ -22,7 +24,7 @@ from typing import Any, ClassVar
 
 from nlpkit.errors import TokenizerError
 from nlpkit.tokenize.base import Token
-from nlpkit.tokenize.core import BaseTokenizer, tokens_from_columns, tokens_from_pairs
+from nlpkit.tokenize.core import BaseTokenizer, ChunkError, tokens_from_columns, tokens_from_pairs
 from nlpkit.tokenize.jvm import configure_jvm, ensure_jvm
 from nlpkit.tokenize.userdict import DictEntry
 
@@ -95,19 +97,14 @@ class _KonlpyTokenizer(BaseTokenizer):
 
         return jpype.JArray(jpype.JString)(chunks)
 
-    def _from_fields(self, chunks: list[str], parsed: list[list[str] | str]) -> list[list[Token]]:
-        out = []
+    def _from_fields(self, chunks: list[str], parsed: list[list[str] | str]) -> list[list[Token] | ChunkError]:
+        out: list[list[Token] | ChunkError] = []
         for chunk, res in zip(chunks, parsed):
             if isinstance(res, str):
-                out.append(self._fallback(chunk, res))
+                out.append(ChunkError(res))
             else:
                 out.append(tokens_from_columns(self.name, chunk, res[0::3], res[1::3], res[2::3]))
         return out
-
-    def _fallback(self, chunk: str, error: str) -> list[Token]:
-        """Whitespace words tagged unknown when the engine throws on a sentence (logged, never fatal)."""
-        log.warning("%s failed on %r (%s); emitting untagged words", self.name, chunk[:80], error[:200])
-        return tokens_from_pairs(self.name, chunk, [(w, self.unknown_tag, None) for w in chunk.split()])
 
     #: Java tags the next batch (GIL released) while Python builds tokens of the current one.
     pipelined: ClassVar[bool] = True
@@ -121,16 +118,17 @@ class _KonlpyTokenizer(BaseTokenizer):
     def _call(self, chunks: list[str]) -> Any:
         return self._java(chunks) if self._use_helper else self._analyze_naive(chunks)
 
-    def _convert(self, chunks: list[str], raw: Any) -> list[list[Token]]:
+    def _convert(self, chunks: list[str], raw: Any) -> list[list[Token] | ChunkError]:
         return self._from_fields(chunks, _parse(raw, len(chunks))) if isinstance(raw, str) else raw
 
-    def _analyze_naive(self, chunks: list[str]) -> list[list[Token]]:
-        out = []
+    def _analyze_naive(self, chunks: list[str]) -> list[list[Token] | ChunkError]:
+        out: list[list[Token] | ChunkError] = []
         for c in chunks:
             try:
                 out.append(tokens_from_pairs(self.name, c, self._naive_one(c)))
             except Exception as e:  # Java exceptions surface as many types
-                out.append(self._fallback(c, repr(e)))
+                out.append(ChunkError(f"{type(e).__name__}: {e}"))
+                self._recover()
         return out
 
 
@@ -147,6 +145,8 @@ class OktTokenizer(_KonlpyTokenizer):
 
     name: ClassVar[str] = "okt"
     unknown_tag: ClassVar[str] = "Unknown"
+    #: "가" * n: 250 us/char at n=25, 380 at 100, 2900 at 200, 36000 at 1600 (benchmarks/bench_tokenize.py --runs)
+    default_max_run: ClassVar[int] = 100
     default_options: ClassVar[dict[str, Any]] = {"norm": False, "stem": False, "memo": True, **_JVM_OPTIONS}
     runtime_options: ClassVar[frozenset[str]] = _RUNTIME | {"memo"}
 
@@ -232,6 +232,8 @@ class KkmaTokenizer(_KonlpyTokenizer):
 
     name: ClassVar[str] = "kkma"
     unknown_tag: ClassVar[str] = "UN"
+    #: news without spaces: 3.1 ms/char in runs of 25, 4.3 at 50, 7.9 at 100
+    default_max_run: ClassVar[int] = 50
     default_options: ClassVar[dict[str, Any]] = {**_JVM_OPTIONS, "warn_slow": True}
     runtime_options: ClassVar[frozenset[str]] = _RUNTIME | {"warn_slow"}
 
@@ -259,10 +261,19 @@ class HannanumTokenizer(_KonlpyTokenizer):
     """JHannanum (KoNLPy ``Hannanum``), serialized process-wide (concurrent calls kill the JVM).
 
     Option ``ntags``: 22 (default, ``NC``/``NQ``/``PV``...) or 9 (``N``/``P``/``M``...).
+
+    JHannanum throws inside its workflow on some long runs without spaces and then returns
+    the previous document's result on every later call (its output queues keep the rest of
+    the failed document). Both paths detect the failure -- the helper catches the exception,
+    KoNLPy's call returns None -- and drop the workflow (a new one is built on the next call),
+    and every result is checked against its sentence: the eojeol surfaces JHannanum echoes
+    must spell the sentence, else the result is stale and the sentence fails.
     """
 
     name: ClassVar[str] = "hannanum"
     unknown_tag: ClassVar[str] = "F"
+    #: news without spaces: ~3 ms/char up to runs of 100, 5.3 at 200, where JHannanum also starts to throw
+    default_max_run: ClassVar[int] = 100
     default_options: ClassVar[dict[str, Any]] = {**_JVM_OPTIONS, "ntags": 22}
 
     def _load(self) -> Any:
@@ -274,10 +285,54 @@ class HannanumTokenizer(_KonlpyTokenizer):
         return self._shared(Hannanum)
 
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
+        jhi = self._engine.jhi
         with _HANNANUM_LOCK:
-            return [(f, t, None) for f, t in self._engine.pos(chunk, ntags=int(self.options["ntags"]))]
+            raw = jhi.simplePos09(chunk) if int(self.options["ntags"]) == 9 else jhi.simplePos22(chunk)
+        if raw is None:
+            raise TokenizerError("JHannanum threw inside its workflow (KoNLPy printed the Java exception)")
+        return _hannanum_triples(chunk, str(raw))
 
     pipelined: ClassVar[bool] = False  # serialized anyway; keep its calls on the caller's thread
 
     def _call(self, chunks: list[str]) -> Any:
-        return self._analyze_naive(chunks)
+        if not self._use_helper:
+            return self._analyze_naive(chunks)
+        with _HANNANUM_LOCK:
+            out = str(self._helper().hannanum(self._jarray(chunks), int(self.options["ntags"])))
+        results: list[list[Token] | ChunkError] = []
+        for chunk, raw in zip(chunks, out.split(_SENT)):
+            if raw.startswith(_ERR):
+                results.append(ChunkError(raw[1:]))
+                continue
+            try:
+                results.append(tokens_from_pairs(self.name, chunk, _hannanum_triples(chunk, raw)))
+            except TokenizerError as e:
+                self._recover()
+                results.append(ChunkError(str(e)))
+        if len(results) != len(chunks):
+            raise TokenizerError(f"batch helper returned {len(results)} results for {len(chunks)} sentences")
+        return results
+
+    def _recover(self) -> None:
+        """Drop JHannanum's workflows: the helper's, and KoNLPy's (a new ``HannanumInterface``)."""
+        import jpype
+
+        with _HANNANUM_LOCK:
+            if self._use_helper:
+                self._helper().hannanumReset()
+            if self._engine is not None:
+                self._engine.jhi = jpype.JPackage("kr.lucypark.jhannanum.comm").HannanumInterface()
+
+
+def _hannanum_triples(chunk: str, raw: str) -> list[tuple[str, str, str | None]]:
+    """``(form, tag, None)`` from JHannanum's raw output, after checking it belongs to ``chunk``.
+
+    The output lists every eojeol's surface on an unindented line, its analysis on the
+    indented line below; the surfaces must spell ``chunk`` without whitespace.
+    """
+    from konlpy.tag._hannanum import parse
+
+    surfaces = "".join(line for line in raw.split("\n") if line and not line.startswith("\t"))
+    if surfaces != "".join(chunk.split()):
+        raise TokenizerError(f"JHannanum returned the analysis of another text ({surfaces[:40]!r}): stale workflow")
+    return [(f, t, None) for f, t in parse(raw, flatten=True)]

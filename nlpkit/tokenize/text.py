@@ -3,11 +3,19 @@
 Every function here keeps offsets: cleaning replaces a bad character by one space (same
 length), splitting returns ``(start, chunk)`` pairs into the original text, and
 :func:`align` finds where each analysed form sits in its chunk.
+
+Bounded work: taggers build a lattice over each run of characters without whitespace, and
+some (Kkma, Okt, Hannanum) get superlinear or fail on long runs. :func:`split_chunks` cuts
+runs longer than ``max_run`` into pieces tagged as separate chunks, preferably after
+sentence punctuation, else at other punctuation, else where the script changes (Hangul,
+Latin, digits, Hanja), else hard. A hard cut can split a word in two (``...가나|다라...``);
+only text that has no whitespace for ``max_run`` characters is affected.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 
 __all__ = ["clean", "split_chunks", "align"]
@@ -25,8 +33,9 @@ def clean(text: str) -> str:
     return _BAD.sub(" ", text)
 
 
-def split_chunks(text: str, max_chars: int = 400) -> list[tuple[int, str]]:
-    """Split into sentences, and sentences longer than ``max_chars`` at whitespace (or hard).
+def split_chunks(text: str, max_chars: int = 400, max_run: int | None = None) -> list[tuple[int, str]]:
+    """Split into sentences, sentences longer than ``max_chars`` at whitespace (or hard), and
+    runs without whitespace longer than ``max_run`` into separate chunks (see the module docstring).
 
     Returns ``(offset, chunk)`` pairs with ``text[offset:offset + len(chunk)] == chunk``;
     chunks are stripped and never empty.
@@ -40,7 +49,71 @@ def split_chunks(text: str, max_chars: int = 400) -> list[tuple[int, str]]:
         _emit(text, pos, m.start(), max_chars, out)
         pos = m.end()
     _emit(text, pos, len(text), max_chars, out)
-    return out
+    if max_run is None or max_run >= max_chars:
+        return out
+    bounded: list[tuple[int, str]] = []
+    for offset, chunk in out:
+        _bound_runs(chunk, offset, max_run, bounded)
+    return bounded
+
+
+_RUN = re.compile(r"\S+")
+_SENT_PUNCT = frozenset(".?!…。？！")
+
+
+def _script(ch: str) -> int:
+    """Coarse script class of one character (0 Hangul, 1 digit, 2 Latin, 3 Han, 4 punctuation, 5 other)."""
+    if "가" <= ch <= "힣" or "ㄱ" <= ch <= "ㆎ":
+        return 0
+    if ch.isdigit():
+        return 1
+    if ch.isascii():
+        return 2 if ch.isalpha() else 4
+    if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff":
+        return 3
+    return 4 if unicodedata.category(ch)[0] == "P" else 5
+
+
+def _cut_score(a: str, b: str) -> int:
+    if a in _SENT_PUNCT and b not in _SENT_PUNCT:
+        return 3
+    sa, sb = _script(a), _script(b)
+    if (sa == 4) != (sb == 4):
+        return 2
+    return 1 if sa != sb else 0
+
+
+def _bound_runs(chunk: str, offset: int, max_run: int, out: list[tuple[int, str]]) -> None:
+    """Append ``chunk`` to ``out``, cut so that no piece holds a whitespace-free run over ``max_run``."""
+    long_runs = [m.span() for m in _RUN.finditer(chunk) if m.end() - m.start() > max_run]
+    if not long_runs:
+        out.append((offset, chunk))
+        return
+    cur = 0
+    for rs, re_ in long_runs:
+        before = chunk[cur:rs].rstrip()
+        if before.strip():
+            lead = len(before) - len(before.lstrip())
+            out.append((offset + cur + lead, before.lstrip()))
+        start = rs
+        while re_ - start > max_run:
+            best, cut = -1, start + max_run
+            for c in range(start + max_run, start + max_run // 2, -1):
+                score = _cut_score(chunk[c - 1], chunk[c])
+                if score > best:
+                    best, cut = score, c
+                    if score == 3:
+                        break
+            if "\ud800" <= chunk[cut - 1] <= "\udbff":  # never split a surrogate pair
+                cut -= 1
+            out.append((offset + start, chunk[start:cut]))
+            start = cut
+        out.append((offset + start, chunk[start:re_]))
+        cur = re_
+    rest = chunk[cur:]
+    if rest.strip():
+        lead = len(rest) - len(rest.lstrip())
+        out.append((offset + cur + lead, rest.strip()))
 
 
 def _emit(text: str, start: int, end: int, max_chars: int, out: list[tuple[int, str]]) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import zipfile
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401
 import pytest
 
 from nlpkit.datasets.registry import BUILDERS, get_builder, rebuild, source_for
@@ -16,7 +19,7 @@ from nlpkit.store import Catalog, Store
 
 # dataset -> (path under shared data, kept rows, rejected, split counts)
 REAL = {
-    "nsmc": ("nsmc/ratings_test.zip", 49_997, 3, {"train": 39_998, "valid": 4_999, "test": 5_000}),
+    "nsmc": ("nsmc", 199_992, 8, {"train": 134_995, "valid": 15_000, "test": 49_997}),
     "korean_news": ("korean_news/articles.jsonl.gz", 1_599, 1, {"train": 1_279, "valid": 160, "test": 160}),
     "hate_speech": ("korean_hate_speech", 8_367, 0, {"train": 7_106, "valid": 790, "test": 471}),
     "intent_3i4k": ("korean_intent_3i4k", 61_255, 0, {"train": 49_621, "valid": 5_513, "test": 6_121}),
@@ -41,28 +44,50 @@ def test_real_corpus_counts_and_standard_columns(name: str, store: Store, shared
     assert info.manifest["split_note"]
 
 
-def test_nsmc_split_is_stratified_and_says_it_comes_from_the_test_file(store: Store, shared_data: Path) -> None:
-    info = rebuild(store, "nsmc", str(shared_data / "nsmc" / "ratings_test.zip"))
-    assert "official TEST file" in info.manifest["split_note"] and "could not be obtained" in info.manifest["split_note"]
-    _, rows = Catalog(store).query("SELECT split, avg(label) FROM nsmc GROUP BY 1")
-    ratio = 25_173 / 50_000
-    assert all(abs(r[1] - ratio) < 0.002 for r in rows)
+def test_nsmc_is_the_official_split_with_valid_carved_from_train(store: Store, shared_data: Path) -> None:
+    info = rebuild(store, "nsmc", str(shared_data / "nsmc"))
+    assert info.manifest["split_note"].startswith("official split")
+    test = store.read("nsmc").filter(pa.compute.equal(store.read("nsmc")["split"], "test"))
+    with zipfile.ZipFile(shared_data / "nsmc" / "ratings_test.zip") as zf:  # test is the official file, row for row
+        official = [line.split("\t")[0] for line in zf.read("ratings_test.txt").decode().splitlines()[1:]]
+    assert set(test["id"].to_pylist()) <= set(official) and len(official) - test.num_rows == 3
+    _, rows = Catalog(store).query("SELECT split, avg(label) FROM nsmc WHERE split <> 'test' GROUP BY 1")
+    ratios = dict(rows)
+    assert abs(ratios["train"] - ratios["valid"]) < 0.002  # stratified
     rejects = store.read("nsmc", "rejects").to_pylist()
-    assert {r["reason"] for r in rejects} == {"empty_text"} and len(rejects) == 3
+    assert {r["reason"] for r in rejects} == {"empty_text"} and len(rejects) == 8
 
 
-def test_nsmc_uses_official_train_when_present(store: Store, shared_data: Path, tmp_path: Path) -> None:
-    with zipfile.ZipFile(shared_data / "nsmc" / "ratings_test.zip") as zf:
-        test = zf.read("ratings_test.txt")
+def test_nsmc_reads_txt_gz_and_zip_files_alike(store: Store, shared_data: Path, tmp_path: Path) -> None:
     src = tmp_path / "nsmc"
     src.mkdir()
-    lines = test.decode().split("\n")
-    (src / "ratings_train.txt").write_text("\n".join(lines[:1001]) + "\n", encoding="utf-8")  # header + 1,000 rows
-    (src / "ratings_test.txt").write_bytes(test)
-    info = rebuild(store, "nsmc", str(src))
+    for name in ("ratings_train", "ratings_test"):
+        with zipfile.ZipFile(shared_data / "nsmc" / f"{name}.zip") as zf:
+            lines = zf.read(f"{name}.txt").decode().split("\n")[:2001]
+        data = ("\n".join(lines) + "\n").encode()
+        if name == "ratings_train":
+            (src / f"{name}.txt.gz").write_bytes(gzip.compress(data))
+        else:
+            (src / f"{name}.txt").write_bytes(data)
+    info = rebuild(store, "nsmc", str(src), valid_fraction=0.2)
     c = info.manifest["counts"]
-    assert c["train"] + c["valid"] == 1_000 and c["test"] == 49_997 and c["valid"] == 100
-    assert info.manifest["split_note"].startswith("official train")
+    assert (c["train"] + c["valid"], c["test"]) == (2_000, 2_000) and c["valid"] == 400
+
+
+def test_nsmc_refuses_the_test_file_alone(store: Store, shared_data: Path) -> None:
+    with pytest.raises(SourceError, match=r"NSMC needs both official files, missing ratings_train.txt .*shared/data/nsmc"):
+        rebuild(store, "nsmc", str(shared_data / "nsmc" / "ratings_test.zip"))
+    assert "nsmc" not in store.datasets()
+
+
+def test_nsmc_downloads_both_official_files(store: Store, httpserver, tmp_path: Path) -> None:
+    body = "id\tdocument\tlabel\n" + "".join(f"{i}\t리뷰 {i}\t{i % 2}\n" for i in range(40))
+    for name in ("ratings_train.txt", "ratings_test.txt"):
+        httpserver.expect_request(f"/e9t/nsmc/master/{name}").respond_with_data(body.encode())
+    url = httpserver.url_for("/e9t/nsmc/master/")
+    info = rebuild(store, "nsmc", url, cache_dir=tmp_path / "cache")
+    c = info.manifest["counts"]
+    assert (c["train"] + c["valid"], c["test"]) == (40, 40) and info.manifest["source"] == url
 
 
 def test_news_tree_and_jsonl_give_the_same_articles(store: Store, shared_data: Path) -> None:
@@ -99,16 +124,18 @@ def test_tinyshakespeare_valid_is_the_last_tenth(store: Store, shared_data: Path
 def test_malformed_lines_are_rejected_and_the_rest_kept(store: Store, tmp_path: Path) -> None:
     bad = "id\tdocument\tlabel\n1\t좋아요\t1\n2\t별로\t7\n3\t탭이\t없는\t줄\n4\t재밌다\t1\n5\t최악\t0\n6\t굿\t0\n7\t\t1\n"
     (tmp_path / "ratings_test.txt").write_text(bad, encoding="utf-8")
-    info = rebuild(store, "nsmc", str(tmp_path / "ratings_test.txt"))
+    (tmp_path / "ratings_train.txt").write_text("id\tdocument\tlabel\n" + "".join(
+        f"{i}\t리뷰 {i}\t{i % 2}\n" for i in range(100, 120)), encoding="utf-8")
+    info = rebuild(store, "nsmc", str(tmp_path))
     reasons = {r["item"]: r["reason"] for r in store.read("nsmc", "rejects").to_pylist()}
     assert reasons == {"ratings_test.txt:3": "bad_value", "ratings_test.txt:4": "bad_line", "ratings_test.txt:8": "empty_text"}
-    assert info.manifest["counts"]["kept"] == 4
+    assert info.manifest["counts"]["test"] == 4
 
 
 def test_registry_errors_and_source_resolution(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown dataset 'ynat'; rebuildable datasets: imdb, nsmc"):
         get_builder("ynat")
-    assert source_for("nsmc", {}) == "https://raw.githubusercontent.com/e9t/nsmc/master/ratings_test.txt"
+    assert source_for("nsmc", {}) == "https://raw.githubusercontent.com/e9t/nsmc/master/"
     assert source_for("lm_ptb", {"lm": "/data/lm"}) == "/data/lm"
     assert source_for("lm_ptb", {"lm": "/data/lm", "lm_ptb": "/x"}) == "/x"
     assert all(b.default_source and b.default_source.startswith("https://") for b in BUILDERS.values())

@@ -107,3 +107,46 @@ def test_bad_inputs_are_clear_errors(imdb_store: Store, store: Store, shared_dat
         import scipy.sparse as sp
 
         NBWeighting().fit(sp.csr_matrix(np.ones((3, 2))), [0, 1, 2])
+
+
+def test_damaged_saved_baseline_is_a_clear_error(imdb_store: Store, tmp_path: Path) -> None:
+    """Truncated, foreign (a pickle renamed), bad schema.json, missing files: one ModelError each, no code run."""
+    import pickle
+    import zipfile
+
+    train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(4.0,)))
+    info = imdb_store.latest("imdb_baseline")
+    model_file, config_file = info.path / MODEL_FILE, info.path / CONFIG_FILE
+    good_model, good_config = model_file.read_bytes(), config_file.read_bytes()
+
+    class Boom:
+        def __reduce__(self):  # would run if unpickled
+            return (Path(tmp_path / "pwned").touch, ())
+
+    with zipfile.ZipFile(model_file) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    bad_schema = tmp_path / "bad_schema.skops"
+    with zipfile.ZipFile(bad_schema, "w") as z:
+        for n, data in members.items():
+            z.writestr(n, b'{"__class__": 1, "content": [' if n == "schema.json" else data)
+    cases = [
+        (MODEL_FILE, good_model[: len(good_model) // 2], "is not a skops file"),
+        (MODEL_FILE, pickle.dumps(Boom()), "is not a skops file"),
+        (MODEL_FILE, bad_schema.read_bytes(), "is damaged: its skops schema cannot be read"),
+        (MODEL_FILE, None, "model.skops is missing"),
+        (CONFIG_FILE, None, "baseline_config.json is missing"),
+        (CONFIG_FILE, b"{not json", "baseline_config.json is not readable JSON"),
+        (CONFIG_FILE, b'{"params": []}', "lacks 'params.text_column'"),
+    ]
+    for name, content, says in cases:
+        target = info.path / name
+        target.unlink()
+        if content is not None:
+            target.write_bytes(content)
+        with pytest.raises(ModelError, match=says) as err:
+            predict_texts(imdb_store, "imdb", ["a fine film"])
+        assert "\n" not in str(err.value) and str(info.path) in str(err.value)
+        model_file.write_bytes(good_model)
+        config_file.write_bytes(good_config)
+    assert not (tmp_path / "pwned").exists()
+    assert predict_texts(imdb_store, "imdb", ["a fine film"])[0].name in ("negative", "positive", "0", "1")

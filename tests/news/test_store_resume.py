@@ -207,3 +207,23 @@ def test_compaction_keeps_rows_and_order(naver_html: Path, store: Store) -> None
     assert parts() == 1
     assert store.read_appended(FETCH_LOG).to_pylist() == before
     assert ingest(store, news, [spec]).queued == 0  # the merged log still marks every page finished
+
+
+def _log_row(url: str, kind: str) -> dict:
+    from datetime import UTC, datetime
+
+    return {"url": url, "source": "s", "stage": "article", "status": 200, "bytes": 10, "elapsed": 0.1,
+            "error_kind": kind, "message": "", "final": False, "final_url": url, "etag": None,
+            "last_modified": None, "time": datetime.now(UTC)}
+
+
+def test_a_full_disk_in_many_runs_gives_up_no_page_but_transient_page_errors_do(store: Store) -> None:
+    from nlpkit.news.newsstore import GIVE_UP_AFTER
+
+    news = NewsStore(store)
+    runs = GIVE_UP_AFTER + 2
+    news.append_log([_log_row("https://example.com/full-disk", "archive_error") for _ in range(runs)])
+    news.append_log([_log_row("https://example.com/flaky", "timeout") for _ in range(runs)])
+    done = news.load_state().done
+    assert "https://example.com/full-disk" not in done  # fetched again once space is free
+    assert "https://example.com/flaky" in done

@@ -64,7 +64,7 @@ def test_loss_falls_and_beats_chance_on_real_reviews(trained_classifier) -> None
     assert m["best_valid_accuracy"] > 0.6  # 3,200 char-level reviews, 2 short epochs
     assert 0.55 < m["test_accuracy"] <= 1 and 0 < m["test_f1"] <= 1
     files = sorted(p.name for p in trained_classifier.model_dir.iterdir())
-    assert files == ["config.json", "loss_curves.png", "metrics.json", "model.safetensors",
+    assert files == [".nlpkit-model.json", "config.json", "loss_curves.png", "metrics.json", "model.safetensors",
                      "training_state.json", "training_state.safetensors", "vocab.json"]
 
 

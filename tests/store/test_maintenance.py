@@ -113,9 +113,11 @@ def test_existing_collisions_and_damaged_tables_break_nothing(store: Store, monk
         sandbox = SqlSandbox(store)
         assert sandbox.query("SELECT sum(x) FROM myds_rejects")[1] == [(14,)]  # the dataset wins, deterministically
         assert sandbox.query("SELECT count(*) FROM myds")[1] == [(1,)]
+        with pytest.raises(QueryError, match="unknown table 'broken'"):
+            sandbox.query("SELECT count(*) FROM broken")
+        assert store.datasets() == ["myds", "myds_rejects"]
     assert "myds_rejects" in caplog.text and "wins" in caplog.text
     assert "broken" in caplog.text
-    assert store.datasets() == ["myds", "myds_rejects"]
     with pytest.raises(DatasetError, match="cannot be read"):
         store.latest("broken")
     with store.write_version("fresh") as w:

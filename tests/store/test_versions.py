@@ -143,3 +143,22 @@ def test_append_of_a_many_chunk_table_keeps_row_order(store: Store) -> None:
     chunks = [pa.table({"n": list(range(i * 1000, (i + 1) * 1000))}) for i in range(8)]
     store.append("fetch_log", pa.concat_tables(chunks))
     assert store.read_appended("fetch_log").column("n").to_pylist() == list(range(8000))
+
+
+def test_an_error_after_the_commit_deletes_nothing_committed(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlpkit.store import datasets
+
+    def fail_after(step: str) -> None:
+        if step == "committed":
+            raise RuntimeError("after commit")
+
+    monkeypatch.setattr(datasets, "crash_hook", fail_after)
+    with pytest.raises(RuntimeError, match="after commit"):
+        with store.write_version("demo") as w:
+            w.write(pa.table({"x": [1, 2]}))
+            w.write(pa.table({"r": ["a"]}), "rejects")
+            (w.dir / "m.bin").write_bytes(b"m")
+    monkeypatch.undo()
+    info = store.latest("demo")
+    assert store.read("demo").num_rows == 2 and store.read("demo", "rejects").num_rows == 1
+    assert (info.path / "m.bin").read_bytes() == b"m"

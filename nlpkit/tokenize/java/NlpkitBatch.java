@@ -4,7 +4,8 @@
 //
 // Output of every method: one String; sentences separated by \u001d; inside a sentence every token
 // is three fields (form, tag, lemma or empty) and all fields are separated by \u001f, so Python
-// splits each sentence once. A sentence that throws yields "\u0015" + the exception text.
+// splits each sentence once. A sentence that throws yields "\u0015" + the exception text; the
+// engine state it may have left behind is dropped (see hannanum and kkma below).
 package nlpkit;
 
 import java.io.OutputStream;
@@ -19,7 +20,9 @@ import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import kr.ac.kaist.swrc.jhannanum.hannanum.Workflow;
 import kr.co.shineware.nlp.komoran.core.Komoran;
+import kr.lucypark.jhannanum.hannanum.WorkflowFactory;
 import kr.co.shineware.nlp.komoran.model.Token;
 import org.openkoreantext.processor.OpenKoreanTextProcessorJava;
 import org.openkoreantext.processor.stemmer.KoreanStemmer$;
@@ -95,6 +98,7 @@ public final class NlpkitBatch {
             } catch (Throwable e) {
                 sb.setLength(mark);
                 sb.append(ERR).append(String.valueOf(e).replace(SENT, ' '));
+                KKMA.remove();  // a Kkma analyser that threw may hold partial state: this thread makes a new one
             }
         }
         return sb;
@@ -241,5 +245,52 @@ public final class NlpkitBatch {
                 }
             }
         });
+    }
+
+    // JHannanum's Workflow passes sentences through LinkedBlockingQueues. An exception inside
+    // analyze() (ArrayIndexOutOfBoundsException on long runs without spaces) leaves the rest of
+    // that document in the queues, and every later getResultOfDocument() returns the previous
+    // document's result: KoNLPy's HannanumInterface prints the exception, returns null and keeps
+    // the broken workflow. Here a workflow that threw is dropped and a fresh one is built on the
+    // next call, so no state survives an error. One workflow per tag set; callers serialize.
+    private static final Workflow[] HANNANUM = new Workflow[2];
+
+    private static Workflow hannanumWorkflow(int ntags) throws Exception {
+        int i = ntags == 9 ? 0 : 1;
+        if (HANNANUM[i] == null) {
+            Workflow wf = WorkflowFactory.getPredefinedWorkflow(
+                ntags == 9 ? WorkflowFactory.WORKFLOW_HMM_POS_TAGGER_09 : WorkflowFactory.WORKFLOW_HMM_POS_TAGGER_22);
+            wf.activateWorkflow(false);
+            HANNANUM[i] = wf;
+        }
+        return HANNANUM[i];
+    }
+
+    /** Drop both Hannanum workflows (the next call builds fresh ones). */
+    public static synchronized void hannanumReset() {
+        for (int i = 0; i < HANNANUM.length; i++) {
+            if (HANNANUM[i] != null) {
+                try { HANNANUM[i].close(); } catch (Throwable ignored) { }
+                HANNANUM[i] = null;
+            }
+        }
+    }
+
+    /** JHannanum's raw simplePos09/22 output per sentence (KoNLPy parses it), or ERR + the exception. */
+    public static synchronized String hannanum(String[] sents, int ntags) {
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < sents.length; k++) {
+            if (k > 0) sb.append(SENT);
+            try {
+                Workflow wf = hannanumWorkflow(ntags);
+                wf.analyze(sents[k]);
+                String r = wf.getResultOfDocument();
+                appendSafe(sb, r == null ? "" : r);
+            } catch (Throwable e) {
+                hannanumReset();
+                sb.append(ERR).append(String.valueOf(e).replace(SENT, ' '));
+            }
+        }
+        return sb.toString();
     }
 }
