@@ -70,7 +70,8 @@ def term_series(matrix: sp.csr_matrix, columns: list[int], terms: list[str], tim
     frame = pd.DataFrame({"period": keys.to_numpy(), "hit": hit[has_time].astype(int),
                           "group": (groups[has_time].replace("", "(unknown)") if groups is not None
                                     else pd.Series("all", index=keys.index)).to_numpy()})
-    periods = sorted(frame["period"].unique())
+    first, last = pd.Timestamp(min(frame["period"])), pd.Timestamp(max(frame["period"]))
+    periods = [d.strftime("%Y-%m-%d") for d in pd.date_range(first, last, freq="7D" if period == "week" else "D")]
     table = frame.pivot_table(index="period", columns="group", values="hit", aggfunc="sum", fill_value=0)
     table = table.reindex(periods, fill_value=0)
     counts = {str(g): [int(v) for v in table[g].tolist()] for g in table.columns}
