@@ -219,11 +219,28 @@ class Explorer:
             return SearchResult([self._hit(c, int(r), [query]) for r in rows[offset:offset + limit]], int(rows.size),
                                 f"text contains {query!r} (no index: run `nlpkit features build {name}`)")
         terms = idx.analyzer(query)
-        hits = idx.by_terms(terms, k=max(1, len(idx)))
-        ranked = [(c.row[h.id], h.score) for h in hits if h.id in c.row and mask[c.row[h.id]]]
+        q = idx.tfidf.transform([terms])
+        norm = float(np.sqrt(q.multiply(q).sum()))
+        rows, scores = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if norm > 0:  # cosine = dot with the L2-normalized rows; only documents holding a query term score
+            dots = (q @ idx.postings).tocsr()
+            rows = self._corpus_rows(name, c, idx)[dots.indices]
+            scores = (dots.data / norm).astype(np.float32)
+            keep = (rows >= 0) & (scores > 0)
+            keep[keep] &= mask[rows[keep]]
+            rows, scores = rows[keep], scores[keep]
+        want = min(rows.size, offset + limit)
+        top = np.argpartition(-scores, want - 1)[:want] if 0 < want < rows.size else np.arange(rows.size)
+        top = top[np.lexsort((rows[top], -scores[top]))][offset:offset + limit]
         words = terms + query.split()
-        out = [self._hit(c, r, words, s) for r, s in ranked[offset:offset + limit]]
-        return SearchResult(out, len(ranked), f"TF-IDF cosine over the stored terms; query terms: {' '.join(terms)}")
+        out = [self._hit(c, int(rows[i]), words, float(scores[i])) for i in top]
+        return SearchResult(out, int(rows.size), f"TF-IDF cosine over the stored terms; query terms: {' '.join(terms)}")
+
+    def _corpus_rows(self, name: str, c: Corpus, idx: SimilarityIndex) -> np.ndarray:
+        """Corpus row of each index row (-1: the document is no longer in the dataset)."""
+        version = f"{self._indexes[name][0]}|{c.version}"
+        return self._memo(f"rows:{name}", version,
+                          lambda: np.fromiter((c.row.get(d, -1) for d in idx.ids), np.int64, len(idx.ids)))
 
     # -- Article ----------------------------------------------------------------------------------
     def article(self, name: str, doc_id: str, k: int = 10) -> ArticleView:
@@ -323,6 +340,9 @@ class Explorer:
     # -- Trends -------------------------------------------------------------------------------------
     def _aligned(self, name: str) -> tuple[Corpus, SimilarityIndex]:
         c = self.corpus(name)
+        if not c.has("time"):
+            raise UiError(f"dataset {name!r} has no publication times, so it has no trends; pick one with dates "
+                          "(the scraped 'articles')")
         idx = self.index(name)
         if idx is None:
             raise UiError(f"trends need the term index: run `nlpkit features build {name}`")
@@ -332,7 +352,7 @@ class Explorer:
         c, idx = self._aligned(name)
         terms = [t for t in idx.analyzer(query) if t in idx.tfidf.vocabulary_]
         cols = [idx.tfidf.vocabulary_[t] for t in terms]
-        rows = np.asarray([c.row.get(d, -1) for d in idx.ids])
+        rows = self._corpus_rows(name, c, idx)
         keep = rows >= 0
         times = c.frame["time"].iloc[rows[keep]].reset_index(drop=True)
         groups = c.frame["outlet"].iloc[rows[keep]].reset_index(drop=True) if by_outlet else None

@@ -106,7 +106,7 @@ def test_english_search_ranks_the_stories_first(client, ui_store: Store) -> None
     ("/articles?dataset=articles&since=yesterday", "since=&#39;yesterday&#39; is not a date: use YYYY-MM-DD"),
     ("/article?dataset=korean_news&id=nope", "no article &#39;nope&#39; in korean_news (1,599 documents)"),
     ("/topics?dataset=korean_news&method=tsne", "projection &#39;tsne&#39;: use pca or lda"),
-    ("/trends?dataset=korean_news&q=반도체", "this dataset has no publication times"),
+    ("/trends?dataset=korean_news&q=반도체", "dataset &#39;korean_news&#39; has no publication times"),
 ])
 def test_bad_input_is_one_line_on_the_page(client, url: str, message: str) -> None:
     r = client.get(url)
