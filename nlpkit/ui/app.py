@@ -84,8 +84,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         dataset = _dataset(request, explorer.datasets())
         c = explorer.corpus(dataset)
         filters = {k: p.get(k, "") for k in _FILTERS if p.get(k)}
-        facets = [(col, c.values(col)) for col in ("outlet", "section", "language", "label", "split")
-                  if c.has(col) and len(c.values(col)) <= 200]
+        facets = c.facets()
         result = explorer.search(dataset, p.get("q", ""), filters)
         return page(request, "articles.html", "Articles", dataset=dataset, q=p.get("q", ""), filters=filters,
                     facets=facets, has_time=c.has("time"), result=result)

@@ -46,7 +46,8 @@ def scatter_svg(points: Sequence[dict[str, Any]], dataset: str, width: int = 720
 
 
 def lines_svg(periods: Sequence[str], series: dict[str, Sequence[int]], width: int = 720, height: int = 300) -> str:
-    """One polyline per group over the periods, with axes labelled by first/last period and the maximum."""
+    """One polyline per group over the periods (its counts also in ``data-counts``), a hover marker per non-zero
+    period, axes labelled by first/last period and the maximum."""
     if not periods or not series:
         return '<p class="empty">No dated documents.</p>'
     left, right, top, bottom = 40, 130, 10, 30
@@ -67,8 +68,13 @@ def lines_svg(periods: Sequence[str], series: dict[str, Sequence[int]], width: i
     for g, (name, values) in enumerate(sorted(series.items())):
         colour = PALETTE[g % len(PALETTE)]
         pts = " ".join(f"{px(i):.1f},{py(v):.1f}" for i, v in enumerate(values))
-        parts.append(f'<polyline class="series" points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        counts = ",".join(str(int(v)) for v in values)
+        parts.append(f'<polyline class="series" data-group="{escape(name)}" data-counts="{counts}" points="{pts}" '
+                     f'fill="none" stroke="{colour}" stroke-width="2"><title>{escape(name)}: {sum(values)} documents'
+                     f'</title></polyline>')
         for i, v in enumerate(values):
+            if v == 0:
+                continue  # a marker (with its hover text) where something happened; the line shows the zeros
             parts.append(f'<circle cx="{px(i):.1f}" cy="{py(v):.1f}" r="3" fill="{colour}">'
                          f'<title>{escape(name)} {escape(periods[i])}: {v}</title></circle>')
         parts.append(f'<text x="{width - right + 6}" y="{top + 14 + 14 * g}" font-size="11" fill="{colour}">'

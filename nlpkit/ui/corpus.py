@@ -14,6 +14,7 @@ the source has nothing). Rows are read once per version through :class:`nlpkit.s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -47,12 +48,23 @@ class Corpus:
         return self.lists[column][r]
 
     def has(self, column: str) -> bool:
-        col = self.frame[column]
-        return bool(col.notna().any()) if column == "time" else bool((col != "").any())
+        return self._present[column]
+
+    @cached_property
+    def _present(self) -> dict[str, bool]:
+        return {c: bool(self.frame[c].notna().any()) if c == "time" else any(self.lists[c]) for c in COLUMNS}
 
     def values(self, column: str) -> list[str]:
         """Distinct non-empty values of a text column, sorted (for the filter menus)."""
-        return sorted(v for v in self.frame[column].unique() if v)
+        return self._values[column]
+
+    @cached_property
+    def _values(self) -> dict[str, list[str]]:
+        return {c: sorted({v for v in self.lists[c] if v}) for c in COLUMNS if c not in ("id", "title", "text", "time")}
+
+    def facets(self, limit: int = 200) -> list[tuple[str, list[str]]]:
+        """The filter menus: columns with 1 to ``limit`` distinct values."""
+        return [(c, v) for c, v in self._values.items() if 0 < len(v) <= limit]
 
 
 def first_words(text: str, n: int = 12) -> str:

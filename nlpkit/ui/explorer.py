@@ -304,10 +304,18 @@ class Explorer:
         ids = [d for d in members.loc[members["cluster"] == int(cluster), "id"] if d in c.row]
         return [self._hit(c, c.row[d], []) for d in ids[:limit]], len(ids)
 
-    def projection(self, name: str, method: str = "pca", max_points: int = 2500, seed: int = 0) -> dict[str, Any]:
+    def projection(self, name: str, method: str = "pca", max_points: int = 2000, seed: int = 0) -> dict[str, Any]:
         """Up to ``max_points`` projected documents (a seeded sample) and the variance the projection keeps."""
         if method not in ("pca", "lda"):
             raise UiError(f"projection {method!r}: use pca or lda")
+        try:
+            version = f"{self._version('projections')}|{self.corpus(name).version}"
+        except NlpkitError:
+            version = ""
+        return self._memo(f"projection:{name}:{method}:{max_points}:{seed}", version,
+                          lambda: self._projection(name, method, max_points, seed))
+
+    def _projection(self, name: str, method: str, max_points: int, seed: int) -> dict[str, Any]:
         proj, by_method = self.shared(name, "projections", key="method")
         if proj is None or method not in by_method:
             return {"points": [], "total": 0, "note": f"no {method} projection: run `nlpkit features build {name}`"}

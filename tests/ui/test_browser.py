@@ -118,9 +118,11 @@ def test_trend_chart_renders_for_a_real_term(browser, ui_url: str, ui_store: Sto
     _click_and_wait(browser, browser.find_element(_by("CSS_SELECTOR"), "#trend-form button"))
     lines = browser.find_elements(_by("CSS_SELECTOR"), "#trend polyline.series")
     assert lines
-    counts = [int(t.get_attribute("textContent").rsplit(": ", 1)[1])
-              for t in browser.find_elements(_by("CSS_SELECTOR"), "#trend circle title")]
+    counts = [int(v) for line in lines for v in line.get_attribute("data-counts").split(",")]
     assert 0 < sum(counts) <= mentioning
+    markers = [int(t.get_attribute("textContent").rsplit(": ", 1)[1])
+               for t in browser.find_elements(_by("CSS_SELECTOR"), "#trend circle title")]
+    assert sorted(markers) == sorted(c for c in counts if c)  # hover text on every period with mentions
     assert "police" in browser.find_element(_by("ID"), "trend-note").text
     assert browser.find_element(_by("ID"), "trend").size["height"] > 100
     # the burst table explains itself and lists real terms
