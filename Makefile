@@ -27,7 +27,7 @@ endif
 # (added as the news source `local_pages`; tests declare their own sources).
 NEWS_PAGES := $(wildcard $(SHARED_DATA)/article_extraction_dev/html)
 
-.PHONY: setup run test check-python check-java clean java-helper
+.PHONY: setup run test check-python check-java clean java-helper browser ui
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -52,6 +52,23 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The browser tests (tests/ui) drive Debian's chromium with chromedriver (no browser download);
+# installed once, quietly, only when missing (needs root or sudo; otherwise those tests skip with the reason).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && \
+	    fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing chromium, chromium-driver and fonts-noto-cjk (browser tests) ..."; \
+	  $$SUDO apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null || \
+	  echo "warning: could not install chromium; the browser tests will skip" >&2; \
+	else echo "warning: no apt-get: install chromium + chromedriver to run the browser tests" >&2; fi
+
+# The local web app over the store (read-only): http://127.0.0.1:8501/
+ui: setup
+	$(VENV)/bin/nlpkit ui
 
 # Compile nlpkit's Java batch helper for the KoNLPy tokenizers now (otherwise on first use).
 java-helper: setup

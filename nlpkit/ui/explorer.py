@@ -1,0 +1,425 @@
+"""What the web app's pages ask of the store, answered read-only and fast.
+
+:class:`Explorer` holds, per browsable dataset, its normalized documents (:mod:`nlpkit.ui.corpus`)
+and its persisted similarity index (:func:`nlpkit.features.build.load_index`), each loaded once per
+version; everything else (neighbours, keywords, clusters, projections, model runs, run history,
+the SQL box) is one :class:`nlpkit.store.SqlSandbox` query per request. Nothing here writes.
+
+>>> ex = Explorer(Store("data"))                                # doctest: +SKIP
+>>> [h.title for h in ex.search("korean_news", "반도체 수출").hits[:3]]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nlpkit.errors import FeatureError, NlpkitError
+from nlpkit.features.build import index_name, load_index
+from nlpkit.features.index import SimilarityIndex
+from nlpkit.store import SqlSandbox, Store
+from nlpkit.ui.corpus import Corpus, UiError, browsable, filter_rows, load_corpus, version_of
+from nlpkit.ui.trends import Burst, Series, bursts, term_series
+
+__all__ = ["Explorer", "Hit", "SearchResult", "ArticleView"]
+
+_VERSION_TTL = 2.0  # seconds a version check is trusted (a page makes several calls)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: str
+    title: str
+    outlet: str
+    time: str
+    label: str
+    snippet: str
+    score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    method: str  # how the list was ranked, said on the page
+
+
+@dataclass
+class ArticleView:
+    hit: Hit
+    text: str
+    section: str
+    keywords: list[tuple[str, float]] = field(default_factory=list)
+    neighbours: list[Hit] = field(default_factory=list)
+    cluster: int | None = None
+    cluster_terms: str = ""
+
+
+def _q(value: str) -> str:
+    """A SQL string literal (the sandbox refuses writes anyway; this keeps names with quotes working)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _fmt_time(t: Any) -> str:
+    return "" if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
+
+
+def _snippet(text: str, words: list[str], width: int = 220) -> str:
+    low = text.lower()
+    at = min((p for p in (low.find(w.lower()) for w in words if w) if p >= 0), default=-1)
+    start = max(0, at - width // 3) if at >= 0 else 0
+    s = " ".join(text[start:start + width].split())
+    return ("… " if start else "") + s + (" …" if start + width < len(text) else "")
+
+
+class Explorer:
+    """Read-only answers for the web app's pages, over one store (thread-safe caches)."""
+
+    def __init__(self, store: Store, *, sql_timeout: float = 30.0) -> None:
+        self.store = store
+        self.sql_timeout = sql_timeout
+        self._lock = threading.Lock()
+        self._corpora: dict[str, Corpus] = {}
+        self._indexes: dict[str, tuple[str, SimilarityIndex | None]] = {}
+        self._checked: dict[str, tuple[float, str]] = {}
+        self._shared: dict[tuple[str, str], tuple[str, pd.DataFrame | None, dict[Any, np.ndarray]]] = {}
+        self._memos: dict[str, tuple[str, Any]] = {}
+
+    # -- caches -----------------------------------------------------------------------------------
+    def _memo(self, key: str, version: str, compute: Any) -> Any:
+        """``compute()`` once per ``version`` of what it reads (a sandbox query costs ~0.1-0.3 s)."""
+        hit = self._memos.get(key)
+        if hit is None or hit[0] != version:
+            hit = self._memos[key] = (version, compute())
+        return hit[1]
+
+    def _table_version(self, table: str) -> str:
+        """An append table's Delta version ("" when it does not exist), trusted for a couple of seconds."""
+        now = time.monotonic()
+        hit = self._checked.get(f"table:{table}")
+        if hit and now - hit[0] < _VERSION_TTL:
+            return hit[1]
+        v = ""
+        if table in self.store.tables():
+            from deltalake import DeltaTable
+
+            v = str(DeltaTable(str(self.store.table_dir(table))).version())
+        self._checked[f"table:{table}"] = (now, v)
+        return v
+
+    def datasets(self) -> list[str]:
+        key = "|".join(self.store.datasets() + self.store.tables())
+        return list(self._memo("datasets", key, lambda: browsable(self.store)))
+
+    def tables(self) -> list[str]:
+        """SQL names of the latest tables (for the SQL page)."""
+        key = "|".join(self.store.datasets() + self.store.tables())
+        return list(self._memo("tables", key, lambda: sorted(n for n in self.sandbox().registry() if "__v" not in n)))
+
+    def sandbox(self) -> SqlSandbox:
+        return SqlSandbox(self.store, timeout=self.sql_timeout)
+
+    def _version(self, name: str) -> str:
+        now = time.monotonic()
+        hit = self._checked.get(name)
+        if hit and now - hit[0] < _VERSION_TTL:
+            return hit[1]
+        v = version_of(self.store, name)
+        self._checked[name] = (now, v)
+        return v
+
+    def corpus(self, name: str) -> Corpus:
+        if name not in self._corpora and name not in self.datasets():
+            load_corpus(self.store, name)  # raises the unknown-dataset error with suggestions
+        version = self._version(name)
+        with self._lock:
+            c = self._corpora.get(name)
+            if c is None or c.version != version:
+                c = self._corpora[name] = load_corpus(self.store, name, version)
+            return c
+
+    def index(self, name: str) -> SimilarityIndex | None:
+        """The dataset's similarity index (None when `features build` has not run on it)."""
+        try:
+            version = self.store.latest(index_name(name)).version
+        except NlpkitError:
+            return None
+        with self._lock:
+            cached = self._indexes.get(name)
+            if cached is None or cached[0] != version:
+                try:
+                    cached = self._indexes[name] = (version, load_index(self.store, name))
+                except FeatureError:
+                    cached = self._indexes[name] = (version, None)
+            return cached[1]
+
+    def shared(self, name: str, table: str, side: str = "data", key: str | None = None
+               ) -> tuple[pd.DataFrame | None, dict[Any, np.ndarray]]:
+        """``name``'s rows of a shared features table (read once per version) and row positions by ``key``."""
+        try:
+            version = self._version(table)
+        except NlpkitError:
+            return None, {}
+        cache_key = (name, f"{table}_{side}")
+        with self._lock:
+            hit = self._shared.get(cache_key)
+            if hit is None or hit[0] != version:
+                sql_name = table if side == "data" else f"{table}_{side}"
+                sb = self.sandbox()
+                df = sb.arrow(f"SELECT * FROM {sql_name} WHERE dataset = {_q(name)}").to_pandas()
+                if "rank" in df:
+                    df = df.sort_values(["rank"], kind="stable").reset_index(drop=True)
+                groups = {k: v for k, v in df.groupby(key, sort=False).indices.items()} if key else {}
+                hit = self._shared[cache_key] = (version, df, groups)
+            return hit[1], hit[2]
+
+    def warm_up(self, name: str) -> None:
+        """Load a dataset's documents, feature tables, index and tokenizer now, so pages answer fast."""
+        c = self.corpus(name)
+        self.shared(name, "similar_docs", key="doc")
+        kw, _ = self.shared(name, "tfidf_keywords", key="key")
+        self.shared(name, "clusters", key="id")
+        self.shared(name, "clusters", "summary")
+        self.shared(name, "projections", key="method")
+        idx = self.index(name)
+        if idx is not None:
+            idx.warm_up()
+            idx.analyzer(c.frame["title"].iloc[0] if len(c.frame) else "warm up")  # loads the tokenizer
+
+    def _hit(self, c: Corpus, r: int, words: list[str], score: float | None = None) -> Hit:
+        g = c.lists
+        return Hit(g["id"][r], g["title"][r], g["outlet"][r], _fmt_time(g["time"][r]), g["label"][r],
+                   _snippet(g["text"][r], words), None if score is None else round(float(score), 3))
+
+    # -- Articles ---------------------------------------------------------------------------------
+    def search(self, name: str, query: str = "", filters: dict[str, Any] | None = None, *, limit: int = 50,
+               offset: int = 0) -> SearchResult:
+        """Documents matching ``filters``, ranked by TF-IDF cosine to ``query`` (newest first without one)."""
+        c = self.corpus(name)
+        mask = filter_rows(c, filters or {})
+        query = (query or "").strip()
+        if not query:
+            rows = np.flatnonzero(mask)
+            if c.has("time"):
+                rows = rows[np.argsort(-c.frame["time"].to_numpy(dtype="datetime64[ns]")[rows].astype(np.int64),
+                                       kind="stable")]
+            return SearchResult([self._hit(c, int(r), []) for r in rows[offset:offset + limit]], int(rows.size),
+                                "newest first" if c.has("time") else "stored order")
+        idx = self.index(name)
+        if idx is None:
+            low = query.lower()
+            text = (c.frame["title"] + "\n" + c.frame["text"]).str.lower()
+            rows = np.flatnonzero(mask & text.str.contains(low, regex=False).to_numpy())
+            return SearchResult([self._hit(c, int(r), [query]) for r in rows[offset:offset + limit]], int(rows.size),
+                                f"text contains {query!r} (no index: run `nlpkit features build {name}`)")
+        terms = idx.analyzer(query)
+        q = idx.tfidf.transform([terms])
+        norm = float(np.sqrt(q.multiply(q).sum()))
+        rows, scores = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if norm > 0:  # cosine = dot with the L2-normalized rows; only documents holding a query term score
+            dots = (q @ idx.postings).tocsr()
+            rows = self._corpus_rows(name, c, idx)[dots.indices]
+            scores = (dots.data / norm).astype(np.float32)
+            keep = (rows >= 0) & (scores > 0)
+            keep[keep] &= mask[rows[keep]]
+            rows, scores = rows[keep], scores[keep]
+        want = min(rows.size, offset + limit)
+        top = np.argpartition(-scores, want - 1)[:want] if 0 < want < rows.size else np.arange(rows.size)
+        top = top[np.lexsort((rows[top], -scores[top]))][offset:offset + limit]
+        words = terms + query.split()
+        out = [self._hit(c, int(rows[i]), words, float(scores[i])) for i in top]
+        return SearchResult(out, int(rows.size), f"TF-IDF cosine over the stored terms; query terms: {' '.join(terms)}")
+
+    def _corpus_rows(self, name: str, c: Corpus, idx: SimilarityIndex) -> np.ndarray:
+        """Corpus row of each index row (-1: the document is no longer in the dataset)."""
+        version = f"{self._indexes[name][0]}|{c.version}"
+        return self._memo(f"rows:{name}", version,
+                          lambda: np.fromiter((c.row.get(d, -1) for d in idx.ids), np.int64, len(idx.ids)))
+
+    # -- Article ----------------------------------------------------------------------------------
+    def article(self, name: str, doc_id: str, k: int = 10) -> ArticleView:
+        c = self.corpus(name)
+        r = c.row.get(doc_id)
+        if r is None:
+            raise UiError(f"no article {doc_id!r} in {name} ({len(c.row):,} documents); search for it instead")
+        view = ArticleView(self._hit(c, r, []), c.get("text", r), c.get("section", r))
+        kw, by_key = self.shared(name, "tfidf_keywords", key="key")
+        if kw is not None and doc_id in by_key:
+            part = kw.iloc[by_key[doc_id]]
+            part = part[part["scope"] == "doc"]
+            view.keywords = [(str(t), round(float(w), 3)) for t, w in zip(part["term"], part["weight"])]
+        nb, by_doc = self.shared(name, "similar_docs", key="doc")
+        if nb is not None and doc_id in by_doc:
+            part = nb.iloc[by_doc[doc_id][:k]]
+            view.neighbours = [self._hit(c, c.row[n], [], sc) for n, sc in zip(part["neighbour"], part["score"])
+                               if n in c.row]
+        cl, by_id = self.shared(name, "clusters", key="id")
+        if cl is not None and doc_id in by_id:
+            view.cluster = int(cl["cluster"].iloc[by_id[doc_id][0]])
+            summary, _ = self.shared(name, "clusters", "summary")
+            if summary is not None:
+                terms = summary.loc[summary["cluster"] == view.cluster, "top_terms"]
+                view.cluster_terms = str(terms.iloc[0]) if len(terms) else ""
+        return view
+
+    # -- Topics and clusters ------------------------------------------------------------------------
+    def clusters(self, name: str) -> list[dict[str, Any]]:
+        """Each cluster's size, top terms and its most common label (empty without `features build`)."""
+        try:
+            version = f"{self._version('clusters')}|{self.corpus(name).version}"
+        except NlpkitError:
+            return []
+        return self._memo(f"clusters:{name}", version, lambda: self._clusters(name))
+
+    def _clusters(self, name: str) -> list[dict[str, Any]]:
+        summary, _ = self.shared(name, "clusters", "summary")
+        members, _ = self.shared(name, "clusters", key="id")
+        if summary is None or members is None:
+            return []
+        c = self.corpus(name)
+        rows = members["id"].map(c.row)
+        known = rows.notna().to_numpy()
+        labels = pd.DataFrame({"cluster": members["cluster"].to_numpy()[known],
+                               "label": c.frame["label"].to_numpy()[rows[known].astype(int).to_numpy()]})
+        labels = labels[labels["label"] != ""]
+        out = []
+        for cl, size, terms in summary.sort_values(["size", "cluster"], ascending=[False, True])[
+                ["cluster", "size", "top_terms"]].itertuples(index=False):
+            labs = labels.loc[labels["cluster"] == cl, "label"].value_counts()
+            top = f"{labs.index[0]} ({labs.iloc[0] / labs.sum():.0%})" if len(labs) else ""
+            out.append({"cluster": int(cl), "size": int(size), "top_terms": str(terms or ""), "label": top})
+        return out
+
+    def cluster_members(self, name: str, cluster: int, limit: int = 30) -> tuple[list[Hit], int]:
+        c = self.corpus(name)
+        members, _ = self.shared(name, "clusters", key="id")
+        if members is None:
+            return [], 0
+        ids = [d for d in members.loc[members["cluster"] == int(cluster), "id"] if d in c.row]
+        return [self._hit(c, c.row[d], []) for d in ids[:limit]], len(ids)
+
+    def projection(self, name: str, method: str = "pca", max_points: int = 2000, seed: int = 0) -> dict[str, Any]:
+        """Up to ``max_points`` projected documents (a seeded sample) and the variance the projection keeps."""
+        if method not in ("pca", "lda"):
+            raise UiError(f"projection {method!r}: use pca or lda")
+        try:
+            version = f"{self._version('projections')}|{self.corpus(name).version}"
+        except NlpkitError:
+            version = ""
+        return self._memo(f"projection:{name}:{method}:{max_points}:{seed}", version,
+                          lambda: self._projection(name, method, max_points, seed))
+
+    def _projection(self, name: str, method: str, max_points: int, seed: int) -> dict[str, Any]:
+        proj, by_method = self.shared(name, "projections", key="method")
+        if proj is None or method not in by_method:
+            return {"points": [], "total": 0, "note": f"no {method} projection: run `nlpkit features build {name}`"}
+        rows = by_method[method]
+        total = len(rows)
+        if total > max_points:
+            rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
+        part = proj.iloc[rows]
+        c = self.corpus(name)
+        points = [{"id": d, "x": float(x), "y": float(y), "cluster": int(cl), "title": c.get("title", c.row[d]),
+                   "label": c.get("label", c.row[d])}
+                  for d, x, y, cl in zip(part["id"], part["x"], part["y"], part["cluster"]) if d in c.row]
+        return {"points": points, "total": total, "note": self._variance_note(name, method)}
+
+    def _variance_note(self, name: str, method: str) -> str:
+        try:
+            numbers = self.store.latest(index_name(name)).manifest.get("numbers", {})
+        except NlpkitError:
+            return ""
+        if method == "pca" and "pca_explained_variance_2d" in numbers:
+            v = numbers["pca_explained_variance_2d"]
+            return (f"The first 2 principal components keep {v:.1%} of the TF-IDF variance: distances on this plot "
+                    "are a rough sketch; trust the clusters and neighbours (computed on all terms) more.")
+        if method == "lda" and "lda_explained_variance" in numbers:
+            v = sum(numbers["lda_explained_variance"][:2])
+            return (f"LDA's 2 axes hold {v:.1%} of the between-label variance; they were fitted on the labels, "
+                    "so labels separate here by construction.")
+        return ""
+
+    # -- Trends -------------------------------------------------------------------------------------
+    def _aligned(self, name: str) -> tuple[Corpus, SimilarityIndex]:
+        c = self.corpus(name)
+        if not c.has("time"):
+            raise UiError(f"dataset {name!r} has no publication times, so it has no trends; pick one with dates "
+                          "(the scraped 'articles')")
+        idx = self.index(name)
+        if idx is None:
+            raise UiError(f"trends need the term index: run `nlpkit features build {name}`")
+        return c, idx
+
+    def trend(self, name: str, query: str, period: str = "day", by_outlet: bool = True) -> Series:
+        c, idx = self._aligned(name)
+        terms = [t for t in idx.analyzer(query) if t in idx.tfidf.vocabulary_]
+        cols = [idx.tfidf.vocabulary_[t] for t in terms]
+        rows = self._corpus_rows(name, c, idx)
+        keep = rows >= 0
+        times = c.frame["time"].iloc[rows[keep]].reset_index(drop=True)
+        groups = c.frame["outlet"].iloc[rows[keep]].reset_index(drop=True) if by_outlet else None
+        return term_series(idx.matrix[np.flatnonzero(keep)], cols, terms, times, groups, period)  # type: ignore[arg-type]
+
+    def bursts(self, name: str, days: int = 7, top: int = 20) -> tuple[list[Burst], str]:
+        c, idx = self._aligned(name)
+        version = f"{self._indexes[name][0]}|{c.version}"
+        return self._memo(f"bursts:{name}:{days}:{top}", version, lambda: self._bursts(c, idx, days, top))
+
+    def _bursts(self, c: Corpus, idx: SimilarityIndex, days: int, top: int) -> tuple[list[Burst], str]:
+        rows = np.asarray([c.row.get(d, -1) for d in idx.ids])
+        keep = rows >= 0
+        times = c.frame["time"].iloc[rows[keep]].reset_index(drop=True)
+        vocab = [str(t) for t in idx.tfidf.get_feature_names_out()]
+        return bursts(idx.matrix[np.flatnonzero(keep)], vocab, times, days=days, top=top)
+
+    # -- Models and runs ----------------------------------------------------------------------------
+    def model_runs(self, limit: int = 200) -> list[dict[str, Any]]:
+        version = self._table_version("model_runs")
+        if not version:
+            return []
+        return self._memo(f"model_runs:{limit}", version, lambda: self._model_runs(limit))
+
+    def _model_runs(self, limit: int) -> list[dict[str, Any]]:
+        cols, rows = self.sandbox().query(f"SELECT * FROM model_runs ORDER BY created_at DESC LIMIT {int(limit)}")
+        out = []
+        for i, r in enumerate(rows):
+            d = dict(zip(cols, r))
+            d["n"] = i
+            try:
+                d["matrix"] = json.loads(d["confusion"]) if d.get("confusion") else None
+                classes = json.loads(d["classes"]) if d.get("classes") else []
+            except (TypeError, ValueError):
+                d["matrix"], classes = None, []
+            names = self._model_label_names(str(d.get("dataset") or ""))
+            d["class_names"] = [names.get(str(x), str(x)) for x in classes]
+            out.append(d)
+        return out
+
+    def _model_label_names(self, dataset: str) -> dict[str, str]:
+        from nlpkit.ui.corpus import label_names
+
+        names = label_names(dataset)
+        if dataset in self.datasets() and "category" in self.store.columns(dataset):
+            _, rows = self.sandbox().query(f'SELECT DISTINCT CAST(label AS VARCHAR), category FROM "{dataset}"')
+            names.update({str(a): str(b) for a, b in rows if b})
+        return names
+
+    def runs(self, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The flows' run history, newest first (``runs`` append table)."""
+        version = self._table_version("runs")
+        if not version:
+            return [], []
+
+        def read() -> tuple[list[str], list[tuple[Any, ...]]]:
+            sb = self.sandbox()
+            _, described = sb.query("DESCRIBE runs")
+            names = [str(r[0]) for r in described]
+            order = next((c for c in ("started_at", "start", "time", "created_at") if c in names), names[0])
+            return sb.query(f'SELECT * FROM runs ORDER BY "{order}" DESC LIMIT {int(limit)}')
+        return self._memo(f"runs:{limit}", version, read)

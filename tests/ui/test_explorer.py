@@ -1,0 +1,144 @@
+"""The app without a browser: burst score and term counts (exact, on hand-made data), and every page
+over the real store through HTTP: read-only, one-line errors for bad input, downloads."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nlpkit.store import SqlSandbox, Store
+from nlpkit.ui import UiError
+from nlpkit.ui.trends import bursts, term_series
+
+
+def _times(days: list[int]) -> pd.Series:
+    return pd.Series(pd.Timestamp("2024-03-01", tz="UTC") + pd.to_timedelta(days, unit="D"))
+
+
+def test_burst_score_is_the_explained_formula() -> None:
+    # 10 documents in each 7-day window; "chip" in 1 before and 5 after, "rain" in 4 and 4, "once" once
+    days = [1] * 10 + [9] * 10
+    chip = [1] + [0] * 9 + [1] * 5 + [0] * 5
+    rain = [1] * 4 + [0] * 6 + [1] * 4 + [0] * 6
+    once = [0] * 19 + [1]
+    X = sp.csr_matrix(np.array([chip, rain, once], dtype=np.float32).T)
+    got, note = bursts(X, ["chip", "rain", "once"], _times(days), days=7)
+    assert [b.term for b in got] == ["chip", "rain"]  # "once": 1 document is not a trend
+    assert got[0].last == 5 and got[0].previous == 1
+    assert got[0].score == round(math.log2((5.5 / 11) / (1.5 / 11)), 2)
+    assert got[1].score == 0.0
+    assert "10 documents" in note
+
+
+def test_burst_needs_both_windows() -> None:
+    X = sp.csr_matrix(np.ones((3, 1), np.float32))
+    with pytest.raises(UiError, match="longer window"):
+        bursts(X, ["a"], _times([0, 1, 2]), days=7)
+    with pytest.raises(UiError, match="no publication times"):
+        bursts(X, ["a"], pd.Series([pd.NaT] * 3, dtype="datetime64[ns, UTC]"), days=7)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 27), st.booleans(), st.sampled_from(["A", "B"])), min_size=1, max_size=60))
+def test_term_series_counts_documents_per_day_and_outlet(docs: list[tuple[int, bool, str]]) -> None:
+    days, has, outlets = zip(*docs)
+    X = sp.csr_matrix(np.array([[2.0 if h else 0.0, 1.0] for h in has], dtype=np.float32))
+    s = term_series(X, [0], ["chip"], _times(list(days)), pd.Series(outlets), "day")
+    for outlet, counts in s.counts.items():
+        for period, n in zip(s.periods, counts):
+            want = sum(1 for d, h, o in docs if h and o == outlet
+                       and (pd.Timestamp("2024-03-01") + pd.Timedelta(days=d)).strftime("%Y-%m-%d") == period)
+            assert n == want
+    assert sum(map(sum, s.counts.values())) == sum(has)
+
+
+@pytest.fixture(scope="module")
+def client(ui_store: Store):  # noqa: ANN201
+    from starlette.testclient import TestClient
+
+    from nlpkit.ui.app import create_app
+
+    with TestClient(create_app(ui_store, warm=False)) as c:
+        yield c
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
+def test_every_page_reads_only(client, ui_store: Store) -> None:
+    before = _snapshot(ui_store.root)
+    for url in ["/articles?dataset=korean_news&q=반도체", "/articles?dataset=articles&q=Hong+Kong",
+                "/article?dataset=korean_news&id=0000NewsData", "/topics?dataset=korean_news&cluster=0",
+                "/topics?dataset=korean_news&method=lda", "/trends?dataset=articles&q=police&period=week&days=365",
+                "/models", "/sql"]:
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.text[-500:])
+    for write in ["DROP TABLE korean_news", "COPY korean_news TO 'x.csv'", "INSERT INTO articles SELECT * FROM articles",
+                  "SELECT 1; DELETE FROM korean_news", "ATTACH 'x.db'"]:
+        r = client.post("/sql", data={"q": write})
+        assert r.status_code == 400 and "refused" in r.text, write
+        assert client.get("/sql/download", params={"q": write, "format": "parquet"}).status_code == 400
+    assert _snapshot(ui_store.root) == before
+
+
+def test_english_search_ranks_the_stories_first(client, ui_store: Store) -> None:
+    _, rows = SqlSandbox(ui_store).query("SELECT DISTINCT title FROM articles WHERE title LIKE '%Hong Kong%'")
+    about = {r[0] for r in rows}
+    assert len(about) >= 2
+    r = client.get("/articles", params={"dataset": "articles", "q": "Hong Kong"})
+    titles = [html.unescape(t) for t in re.findall(r'class="title" href="[^"]+">([^<]+)<', r.text)]
+    assert set(titles[:len(about)]) == about  # the stories with Hong Kong in the title rank first
+    assert "query terms: hong kong" in r.text
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("/articles?dataset=korean_new", "unknown dataset &#39;korean_new&#39;: did you mean korean_news?"),
+    ("/articles?dataset=articles&since=yesterday", "since=&#39;yesterday&#39; is not a date: use YYYY-MM-DD"),
+    ("/article?dataset=korean_news&id=nope", "no article &#39;nope&#39; in korean_news (1,599 documents)"),
+    ("/topics?dataset=korean_news&method=tsne", "projection &#39;tsne&#39;: use pca or lda"),
+    ("/trends?dataset=korean_news&q=반도체", "dataset &#39;korean_news&#39; has no publication times"),
+])
+def test_bad_input_is_one_line_on_the_page(client, url: str, message: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 400
+    errors = re.findall(r'id="error">([^<]*)<', r.text)
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+    assert "Traceback" not in r.text
+
+
+def test_downloads_hold_the_query_result(client, ui_store: Store) -> None:
+    import io
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    q = "SELECT id, title, category FROM korean_news WHERE category = '경제' ORDER BY id"
+    want = SqlSandbox(ui_store).arrow(q)
+    csv = client.get("/sql/download", params={"q": q, "format": "csv"})
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    assert pacsv.read_csv(io.BytesIO(csv.content)).column("title").to_pylist() == want.column("title").to_pylist()
+    pq_bytes = client.get("/sql/download", params={"q": q, "format": "parquet"}).content
+    assert pq.read_table(io.BytesIO(pq_bytes)).equals(want)
+    assert client.get("/sql/download", params={"q": q, "format": "xlsx"}).status_code == 400
+
+
+def test_models_page_names_labels_in_the_confusion_matrix(client, ui_store: Store) -> None:
+    r = client.get("/models")
+    assert r.status_code == 200
+    table = re.search(r'<table class="confusion">(.*?)</table>', r.text, re.S).group(1)
+    header = re.findall(r"<th>([^<]*)</th>", table.split("</tr>")[0])[1:]
+    _, rows = SqlSandbox(ui_store).query("SELECT DISTINCT category FROM korean_news")
+    assert sorted(header) == sorted(r[0] for r in rows)  # names, not 0-7
+    cells = [int(v) for v in re.findall(r'<td style="[^"]*">(\d+)</td>', table)]
+    assert len(cells) == len(header) ** 2 and sum(cells) == 1599
+    assert re.search(r"accuracy 0\.\d{3} ± 0\.\d{3}", r.text)
