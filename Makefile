@@ -13,6 +13,8 @@ SHARED_DATA ?= $(abspath ../shared/data)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_LOGGING_LEVEL ?= WARNING
+# Prefect's local (ephemeral) server waits 20 s by default; a busy 2-core machine needs more.
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 
 # Offline development: when ../shared/data is present, read sources from it unless the
 # environment already names them (online users get the real download URLs).
