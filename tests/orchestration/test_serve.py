@@ -58,7 +58,7 @@ def test_serve_fires_interval_schedule_and_stops_cleanly(project: Path) -> None:
                 continue
             completed = [r for r in rows if r["state"] == "completed"]
         ingests = [r for r in completed if r["flow"] == "ingest"]
-        assert len(ingests) >= 2, (project / "serve.log").read_text()[-3000:]
+        assert len(ingests) >= 2, ((project / "serve.log").read_text()[-3000:], store.read_appended("runs").to_pylist())
         assert {r["trigger"] for r in ingests} == {"schedule"}
         # started by the completed upstream run, and recorded as such (not as "schedule")
         assert {r["trigger"] for r in completed if r["flow"] == "after-ingest"} == {"upstream: ingest"}
