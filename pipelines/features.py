@@ -129,7 +129,8 @@ def features_flow(
         options["k_values"] = tuple(k_values)
     if not refresh and unchanged_since_last_build(data_dir, dataset, options):
         what = "articles" if dataset == "articles" else f"documents in {dataset}"
-        return publish(f"features-{dataset}", {"dataset": dataset, "rows": 0, "skipped": f"no new {what}"})
+        return publish(f"features-{dataset}", {"dataset": dataset, "rows": 0, "tokenized_now": 0,
+                                               "skipped": f"no new {what}"})
     try:
         fitted = tokenize(dataset, data_dir, options)
     except (DatasetNotFoundError, FeatureError) as e:

@@ -63,7 +63,8 @@ def tokenize_flow(
     result = write_tokens(st, plan, (f.result() for f in futures))
     if not result.written:  # nothing new or changed: the current version stays, nothing downstream to redo
         return publish("tokenize", {"dataset": result.out_name, "version": result.version, "rows": 0,
-                                    "reused": result.reused, "skipped": "no new documents"})
+                                    "written": False, "tokenized": 0, "reused": result.reused,
+                                    "skipped": "no new documents"})
     return publish("tokenize", {"dataset": result.out_name, "version": result.version, "written": result.written,
                                 "tokenized": result.tokenized, "reused": result.reused, "dropped": result.dropped,
                                 "rejected": result.rejected, "rows": result.tokenized,
