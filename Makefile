@@ -1,4 +1,7 @@
 # Two commands a fresh machine needs: `make run` (main job) and `make test` (test suite).
+# `make run` runs every flow once with the `quick` profile of flows.yaml (small training budgets:
+# the whole chain in under 20 minutes on 2 cores, set-up included); `make run-full` uses the
+# declared full budgets (30 CPU minutes per RNN model).
 # Both create .venv, install nlpkit with every extra, torch as torch==2.13.0 (a looser pin
 # downloads GBs of CUDA wheels) and check for Java (KoNLPy needs a JDK).
 
@@ -10,6 +13,8 @@ SHARED_DATA ?= $(abspath ../shared/data)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_LOGGING_LEVEL ?= WARNING
+# Prefect's local (ephemeral) server waits 20 s by default; a busy 2-core machine needs more.
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 
 # Offline development: when ../shared/data is present, read sources from it unless the
 # environment already names them (online users get the real download URLs).
@@ -27,7 +32,7 @@ endif
 # (added as the news source `local_pages`; tests declare their own sources).
 NEWS_PAGES := $(wildcard $(SHARED_DATA)/article_extraction_dev/html)
 
-.PHONY: setup run test check-python check-java clean java-helper browser ui
+.PHONY: setup run run-full test check-python check-java clean java-helper browser ui
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -47,8 +52,13 @@ $(VENV)/.installed: pyproject.toml
 
 setup: check-python check-java $(VENV)/.installed
 
+RUN_ENV = $(if $(NEWS_PAGES),NLPKIT_NEWS_DIRECTORY=$${NLPKIT_NEWS_DIRECTORY:-$(NEWS_PAGES)})
+
 run: setup
-	$(if $(NEWS_PAGES),NLPKIT_NEWS_DIRECTORY=$${NLPKIT_NEWS_DIRECTORY:-$(NEWS_PAGES)}) $(VENV)/bin/nlpkit run all
+	$(RUN_ENV) $(VENV)/bin/nlpkit run all --profile quick
+
+run-full: setup
+	$(RUN_ENV) $(VENV)/bin/nlpkit run all
 
 test: setup
 	$(PY) -m pytest -q

@@ -21,14 +21,21 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from nlpkit.errors import ConfigError
-from nlpkit.settings import FlowSpec
+from nlpkit.settings import FlowSpec, Settings
 from nlpkit.store import Store
 
-__all__ = ["FlowResult", "dependency_order", "resolve_entrypoint", "run_flows", "RUNS_TABLE"]
+__all__ = ["FlowResult", "RunCancelled", "dependency_order", "resolve_entrypoint", "run_flows", "RUNS_TABLE"]
 
 log = logging.getLogger(__name__)
 
 RUNS_TABLE = "runs"
+
+
+class RunCancelled(BaseException):  # noqa: N818 - like KeyboardInterrupt, not an error of the flow
+    """Raised (by the CLI's SIGTERM/SIGINT handler) to stop a run: the flow is recorded ``cancelled``.
+
+    A BaseException so that no ``except Exception`` in a flow or task swallows it.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +43,14 @@ class FlowResult:
     """What happened to one flow in a run (also a row of the ``runs`` table)."""
 
     flow: str
-    state: Literal["completed", "failed", "not_run"]
+    state: Literal["completed", "skipped", "failed", "cancelled", "not_run"]
     started_at: str
     seconds: float
     error: str = ""
     result: str = ""
     rows: int | None = None
+    trigger: str = "manual"
+    value: Any = None  # the flow's own return value (not stored)
 
 
 def resolve_entrypoint(entrypoint: str, root: Path) -> Callable[..., Any]:
@@ -126,36 +135,70 @@ def run_flows(
     store: Store | None = None,
     on_event: Callable[[FlowResult], None] | None = None,
     prepare: Callable[[FlowSpec, Callable[..., Any]], Callable[..., Any]] | None = None,
+    settings: Settings | None = None,
 ) -> list[FlowResult]:
-    """Run ``flows`` once in dependency order; a failed flow marks its dependants not run.
+    """Run ``flows`` once in dependency order and record each in ``runs``.
 
-    ``prepare(spec, flow)`` may return a re-configured flow (task runner, retries) before it runs.
+    ``settings`` is handed to every flow that takes a ``settings`` parameter (resolved once, by
+    the caller: no environment or working directory in between). A flow that returns
+    ``{"skipped": reason}`` found no new input: it is recorded ``skipped`` and its dependants
+    are not run (``skipped``, naming it). A failed flow marks its dependants ``not_run``.
+    :class:`RunCancelled` (SIGTERM) records the running flow ``cancelled``, the rest ``not_run``,
+    then propagates. ``trigger`` is ``manual`` for flows run directly and ``upstream: NAME`` for
+    dependants run after NAME. ``prepare(spec, flow)`` may re-configure a flow (task runner, retries).
     """
     results: dict[str, FlowResult] = {}
+    cancelled: RunCancelled | None = None
     for spec in dependency_order(flows):
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        blocked = [d for d in spec.depends_on if d in results and results[d].state != "completed"]
-        if blocked:
-            res = FlowResult(spec.name, "not_run", started, 0.0, f"upstream flow(s) did not complete: {', '.join(blocked)}")
+        ran = [d for d in spec.depends_on if d in results]
+        trigger = f"upstream: {', '.join(ran)}" if ran else "manual"
+        blocked = [d for d in ran if results[d].state not in ("completed", "skipped")]
+        idle = [d for d in ran if results[d].state == "skipped"]
+        if cancelled is not None:
+            res = FlowResult(spec.name, "not_run", started, 0.0, "run cancelled", trigger=trigger)
+        elif blocked:
+            res = FlowResult(spec.name, "not_run", started, 0.0,
+                             f"upstream flow(s) did not complete: {', '.join(blocked)}", trigger=trigger)
+        elif idle and len(idle) == len(ran):
+            res = FlowResult(spec.name, "skipped", started, 0.0,
+                             f"skipped: no new input from {', '.join(idle)}", rows=0, trigger=trigger)
         else:
-            t0 = time.perf_counter()
-            try:
-                fn = resolve_entrypoint(spec.entrypoint, root)
-                check_parameters(spec, fn)
-                if prepare is not None:
-                    fn = prepare(spec, fn)
-                value = fn(**spec.parameters)
-                res = FlowResult(spec.name, "completed", started, time.perf_counter() - t0,
-                                 result=_short(value), rows=rows_written(value))
-            except Exception as e:  # a flow's failure is recorded and the run goes on
-                log.debug("flow %s failed:\n%s", spec.name, traceback.format_exc())
-                res = FlowResult(spec.name, "failed", started, time.perf_counter() - t0, f"{type(e).__name__}: {e}")
+            res, cancelled = _run_one(spec, root, prepare, settings, started, trigger)
         results[spec.name] = res
         if store is not None:
-            store.append(RUNS_TABLE, pa.Table.from_pylist([{**_row(res), "trigger": "run"}]))
+            store.append(RUNS_TABLE, pa.Table.from_pylist([_row(res)]))
         if on_event:
             on_event(res)
+    if cancelled is not None:
+        raise cancelled
     return list(results.values())
+
+
+def _run_one(spec: FlowSpec, root: Path, prepare: Callable[..., Any] | None, settings: Settings | None,
+             started: str, trigger: str) -> tuple[FlowResult, RunCancelled | None]:
+    t0 = time.perf_counter()
+    try:
+        fn = resolve_entrypoint(spec.entrypoint, root)
+        check_parameters(spec, fn)
+        params = dict(spec.parameters)
+        if settings is not None and "settings" in inspect.signature(getattr(fn, "fn", fn)).parameters:
+            params.setdefault("settings", settings)
+        if prepare is not None:
+            fn = prepare(spec, fn)
+        value = fn(**params)
+    except RunCancelled as e:
+        return FlowResult(spec.name, "cancelled", started, time.perf_counter() - t0, f"cancelled: {e}",
+                          trigger=trigger), e
+    except Exception as e:  # a flow's failure is recorded and the run goes on
+        log.debug("flow %s failed:\n%s", spec.name, traceback.format_exc())
+        return FlowResult(spec.name, "failed", started, time.perf_counter() - t0, f"{type(e).__name__}: {e}",
+                          trigger=trigger), None
+    seconds = time.perf_counter() - t0
+    skipped = value.get("skipped") if isinstance(value, dict) else None
+    return FlowResult(spec.name, "skipped" if skipped else "completed", started, seconds,
+                      f"skipped: {skipped}" if skipped else "", _short(value), rows_written(value), trigger,
+                      value), None
 
 
 def rows_written(value: Any) -> int | None:
@@ -171,5 +214,5 @@ def _short(value: Any, limit: int = 500) -> str:
 
 
 def _row(res: FlowResult) -> dict[str, Any]:
-    return {"flow": res.flow, "state": res.state, "started_at": res.started_at,
-            "seconds": round(res.seconds, 3), "error": res.error, "result": res.result, "rows": res.rows}
+    return {"flow": res.flow, "state": res.state, "started_at": res.started_at, "seconds": round(res.seconds, 3),
+            "error": res.error, "result": res.result, "rows": res.rows, "trigger": res.trigger}

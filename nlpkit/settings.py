@@ -140,6 +140,11 @@ class Settings(_Frozen):
     news: NewsSettings = Field(default_factory=NewsSettings, description="News sources and fetch limits (nlpkit.news).")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Version retention (nlpkit vacuum).")
     tokenize: TokenizeSettings = Field(default_factory=TokenizeSettings, description="Tokenization bounds (nlpkit.tokenize).")
+    profiles: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict, description="Named sets of flow-parameter overrides, profile -> flow -> parameters "
+        "(`nlpkit run all --profile quick`: small training budgets for a first run).")
+    base_dir: Path | None = Field(None, description="Folder that relative paths in flow parameters are read from; "
+                                  "set by load_settings to the settings file's folder (else the current directory).")
 
     @model_validator(mode="after")
     def _unique_flows(self) -> Settings:
@@ -152,7 +157,26 @@ class Settings(_Frozen):
             missing = [d for d in f.depends_on if d not in known]
             if missing:
                 raise ValueError(f"flow {f.name!r} depends_on unknown flow(s): {', '.join(missing)}")
+        for profile, overrides in self.profiles.items():
+            unknown = sorted(set(overrides) - known)
+            if unknown:
+                raise ValueError(f"profile {profile!r} names unknown flow(s): {', '.join(unknown)}")
         return self
+
+    def with_profile(self, profile: str | None) -> list[FlowSpec]:
+        """The declared flows with ``profile``'s parameter overrides applied (None: as declared)."""
+        if profile is None:
+            return list(self.flows)
+        if profile not in self.profiles:
+            known = ", ".join(self.profiles) or "(none)"
+            raise ConfigError(f"no profile named {profile!r} in flows.yaml; declared profiles: {known}")
+        over = self.profiles[profile]
+        return [f.model_copy(update={"parameters": {**f.parameters, **over.get(f.name, {})}}) for f in self.flows]
+
+    def path(self, value: str | Path) -> Path:
+        """A path from a flow parameter: relative ones are read from :attr:`base_dir` (the settings file's folder)."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() or self.base_dir is None else self.base_dir / p
 
     def source(self, dataset: str) -> str:
         """The configured source of ``dataset`` (URL or path), or raise naming the fix."""
@@ -282,5 +306,6 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
         update={
             "data_dir": settings.data_dir.expanduser().resolve(),
             "nltk_data": settings.nltk_data.expanduser().resolve() if settings.nltk_data else None,
+            "base_dir": (settings.base_dir or (Path(path).resolve().parent if path is not None else Path.cwd())).resolve(),
         }
     )

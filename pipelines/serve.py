@@ -79,17 +79,16 @@ def serve_flows(flows_file: Path, host: str = "127.0.0.1", port: int = 4200) -> 
     """Serve every scheduled flow in ``flows_file`` until SIGTERM/SIGINT."""
     flows_file = flows_file.resolve()
     root = flows_file.parent
-    os.environ["NLPKIT_FLOWS"] = str(flows_file)
-    os.chdir(root)  # deployments' entrypoints are relative to the project root
+    os.chdir(root)  # Prefect records deployments' entrypoints relative to the cwd; settings do not depend on it
 
     def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, _interrupt)
 
-    from pipelines._runtime import settings
+    from nlpkit.settings import load_settings
 
-    cfg = settings()
+    cfg = load_settings(flows_file, os.environ)  # each served run re-resolves flows_file (its `settings` parameter)
     if not any(f.schedule for f in cfg.flows):
         raise ConfigError(f"{flows_file}: no flow has a schedule (key 'schedule'); nothing would ever run")
     external = os.environ.get("PREFECT_API_URL")
@@ -103,7 +102,7 @@ def serve_flows(flows_file: Path, host: str = "127.0.0.1", port: int = 4200) -> 
 
         from pipelines._runtime import deployments
 
-        deps = deployments(cfg, root)
+        deps = deployments(cfg, root, flows_file)
         log.info("serving %d flow(s): %s", len(deps), ", ".join(d.name for d in deps))
         try:
             prefect.serve(*deps, print_starting_message=True)

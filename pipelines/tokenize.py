@@ -4,31 +4,31 @@ Thin wiring of :mod:`nlpkit.tokenize.dataset`: plan (which documents are new or 
 this backend+options+dictionary), fan batches out through the flow's task runner, write one
 new version. Same library calls as ``nlpkit tokenize-dataset``. Documents the engine fails on
 or that exceed ``tokenize.doc_budget_s`` (flows.yaml) are rejects of the version; the run goes on.
+A run with no new or changed document writes nothing and is ``skipped: no new documents``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from nlpkit.settings import Settings
 from nlpkit.tokenize.dataset import TokenBatch
-from pipelines._runtime import RUN_HOOKS, settings, store
+from pipelines._runtime import RUN_HOOKS, publish, resolve
 
 
 @task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=[5])
 def tokenize_batch(tokenizer: dict[str, Any], ids: list[str], texts: list[str], shas: list[str],
-                   fingerprint: str) -> TokenBatch:
+                   fingerprint: str, java_heap_mb: int, doc_budget_s: float | None) -> TokenBatch:
     """One batch of documents -> token rows and rejects (works in thread, process or dask workers)."""
     from nlpkit.tokenize.dataset import tokenize_texts
     from nlpkit.tokenize.jvm import configure_jvm
 
-    cfg = settings()
-    configure_jvm(cfg.java_heap_mb)
-    if tokenizer["name"] == "english" and cfg.nltk_data is not None:
-        tokenizer = {**tokenizer, "options": {"nltk_data": str(cfg.nltk_data), **tokenizer.get("options", {})}}
-    return tokenize_texts(tokenizer, ids, texts, shas, fingerprint, doc_budget_s=cfg.tokenize.doc_budget_s)
+    configure_jvm(java_heap_mb)
+    return tokenize_texts(tokenizer, ids, texts, shas, fingerprint, doc_budget_s=doc_budget_s)
 
 
 @flow(name="tokenize", **RUN_HOOKS)
@@ -41,19 +41,32 @@ def tokenize_flow(
     id_column: str = "id",
     batch_size: int = 256,
     data_dir: str | None = None,
+    settings: Settings | str | None = None,
 ) -> dict[str, object]:
     """Tokenize the documents of ``dataset`` not yet tokenized with this tokenizer configuration."""
+    from nlpkit.store import Store
     from nlpkit.tokenize.dataset import plan_tokenize, write_tokens
 
-    st = store(data_dir)
+    cfg = resolve(settings, data_dir)
+    st = Store(cfg.data_dir)
     options = dict(options or {})
-    if settings().tokenize.max_run_chars is not None:
-        options.setdefault("max_run_chars", settings().tokenize.max_run_chars)
-    plan = plan_tokenize(st, dataset, tokenizer, user_dicts=user_dicts or [], options=options,
+    if cfg.tokenize.max_run_chars is not None:
+        options.setdefault("max_run_chars", cfg.tokenize.max_run_chars)
+    if tokenizer == "english" and cfg.nltk_data is not None:
+        options.setdefault("nltk_data", str(cfg.nltk_data))
+    dicts = [str(cfg.path(d)) for d in user_dicts or []]
+    plan = plan_tokenize(st, dataset, tokenizer, user_dicts=dicts, options=options,
                          text_column=text_column, id_column=id_column)
-    futures = [tokenize_batch.submit(plan.tokenizer, ids, texts, shas, plan.fingerprint)
+    futures = [tokenize_batch.submit(plan.tokenizer, ids, texts, shas, plan.fingerprint, cfg.java_heap_mb,
+                                     cfg.tokenize.doc_budget_s)
                for ids, texts, shas in plan.batches(batch_size)]
     result = write_tokens(st, plan, (f.result() for f in futures))
-    return {"dataset": result.out_name, "version": result.version, "written": result.written,
-            "tokenized": result.tokenized, "reused": result.reused, "dropped": result.dropped,
-            "rejected": result.rejected, "rows": result.tokenized, "fingerprint": result.fingerprint}
+    if not result.written:  # nothing new or changed: the current version stays, nothing downstream to redo
+        return publish("tokenize", {"dataset": result.out_name, "version": result.version, "rows": 0,
+                                    "written": False, "tokenized": 0, "reused": result.reused,
+                                    "skipped": "no new documents"})
+    return publish("tokenize", {"dataset": result.out_name, "version": result.version, "written": result.written,
+                                "tokenized": result.tokenized, "reused": result.reused, "dropped": result.dropped,
+                                "rejected": result.rejected, "rows": result.tokenized,
+                                "fingerprint": result.fingerprint})
+

@@ -1,7 +1,8 @@
 """RNN training flows, one per model kind: the same library calls as `nlpkit train classifier|lm|seq2seq`.
 
 Each flow trains, then reloads the saved model directory and evaluates it (proving the
-checkpoint round trip), and returns the metrics. Training is deterministic for a seed, so
+checkpoint round trip), and returns the metrics. Settings come in as the ``settings`` parameter
+(resolved once); relative ``out``/``text`` paths are read from the settings file's folder. Training is deterministic for a seed, so
 no retries; every run appends its evaluations to ``model_runs``.
 """
 
@@ -11,7 +12,8 @@ from typing import Any
 
 from prefect import flow, task
 
-from pipelines._runtime import RUN_HOOKS, store
+from nlpkit.settings import Settings
+from pipelines._runtime import RUN_HOOKS, publish, resolve, store
 
 
 def _opts(**kw: Any) -> Any:
@@ -48,13 +50,16 @@ def evaluate_classifier_task(dataset: str, out: str, data_dir: str | None, seed:
 def train_classifier_flow(dataset: str = "nsmc", out: str = "models/nsmc_lstm", tokenizer: str = "words",
                           arch: str = "lstm", bidirectional: bool = True, epochs: int = 10,
                           max_minutes: float | None = 30.0, seed: int = 0, device: str = "auto",
-                          threads: int | None = None, data_dir: str | None = None) -> dict[str, Any]:
+                          threads: int | None = None, data_dir: str | None = None,
+                          settings: Settings | str | None = None) -> dict[str, Any]:
     """Train the RNN classifier on a labelled store dataset, then re-evaluate the saved model on test."""
+    cfg = resolve(settings, data_dir)
+    data_dir, out = str(cfg.data_dir), str(cfg.path(out))
     options = {"epochs": epochs, "max_minutes": max_minutes, "seed": seed, "device": device, "threads": threads}
     model = {"tokenizer": tokenizer, "arch": arch, "bidirectional": bidirectional}
     metrics = train_classifier_task(dataset, out, data_dir, options, model)
     metrics["reloaded_test"] = evaluate_classifier_task(dataset, out, data_dir, seed)
-    return metrics
+    return publish(f"train-classifier {dataset}", {"model": out, **metrics})
 
 
 @task
@@ -76,12 +81,16 @@ def train_lm_flow(text: str | None = None, dataset: str | None = "lm_tinyshakesp
                   level: str = "char", hidden_size: int = 512, num_layers: int = 2, dropout: float = 0.2,
                   epochs: int = 50, batch_size: int = 64, lr: float = 3e-3, max_minutes: float | None = 30.0,
                   seed: int = 0, device: str = "auto", threads: int | None = None,
-                  data_dir: str | None = None) -> dict[str, Any]:
+                  data_dir: str | None = None, settings: Settings | str | None = None) -> dict[str, Any]:
     """Train a char/word LM on a text file or store dataset; report nats/char or perplexity."""
+    cfg = resolve(settings, data_dir)
+    data_dir, out = str(cfg.data_dir), str(cfg.path(out))
+    text = str(cfg.path(text)) if text else None
     options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_minutes": max_minutes, "seed": seed,
                "device": device, "threads": threads, "warmup_steps": 100}
     model = {"hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout}
-    return train_lm_task(text, dataset if text is None else None, out, level, data_dir, options, model)
+    metrics = train_lm_task(text, dataset if text is None else None, out, level, data_dir, options, model)
+    return publish(f"train-lm {dataset or text}", {"model": out, **metrics})
 
 
 @task
@@ -100,12 +109,19 @@ def train_seq2seq_task(out: str, reverse: bool, peeky: bool, data_dir: str | Non
 def train_seq2seq_flow(out: str = "models/seq2seq", max_digits: int = 3, n_train: int = 45000, n_test: int = 5000,
                        epochs: int = 25, lr: float = 5e-3, max_minutes: float | None = None, seed: int = 0,
                        device: str = "auto", threads: int | None = None,
-                       data_dir: str | None = None) -> dict[str, dict[str, Any]]:
-    """Train plain, reversed and reversed+peeky seq2seq on addition side by side (one task each)."""
+                       data_dir: str | None = None, settings: Settings | str | None = None) -> dict[str, dict[str, Any]]:
+    """Train plain, reversed and reversed+peeky seq2seq on addition side by side (one task each);
+    ``max_minutes`` is the budget of each variant."""
     from nlpkit.rnn.seq2seq_train import VARIANTS
+
+    cfg = resolve(settings, data_dir)
+    data_dir, out = str(cfg.data_dir), str(cfg.path(out))
 
     options = {"epochs": epochs, "batch_size": 128, "lr": lr, "patience": 5, "max_minutes": max_minutes,
                "seed": seed, "device": device, "threads": threads}
     task_kw = {"max_digits": max_digits, "n_train": n_train, "n_test": n_test}
-    return {name: train_seq2seq_task(f"{out}/{name.replace('+', '_')}", rev, peek, data_dir, options, task_kw)
-            for name, rev, peek in VARIANTS}
+    results = {name: train_seq2seq_task(f"{out}/{name.replace('+', '_')}", rev, peek, data_dir, options, task_kw)
+               for name, rev, peek in VARIANTS}
+    publish("train-seq2seq", {name: {k: v for k, v in m.items() if isinstance(v, (int, float, str))}
+                              for name, m in results.items()})
+    return results

@@ -26,11 +26,14 @@ def _require_flows_file() -> Path:
 @flows_app.command("check")
 @handle_errors
 def flows_check() -> None:
-    """Validate flows.yaml: keys, cron, time zones, cycles, entrypoints and parameters."""
+    """Validate flows.yaml: keys, cron, time zones, cycles, entrypoints, parameters and profiles."""
     path = _require_flows_file()
     settings = get_settings()  # key/type/cron/time-zone errors surface here, naming file and key
     dependency_order(settings.flows)  # cycles
     problems = [f"{path}: {p}" for spec in settings.flows for p in check_flow(spec, path.resolve().parent)]
+    for profile in settings.profiles:  # a profile's overrides must fit the flows' signatures too
+        problems += [f"{path}: profile {profile!r}: {p}" for spec in settings.with_profile(profile)
+                     if spec.name in settings.profiles[profile] for p in check_flow(spec, path.resolve().parent)]
     if problems:
         raise ConfigError("\n".join(problems))
     console.print(f"{path}: {len(settings.flows)} flow(s) OK")

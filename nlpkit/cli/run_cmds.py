@@ -1,9 +1,11 @@
-"""`nlpkit run`: run one declared flow, or all of them in dependency order, once."""
+"""`nlpkit run`: run one declared flow, or all of them in dependency order, once; then say what was built."""
 
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -11,7 +13,9 @@ from rich.table import Table
 from nlpkit.cli import app
 from nlpkit.cli._common import console, flows_path, get_settings, get_store, handle_errors, parse_key_values
 from nlpkit.errors import ConfigError
-from nlpkit.flowspec import FlowResult, run_flows
+from nlpkit.flowspec import FlowResult, RunCancelled, run_flows
+
+_COLOURS = {"completed": "green", "skipped": "cyan", "failed": "red", "cancelled": "magenta", "not_run": "yellow"}
 
 
 @app.command()
@@ -19,36 +23,57 @@ from nlpkit.flowspec import FlowResult, run_flows
 def run(
     flow: str = typer.Argument(..., help="Flow name from flows.yaml, or 'all' for every flow in dependency order."),
     param: list[str] = typer.Option([], "--param", "-p", help="Override a parameter: key=value (JSON values allowed)."),
+    profile: str | None = typer.Option(None, "--profile", help="Apply a parameter profile of flows.yaml "
+                                       "(e.g. 'quick': small training budgets for a first run)."),
 ) -> None:
-    """Run flows declared in flows.yaml once, now, in Prefect's local mode."""
+    """Run flows declared in flows.yaml once, now, in Prefect's local mode.
+
+    Each flow gets the settings resolved here (flows.yaml + environment) as its ``settings``
+    parameter; SIGTERM/Ctrl-C records the running flow as ``cancelled``.
+    """
     settings = get_settings()
     path = flows_path()
     if path is None:
         raise ConfigError("no flows.yaml found here; pass --flows FILE or set NLPKIT_FLOWS")
+    declared = settings.with_profile(profile)
     if flow == "all":
         if param:
             raise ConfigError("--param applies to one flow; run `nlpkit run NAME --param ...`")
-        specs = list(settings.flows)
+        specs = declared
     else:
-        spec = settings.flow(flow)
+        spec = next((s for s in declared if s.name == flow), None) or settings.flow(flow)
         overrides = parse_key_values(param, "--param", "source=/data/aclImdb_v1.tar.gz")
         specs = [spec.model_copy(update={"parameters": {**spec.parameters, **overrides}, "depends_on": []})]
 
     def show(res: FlowResult) -> None:
-        colour = {"completed": "green", "failed": "red", "not_run": "yellow"}[res.state]
-        console.print(f"[{colour}]{res.state:9}[/] {res.flow} ({res.seconds:.1f} s) {res.error}", highlight=False)
+        note = res.error or (f"{res.rows:,} rows" if res.rows is not None else "")
+        console.print(f"[{_COLOURS[res.state]}]{res.state:9}[/] {res.flow} ({res.seconds:.1f} s) {note}",
+                      highlight=False)
 
     if os.environ.get("PREFECT_HOME"):  # Prefect's ephemeral server cannot create a missing parent
         Path(os.environ["PREFECT_HOME"]).expanduser().resolve().mkdir(parents=True, exist_ok=True)  # (times out)
-    os.environ["NLPKIT_FLOWS"] = str(path.resolve())  # flows load the same settings file
-    os.environ["NLPKIT_DATA_DIR"] = str(settings.data_dir)  # already absolute: survives the chdir below
-    os.chdir(path.resolve().parent)  # relative paths in flow parameters mean relative to flows.yaml
     from pipelines._runtime import prepare  # Prefect lives in pipelines/, imported only to run flows
 
-    results = run_flows(specs, path.resolve().parent, get_store(), on_event=show, prepare=prepare)
-    table = Table("flow", "state", "seconds", "error / result")
+    def cancel(signum: int, frame: Any) -> None:
+        raise RunCancelled(f"signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, cancel)
+    try:
+        results = run_flows(specs, path.resolve().parent, get_store(), on_event=show, prepare=prepare,
+                            settings=settings)
+    except RunCancelled as e:
+        console.print(f"[magenta]cancelled[/] ({e}); recorded in `nlpkit runs`")
+        raise typer.Exit(143) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    table = Table("flow", "state", "seconds", "rows", "error / result")
     for r in results:
-        table.add_row(r.flow, r.state, f"{r.seconds:.1f}", r.error or r.result)
+        table.add_row(r.flow, r.state, f"{r.seconds:.1f}", "" if r.rows is None else f"{r.rows:,}",
+                      r.error or r.result[:120])
     console.print(table)
-    if any(r.state != "completed" for r in results):
+    if flow == "all":
+        from nlpkit.cli.run_summary import print_built
+
+        print_built(get_store(), results)
+    if any(r.state not in ("completed", "skipped") for r in results):
         raise typer.Exit(1)

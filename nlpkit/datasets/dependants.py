@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from nlpkit.store.versions import Store
+from pathlib import Path
 
-__all__ = ["Dependant", "find_dependants", "rebuild_dependant"]
+from nlpkit.store.versions import Store, VersionInfo
+
+__all__ = ["Dependant", "Rebuilt", "find_dependants", "rebuild_dependant", "rebuild_with_dependants"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +70,35 @@ def rebuild_dependant(store: Store, dataset: str, dep: Dependant, *,
     res = tokenize_dataset(store, dataset, tok["name"], user_dicts=tok.get("user_dicts", ()),
                            options=tok.get("options", {}), out_name=dep.name, **columns)
     return f"{dep.name} {res.version}: {res.tokenized:,} tokenized, {res.reused:,} reused, {res.dropped:,} dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What `nlpkit rebuild NAME` did: the new version of the dataset and one line per dependant."""
+
+    info: VersionInfo
+    dependants: list[str]
+
+
+def rebuild_with_dependants(store: Store, dataset: str, source: str, *, dependants: bool = True,
+                            nltk_data: Path | None = None,
+                            progress: Callable[[str, int, int | None], None] | None = None,
+                            on_dependant: Callable[[Dependant], None] | None = None,
+                            baseline: dict[str, Any] | None = None,
+                            **options: Any) -> Rebuilt:
+    """`nlpkit rebuild DATASET` as one call: a new version from ``source``, then (``dependants``) what is built
+    from it (its baseline, retrained; its token datasets, re-tokenized incrementally). The CLI and the flows
+    both call this, so a scheduled rebuild does exactly what the command does. ``baseline`` overrides
+    parameters of the baseline's retraining (e.g. ``{"c_grid": [4.0]}``)."""
+    from nlpkit.datasets.registry import get_builder, rebuild
+
+    info = rebuild(store, dataset, source, nltk_data=nltk_data, progress=progress, **options)
+    done: list[str] = []
+    if dependants:
+        for dep in find_dependants(store, dataset, default_baseline=get_builder(dataset).baseline):
+            if dep.kind == "baseline" and baseline:
+                dep = Dependant(dep.kind, dep.name, {**dep.parameters, **baseline})
+            if on_dependant is not None:
+                on_dependant(dep)
+            done.append(rebuild_dependant(store, dataset, dep, progress=progress))
+    return Rebuilt(info, done)

@@ -90,3 +90,21 @@ def test_run_one_with_param_override(project: Path, prefect_harness: None) -> No
     assert Store(project / "data").latest("other").rows == 40
     res = invoke(project, "run", "nosuch")
     assert res.exit_code == 2 and "declared flows: ingest, broken, after-broken" in res.output
+
+
+def test_check_refuses_a_profile_parameter_the_flow_does_not_take(project: Path) -> None:
+    write_flows(project, GOOD + "profiles:\n  quick:\n    ingest: {nmae: x}\n")
+    res = invoke(project, "flows", "check")
+    assert res.exit_code == 2 and "profile 'quick'" in res.output and "nmae" in res.output, res.output
+    write_flows(project, GOOD + "profiles:\n  quick:\n    nosuch: {name: x}\n")
+    res = invoke(project, "flows", "check")
+    assert res.exit_code == 2 and "profile 'quick' names unknown flow(s): nosuch" in res.output, res.output
+
+
+def test_run_with_a_profile_applies_its_overrides(project: Path, prefect_harness: None) -> None:
+    write_flows(project, GOOD + "profiles:\n  quick:\n    ingest: {name: quickone}\n")
+    res = invoke(project, "run", "ingest", "--profile", "quick")
+    assert res.exit_code == 0, res.output
+    assert Store(project / "data").latest("quickone").rows == 40
+    res = invoke(project, "run", "all", "--profile", "nope")
+    assert res.exit_code == 2 and "declared profiles: quick" in res.output

@@ -27,7 +27,7 @@ def _server_pids(port: int) -> list[str]:
     return out.stdout.split()
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(420)
 def test_serve_fires_interval_schedule_and_stops_cleanly(project: Path) -> None:
     (project / "flows.yaml").write_text(
         "data_dir: data\nflows:\n  - name: ingest\n    entrypoint: flowfiles/tiny.py:tiny_import\n"
@@ -48,7 +48,7 @@ def test_serve_fires_interval_schedule_and_stops_cleanly(project: Path) -> None:
     store = Store(project / "data")
     completed: list[dict] = []
     try:
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + 300  # runs start in subprocesses: slow on a loaded 2-core machine
         while time.monotonic() < deadline and (len(completed) < 3 or "after-ingest" not in {r["flow"] for r in completed}):
             time.sleep(2)
             assert proc.poll() is None, (project / "serve.log").read_text()[-3000:]
@@ -56,8 +56,12 @@ def test_serve_fires_interval_schedule_and_stops_cleanly(project: Path) -> None:
                 rows = store.read_appended("runs").to_pylist()
             except DatasetNotFoundError:
                 continue
-            completed = [r for r in rows if r["state"] == "completed" and r["trigger"] == "schedule"]
-        assert len([r for r in completed if r["flow"] == "ingest"]) >= 2, (project / "serve.log").read_text()[-3000:]
+            completed = [r for r in rows if r["state"] == "completed"]
+        ingests = [r for r in completed if r["flow"] == "ingest"]
+        assert len(ingests) >= 2, ((project / "serve.log").read_text()[-3000:], store.read_appended("runs").to_pylist())
+        assert {r["trigger"] for r in ingests} == {"schedule"}
+        # started by the completed upstream run, and recorded as such (not as "schedule")
+        assert {r["trigger"] for r in completed if r["flow"] == "after-ingest"} == {"upstream: ingest"}
         # the unscheduled dependant ran after an upstream run completed (deployment trigger)
         assert {r["flow"] for r in completed} == {"ingest", "after-ingest"}, (project / "serve.log").read_text()[-3000:]
         assert all(r["rows"] == 40 for r in completed)

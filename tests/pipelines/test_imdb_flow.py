@@ -51,6 +51,7 @@ def test_rerun_with_unchanged_source_is_served_from_prefect_cache(prefect_harnes
     second = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0])
     store = Store(tmp_path / "data")
     assert first["version"] == second["version"] == "v1"  # nothing rebuilt: same source bytes, same parameters
+    assert second["skipped"].startswith("source unchanged") and second["rows"] == 0 and "skipped" not in first
     assert [v.version for v in store.versions("imdb_baseline")] == ["v1"]  # nor retrained
     third = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0], refresh=True)
     assert third["version"] == "v2" and third["model_version"] == "v2"
@@ -59,3 +60,28 @@ def test_rerun_with_unchanged_source_is_served_from_prefect_cache(prefect_harnes
         w.write(store.read("imdb"))
     fourth = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0])
     assert fourth["version"] == "v4"
+
+
+@pytest.mark.timeout(400)
+def test_imdb_flow_is_rebuild_imdb_with_its_dependants(prefect_harness: None, imdb_slice: Path, tmp_path: Path,
+                                                       shared_data: Path) -> None:
+    """The flow makes `nlpkit rebuild imdb`'s call: the baseline and every token dataset follow the new version."""
+    from nlpkit.settings import load_settings
+    from nlpkit.tokenize.dataset import tokenize_dataset
+    from pipelines.imdb import imdb_flow
+
+    (tmp_path / "flows.yaml").write_text(f"data_dir: data\nnltk_data: {shared_data / 'nltk_data'}\n", encoding="utf-8")
+    cfg = load_settings(tmp_path / "flows.yaml", {})  # an explicit settings object, no data_dir parameter
+    first = imdb_flow(source=str(imdb_slice), c_grid=[8.0], settings=cfg)
+    store = Store(tmp_path / "data")
+    assert first["dependants"] and first["dependants"][0].startswith("imdb_baseline v1")
+    tokens = tokenize_dataset(store, "imdb", "english", options={"nltk_data": str(shared_data / "nltk_data")})
+    assert tokens.tokenized == 750
+    # a changed source (one review dropped) -> new imdb version -> baseline retrained, tokens updated incrementally
+    smaller = tmp_path / "smaller.tar.gz"
+    sample_tarball(imdb_slice, smaller, per_folder=140)
+    second = imdb_flow(source=str(smaller), c_grid=[8.0], settings=cfg)
+    assert second["version"] == "v2" and "skipped" not in second
+    deps = " | ".join(second["dependants"])
+    assert "imdb_baseline v2" in deps and f"{tokens.out_name} " in deps and "dropped" in deps
+    assert store.latest(tokens.out_name).manifest["parameters"]["source_version"] == "v2"
