@@ -60,7 +60,8 @@ class TopicClassifier:
         if self.kind == "baseline":
             from nlpkit.models.baseline import predict_texts
 
-            assert self._store is not None
+            if self._store is None:
+                raise ModelError("a baseline TopicClassifier needs its store; load it with load_topic_classifier")
             return [TopicPrediction(p.label, self.label_names.get(p.label, p.name), p.probability)
                     for p in predict_texts(self._store, self.dataset, list(texts))]
         from nlpkit import rnn

@@ -165,3 +165,13 @@ def test_flow_skips_a_store_without_the_corpus(tmp_path: Path, prefect_harness: 
 
     result = topics_flow(data_dir=str(tmp_path / "data"))
     assert result["rows"] == 0 and "korean_news" in result["skipped"]
+
+
+def test_cv_refuses_fewer_than_two_folds_and_formats_the_spread(news_store: Store) -> None:
+    from nlpkit.errors import DatasetError
+    from nlpkit.topics import CVResult, cross_validate_baseline
+
+    with pytest.raises(DatasetError, match="folds must be >= 2"):
+        cross_validate_baseline(news_store, "korean_news", folds=1)
+    r = CVResult("korean_news", "v1", "tfidf_lr", (0.8, 0.9), 10)
+    assert str(r).startswith("tfidf_lr on korean_news v1: 2-fold accuracy 0.8500 +/- 0.0707")
