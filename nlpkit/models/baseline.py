@@ -216,7 +216,9 @@ def train_baseline(
     x_valid = None
     for c in config.c_grid:
         t0 = time.perf_counter()
-        lr = LogisticRegression(C=c, solver="liblinear", max_iter=config.max_iter, random_state=config.seed)
+        # liblinear is binary-only in scikit-learn >= 1.8; multiclass (korean_news: 8 topics) uses lbfgs (softmax)
+        solver = "liblinear" if len(np.unique(y_train)) <= 2 else "lbfgs"
+        lr = LogisticRegression(C=c, solver=solver, max_iter=config.max_iter, random_state=config.seed)
         lr.fit(x_train, y_train)
         acc = float("nan")
         if data["valid"][0]:

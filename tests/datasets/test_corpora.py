@@ -138,7 +138,10 @@ def test_registry_errors_and_source_resolution(store: Store, tmp_path: Path) -> 
     assert source_for("nsmc", {}) == "https://raw.githubusercontent.com/e9t/nsmc/master/"
     assert source_for("lm_ptb", {"lm": "/data/lm"}) == "/data/lm"
     assert source_for("lm_ptb", {"lm": "/data/lm", "lm_ptb": "/x"}) == "/x"
-    assert all(b.default_source and b.default_source.startswith("https://") for b in BUILDERS.values())
+    # lm_korean_news is built from the store's own news (korean_news + articles), not downloaded
+    assert all(b.default_source and b.default_source.startswith("https://") for b in BUILDERS.values()
+               if b.name != "lm_korean_news")
+    assert BUILDERS["lm_korean_news"].default_source == "store"
     with pytest.raises(SourceError, match=r"missing labeled/dev.tsv; expected a directory, tarball or zip"):
         (tmp_path / "labeled").mkdir()
         (tmp_path / "labeled" / "train.tsv").write_text("comments\tcontain_gender_bias\tbias\thate\n", encoding="utf-8")

@@ -1,0 +1,60 @@
+"""News topics flow: after each ingest, classify the new Korean articles into ``article_topics``.
+
+The same library call as `nlpkit topics apply --model MODEL`: :func:`nlpkit.topics.apply_topics`
+with the classifier :func:`nlpkit.topics.load_topic_classifier` names. Only articles this model
+version has not seen are classified; English ones are recorded as skipped (``language=en``).
+With ``train_missing`` a missing ``baseline:<dataset>`` model is trained first (seconds), so a
+fresh store gets topics on its first run; with ``skip_missing`` a store without the labelled
+corpus or without articles is a logged skip, not a failure.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from pipelines._runtime import RUN_HOOKS, store
+
+
+@task(cache_policy=NO_CACHE)
+def ensure_baseline(model: str, data_dir: str | None) -> None:
+    from nlpkit.datasets.registry import BUILDERS
+    from nlpkit.models.baseline import BaselineConfig, train_baseline
+
+    dataset = model.removeprefix("baseline:")
+    if f"{dataset}_baseline" not in store(data_dir).datasets():
+        names = dict(BUILDERS[dataset].label_names) if dataset in BUILDERS else {}
+        train_baseline(store(data_dir), dataset, BaselineConfig(label_names=names))
+
+
+@task(cache_policy=NO_CACHE)
+def apply(model: str, data_dir: str | None, language: str) -> dict[str, object]:
+    from dataclasses import asdict
+
+    from nlpkit.topics import apply_topics, load_topic_classifier
+
+    s = store(data_dir)
+    report = apply_topics(s, load_topic_classifier(s, model), language=language)
+    return {**asdict(report), "rows": report.written}
+
+
+@flow(name="topics", **RUN_HOOKS)
+def topics_flow(
+    model: str = "baseline:korean_news",
+    data_dir: str | None = None,
+    language: str = "ko",
+    train_missing: bool = True,
+    skip_missing: bool = True,
+) -> dict[str, object]:
+    """Append topic predictions for new articles; returns the run's counts (``rows`` = rows written)."""
+    from nlpkit.errors import DatasetNotFoundError, ModelError
+
+    try:
+        if train_missing and model.startswith("baseline:"):
+            ensure_baseline(model, data_dir)
+        return apply(model, data_dir, language)
+    except (DatasetNotFoundError, ModelError) as e:
+        if not skip_missing:
+            raise
+        get_run_logger().warning("topics with %s skipped: %s", model, e)
+        return {"model": model, "rows": 0, "skipped": str(e)}
