@@ -13,7 +13,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pipelines._runtime import RUN_HOOKS, store
+from nlpkit.settings import Settings
+from pipelines._runtime import RUN_HOOKS, publish, resolve, store
 
 
 @task(cache_policy=NO_CACHE)
@@ -45,16 +46,25 @@ def topics_flow(
     language: str = "ko",
     train_missing: bool = True,
     skip_missing: bool = True,
+    settings: Settings | str | None = None,
 ) -> dict[str, object]:
-    """Append topic predictions for new articles; returns the run's counts (``rows`` = rows written)."""
+    """Append topic predictions for new articles; returns the run's counts (``rows`` = rows written).
+
+    Settings are resolved once here (``settings``: the object ``nlpkit run`` passes, or a flows.yaml
+    path) and only the data directory reaches the tasks. No new article is a skip.
+    """
     from nlpkit.errors import DatasetNotFoundError, ModelError
 
+    data_dir = str(resolve(settings, data_dir).data_dir)
     try:
         if train_missing and model.startswith("baseline:"):
             ensure_baseline(model, data_dir)
-        return apply(model, data_dir, language)
+        summary = apply(model, data_dir, language)
     except (DatasetNotFoundError, ModelError) as e:
         if not skip_missing:
             raise
         get_run_logger().warning("topics with %s skipped: %s", model, e)
-        return {"model": model, "rows": 0, "skipped": str(e)}
+        return publish("topics-news", {"model": model, "rows": 0, "skipped": str(e)})
+    if not summary.get("rows"):
+        summary = {**summary, "skipped": "no new articles"}
+    return publish("topics-news", summary)
