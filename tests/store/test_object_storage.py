@@ -209,3 +209,23 @@ def test_vacuum_keeps_last_k(s3store: Store, comments: list[dict[str, str]]) -> 
 def test_bad_store_uri_or_option_is_one_line(root: str, options: dict[str, str], match: str) -> None:
     with pytest.raises(StorageError, match=match):
         Store(root, options)
+
+
+def test_settings_keep_the_uri_and_check_option_names(tmp_path: Path) -> None:
+    from nlpkit.cli._common import storage_options
+    from nlpkit.errors import ConfigError
+    from nlpkit.settings import load_settings
+
+    flows = tmp_path / "flows.yaml"
+    flows.write_text("data_dir: s3://nlpkit-test/prod\nstore:\n  storage_options: {region: eu-west-1, "
+                     "conditional_put: etag, access_key_id: from-file}\n", encoding="utf-8")
+    settings = load_settings(flows, {})
+    assert settings.data_dir == "s3://nlpkit-test/prod"  # not made relative to the file, '//' kept
+    assert load_settings(None, {"NLPKIT_DATA_DIR": "s3://b-1/x"}).data_dir == "s3://b-1/x"
+    assert load_settings(None, {"NLPKIT_DATA_DIR": "rel"}).data_dir == Path("rel").resolve()
+    opts = storage_options(settings, {"AWS_ACCESS_KEY_ID": "from-env", "AWS_SECRET_ACCESS_KEY": "s", "HOME": "/"})
+    assert opts == {"region": "eu-west-1", "conditional_put": "etag", "access_key_id": "from-env",
+                    "secret_access_key": "s"}
+    flows.write_text("store:\n  storage_options: {endpoint: http://h}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="store.storage_options.endpoint"):
+        load_settings(flows, {})
