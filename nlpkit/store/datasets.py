@@ -175,8 +175,10 @@ class VersionWriter:
         if self._artifact_id is None:
             self._artifact_id = uuid.uuid4().hex
         if not isinstance(self.root, Path):  # object storage: a local folder, uploaded at commit
-            if self._staging is None:
-                self._staging = Path(tempfile.mkdtemp(prefix=f"nlpkit-{self.dataset}-"))
+            if self._staging is None:  # inside the cache, so that it can become the cached copy by a rename
+                staging = Path(self.root.conn.cache_dir) / "staging"
+                staging.mkdir(parents=True, exist_ok=True)
+                self._staging = Path(tempfile.mkdtemp(prefix=f"{self.dataset}-", dir=staging))
             return self._staging
         d = self.root / ARTIFACTS / self._artifact_id
         d.mkdir(parents=True, exist_ok=True)
@@ -280,6 +282,7 @@ def commit_version(
         with contextlib.suppress(OSError):
             cached.parent.mkdir(parents=True, exist_ok=True)
             writer._staging.rename(cached)
+        shutil.rmtree(writer._staging, ignore_errors=True)  # when the rename failed (a copy already cached)
     return version
 
 

@@ -101,6 +101,10 @@ def test_versions_side_tables_and_artifacts_round_trip(s3store: Store, comments:
     assert s3store.read("hate", "rejects", version=1).num_rows == 1  # side table pinned by the version
     assert s3store.read("hate", "rejects").num_rows == 2
     assert s3store.columns("hate") == ["text", "label"]
+    cache = s3store.root.conn.cache_dir  # cache_dir / <one folder per store URI>
+    assert cache.parent == tmp_path / "cache"
+    assert not any((cache / "staging").iterdir())  # staged artifacts became the writer's cached copy
+    assert s3store.latest("hate").path == cache / "artifacts" / "hate" / v2.manifest["artifacts"]
     # a fresh cache (another machine): artifacts download from S3 and match the manifest's sha256
     other = Store(str(s3store.root), _options(endpoint), cache_dir=tmp_path / "elsewhere")
     info = other.version("hate", "v1")
@@ -120,6 +124,19 @@ def test_damaged_artifact_is_refused(s3store: Store, comments: list[dict[str, st
     with pytest.raises(DatasetError, match="does not match its sha256; rebuild the dataset"):
         fresh.path
     assert not any((tmp_path / "fresh").rglob("emb.npy"))  # the bad copy is not left for the next reader
+
+
+def test_failed_write_leaves_nothing(s3store: Store, comments: list[dict[str, str]], tmp_path: Path) -> None:
+    _write(s3store, comments[:10], seed=1)
+    with pytest.raises(RuntimeError, match="boom"), s3store.write_version("hate") as w:
+        w.write(pa.table({"text": ["x"], "label": ["none"]}))
+        np.save(w.dir / "emb.npy", np.zeros(3))
+        raise RuntimeError("boom")
+    assert [v.version for v in s3store.versions("hate")] == ["v1"]
+    arts = list((s3store.root / "datasets" / "hate" / "_artifacts").iterdir())
+    assert [a.name for a in arts] == [s3store.latest("hate").manifest["artifacts"]]
+    assert len(list((s3store.root / "datasets" / "hate" / "data").glob("part-*"))) == 1  # the failed file deleted
+    assert not any((s3store.root.conn.cache_dir / "staging").iterdir())
 
 
 def test_append_tables_and_sql(s3store: Store, comments: list[dict[str, str]]) -> None:
