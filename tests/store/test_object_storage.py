@@ -176,6 +176,10 @@ def test_cli_query_on_s3(s3store: Store, comments: list[dict[str, str]], endpoin
         assert res.stderr.startswith("error:") and len(res.stderr.strip().splitlines()) == 1
         assert "root:" not in res.stdout + res.stderr
     assert not Path("/tmp/stolen.csv").exists()
+    listed = cli("datasets")
+    assert listed.returncode == 0 and "hate" in listed.stdout and f"store: {s3store.root}" in listed.stdout
+    refused = cli("store", "migrate")
+    assert refused.returncode == 2 and "converts a local data dir only" in refused.stderr
 
 
 _APPENDER = """
