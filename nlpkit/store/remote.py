@@ -20,6 +20,7 @@ import fnmatch
 import hashlib
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +198,7 @@ class ObjectPath:
 
     def download_tree(self, dest: Path) -> None:
         """Copy every object under this prefix into local folder ``dest`` (built aside, then renamed)."""
-        tmp = dest.with_name(f".{dest.name}.{next(tempfile._get_candidate_names())}")
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}")
         try:
             tmp.mkdir(parents=True)
             pafs.copy_files(self.key, str(tmp), source_filesystem=self.conn.fs,
