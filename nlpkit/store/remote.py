@@ -143,8 +143,17 @@ class ObjectPath:
         return self.conn.delta_options()
 
     # -- queries ---------------------------------------------------------------------------------
+    def _listing(self, what: Any) -> Any:
+        """``get_file_info(what)``; an unreachable store or refused credentials become one StorageError."""
+        try:
+            return self.conn.fs.get_file_info(what)
+        except OSError as e:
+            first = str(e).split("; Details", 1)[0].splitlines()[0]
+            raise StorageError(f"cannot read {self}: {first}; check endpoint_url, credentials and region "
+                               "(store.storage_options in flows.yaml or the AWS_* variables)") from e
+
     def _info(self) -> pafs.FileInfo:
-        return self.conn.fs.get_file_info(self.key)
+        return self._listing(self.key)
 
     def exists(self) -> bool:
         return self._info().type != pafs.FileType.NotFound
@@ -158,14 +167,14 @@ class ObjectPath:
     def iterdir(self) -> Iterator[ObjectPath]:
         if not self.is_dir():
             return iter(())
-        infos = self.conn.fs.get_file_info(pafs.FileSelector(self.key, recursive=False, allow_not_found=True))
+        infos = self._listing(pafs.FileSelector(self.key, recursive=False, allow_not_found=True))
         return iter(sorted(ObjectPath(self.conn, i.path) for i in infos))
 
     def glob(self, pattern: str) -> Iterator[ObjectPath]:
         return (p for p in self.iterdir() if fnmatch.fnmatchcase(p.name, pattern))
 
     def rglob(self, pattern: str) -> Iterator[ObjectPath]:
-        infos = self.conn.fs.get_file_info(pafs.FileSelector(self.key, recursive=True, allow_not_found=True))
+        infos = self._listing(pafs.FileSelector(self.key, recursive=True, allow_not_found=True))
         return (ObjectPath(self.conn, i.path) for i in infos if fnmatch.fnmatchcase(i.base_name, pattern))
 
     def stat(self) -> SimpleNamespace:

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from nlpkit.errors import DatasetError, DatasetNotFoundError, StorageError
+from nlpkit.errors import DatasetError, DatasetNotFoundError, NlpkitError, StorageError
 from nlpkit.store import Store
 from nlpkit.store.maintenance import history, vacuum
 
@@ -245,6 +245,16 @@ def test_vacuum_keeps_last_k(s3store: Store, comments: list[dict[str, str]]) -> 
 def test_bad_store_uri_or_option_is_one_line(root: str, options: dict[str, str], match: str) -> None:
     with pytest.raises(StorageError, match=match):
         Store(root, options)
+
+
+def test_unreachable_store_is_one_storage_error() -> None:
+    store = Store(f"s3://{BUCKET}/x", {**CREDS, "endpoint_url": f"http://127.0.0.1:{_free_port()}",
+                                        "allow_http": "true"})
+    for call in (store.datasets, store.tables, lambda: store.read("hate")):
+        with pytest.raises(NlpkitError) as err:
+            call()
+        message = str(err.value)
+        assert "\n" not in message and "Could not connect" in message and "check endpoint_url" in message
 
 
 def test_settings_keep_the_uri_and_check_option_names(tmp_path: Path) -> None:
