@@ -241,6 +241,7 @@ class SqlSandbox:
         })
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute("SET enable_progress_bar = false")  # else a query over ~2 s prints a bar into stdout
             files = sorted({f for src in sources.values() if isinstance(src, list) for f in src})
             if files:
                 con.execute(f"SET allowed_paths = [{', '.join(_literal(f) for f in files)}]")
