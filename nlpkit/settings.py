@@ -6,7 +6,7 @@ the CLI and the flows pass ``os.environ``, tests pass a dict.
 
 Environment overrides (highest precedence):
 
-- ``NLPKIT_DATA_DIR``: the store's data directory.
+- ``NLPKIT_DATA_DIR``: the store's data directory (a local path or ``s3://bucket/prefix``).
 - ``NLPKIT_<DATASET>_SOURCE``: the source of one dataset, e.g. ``NLPKIT_IMDB_SOURCE``.
 - ``NLPKIT_NLTK_DATA`` or ``NLTK_DATA``: where NLTK's data lives.
 - ``NLPKIT_JAVA_HEAP_MB``: the JVM heap for KoNLPy.
@@ -105,13 +105,21 @@ class FlowSpec(_Frozen):
         return v
 
 
+#: Storage options a store on object storage accepts (delta-rs names; see nlpkit.store.remote).
+StorageOptionKey = Literal["endpoint_url", "access_key_id", "secret_access_key", "session_token", "region",
+                           "allow_http", "conditional_put"]
+
+
 class StoreSettings(_Frozen):
-    """How much history the store keeps (applied by `nlpkit vacuum`)."""
+    """How much history the store keeps (applied by `nlpkit vacuum`), and how to reach object storage."""
 
     retention: int = Field(5, ge=1, description="Versions of each dataset `nlpkit vacuum` keeps (the last K).")
     append_retention_hours: int = Field(
         1, ge=0, description="Files of append tables replaced by compaction are deleted once this old (hours); "
         "keeps files that an append in progress has written but not yet committed.")
+    storage_options: dict[StorageOptionKey, str] = Field(
+        default_factory=dict, description="For data_dir s3://bucket/prefix: endpoint_url, region, allow_http, "
+        "conditional_put ('etag' for safe concurrent commits on S3) and credentials (better from AWS_* variables).")
 
 
 class TokenizeSettings(_Frozen):
@@ -126,7 +134,8 @@ class TokenizeSettings(_Frozen):
 class Settings(_Frozen):
     """Everything configurable, with defaults that run on one machine."""
 
-    data_dir: Path = Field(Path("data"), description="Root of the store (Delta Lake tables).")
+    data_dir: Path | str = Field(Path("data"), description="Root of the store (Delta Lake tables): a local folder, "
+                                 "or s3://bucket/prefix (a string) for object storage.")
     nltk_data: Path | None = Field(None, description="NLTK data directory; None = NLTK's own search path.")
     java_heap_mb: int = Field(2048, ge=128, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
     max_decompressed_mb: int = Field(
@@ -145,6 +154,12 @@ class Settings(_Frozen):
         "(`nlpkit run all --profile quick`: small training budgets for a first run).")
     base_dir: Path | None = Field(None, description="Folder that relative paths in flow parameters are read from; "
                                   "set by load_settings to the settings file's folder (else the current directory).")
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _local_or_uri(cls, v: Any) -> Any:
+        """Local paths become ``Path``; ``scheme://...`` stays a string (``Path`` would collapse its ``//``)."""
+        return Path(v) if isinstance(v, str) and "://" not in v else v
 
     @model_validator(mode="after")
     def _unique_flows(self) -> Settings:
@@ -257,7 +272,7 @@ def _relative_to(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     """Relative paths written in a settings file mean relative to that file, not to the cwd."""
     out = dict(raw)
     for key in ("data_dir", "nltk_data"):
-        if isinstance(out.get(key), str) and not Path(out[key]).expanduser().is_absolute():
+        if isinstance(out.get(key), str) and "://" not in out[key] and not Path(out[key]).expanduser().is_absolute():
             out[key] = str(base / out[key])
     if isinstance(out.get("sources"), dict):
         out["sources"] = {
@@ -304,7 +319,8 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
         raise ConfigError(format_validation_error(e, origin)) from e
     return settings.model_copy(
         update={
-            "data_dir": settings.data_dir.expanduser().resolve(),
+            "data_dir": settings.data_dir.expanduser().resolve() if isinstance(settings.data_dir, Path)
+            else settings.data_dir,
             "nltk_data": settings.nltk_data.expanduser().resolve() if settings.nltk_data else None,
             "base_dir": (settings.base_dir or (Path(path).resolve().parent if path is not None else Path.cwd())).resolve(),
         }

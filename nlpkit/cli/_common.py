@@ -9,7 +9,7 @@ import logging
 import os
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,8 +56,32 @@ def get_settings() -> Settings:
     return _state["settings"]
 
 
+#: AWS_* environment variables the CLI passes to a store on object storage (they override flows.yaml).
+AWS_ENVIRONMENT = {
+    "AWS_ENDPOINT_URL": "endpoint_url",
+    "AWS_ACCESS_KEY_ID": "access_key_id",
+    "AWS_SECRET_ACCESS_KEY": "secret_access_key",
+    "AWS_SESSION_TOKEN": "session_token",
+    "AWS_DEFAULT_REGION": "region",
+    "AWS_REGION": "region",
+    "AWS_ALLOW_HTTP": "allow_http",
+}
+
+
+def storage_options(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """flows.yaml's ``store.storage_options`` with the usual AWS_* variables of ``environ`` on top."""
+    options: dict[str, str] = dict(settings.store.storage_options)
+    for var, key in AWS_ENVIRONMENT.items():
+        if environ.get(var):
+            options[key] = environ[var]
+    return options
+
+
 def get_store() -> Store:
-    return Store(get_settings().data_dir)
+    settings = get_settings()
+    if isinstance(settings.data_dir, Path):
+        return Store(settings.data_dir)
+    return Store(settings.data_dir, storage_options=storage_options(settings, os.environ))
 
 
 def set_debug(debug: bool) -> None:

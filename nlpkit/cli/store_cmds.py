@@ -12,7 +12,7 @@ from rich.table import Table
 from nlpkit.cli import app
 from nlpkit.cli._common import console, get_settings, get_store, handle_errors
 from nlpkit.datasets.importer import ImportOptions, import_corpus
-from nlpkit.errors import QueryError
+from nlpkit.errors import QueryError, StorageError
 from nlpkit.store.sql import DEFAULT_TIMEOUT, SqlSandbox
 
 
@@ -140,6 +140,9 @@ def migrate() -> None:
     from nlpkit.store.migrate import migrate as run_migration
 
     store = get_store()
+    if store.remote:
+        raise StorageError(f"{store.root} is on object storage, where the old Parquet layout never was: "
+                           "`nlpkit store migrate` converts a local data dir only")
     with console.status(f"migrating {store.root} ..."):
         report = run_migration(store.root)
     for name, versions in report.datasets.items():

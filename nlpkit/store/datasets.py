@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -32,7 +33,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nlpkit.errors import DatasetError, DatasetNotFoundError
-from nlpkit.store.layout import code_version, delta_compatible, file_sha256, is_delta_table, validate_name
+from nlpkit.store.layout import (
+    StorePath,
+    arrow_fs,
+    code_version,
+    delta_compatible,
+    delta_table,
+    file_sha256,
+    is_delta_table,
+    remove_tree,
+    storage_options,
+    validate_name,
+)
 
 __all__ = ["VersionInfo", "VersionWriter", "commit_version", "list_versions", "MANIFEST_KEY", "KEPT_KEY"]
 
@@ -56,12 +68,24 @@ def _step(name: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class VersionInfo:
-    """One committed version of a dataset: its manifest and the folder of its artifact files."""
+    """One committed version of a dataset: its manifest and the folder of its artifact files.
+
+    ``location`` is where the artifact files are stored; ``path`` is a local folder holding
+    them (the same folder for a local store; for a store on object storage, a local copy
+    made on first use and checked against the manifest's sha256).
+    """
 
     dataset: str
     version: str
-    path: Path
+    location: StorePath
     manifest: dict[str, Any]
+
+    @property
+    def path(self) -> Path:
+        """A local folder with this version's artifact files (``np.load(info.path / "x.npy")``)."""
+        if isinstance(self.location, Path):
+            return self.location
+        return _materialise(self.location, self.dataset, self.manifest)
 
     @property
     def created_at(self) -> str:
@@ -90,9 +114,25 @@ class VersionInfo:
         return self.number if table == "data" else int(self.tables[table]["delta_version"])
 
 
+def _materialise(location: Any, dataset: str, manifest: dict[str, Any]) -> Path:
+    """A local copy of the artifact folder ``location`` (object storage), downloaded once and verified."""
+    dest = Path(location.conn.cache_dir) / "artifacts" / dataset / location.name
+    if dest.is_dir() or not manifest.get("artifacts"):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    location.download_tree(dest)
+    for rel, meta in (manifest.get("files") or {}).items():
+        f = dest / rel
+        if not f.is_file() or file_sha256(f) != meta.get("sha256"):
+            shutil.rmtree(dest, ignore_errors=True)
+            raise DatasetError(f"dataset {dataset!r} {manifest.get('version')}: artifact {rel} in {location} is "
+                               "missing or does not match its sha256; rebuild the dataset")
+    return dest
+
+
 @dataclass
 class _Part:
-    path: Path
+    path: StorePath
     writer: pq.ParquetWriter
     rows: int = 0
     committed: bool = False  # a commit names the file: it is no longer ours to delete
@@ -103,11 +143,12 @@ class VersionWriter:
     """Collects the tables and artifact files of one version (see ``Store.write_version``)."""
 
     dataset: str
-    root: Path
+    root: StorePath
     counts: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     _parts: dict[str, _Part] = field(default_factory=dict)
     _artifact_id: str | None = None
+    _staging: Path | None = None  # object storage: artifacts are written here, uploaded at commit
 
     def write(self, table: pa.Table | Any, name: str = "data") -> None:
         """Append rows (a pyarrow Table or a pandas DataFrame) to table ``name`` of this version."""
@@ -120,7 +161,8 @@ class VersionWriter:
             folder = self.root / name
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"part-{uuid.uuid4().hex}.zstd.parquet"
-            part = _Part(path, pq.ParquetWriter(path, table.schema, compression="zstd"))
+            fs, where = arrow_fs(path)
+            part = _Part(path, pq.ParquetWriter(where, table.schema, compression="zstd", filesystem=fs))
             self._parts[name] = part
         elif not table.schema.equals(part.writer.schema, check_metadata=False):
             table = table.cast(part.writer.schema)
@@ -132,6 +174,12 @@ class VersionWriter:
         """A folder for extra artifact files (model, index ...); their sha256 go into the manifest."""
         if self._artifact_id is None:
             self._artifact_id = uuid.uuid4().hex
+        if not isinstance(self.root, Path):  # object storage: a local folder, uploaded at commit
+            if self._staging is None:  # inside the cache, so that it can become the cached copy by a rename
+                staging = Path(self.root.conn.cache_dir) / "staging"
+                staging.mkdir(parents=True, exist_ok=True)
+                self._staging = Path(tempfile.mkdtemp(prefix=f"{self.dataset}-", dir=staging))
+            return self._staging
         d = self.root / ARTIFACTS / self._artifact_id
         d.mkdir(parents=True, exist_ok=True)
         return d
@@ -155,27 +203,30 @@ class VersionWriter:
             if not part.committed:
                 part.path.unlink(missing_ok=True)
         data = self._parts.get("data")
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
         if self._artifact_id is not None and not (data is not None and data.committed):
-            shutil.rmtree(self.root / ARTIFACTS / self._artifact_id, ignore_errors=True)
+            remove_tree(self.root / ARTIFACTS / self._artifact_id)
 
 
-def _commit_table(path: Path, part: _Part, metadata: Mapping[str, str] | None) -> int:
+def _commit_table(path: StorePath, part: _Part, metadata: Mapping[str, str] | None) -> int:
     """One overwrite commit of ``path`` holding only ``part``'s file; returns the new Delta version."""
     from deltalake import CommitProperties, DeltaTable
     from deltalake.transaction import AddAction
 
     schema = part.writer.schema
     if not is_delta_table(path):
-        DeltaTable.create(str(path), schema=schema)  # version 0: the table exists, with no rows
+        # version 0: the table exists, with no rows
+        DeltaTable.create(str(path), schema=schema, storage_options=storage_options(path))
         _step("created")
-    dt = DeltaTable(str(path))
+    dt = delta_table(path)
     st = part.path.stat()
     stats = json.dumps({"numRecords": part.rows})
     action = AddAction(part.path.name, st.st_size, {}, int(st.st_mtime * 1000), True, stats)
     props = CommitProperties(custom_metadata=dict(metadata)) if metadata else None
     dt.create_write_transaction([action], mode="overwrite", schema=schema, commit_properties=props)
     part.committed = True
-    return DeltaTable(str(path)).version()
+    return int(delta_table(path).version())
 
 
 def commit_version(
@@ -195,10 +246,14 @@ def commit_version(
         raise DatasetError(f"dataset {writer.dataset!r}: nothing was written to the main table 'data'")
     files: dict[str, dict[str, Any]] = {}
     if writer._artifact_id is not None:
-        art = writer.root / ARTIFACTS / writer._artifact_id
+        target = writer.root / ARTIFACTS / writer._artifact_id
+        art = writer._staging if writer._staging is not None else target
         for f in sorted(art.rglob("*")):
             if f.is_file():
-                files[str(f.relative_to(art))] = {"bytes": f.stat().st_size, "sha256": file_sha256(f)}
+                rel = str(f.relative_to(art))
+                files[rel] = {"bytes": f.stat().st_size, "sha256": file_sha256(f)}
+                if writer._staging is not None:
+                    (target / rel).upload(f)
     _step("artifacts")
     tables: dict[str, dict[str, Any]] = {}
     for name, part in writer._parts.items():
@@ -222,10 +277,16 @@ def commit_version(
     text = json.dumps(manifest, ensure_ascii=False, default=str)
     version = _commit_table(writer.root / "data", writer._parts["data"], {MANIFEST_KEY: text})
     _step("committed")
+    if writer._staging is not None:  # object storage: the staged files become this version's local copy
+        cached = Path(writer.root.conn.cache_dir) / "artifacts" / writer.dataset / str(writer._artifact_id)
+        with contextlib.suppress(OSError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            writer._staging.rename(cached)
+        shutil.rmtree(writer._staging, ignore_errors=True)  # when the rename failed (a copy already cached)
     return version
 
 
-def _info(name: str, root: Path, version: int, manifest: dict[str, Any]) -> VersionInfo:
+def _info(name: str, root: StorePath, version: int, manifest: dict[str, Any]) -> VersionInfo:
     art = manifest.get("artifacts")
     path = root / ARTIFACTS / art if art else root / ARTIFACTS / f"v{version}-none"
     manifest = {**manifest, "dataset": name, "version": f"v{version}"}
@@ -235,7 +296,7 @@ def _info(name: str, root: Path, version: int, manifest: dict[str, Any]) -> Vers
     return VersionInfo(name, f"v{version}", path, manifest)
 
 
-def list_versions(name: str, root: Path, history: list[dict[str, Any]] | None = None) -> list[VersionInfo]:
+def list_versions(name: str, root: StorePath, history: list[dict[str, Any]] | None = None) -> list[VersionInfo]:
     """Committed versions of dataset ``name`` stored under ``root``, oldest first.
 
     A version is a commit of ``data`` that carries a manifest. Versions a vacuum dropped (not
@@ -245,9 +306,7 @@ def list_versions(name: str, root: Path, history: list[dict[str, Any]] | None = 
     if history is None:
         if not is_delta_table(data):
             return []
-        from deltalake import DeltaTable
-
-        history = DeltaTable(str(data)).history()
+        history = delta_table(data).history()
     kept: set[int] | None = None
     kept_at = -1
     found: list[tuple[int, dict[str, Any]]] = []
@@ -268,7 +327,7 @@ def list_versions(name: str, root: Path, history: list[dict[str, Any]] | None = 
     return [_info(name, root, v, m) for v, m in sorted(out, key=lambda t: t[0])]
 
 
-def sweep_leftovers(root: Path, referenced_artifacts: set[str], older_than: float = 0.0) -> list[Path]:
+def sweep_leftovers(root: StorePath, referenced_artifacts: set[str], older_than: float = 0.0) -> list[Path]:
     """Delete artifact folders no version names (a killed or failed writer's), older than ``older_than`` s."""
     removed = []
     art = root / ARTIFACTS
@@ -276,7 +335,7 @@ def sweep_leftovers(root: Path, referenced_artifacts: set[str], older_than: floa
         now = time.time()
         for d in art.iterdir():
             if d.name not in referenced_artifacts and now - d.stat().st_mtime >= older_than:
-                shutil.rmtree(d, ignore_errors=True)
+                remove_tree(d)
                 removed.append(d)
     return removed
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,15 +31,23 @@ from nlpkit.errors import DatasetError, StoreLayoutError
 
 __all__ = [
     "MAX_NAME",
+    "StorePath",
     "arrow_dataset",
+    "arrow_fs",
     "code_version",
     "delta_compatible",
+    "delta_table",
     "file_sha256",
     "is_delta_table",
     "os_error_message",
     "refuse_old_layout",
+    "remove_tree",
+    "storage_options",
     "validate_name",
 ]
+
+#: A location in the store: a local ``Path`` or an :class:`~nlpkit.store.remote.ObjectPath` (s3://).
+StorePath = Any
 
 MAX_NAME = 63
 _FIRST = "abcdefghijklmnopqrstuvwxyz"
@@ -96,23 +105,52 @@ def code_version() -> str:
     return f"{__version__}+{sha}" if sha else __version__
 
 
-def is_delta_table(path: Path) -> bool:
+def is_delta_table(path: StorePath) -> bool:
     """True when ``path`` holds a Delta log with at least one commit."""
     log = path / "_delta_log"
     return log.is_dir() and any(log.glob("*.json"))
 
 
-def arrow_dataset(dt: Any, path: Path, *, commit_order: bool = False) -> pads.Dataset:
+def storage_options(path: StorePath) -> dict[str, str] | None:
+    """The delta-rs storage options of ``path`` (None for a local path)."""
+    return getattr(path, "storage_options", None)
+
+
+def delta_table(path: StorePath, version: int | None = None) -> Any:
+    """The Delta table at ``path`` (local or object storage), at ``version`` (latest when None)."""
+    from deltalake import DeltaTable
+
+    return DeltaTable(str(path), version=version, storage_options=storage_options(path))
+
+
+def arrow_fs(path: StorePath) -> tuple[pafs.FileSystem, str]:
+    """pyarrow's native filesystem for ``path`` and the path as that filesystem names it."""
+    conn = getattr(path, "conn", None)
+    if conn is not None:
+        return conn.fs, path.key
+    return pafs.LocalFileSystem(), str(Path(path).resolve())
+
+
+def remove_tree(path: StorePath) -> None:
+    """Delete a folder (local) or every object under a prefix (object storage); missing is fine."""
+    if isinstance(path, Path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.rmtree()
+
+
+def arrow_dataset(dt: Any, path: StorePath, *, commit_order: bool = False) -> pads.Dataset:
     """The files of Delta snapshot ``dt`` as a pyarrow Dataset read through pyarrow's native filesystem.
 
     ``DeltaTable.to_pyarrow_dataset()`` reads through a Python-implemented filesystem
     (``PyFileSystem(DeltaStorageHandler)``): pyarrow's I/O threads then call into Python, and
     threads still alive at interpreter exit abort the process ("terminate called without an
     active exception", exit 134; apache/arrow#34314). Reading the same files through
-    ``LocalFileSystem`` keeps Python out of those threads. ``commit_order`` sorts the files by
+    ``LocalFileSystem`` (or ``S3FileSystem`` for a store on object storage) keeps Python out of
+    those threads. ``commit_order`` sorts the files by
     the time they were written, so appended rows come back in the order they were appended.
     """
-    fs = pafs.SubTreeFileSystem(str(path.resolve()), pafs.LocalFileSystem())
+    fs = pafs.SubTreeFileSystem(*reversed(arrow_fs(path)))
     ds = dt.to_pyarrow_dataset(filesystem=fs)
     if not commit_order:
         return ds
@@ -175,8 +213,10 @@ def os_error_message(e: BaseException, what: str) -> str | None:
     return None
 
 
-def refuse_old_layout(root: Path) -> None:
+def refuse_old_layout(root: StorePath) -> None:
     """Raise if ``root`` still holds the pre-Delta layout (``datasets/<name>/LATEST``, ``tables/*/part-*``)."""
+    if not isinstance(root, Path):  # the old layout was never written to object storage
+        return
     base = root / "datasets"
     old = base.is_dir() and any((d / "LATEST").is_file() for d in base.iterdir() if d.is_dir())
     tables = root / "tables"

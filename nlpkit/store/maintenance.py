@@ -12,14 +12,13 @@ an append may be writing a file that its commit has not named yet.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from nlpkit.errors import DatasetError
 from nlpkit.store.datasets import ARTIFACTS, KEPT_KEY, MANIFEST_KEY, VersionInfo, sweep_leftovers
-from nlpkit.store.layout import is_delta_table, validate_name
+from nlpkit.store.layout import delta_table, is_delta_table, remove_tree, validate_name
 from nlpkit.store.tables import compact_table
 
 if TYPE_CHECKING:
@@ -44,14 +43,14 @@ def vacuum_dataset(store: Store, name: str, keep: list[VersionInfo]) -> tuple[in
 
     Returns (data files deleted, artifact folders deleted).
     """
-    from deltalake import CommitProperties, DeltaTable
+    from deltalake import CommitProperties
 
     root = store._dataset_dir(name)
     deleted = 0
     for folder in sorted(root.iterdir()):
         if folder.name == ARTIFACTS or not is_delta_table(folder):
             continue
-        dt = DeltaTable(str(folder))
+        dt = delta_table(folder)
         versions = sorted({v.table_version(folder.name) for v in keep if folder.name in v.tables})
         props = None
         if folder.name == "data":
@@ -68,8 +67,6 @@ def vacuum(store: Store, keep: int = 3, append_retention_hours: int = 1, compact
     """Keep the last ``keep`` versions of every dataset, drop the rest and every leftover; compact append tables."""
     if keep < 1:
         raise DatasetError(f"vacuum keep={keep}: keep at least the latest version (keep >= 1)")
-    from deltalake import DeltaTable
-
     report = VacuumReport()
     base = store.root / "datasets"
     for folder in sorted(base.iterdir()) if base.is_dir() else []:
@@ -80,7 +77,7 @@ def vacuum(store: Store, keep: int = 3, append_retention_hours: int = 1, compact
         with store._lock(folder.name):
             versions = store.versions(folder.name)
             if not versions:  # a first build that never committed: nothing in it is a version
-                shutil.rmtree(folder, ignore_errors=True)
+                remove_tree(folder)
                 report.removed_datasets.append(folder.name)
                 continue
             kept = versions[-keep:]
@@ -94,7 +91,7 @@ def vacuum(store: Store, keep: int = 3, append_retention_hours: int = 1, compact
         path = store.table_dir(name)
         if compact and compact_table(path):
             report.compacted.append(name)
-        deleted = DeltaTable(str(path)).vacuum(retention_hours=append_retention_hours, enforce_retention_duration=False,
+        deleted = delta_table(path).vacuum(retention_hours=append_retention_hours, enforce_retention_duration=False,
                                                dry_run=False)
         report.files_deleted += len(deleted)
     return report
@@ -105,14 +102,12 @@ def history(store: Store, name: str) -> list[dict[str, Any]]:
 
     ``kept`` is False for versions a vacuum dropped (their rows can no longer be read).
     """
-    from deltalake import DeltaTable
-
     path = store.dataset_table_dir(name)
     if not is_delta_table(path):
         store.latest(name)  # raises the usual "no version; known datasets" error
     live = {v.version for v in store.versions(name)}
     out = []
-    for h in DeltaTable(str(path)).history():
+    for h in delta_table(path).history():
         v = int(h["version"])
         manifest = json.loads(h[MANIFEST_KEY]) if MANIFEST_KEY in h else None
         out.append({

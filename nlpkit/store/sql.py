@@ -38,7 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from nlpkit.errors import DatasetError, DatasetNotFoundError, QueryError, QueryTimeoutError, ReadOnlyQueryError
-from nlpkit.store.layout import arrow_dataset, refuse_old_layout
+from nlpkit.store.layout import StorePath, arrow_dataset, delta_table, refuse_old_layout
 from nlpkit.store.store import Store
 
 __all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "check_read_only", "default_memory_limit"]
@@ -63,8 +63,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _source(dt: Any, path: Path) -> list[str] | Any:
-    """A Delta snapshot's Parquet files in commit order (plain tables), or a pyarrow dataset (other features)."""
+def _source(dt: Any, path: StorePath) -> list[str] | Any:
+    """A Delta snapshot's Parquet files in commit order (plain tables), or a pyarrow dataset (other features).
+
+    On object storage it is always a pyarrow dataset read through pyarrow's S3 filesystem:
+    DuckDB's own reader would need the httpfs extension, which stays unloaded.
+    """
+    if not isinstance(path, Path):
+        return arrow_dataset(dt, path, commit_order=True)
     protocol = dt.protocol()
     features = set(protocol.reader_features or [])
     if protocol.min_reader_version <= 1 or not features - {"timestampNtz"}:
@@ -157,16 +163,14 @@ class SqlSandbox:
         ``only``: the names a query mentions; datasets and tables that cannot own one of them
         are not opened (a query over ``imdb`` reads one Delta log, not every dataset's).
         """
-        from deltalake import DeltaTable
-
         store = self.store
         refuse_old_layout(store.root)
         entries: list[tuple[str, str, Loader]] = []
         side: list[tuple[str, str, Loader]] = []
         bases = None if only is None else {n.split("__")[0] for n in only}
 
-        def delta(path: Path, version: int | None) -> Loader:
-            return lambda: _source(DeltaTable(str(path), version=version), path)
+        def delta(path: StorePath, version: int | None) -> Loader:
+            return lambda: _source(delta_table(path, version), path)
 
         def wanted(d: str) -> bool:
             return bases is None or d in self.as_of or any(b == d or b.startswith(d + "_") for b in bases)
@@ -237,6 +241,7 @@ class SqlSandbox:
         })
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute("SET enable_progress_bar = false")  # else a query over ~2 s prints a bar into stdout
             files = sorted({f for src in sources.values() if isinstance(src, list) for f in src})
             if files:
                 con.execute(f"SET allowed_paths = [{', '.join(_literal(f) for f in files)}]")

@@ -19,7 +19,16 @@ import pyarrow as pa
 
 from nlpkit.errors import DatasetError, DatasetNotFoundError, StorageError
 from nlpkit.store.datasets import VersionInfo, VersionWriter, commit_version, list_versions
-from nlpkit.store.layout import arrow_dataset, is_delta_table, os_error_message, refuse_old_layout, validate_name
+from nlpkit.store.layout import (
+    StorePath,
+    arrow_dataset,
+    delta_table,
+    is_delta_table,
+    os_error_message,
+    refuse_old_layout,
+    validate_name,
+)
+from nlpkit.store.remote import is_uri, parse_store_uri
 from nlpkit.store.tables import append_rows, read_table
 
 __all__ = ["Store"]
@@ -46,27 +55,45 @@ def _storage_errors(what: str) -> contextlib.AbstractContextManager[None]:
 
 
 class Store:
-    """The data directory: versioned datasets and append-only tables, each a Delta table."""
+    """The data directory: versioned datasets and append-only tables, each a Delta table.
 
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+    ``root`` is a local folder or an object-storage URI (``s3://bucket/prefix``) with its
+    ``storage_options`` (delta-rs names: ``endpoint_url``, ``access_key_id``, ``secret_access_key``,
+    ``region``, ``allow_http``, ``conditional_put``; see :mod:`nlpkit.store.remote`). On object
+    storage, ``cache_dir`` is the local folder that holds writer locks and artifact copies.
+    """
+
+    def __init__(self, root: str | Path, storage_options: Mapping[str, str] | None = None,
+                 cache_dir: Path | None = None) -> None:
+        self.root: StorePath
+        if is_uri(root):
+            self.root = parse_store_uri(str(root), storage_options, cache_dir)
+        else:
+            self.root = Path(root)
+        self.storage_options = dict(storage_options or {})
+
+    @property
+    def remote(self) -> bool:
+        """True when the store lives on object storage."""
+        return not isinstance(self.root, Path)
 
     # -- layout -------------------------------------------------------------------------------
-    def _dataset_dir(self, name: str) -> Path:
+    def _dataset_dir(self, name: str) -> StorePath:
         return self.root / "datasets" / validate_name(name)
 
-    def table_dir(self, name: str) -> Path:
+    def table_dir(self, name: str) -> StorePath:
         """The folder of append-only table ``name`` (a Delta table; readable by any Delta reader)."""
         return self.root / "tables" / validate_name(name, "table")
 
-    def dataset_table_dir(self, name: str, table: str = "data") -> Path:
+    def dataset_table_dir(self, name: str, table: str = "data") -> StorePath:
         """The folder of table ``table`` of dataset ``name`` (a Delta table)."""
         return self._dataset_dir(name) / validate_name(table, "table")
 
     @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         """Serialise nlpkit writers of one dataset across processes (readers never take it)."""
-        lock_dir = self.root / "locks"
+        # on object storage the lock file is local: it serialises this machine's writers only
+        lock_dir = self.root.conn.cache_dir / "locks" if self.remote else self.root / "locks"
         with _storage_errors(f"cannot lock dataset {name!r} in {self.root}"):
             lock_dir.mkdir(parents=True, exist_ok=True)
             f = (lock_dir / f"{name}.lock").open("a")
@@ -155,12 +182,10 @@ class Store:
         have = ", ".join(v.version for v in versions) or "(none)"
         raise DatasetNotFoundError(f"dataset {name!r} has no version {key!r}; versions: {have}")
 
-    def _delta(self, name: str, table: str, version: str | int | None) -> tuple[Any, Path]:
-        from deltalake import DeltaTable
-
+    def _delta(self, name: str, table: str, version: str | int | None) -> tuple[Any, StorePath]:
         info = self.version(name, version) if version is not None else self.latest(name)
         path = self.dataset_table_dir(name, table)
-        return DeltaTable(str(path), version=info.table_version(table)), path
+        return delta_table(path, info.table_version(table)), path
 
     def read(self, name: str, table: str = "data", version: str | int | None = None,
              columns: list[str] | None = None) -> pa.Table:

@@ -23,7 +23,15 @@ from typing import Any
 import pyarrow as pa
 
 from nlpkit.errors import DatasetNotFoundError, StoreConflictError
-from nlpkit.store.layout import arrow_dataset, delta_compatible, is_delta_table
+from nlpkit.store.layout import (
+    StorePath,
+    arrow_dataset,
+    arrow_fs,
+    delta_compatible,
+    delta_table,
+    is_delta_table,
+    storage_options,
+)
 
 __all__ = ["append_rows", "compact_table", "read_table", "replace_rows", "table_files"]
 
@@ -58,14 +66,12 @@ _open_tables: dict[str, Any] = {}
 _open_lock = threading.Lock()
 
 
-def _cached(path: Path) -> Any | None:
+def _cached(path: StorePath) -> Any | None:
     """The DeltaTable at ``path``, kept open between appends and brought up to date (None if none yet).
 
     Re-opening replays the log since the last checkpoint on every append; an open table only
     reads the commits that are new since it last looked.
     """
-    from deltalake import DeltaTable
-
     key = str(path.resolve())
     dt = _open_tables.get(key)
     if dt is not None:
@@ -76,11 +82,11 @@ def _cached(path: Path) -> Any | None:
             _open_tables.pop(key, None)
     if not is_delta_table(path):
         return None
-    dt = _open_tables[key] = DeltaTable(key)
+    dt = _open_tables[key] = delta_table(path.resolve())
     return dt
 
 
-def append_rows(path: Path, table: pa.Table) -> int:
+def append_rows(path: StorePath, table: pa.Table) -> int:
     """Append ``table`` to the Delta table at ``path`` (created on first use); returns the new version."""
     from deltalake import write_deltalake
 
@@ -92,7 +98,8 @@ def append_rows(path: Path, table: pa.Table) -> int:
         with _open_lock:
             dt = _cached(path)
             if dt is None:
-                write_deltalake(str(path), table, mode="append", schema_mode="merge")
+                write_deltalake(str(path), table, mode="append", schema_mode="merge",
+                                storage_options=storage_options(path))
                 dt = _cached(path)
             else:
                 write_deltalake(dt, table, mode="append", schema_mode="merge")
@@ -102,27 +109,23 @@ def append_rows(path: Path, table: pa.Table) -> int:
     return int(_with_retries(f"append to {path.name}", commit))
 
 
-def read_table(path: Path, columns: list[str] | None = None, version: int | None = None) -> pa.Table:
+def read_table(path: StorePath, columns: list[str] | None = None, version: int | None = None) -> pa.Table:
     """Every row of the append table at ``path`` (in append order); only ``columns`` that exist."""
     if not is_delta_table(path):
         raise DatasetNotFoundError(f"table {path.name!r} has no rows yet in {path.parent.parent}")
-    from deltalake import DeltaTable
-
-    dt = DeltaTable(str(path), version=version)
+    dt = delta_table(path, version)
     ds = arrow_dataset(dt, path, commit_order=True)
     if columns is not None:
         columns = [c for c in columns if c in ds.schema.names]
     return ds.to_table(columns=columns)
 
 
-def table_files(path: Path) -> int:
+def table_files(path: StorePath) -> int:
     """How many data files the latest version of ``path`` reads (compaction brings it to 1)."""
-    from deltalake import DeltaTable
-
-    return len(DeltaTable(str(path)).file_uris())
+    return len(delta_table(path).file_uris())
 
 
-def compact_table(path: Path, min_files: int = 2) -> bool:
+def compact_table(path: StorePath, min_files: int = 2) -> bool:
     """Rewrite the table as one file in one commit when it has at least ``min_files``; True if it did.
 
     Done as an overwrite from the snapshot that was read, so an append committed meanwhile
@@ -130,13 +133,11 @@ def compact_table(path: Path, min_files: int = 2) -> bool:
     ``DeltaTable.optimize.compact()`` would do the same without changing data, but it writes
     the rows newest file first, which would reverse the append order readers rely on.
     """
-    from deltalake import DeltaTable
-
     if not is_delta_table(path):
         return False
 
     def run() -> bool:
-        dt = DeltaTable(str(path))
+        dt = delta_table(path)
         if len(dt.file_uris()) < min_files:
             return False
         rows = arrow_dataset(dt, path, commit_order=True).to_table()
@@ -146,24 +147,24 @@ def compact_table(path: Path, min_files: int = 2) -> bool:
     return bool(_with_retries(f"compact {path.name}", run))
 
 
-def replace_rows(path: Path, table: pa.Table) -> int:
+def replace_rows(path: StorePath, table: pa.Table) -> int:
     """Replace every row of the table at ``path`` by ``table`` in one overwrite commit; returns the version."""
-    from deltalake import DeltaTable, write_deltalake
+    from deltalake import write_deltalake
 
     table = delta_compatible(table).combine_chunks()
     path.mkdir(parents=True, exist_ok=True)
 
     def commit() -> int:
         if not is_delta_table(path):
-            write_deltalake(str(path), table, mode="append")
+            write_deltalake(str(path), table, mode="append", storage_options=storage_options(path))
         else:
-            _overwrite(DeltaTable(str(path)), path, table)
-        return DeltaTable(str(path)).version()
+            _overwrite(delta_table(path), path, table)
+        return int(delta_table(path).version())
 
     return int(_with_retries(f"replace {path.name}", commit))
 
 
-def _overwrite(dt: Any, path: Path, table: pa.Table) -> None:
+def _overwrite(dt: Any, path: StorePath, table: pa.Table) -> None:
     """Commit ``table`` as the whole content of snapshot ``dt``, written by us as one Parquet file.
 
     ``write_deltalake`` may write record batches out of order (it writes them in parallel);
@@ -177,7 +178,8 @@ def _overwrite(dt: Any, path: Path, table: pa.Table) -> None:
 
     file = path / f"part-{uuid.uuid4().hex}.zstd.parquet"
     try:
-        pq.write_table(table, file, compression="zstd")
+        fs, where = arrow_fs(file)
+        pq.write_table(table, where, compression="zstd", filesystem=fs)
         st = file.stat()
         add = AddAction(file.name, st.st_size, {}, int(st.st_mtime * 1000), True, json.dumps({"numRecords": table.num_rows}))
         dt.create_write_transaction([add], mode="overwrite", schema=table.schema)

@@ -121,3 +121,13 @@ def test_writes_inside_the_python_api_connection_stay_in_memory(sandbox: SqlSand
 def test_refusal_is_read_only_error(sandbox: SqlSandbox) -> None:
     with pytest.raises(ReadOnlyQueryError, match="read-only"):
         sandbox.query("DROP TABLE demo")
+
+
+def test_no_progress_bar_in_stdout(sandbox: SqlSandbox) -> None:
+    # DuckDB draws a progress bar into stdout for queries over ~2 s: it broke `nlpkit query` output
+    # and a reader's stdout in test_concurrency under load
+    con = sandbox.connect("SELECT 1 FROM imdb")
+    try:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    finally:
+        con.close()
