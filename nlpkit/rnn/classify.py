@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from nlpkit.errors import CheckpointError, ModelError
 from nlpkit.models.prediction import Prediction
@@ -25,7 +25,7 @@ from nlpkit.rnn.classifier import ClassifierConfig, RNNClassifier
 from nlpkit.rnn.configs import ClassifierSettings, with_overrides
 from nlpkit.rnn.data import LabelledSplits
 from nlpkit.rnn.device import Runtime, resolve_runtime
-from nlpkit.rnn.driver import Built, TrainResult, fit
+from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.token_source import TokensRecord, attach_stored_tokens, is_engine_backend, text_tokenizer
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
@@ -74,18 +74,14 @@ def _evaluate(model: RNNClassifier, ids: list[list[int]], labels: list[int], run
 
 
 @dataclass
-class ClassifierTask:
+class ClassifierTask(TaskBase):
     """The classifier as the driver's :class:`~nlpkit.rnn.driver.TrainTask`."""
 
     splits: LabelledSplits
     settings: ClassifierSettings
     store: Any = None
     source: str = ""
-    kind: str = "classifier"
-    config_cls: Any = ClassifierConfig
-    model_cls: Any = RNNClassifier
-    monitor: str = "accuracy"
-    mode: str = "max"
+    kind: ClassVar[Kind] = Kind("classifier", ClassifierConfig, RNNClassifier, "accuracy", "max")
 
     def build(self, saved: Any, runtime: Runtime) -> Built:
         st, splits = self.settings, self.splits
@@ -159,8 +155,6 @@ class ClassifierTask:
             metrics.update({f"test_{k}": v for k, v in test.items()})
         return metrics, f"{self.cfg.arch} classifier on {self.source or 'data'}", f"rnn_{self.cfg.arch}"
 
-    def done(self, valid: dict[str, float]) -> bool:
-        return False
 
 
 def train_classifier(splits: LabelledSplits, *, out: str | Path, settings: ClassifierSettings | None = None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from nlpkit.rnn.checkpoint import (ModelDir, check_out_dir, load_saved_model, load_training_state, load_weights,
                                    save_model_dir)
@@ -25,7 +25,7 @@ from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.reports import save_and_report
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions, set_seed
 
-__all__ = ["TrainResult", "TrainTask", "Built", "fit"]
+__all__ = ["TrainResult", "TrainTask", "TaskBase", "Kind", "Built", "fit"]
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,21 @@ class Built:
     steps_per_epoch: int
 
 
-class TrainTask(Protocol):
-    """One model kind, as the driver sees it."""
+@dataclass(frozen=True)
+class Kind:
+    """What the driver needs to know about a model kind besides its steps."""
 
-    kind: str  # "classifier" | "lm" | "seq2seq": config.json's kind
+    name: str  # "classifier" | "lm" | "seq2seq": config.json's kind
     config_cls: Any  # the network's config dataclass
     model_cls: Any  # the network class
     monitor: str  # validation metric that picks the best epoch
     mode: str  # "max" or "min" for ``monitor``
+
+
+class TrainTask(Protocol):
+    """One model kind, as the driver sees it."""
+
+    kind: ClassVar[Kind]
 
     def build(self, saved: ModelDir | None, runtime: Runtime) -> Built:
         """Data and network; on resume the saved config and vocabulary win over the settings."""
@@ -73,6 +80,13 @@ class TrainTask(Protocol):
         """True when validation cannot get better (e.g. exact match 1.0)."""
 
 
+class TaskBase:
+    """Defaults of :class:`TrainTask` methods most kinds do not change."""
+
+    def done(self, valid: dict[str, float]) -> bool:
+        return False
+
+
 def fit(task: TrainTask, opts: TrainOptions, *, out: str | Path, source: str = "", store: Any = None,
         resume: bool = False, overwrite: bool = False, on_progress: ProgressFn | None = None) -> TrainResult:
     """Train ``task`` under ``opts`` into the model directory ``out``.
@@ -86,18 +100,19 @@ def fit(task: TrainTask, opts: TrainOptions, *, out: str | Path, source: str = "
     out = Path(out)
     check_out_dir(out, overwrite=overwrite, resume=resume)
     # on resume the directory is fully checked (config ranges, shapes on the meta device, finite weights) first
-    saved = (load_saved_model(out, kind=task.kind, config_cls=task.config_cls, model_cls=task.model_cls)[1]
+    kind = task.kind
+    saved = (load_saved_model(out, kind=kind.name, config_cls=kind.config_cls, model_cls=kind.model_cls)[1]
              if resume else None)
     built = task.build(saved, runtime)
     model = built.model
     if saved is not None:
         load_weights(model, saved.weights, str(out))
-    config = {"kind": task.kind, **built.config, "source": source, "train": opts.to_dict()}
+    config = {"kind": kind.name, **built.config, "source": source, "train": opts.to_dict()}
     loop = Loop(model, opts, runtime, total_steps=built.steps_per_epoch * opts.epochs, on_progress=on_progress)
     if saved is not None:
         loop.load_counters(load_training_state(out, loop.optimizer))
         loop.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        log.info("%s: resuming %s at epoch %d, step %d", task.kind, out, loop.epoch, loop.step)
+        log.info("%s: resuming %s at epoch %d, step %d", kind.name, out, loop.epoch, loop.step)
     train_model = runtime.maybe_compile(model)
 
     while loop.epoch < opts.epochs and not loop.should_stop and not loop.out_of_time():
@@ -106,7 +121,7 @@ def fit(task: TrainTask, opts: TrainOptions, *, out: str | Path, source: str = "
         loop.record("train", loss=sum(losses) / max(1, len(losses)), tokens_per_s=loop.tokens_per_second())
         valid = task.validate(model, runtime)
         loop.record("valid", **valid)
-        loop.improved(valid[task.monitor], mode=task.mode)
+        loop.improved(valid[kind.monitor], mode=kind.mode)
         save_model_dir(out, model, config=config, vocab=built.vocab, metrics={"history": loop.history},
                        optimizer=loop.optimizer, counters=loop.counters())  # a killed run resumes from here
         if task.done(valid):

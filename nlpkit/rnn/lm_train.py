@@ -16,14 +16,14 @@ import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.checkpoint import load_saved_model
 from nlpkit.rnn.configs import LMSettings, with_overrides
 from nlpkit.rnn.device import Runtime, resolve_runtime
-from nlpkit.rnn.driver import Built, TrainResult, fit
+from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.lm import LMConfig, RNNLanguageModel, detach_state
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
@@ -79,18 +79,14 @@ def _lm_metrics(loss: float, level: str) -> dict[str, float]:
 
 
 @dataclass
-class LMTask:
+class LMTask(TaskBase):
     """The language model as the driver's :class:`~nlpkit.rnn.driver.TrainTask`."""
 
     train_text: str
     valid_text: str
     settings: LMSettings
     source: str = ""
-    kind: str = "lm"
-    config_cls: Any = LMConfig
-    model_cls: Any = RNNLanguageModel
-    monitor: str = "loss"
-    mode: str = "min"
+    kind: ClassVar[Kind] = Kind("lm", LMConfig, RNNLanguageModel, "loss", "min")
 
     def build(self, saved: Any, runtime: Runtime) -> Built:
         st = self.settings
@@ -157,8 +153,6 @@ class LMTask:
             metrics["valid_perplexity"] = math.exp(min(best, 50))
         return metrics, f"{level}-level {self.cfg.arch} LM on {self.source or 'text'}", f"rnn_lm_{level}"
 
-    def done(self, valid: dict[str, float]) -> bool:
-        return False
 
 
 def train_lm(train_text: str, valid_text: str, *, out: str | Path, settings: LMSettings | None = None,

@@ -6,14 +6,14 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.checkpoint import load_saved_model
 from nlpkit.rnn.configs import Seq2SeqSettings, with_overrides
 from nlpkit.rnn.device import Runtime, resolve_runtime
-from nlpkit.rnn.driver import Built, TrainResult, fit
+from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.seq2seq import AdditionTask, Seq2Seq, Seq2SeqConfig, addition_vocab, make_addition_data
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
@@ -55,15 +55,11 @@ def _exact_match(model: Seq2Seq, src: torch.Tensor, tgt: torch.Tensor, runtime: 
 
 
 @dataclass
-class Seq2SeqTask:
+class Seq2SeqTask(TaskBase):
     """Seq2seq on addition as the driver's :class:`~nlpkit.rnn.driver.TrainTask`."""
 
     settings: Seq2SeqSettings
-    kind: str = "seq2seq"
-    config_cls: Any = Seq2SeqConfig
-    model_cls: Any = Seq2Seq
-    monitor: str = "exact_match"
-    mode: str = "max"
+    kind: ClassVar[Kind] = Kind("seq2seq", Seq2SeqConfig, Seq2Seq, "exact_match", "max")
 
     def build(self, saved: Any, runtime: Runtime) -> Built:
         st = self.settings
