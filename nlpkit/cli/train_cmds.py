@@ -42,6 +42,14 @@ def _epochs(default: int) -> Any:
     return typer.Option(default, "--epochs", help="Upper bound on passes over the training data.")
 
 
+def _label_names(dataset: str) -> dict[int, str]:
+    """Readable class names the dataset registry knows for ``dataset`` (empty when none)."""
+    from nlpkit.datasets.registry import BUILDERS
+
+    builder = BUILDERS.get(dataset)
+    return dict(builder.label_names) if builder is not None else {}
+
+
 @contextmanager
 def _progress(description: str, epochs: int) -> Iterator[Callable[[Any], None]]:
     """A progress bar over all training steps showing loss and tokens/s."""
@@ -103,7 +111,7 @@ def train_classifier_cmd(
                               max_vocab=max_vocab, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                               device=device, seed=seed, max_minutes=max_minutes, threads=threads, amp=amp,
                               compile=compile_)
-    splits = load_labelled(store, dataset, version=version, seed=seed)
+    splits = load_labelled(store, dataset, version=version, seed=seed, label_names=_label_names(dataset))
     with _progress(f"train {arch}", epochs) as update:
         result = train_classifier(splits, out=out, settings=settings, source=dataset, store=store, resume=resume,
                                   overwrite=overwrite, on_progress=update)
@@ -214,7 +222,8 @@ def evaluate(
         from nlpkit.rnn.data import load_labelled
 
         store = get_store()
-        splits = load_labelled(store, config["source"], seed=int(config["train"]["seed"]))
+        splits = load_labelled(store, config["source"], seed=int(config["train"]["seed"]),
+                               label_names=_label_names(str(config["source"])))
         metrics = evaluate_classifier(model_dir, splits, split=split, device=device, store=store,
                                       source=str(config["source"]))
     elif kind == "lm":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,8 +128,10 @@ def split_labelled(
 
 
 def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed: int = 0,
-                  text_column: str | None = None) -> LabelledSplits:
+                  text_column: str | None = None, label_names: Mapping[int, str] | None = None) -> LabelledSplits:
     """Read a labelled dataset (columns text, label, split) from the store.
+
+    ``label_names`` (class id -> readable name, e.g. the dataset registry's) name integer labels.
 
     The raw ``text`` column is used by default: IMDB's ``clean_text`` drops stopwords, among
     them the negations ("not", "no") sentiment depends on. The ``words`` tokenizer strips the
@@ -149,20 +151,10 @@ def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed:
     splits = split_labelled(data[text_col], data["label"], data["split"], seed=seed,
                             ids=data[id_col] if id_col else None)
     splits.text_column = text_col
-    names = _registry_label_names(dataset)
+    names = dict(label_names or {})
     if names and all(n.lstrip("-").isdigit() and int(n) in names for n in splits.label_names):
         splits.label_names = [names[int(n)] for n in splits.label_names]
     return splits
-
-
-def _registry_label_names(dataset: str) -> dict[int, str]:
-    """Readable label names the dataset registry knows for ``dataset`` (empty when none)."""
-    try:
-        from nlpkit.datasets.registry import BUILDERS
-    except ImportError:
-        return {}
-    builder = BUILDERS.get(dataset)
-    return dict(builder.label_names) if builder is not None else {}
 
 
 def load_lm_text(

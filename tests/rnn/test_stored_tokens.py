@@ -111,3 +111,13 @@ def test_dictionary_term_is_one_token_and_predict_uses_the_same_dictionary(
     news_dict.write_text(news_dict.read_text(encoding="utf-8") + "극장판\tNNP\n", encoding="utf-8")
     with pytest.raises(ModelError, match="changed since the model was trained"):
         predict(result.model_dir, ["다시 본 영화"])
+
+
+def test_labelled_rows_keep_ids_and_names_come_from_the_caller(store: Any, labelled: str) -> None:
+    from nlpkit.rnn.data import load_labelled
+
+    plain = load_labelled(store, labelled)
+    named = load_labelled(store, labelled, label_names={0: "negative", 1: "positive"})
+    assert plain.label_names == ["0", "1"] and named.label_names == ["negative", "positive"]
+    assert plain.ids["train"][:1] and all(i.startswith("r") for sp in plain.ids.values() for i in sp)
+    assert sum(map(len, plain.ids.values())) == sum(map(len, plain.texts.values()))
