@@ -185,7 +185,7 @@ def model_tokenizer(config: dict[str, Any]) -> Callable[[Sequence[str]], list[li
     """The tokenizer a saved classifier was trained with: same backend, dictionaries (checked by sha256)."""
     rec = config.get("tokens") or {}
     sha = rec.get("dict_sha256") or None
-    return text_tokenizer(str(config["tokenizer"]), tuple(rec.get("user_dicts", ())), sha)
+    return text_tokenizer(str(config["tokenizer"]), tuple(rec.get("user_dicts", ())), sha, dict(rec.get("options", {})))
 
 
 def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str = "test", device: str = "auto",

@@ -33,9 +33,10 @@ class TokensRecord:
     fingerprint: str
     dataset: str = ""  # tokens_<dataset>_<backend>; empty for in-memory tokenizers
     version: str = ""
+    options: tuple[tuple[str, Any], ...] = ()  # backend options the tokenize stage used
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "user_dicts": list(self.user_dicts)}
+        return {**asdict(self), "user_dicts": list(self.user_dicts), "options": dict(self.options)}
 
 
 def is_engine_backend(name: str) -> bool:
@@ -45,20 +46,21 @@ def is_engine_backend(name: str) -> bool:
     return name in BACKENDS
 
 
-def _engine(name: str, user_dicts: Sequence[str]) -> Any:
+def _engine(name: str, user_dicts: Sequence[str], options: dict[str, Any] | None = None) -> Any:
     from nlpkit.tokenize import get_tokenizer
 
     for d in user_dicts:
         if not Path(d).is_file():
             raise ModelError(f"user dictionary {d} does not exist; give a TSV file like dictionaries/ko/news.tsv")
     try:
-        return get_tokenizer(name, user_dicts=list(user_dicts))
+        return get_tokenizer(name, user_dicts=list(user_dicts), **(options or {}))
     except NlpkitError as e:
         raise ModelError(f"tokenizer {name!r}: {e}") from e
 
 
-def text_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str | None = None) -> TokenFn:
-    """``texts -> token forms`` with backend ``name`` and ``user_dicts``, as the tokenize stage runs it.
+def text_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str | None = None,
+                   options: dict[str, Any] | None = None) -> TokenFn:
+    """``texts -> token forms`` with backend ``name``, ``user_dicts`` and ``options``, as the tokenize stage runs it.
 
     ``dict_sha256`` (from a model directory) must match the dictionaries' current contents:
     a model predicts with the dictionary it was trained with or not at all.
@@ -67,7 +69,7 @@ def text_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str |
         from nlpkit.rnn.data import get_token_fn
 
         return get_token_fn(name)
-    tok = _engine(name, user_dicts)
+    tok = _engine(name, user_dicts, options)
     now = getattr(tok, "dict_sha256", "")
     if dict_sha256 is not None and dict_sha256 != now:
         raise ModelError(f"the user dictionaries {list(user_dicts)} changed since the model was trained "
@@ -83,17 +85,29 @@ def attach_stored_tokens(store: Any, dataset: str, splits: Any, backend: str, us
                          *, progress: Callable[[int], None] | None = None) -> TokensRecord:
     """Fill ``splits.tokens`` (per split, in ``splits.ids`` order) from ``tokens_<dataset>_<backend>``.
 
+    Without ``user_dicts`` the dictionaries and options recorded by the stored tokens dataset
+    are used (the tokenize stage's choice); given ones replace them.
+
     The tokens dataset is brought up to date first with :func:`nlpkit.tokenize.dataset.tokenize_dataset`
     (a no-op when every document is already stored with this backend and dictionary). A
     document the engine rejected has no tokens row: it is left out of training and noted.
     """
-    from nlpkit.tokenize.dataset import tokenize_dataset
+    from nlpkit.errors import DatasetNotFoundError
+    from nlpkit.tokenize.dataset import tokenize_dataset, tokens_dataset_name
 
     if not splits.ids:
         raise ModelError(f"dataset {dataset!r} has no id column; stored tokens are joined by id")
-    _engine(backend, user_dicts)  # checks the dictionaries before any work
-    res = tokenize_dataset(store, dataset, backend, user_dicts=list(user_dicts), text_column=splits.text_column,
-                           progress=progress)
+    options: dict[str, Any] = {}
+    if not user_dicts:  # none given: the dictionaries and options the tokenize stage stored
+        try:
+            stored = store.latest(tokens_dataset_name(dataset, backend)).manifest.get("parameters") or {}
+        except DatasetNotFoundError:
+            stored = {}
+        spec = stored.get("tokenizer") or {}
+        user_dicts, options = tuple(spec.get("user_dicts", ())), dict(spec.get("options", {}))
+    _engine(backend, user_dicts, options)  # checks the dictionaries before any work
+    res = tokenize_dataset(store, dataset, backend, user_dicts=list(user_dicts), options=options,
+                           text_column=splits.text_column, progress=progress)
     info = store.latest(res.out_name)
     table = store.read(res.out_name, version=info.version, columns=["id", "tokens"])
     forms = dict(zip(table.column("id").to_pylist(),
@@ -111,4 +125,4 @@ def attach_stored_tokens(store: Any, dataset: str, splits: Any, backend: str, us
     params = info.manifest.get("parameters") or {}
     return TokensRecord(backend=backend, user_dicts=tuple(str(Path(d).resolve()) for d in user_dicts),
                         dict_sha256=str(params.get("dict_sha256", "")), fingerprint=str(params.get("fingerprint", "")),
-                        dataset=res.out_name, version=info.version)
+                        dataset=res.out_name, version=info.version, options=tuple(sorted(options.items())))

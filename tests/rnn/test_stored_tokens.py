@@ -61,12 +61,13 @@ def engine_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return calls
 
 
-def _train(store: Any, dataset: str, out: Path, news_dict: Path) -> Any:
+def _train(store: Any, dataset: str, out: Path, news_dict: Path | None) -> Any:
     from nlpkit.rnn.classify import train_classifier
     from nlpkit.rnn.data import load_labelled
 
     splits = load_labelled(store, dataset)
-    return train_classifier(splits, out=out, tokenizer="mecab", user_dicts=(str(news_dict),), embed_dim=16,
+    dicts = (str(news_dict),) if news_dict is not None else ()
+    return train_classifier(splits, out=out, tokenizer="mecab", user_dicts=dicts, embed_dim=16,
                             hidden_size=16, max_len=60, source=dataset, store=store,
                             opts=TrainOptions(epochs=1, batch_size=32, warmup_steps=2, threads=1, amp=False))
 
@@ -85,6 +86,19 @@ def test_training_on_stored_tokens_never_calls_the_engine(store: Any, labelled: 
     info = store.latest("tokens_reviews_mecab")
     assert (tokens["dataset"], tokens["version"]) == ("tokens_reviews_mecab", info.version)
     assert len(tokens["dict_sha256"]) == 64 and tokens["user_dicts"] == [str(news_dict.resolve())]
+
+
+def test_without_dictionaries_given_the_stored_spec_is_used(store: Any, labelled: str, news_dict: Path,
+                                                            engine_calls: dict[str, int], tmp_path: Path) -> None:
+    from nlpkit.rnn.classify import load_classifier
+    from nlpkit.tokenize.dataset import tokenize_dataset
+
+    tokenize_dataset(store, labelled, "mecab", user_dicts=[str(news_dict)])
+    engine_calls["n"] = 0
+    result = _train(store, labelled, tmp_path / "m", None)  # no --dict: the tokenize stage's dictionary
+    assert engine_calls["n"] == 0
+    _, config, vocab = load_classifier(result.model_dir)
+    assert TERM in vocab and config["tokens"]["user_dicts"] == [str(news_dict.resolve())]
 
 
 def test_missing_tokens_dataset_is_built_once_then_reused(store: Any, labelled: str, news_dict: Path,
