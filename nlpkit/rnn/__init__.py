@@ -4,7 +4,8 @@ Importing this package does not import torch. The torch-free entry points here l
 heavy modules on first use; a missing torch raises MissingDependencyError saying
 ``pip install 'nlpkit[torch]'``.
 
-- ``nlpkit.rnn.vocab``, ``batching``, ``data``, ``reports``: torch-free building blocks.
+- ``nlpkit.rnn.vocab``, ``batching``, ``data``, ``reports``, ``configs``, ``token_source``: torch-free building blocks.
+- ``nlpkit.rnn.driver``: ``fit``, the one training driver every kind below runs through.
 - ``nlpkit.rnn.classify``: ``train_classifier``, ``evaluate_classifier``, ``predict_text``.
 - ``nlpkit.rnn.lm_train`` and ``sampling``: ``train_lm``, ``evaluate_lm``, ``generate``.
 - ``nlpkit.rnn.seq2seq_train``: ``train_seq2seq``, ``compare_variants``.
