@@ -19,26 +19,35 @@ from nlpkit.cli import app
 from nlpkit.cli._common import console, get_store, handle_errors, progress_bar
 from nlpkit.cli.train_app import train_app
 from nlpkit.errors import ModelError
+from nlpkit.rnn.configs import ClassifierSettings, LMSettings, Seq2SeqSettings, with_overrides
 
-# -- options every training command shares -------------------------------------------------
+# -- options every training command shares; defaults come from nlpkit.rnn.configs -------------
+C, L, S = ClassifierSettings(), LMSettings(), Seq2SeqSettings()
 OutOpt = typer.Option(..., "--out", "-o", help="Model directory to write (model.safetensors, config.json, ...).")
-DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda (CUDA: cuDNN, AMP, pinned memory).")
-SeedOpt = typer.Option(0, "--seed", help="Seed for initialisation, data order and splits.")
+DeviceOpt = typer.Option(C.train.device, "--device", help="auto | cpu | cuda (CUDA: cuDNN, AMP, pinned memory).")
+SeedOpt = typer.Option(C.train.seed, "--seed", help="Seed for initialisation, data order and splits.")
 MaxMinOpt = typer.Option(None, "--max-minutes", help="Stop training after this many minutes (then evaluate, save).")
-EpochsOpt = typer.Option(10, "--epochs", help="Upper bound on passes over the training data.")
 ThreadsOpt = typer.Option(None, "--threads", help="CPU threads for torch (on a busy machine 1 is often fastest).")
 ResumeOpt = typer.Option(False, "--resume", help="Continue training the model in --out (weights and optimizer).")
 OverwriteOpt = typer.Option(False, "--overwrite",
                             help="Replace the nlpkit model already in --out (other folders are never replaced).")
 CompileOpt = typer.Option(False, "--compile", help="torch.compile the model (CUDA only).")
-AmpOpt = typer.Option(True, "--amp/--no-amp",
-                      help="Mixed precision: bf16/fp16 on CUDA; bf16 training on CPUs with native bf16.")
+_AMP_HELP = "Mixed precision: bf16/fp16 on CUDA; bf16 training on CPUs with native bf16."
+#: CLI parameter -> settings field where the names differ (tests/rnn/test_configs.py checks every default).
+FIELD_OF = {"layers": "num_layers", "tie": "tie_weights", "digits": "max_digits", "compile_": "compile",
+            "dicts": "user_dicts"}
 
 
-def _opts(**kw: Any) -> Any:
-    from nlpkit.rnn.train_loop import TrainOptions
+def _epochs(default: int) -> Any:
+    return typer.Option(default, "--epochs", help="Upper bound on passes over the training data.")
 
-    return TrainOptions(**{k: v for k, v in kw.items() if v is not None})
+
+def _label_names(dataset: str) -> dict[int, str]:
+    """Readable class names the dataset registry knows for ``dataset`` (empty when none)."""
+    from nlpkit.datasets.registry import BUILDERS
+
+    builder = BUILDERS.get(dataset)
+    return dict(builder.label_names) if builder is not None else {}
 
 
 @contextmanager
@@ -69,37 +78,43 @@ def train_classifier_cmd(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Labelled store dataset: imdb, nsmc, korean_news, ..."),
     out: Path = OutOpt,
     version: str = typer.Option(None, "--version", help="Dataset version (default: latest)."),
-    arch: str = typer.Option("lstm", "--arch", help="lstm | gru"),
-    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional"),
-    tokenizer: str = typer.Option("words", "--tokenizer", help="words | chars | whitespace | okt | kiwi | mecab ..."),
-    embed_dim: int = typer.Option(128, "--embed-dim"),
-    hidden_size: int = typer.Option(128, "--hidden-size"),
-    layers: int = typer.Option(1, "--layers"),
-    dropout: float = typer.Option(0.3, "--dropout"),
-    max_len: int = typer.Option(400, "--max-len", help="Tokens kept per text (head quarter + tail)."),
-    min_freq: int = typer.Option(2, "--min-freq"),
-    max_vocab: int = typer.Option(30000, "--max-vocab"),
-    epochs: int = EpochsOpt,
-    batch_size: int = typer.Option(64, "--batch-size"),
-    lr: float = typer.Option(2e-3, "--lr"),
-    patience: int = typer.Option(3, "--patience", help="Epochs without validation gain before stopping."),
+    arch: str = typer.Option(C.arch, "--arch", help="lstm | gru"),
+    bidirectional: bool = typer.Option(C.bidirectional, "--bidirectional/--unidirectional"),
+    tokenizer: str = typer.Option(C.tokenizer, "--tokenizer",
+                                  help="words | chars | whitespace, or a tokenize backend (mecab, kiwi, okt, ...): "
+                                       "its stored tokens_<dataset>_<backend> dataset is read (built when missing)."),
+    dicts: list[Path] = typer.Option(list(C.user_dicts), "--dict",
+                                     help="User dictionary TSV for backend tokenizers (repeatable)."),
+    embed_dim: int = typer.Option(C.embed_dim, "--embed-dim"),
+    hidden_size: int = typer.Option(C.hidden_size, "--hidden-size"),
+    layers: int = typer.Option(C.num_layers, "--layers"),
+    dropout: float = typer.Option(C.dropout, "--dropout"),
+    max_len: int = typer.Option(C.max_len, "--max-len", help="Tokens kept per text (head quarter + tail)."),
+    min_freq: int = typer.Option(C.min_freq, "--min-freq"),
+    max_vocab: int = typer.Option(C.max_vocab, "--max-vocab"),
+    epochs: int = _epochs(C.train.epochs),
+    batch_size: int = typer.Option(C.train.batch_size, "--batch-size"),
+    lr: float = typer.Option(C.train.lr, "--lr"),
+    patience: int = typer.Option(C.train.patience, "--patience", help="Epochs without validation gain before stopping."),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
-    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, amp: bool = AmpOpt, compile_: bool = CompileOpt,
+    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
+    amp: bool = typer.Option(C.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
     """Train a (bi)LSTM/GRU classifier on a labelled dataset from the store."""
     from nlpkit.rnn.classify import train_classifier
     from nlpkit.rnn.data import load_labelled
 
     store = get_store()
-    splits = load_labelled(store, dataset, version=version, seed=seed)
-    opts = _opts(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device, seed=seed,
-                 max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_)
+    settings = with_overrides(C, arch=arch, bidirectional=bidirectional, tokenizer=tokenizer,
+                              user_dicts=tuple(str(d) for d in dicts), embed_dim=embed_dim, hidden_size=hidden_size,
+                              num_layers=layers, dropout=dropout, max_len=max_len, min_freq=min_freq,
+                              max_vocab=max_vocab, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
+                              device=device, seed=seed, max_minutes=max_minutes, threads=threads, amp=amp,
+                              compile=compile_)
+    splits = load_labelled(store, dataset, version=version, seed=seed, label_names=_label_names(dataset))
     with _progress(f"train {arch}", epochs) as update:
-        result = train_classifier(splits, out=out, tokenizer=tokenizer, arch=arch, bidirectional=bidirectional,
-                                  embed_dim=embed_dim, hidden_size=hidden_size, num_layers=layers, dropout=dropout,
-                                  max_len=max_len, min_freq=min_freq, max_vocab=max_vocab, opts=opts,
-                                  source=dataset, store=store, resume=resume, overwrite=overwrite,
-                                  on_progress=update)
+        result = train_classifier(splits, out=out, settings=settings, source=dataset, store=store, resume=resume,
+                                  overwrite=overwrite, on_progress=update)
     _print_metrics(result.metrics, result.model_dir)
 
 
@@ -109,36 +124,37 @@ def train_lm_cmd(
     out: Path = OutOpt,
     text: Path = typer.Option(None, "--text", help="UTF-8 text file (last 10% held out)."),
     dataset: str = typer.Option(None, "--dataset", "-d", help="Store dataset with a text column (lm_ptb, ...)."),
-    level: str = typer.Option("char", "--level", help="char | word"),
-    arch: str = typer.Option("lstm", "--arch", help="lstm | gru"),
-    hidden_size: int = typer.Option(512, "--hidden-size"),
-    layers: int = typer.Option(2, "--layers"),
-    dropout: float = typer.Option(0.2, "--dropout"),
-    tie: bool = typer.Option(None, "--tie/--no-tie",
+    level: str = typer.Option(L.level, "--level", help="char | word"),
+    arch: str = typer.Option(L.arch, "--arch", help="lstm | gru"),
+    hidden_size: int = typer.Option(L.hidden_size, "--hidden-size"),
+    layers: int = typer.Option(L.num_layers, "--layers"),
+    dropout: float = typer.Option(L.dropout, "--dropout"),
+    tie: bool = typer.Option(L.tie_weights, "--tie/--no-tie",
                              help="Share embedding and output weights (Press & Wolf); default: word level only."),
-    layer_norm: bool = typer.Option(False, "--layer-norm", help="LayerNorm on the top LSTM layer's output."),
-    seq_len: int = typer.Option(128, "--seq-len", help="Truncated-BPTT window."),
-    max_vocab: int = typer.Option(None, "--max-vocab"),
-    epochs: int = typer.Option(50, "--epochs"),
-    batch_size: int = typer.Option(64, "--batch-size"),
-    lr: float = typer.Option(3e-3, "--lr"),
-    patience: int = typer.Option(3, "--patience"),
+    layer_norm: bool = typer.Option(L.layer_norm, "--layer-norm", help="LayerNorm on the top LSTM layer's output."),
+    seq_len: int = typer.Option(L.seq_len, "--seq-len", help="Truncated-BPTT window."),
+    max_vocab: int = typer.Option(L.max_vocab, "--max-vocab"),
+    epochs: int = _epochs(L.train.epochs),
+    batch_size: int = typer.Option(L.train.batch_size, "--batch-size"),
+    lr: float = typer.Option(L.train.lr, "--lr"),
+    patience: int = typer.Option(L.train.patience, "--patience"),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
-    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, amp: bool = AmpOpt, compile_: bool = CompileOpt,
+    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
+    amp: bool = typer.Option(L.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
     """Train a character- or word-level LSTM language model (stateful truncated BPTT)."""
     from nlpkit.rnn.data import load_lm_text
     from nlpkit.rnn.lm_train import train_lm
 
     store = get_store()
+    settings = with_overrides(L, level=level, arch=arch, hidden_size=hidden_size, num_layers=layers, dropout=dropout,
+                              tie_weights=tie, layer_norm=layer_norm, seq_len=seq_len, max_vocab=max_vocab,
+                              epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device,
+                              seed=seed, max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_)
     train_text, valid_text, source = load_lm_text(text_file=text, store=store if dataset else None, dataset=dataset)
-    opts = _opts(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device, seed=seed,
-                 max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_, warmup_steps=100)
     with _progress(f"train {level} lm", epochs) as update:
-        result = train_lm(train_text, valid_text, out=out, level=level, arch=arch, hidden_size=hidden_size,
-                          num_layers=layers, dropout=dropout, tie_weights=tie, layer_norm=layer_norm,
-                          seq_len=seq_len, max_vocab=max_vocab,
-                          opts=opts, source=source, store=store, resume=resume, overwrite=overwrite, on_progress=update)
+        result = train_lm(train_text, valid_text, out=out, settings=settings, source=source, store=store,
+                          resume=resume, overwrite=overwrite, on_progress=update)
     _print_metrics(result.metrics, result.model_dir)
 
 
@@ -146,39 +162,43 @@ def train_lm_cmd(
 @handle_errors
 def train_seq2seq_cmd(
     out: Path = OutOpt,
-    task: str = typer.Option("addition", "--task", help="addition"),
-    reverse: bool = typer.Option(False, "--reverse", help="Feed the question right to left."),
-    peeky: bool = typer.Option(False, "--peeky", help="Give the encoder state to every decoder step."),
+    task: str = typer.Option(S.task, "--task", help="addition"),
+    reverse: bool = typer.Option(S.reverse, "--reverse", help="Feed the question right to left."),
+    peeky: bool = typer.Option(S.peeky, "--peeky", help="Give the encoder state to every decoder step."),
     compare: bool = typer.Option(False, "--compare", help="Train plain, reversed and reversed+peeky into OUT/*."),
-    digits: int = typer.Option(3, "--digits", help="Operands have up to this many digits."),
-    n_train: int = typer.Option(45000, "--n-train"),
-    n_test: int = typer.Option(5000, "--n-test"),
-    hidden_size: int = typer.Option(128, "--hidden-size"),
-    epochs: int = typer.Option(25, "--epochs"),
-    batch_size: int = typer.Option(128, "--batch-size"),
-    lr: float = typer.Option(5e-3, "--lr"),
+    digits: int = typer.Option(S.max_digits, "--digits", help="Operands have up to this many digits."),
+    n_train: int = typer.Option(S.n_train, "--n-train"),
+    n_test: int = typer.Option(S.n_test, "--n-test"),
+    hidden_size: int = typer.Option(S.hidden_size, "--hidden-size"),
+    epochs: int = _epochs(S.train.epochs),
+    batch_size: int = typer.Option(S.train.batch_size, "--batch-size"),
+    lr: float = typer.Option(S.train.lr, "--lr"),
+    patience: int = typer.Option(S.train.patience, "--patience"),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
-    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt,
+    resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
+    amp: bool = typer.Option(S.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
     """Train the encoder-decoder on synthetic addition and report exact-match accuracy."""
     from nlpkit.rnn.seq2seq_train import compare_variants, train_seq2seq
 
-    opts = _opts(epochs=epochs, batch_size=batch_size, lr=lr, patience=5, device=device, seed=seed,
-                 max_minutes=max_minutes, threads=threads)
-    kw = {"task": task, "max_digits": digits, "n_train": n_train, "n_test": n_test, "hidden_size": hidden_size,
-          "opts": opts, "store": get_store(), "overwrite": overwrite}
+    settings = with_overrides(S, task=task, max_digits=digits, n_train=n_train, n_test=n_test,
+                              hidden_size=hidden_size, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
+                              device=device, seed=seed, max_minutes=max_minutes, threads=threads, amp=amp,
+                              compile=compile_)
     if compare:
         if resume or reverse or peeky:
             raise ModelError("--compare trains all three variants itself; drop --reverse/--peeky/--resume")
         with _progress("seq2seq x3", epochs * 3) as update:
-            rows = compare_variants(out, on_progress=update, **kw)
+            rows = compare_variants(out, settings=settings, store=get_store(), overwrite=overwrite,
+                                    on_progress=update)
         table = Table("variant", "test exact match", "epochs", "train s")
         for r in rows:
             table.add_row(r["variant"], f"{r['test_exact_match']:.4f}", str(r["epochs"]), f"{r['train_seconds']:.0f}")
         console.print(table)
         return
     with _progress("seq2seq", epochs) as update:
-        result = train_seq2seq(out=out, reverse=reverse, peeky=peeky, resume=resume, on_progress=update, **kw)
+        result = train_seq2seq(out=out, settings=with_overrides(settings, reverse=reverse, peeky=peeky),
+                               store=get_store(), resume=resume, overwrite=overwrite, on_progress=update)
     _print_metrics(result.metrics, result.model_dir)
 
 
@@ -201,8 +221,11 @@ def evaluate(
         from nlpkit.rnn.classify import evaluate_classifier
         from nlpkit.rnn.data import load_labelled
 
-        splits = load_labelled(get_store(), config["source"], seed=int(config["train"]["seed"]))
-        metrics = evaluate_classifier(model_dir, splits, split=split, device=device)
+        store = get_store()
+        splits = load_labelled(store, config["source"], seed=int(config["train"]["seed"]),
+                               label_names=_label_names(str(config["source"])))
+        metrics = evaluate_classifier(model_dir, splits, split=split, device=device, store=store,
+                                      source=str(config["source"]))
     elif kind == "lm":
         from nlpkit.rnn.data import load_lm_text
         from nlpkit.rnn.lm_train import evaluate_lm

@@ -162,10 +162,6 @@ def run_rows(result: ClassifyResult, dataset: str, run_id: str, model_dir: str =
         "confusion": json.dumps(result.confusion.tolist()),
         "top_features": json.dumps(result.top_features, ensure_ascii=False),
     }
-    schema = pa.schema([("model", pa.string()), ("dataset", pa.string()), ("split", pa.string()),
-                        ("params", pa.string()), ("created_at", pa.string()), ("run_id", pa.string()),
-                        ("model_dir", pa.string()), ("epoch", pa.int32()), ("step", pa.int64()),
-                        ("elapsed_s", pa.float64()), ("accuracy", pa.float64()), ("f1", pa.float64()),
-                        ("accuracy_std", pa.float64()), ("f1_std", pa.float64()), ("classes", pa.string()),
-                        ("confusion", pa.string()), ("top_features", pa.string())])
-    return pa.Table.from_pylist([row], schema=schema)
+    from nlpkit.models.runs import run_table
+
+    return run_table([row])

@@ -25,7 +25,7 @@ def classify_dataset(store: Store, dataset: str, options: ClassifyOptions = Clas
                      ) -> tuple[ClassifyResult, list[Path]]:
     """Score ``options.model`` on ``dataset``'s labelled documents; returns the result and its plots."""
     from nlpkit.features.report import plot_classify_run
-    from nlpkit.rnn.reports import new_run_id
+    from nlpkit.models.runs import append_runs, new_run_id
 
     index = load_index(store, dataset)
     info = store.latest(index_name(dataset))
@@ -48,6 +48,6 @@ def classify_dataset(store: Store, dataset: str, options: ClassifyOptions = Clas
     run_id = new_run_id()
     table = run_rows(res, dataset, run_id, model_dir=str(info.path),
                      params={"index_version": info.version, "documents": int(mask.sum())})
-    store.append("model_runs", table)
+    append_runs(store, table)
     row = table.to_pylist()[0]
     return res, plot_classify_run(row, store.root / "reports" / dataset)

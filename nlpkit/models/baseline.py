@@ -32,6 +32,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from nlpkit.datasets.download import ProgressFn
 from nlpkit.errors import DatasetError, ModelError
+from nlpkit.models.prediction import Prediction
+from nlpkit.models.runs import MODEL_RUNS, append_runs
 from nlpkit.store.versions import Store, VersionInfo
 
 __all__ = [
@@ -41,7 +43,6 @@ __all__ = [
 
 MODEL_FILE = "model.skops"
 CONFIG_FILE = "baseline_config.json"
-MODEL_RUNS = "model_runs"
 
 #: Types beyond skops' own safe set that a saved baseline may contain; anything else is refused.
 TRUSTED_TYPES = ["nlpkit.models.baseline.CompactTfidfVectorizer", "nlpkit.models.baseline.NBWeighting"]
@@ -139,13 +140,6 @@ class BaselineResult:
     c: float
     metrics: dict[str, dict[str, float]]  # split -> {accuracy, f1, n}
     fit_seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    label: int
-    name: str
-    probability: float  # of the predicted label
 
 
 def _splits(table: pa.Table, column: str) -> dict[str, tuple[list[str], np.ndarray]]:
@@ -255,9 +249,9 @@ def train_baseline(
     version = store.latest(f"{dataset}_baseline")
     rows = [{"model": model_name, "dataset": dataset, "dataset_version": info.version, "split": s,
              "accuracy": m["accuracy"], "f1": m["f1"], "n": m["n"], "n_train": len(y_train),
-             "seconds": round(fit_seconds, 3), "params": json.dumps(params), "model_version": version.version,
+             "elapsed_s": round(fit_seconds, 3), "params": json.dumps(params), "model_version": version.version,
              "created_at": created} for s, m in metrics.items()]
-    store.append(MODEL_RUNS, pa.Table.from_pylist(rows))
+    append_runs(store, rows)
     return BaselineResult(version, best[1], metrics, fit_seconds)
 
 
@@ -333,7 +327,8 @@ def predict_texts(
     for row in proba:
         i = int(np.argmax(row))
         label = int(classes[i])
-        out.append(Prediction(label, names.get(str(label), str(label)), float(row[i])))
+        probs = {names.get(str(c), str(c)): float(p) for c, p in zip(classes, row, strict=True)}
+        out.append(Prediction(label, names.get(str(label), str(label)), float(row[i]), probs))
     return out
 
 

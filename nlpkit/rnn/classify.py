@@ -11,33 +11,32 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from nlpkit.errors import CheckpointError, ModelError
+from nlpkit.models.prediction import Prediction
 from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.batching import bucket_batches, pad_batch, to_device
-from nlpkit.rnn.checkpoint import (check_out_dir, load_saved_model, load_training_state, load_weights,
-                                   save_model_dir)
+from nlpkit.rnn.checkpoint import load_saved_model
 from nlpkit.rnn.classifier import ClassifierConfig, RNNClassifier
-from nlpkit.rnn.data import LabelledSplits, get_token_fn
+from nlpkit.rnn.configs import ClassifierSettings, with_overrides
+from nlpkit.rnn.data import LabelledSplits
 from nlpkit.rnn.device import Runtime, resolve_runtime
-from nlpkit.rnn.reports import save_and_report
-from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions, set_seed
+from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
+from nlpkit.rnn.token_source import TokensRecord, attach_stored_tokens, is_engine_backend, text_tokenizer
+from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
 
-__all__ = ["ClassifierResult", "train_classifier", "evaluate_classifier", "load_classifier", "predict_text",
-           "encode_texts"]
+__all__ = ["ClassifierResult", "ClassifierTask", "train_classifier", "evaluate_classifier", "load_classifier",
+           "predict", "predict_text", "model_tokenizer", "encode_texts"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class ClassifierResult:
-    model_dir: Path
-    metrics: dict[str, Any]
+ClassifierResult = TrainResult  # the one result type of every trainer
 
 
 def encode_texts(tokens: Sequence[Sequence[str]], vocab: Vocab, max_len: int) -> list[list[int]]:
@@ -74,79 +73,67 @@ def _evaluate(model: RNNClassifier, ids: list[list[int]], labels: list[int], run
     return {"loss": total / n, "accuracy": acc, "f1": float(f1_score(labels, preds, average="macro")), "n": len(ids)}
 
 
-def train_classifier(
-    splits: LabelledSplits,
-    *,
-    out: str | Path,
-    tokenizer: str = "words",
-    arch: str = "lstm",
-    bidirectional: bool = True,
-    embed_dim: int = 128,
-    hidden_size: int = 128,
-    num_layers: int = 1,
-    dropout: float = 0.3,
-    pooling: str = "last_max",
-    min_freq: int = 2,
-    max_vocab: int | None = 30000,
-    max_len: int = 400,
-    opts: TrainOptions | None = None,
-    source: str = "",
-    store: Any = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    on_progress: ProgressFn | None = None,
-) -> ClassifierResult:
-    """Train on ``splits['train']``, early-stop on ``valid``, report ``test``; save to ``out``.
+@dataclass
+class ClassifierTask(TaskBase):
+    """The classifier as the driver's :class:`~nlpkit.rnn.driver.TrainTask`."""
 
-    With ``resume=True`` training continues from the model and optimizer state in ``out``
-    (its config and vocabulary win over the arguments given here). An existing ``out`` is
-    replaced only when it is an nlpkit model directory and ``overwrite=True`` (see ``check_out_dir``).
-    """
-    opts = opts or TrainOptions()
-    if max_len < 1:
-        raise ModelError(f"max_len must be >= 1, got {max_len}")
-    set_seed(opts.seed)
-    runtime = resolve_runtime(opts.device, amp=opts.amp, compile=opts.compile, threads=opts.threads)
-    out = Path(out)
-    check_out_dir(out, overwrite=overwrite, resume=resume)
-    # on resume the directory is fully checked (config ranges, shapes on the meta device, finite weights) first
-    saved = load_saved_model(out, kind="classifier", config_cls=ClassifierConfig, model_cls=RNNClassifier)[1] if resume else None
-    if saved is not None:
-        tokenizer, max_len = saved.config["tokenizer"], int(saved.config["max_len"])
-        if saved.config["labels"] != splits.label_names:
-            raise CheckpointError(f"{out} was trained on labels {saved.config['labels']}, the data has "
-                                  f"{splits.label_names}")
-    token_fn = get_token_fn(tokenizer)
-    tokens = {sp: token_fn(texts) for sp, texts in splits.texts.items()}
-    if saved is not None:
-        vocab, model_cfg = saved.vocab, ClassifierConfig(**saved.config["model"])
-    else:
-        vocab = Vocab.build(tokens["train"], min_freq=min_freq, max_size=max_vocab, level=tokenizer)
-        model_cfg = ClassifierConfig(vocab_size=len(vocab), num_classes=len(splits.label_names), arch=arch,  # type: ignore[arg-type]
-                                     embed_dim=embed_dim, hidden_size=hidden_size, num_layers=num_layers,
-                                     bidirectional=bidirectional, dropout=dropout, pooling=pooling)  # type: ignore[arg-type]
-    ids = {sp: encode_texts(t, vocab, max_len) for sp, t in tokens.items()}
-    labels = splits.labels
-    model = RNNClassifier(model_cfg).to(runtime.device)
-    if saved is not None:
-        load_weights(model, saved.weights, str(out))
-    steps_per_epoch = math.ceil(len(ids["train"]) / opts.batch_size)
-    loop = Loop(model, opts, runtime, total_steps=steps_per_epoch * opts.epochs, on_progress=on_progress)
-    if saved is not None:
-        loop.load_counters(load_training_state(out, loop.optimizer))
-        loop.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    train_model = runtime.maybe_compile(model)
-    config = {"kind": "classifier", "model": model_cfg.to_dict(), "tokenizer": tokenizer, "max_len": max_len,
-              "labels": splits.label_names, "source": source, "train": opts.to_dict(), "notes": splits.notes}
-    log.info("classifier: %d train / %d valid / %d test texts, vocab %d, %s on %s", len(ids["train"]),
-             len(ids["valid"]), len(ids["test"]), len(vocab), model_cfg.arch, runtime.device)
+    splits: LabelledSplits
+    settings: ClassifierSettings
+    store: Any = None
+    source: str = ""
+    kind: ClassVar[Kind] = Kind("classifier", ClassifierConfig, RNNClassifier, "accuracy", "max")
 
-    while loop.epoch < opts.epochs and not loop.should_stop and not loop.out_of_time():
+    def build(self, saved: Any, runtime: Runtime) -> Built:
+        st, splits = self.settings, self.splits
+        tokenizer, max_len, user_dicts = st.tokenizer, st.max_len, st.user_dicts
+        if saved is not None:
+            tokenizer, max_len = saved.config["tokenizer"], int(saved.config["max_len"])
+            user_dicts = tuple(saved.config.get("tokens", {}).get("user_dicts", ()))
+            if saved.config["labels"] != splits.label_names:
+                raise CheckpointError(f"saved model was trained on labels {saved.config['labels']}, the data has "
+                                      f"{splits.label_names}")
+        record = self._tokens(tokenizer, user_dicts)
+        assert splits.tokens is not None
+        if saved is not None:
+            vocab, cfg = saved.vocab, ClassifierConfig(**saved.config["model"])
+        else:
+            vocab = Vocab.build(splits.tokens["train"], min_freq=st.min_freq, max_size=st.max_vocab, level=tokenizer)
+            cfg = ClassifierConfig(vocab_size=len(vocab), num_classes=len(splits.label_names), arch=st.arch,  # type: ignore[arg-type]
+                                   embed_dim=st.embed_dim, hidden_size=st.hidden_size, num_layers=st.num_layers,
+                                   bidirectional=st.bidirectional, dropout=st.dropout, pooling=st.pooling)  # type: ignore[arg-type]
+        self.ids = {sp: encode_texts(t, vocab, max_len) for sp, t in splits.tokens.items()}
+        self.runtime, self.cfg = runtime, cfg
+        self.batch_size, self.seed = st.train.batch_size, st.train.seed
+        log.info("classifier: %d train / %d valid / %d test texts, vocab %d, %s on %s", len(self.ids["train"]),
+                 len(self.ids["valid"]), len(self.ids["test"]), len(vocab), cfg.arch, runtime.device)
+        config = {"model": cfg.to_dict(), "tokenizer": tokenizer, "tokens": record.to_dict(), "max_len": max_len,
+                  "labels": splits.label_names, "notes": splits.notes}
+        return Built(RNNClassifier(cfg).to(runtime.device), vocab, config,
+                     math.ceil(len(self.ids["train"]) / self.batch_size))
+
+    def _tokens(self, tokenizer: str, user_dicts: tuple[str, ...]) -> TokensRecord:
+        """Stored tokens when the data comes from the store and the backend is an engine; else in memory."""
+        splits = self.splits
+        if splits.tokens is None and self.store is not None and self.source and splits.ids \
+                and is_engine_backend(tokenizer):
+            return attach_stored_tokens(self.store, self.source, splits, tokenizer, user_dicts)
+        fn = text_tokenizer(tokenizer, user_dicts)
+        if splits.tokens is None:
+            splits.tokens = {sp: fn(texts) for sp, texts in splits.texts.items()}
+        sha = ""
+        if is_engine_backend(tokenizer):
+            from nlpkit.tokenize import get_tokenizer
+
+            sha = getattr(get_tokenizer(tokenizer, user_dicts=list(user_dicts)), "dict_sha256", "")
+        return TokensRecord(tokenizer, tuple(str(Path(d).resolve()) for d in user_dicts), sha, "")
+
+    def train_epoch(self, loop: Loop, train_model: Any, steps_per_epoch: int) -> list[float]:
+        ids, labels, device = self.ids["train"], self.splits.labels["train"], self.runtime.device
         losses = []
-        for batch in bucket_batches([len(x) for x in ids["train"]], opts.batch_size, seed=opts.seed + loop.epoch):
-            x, lengths = pad_batch([ids["train"][i] for i in batch])
-            y = to_device(torch.tensor([labels["train"][i] for i in batch]), runtime.device)
-            x = to_device(x, runtime.device)
+        for batch in bucket_batches([len(x) for x in ids], self.batch_size, seed=self.seed + loop.epoch):
+            x, lengths = pad_batch([ids[i] for i in batch])
+            y = to_device(torch.tensor([labels[i] for i in batch]), device)
+            x = to_device(x, device)
 
             def compute_loss(x: torch.Tensor = x, lengths: torch.Tensor = lengths, y: torch.Tensor = y) -> torch.Tensor:
                 return nn.functional.cross_entropy(train_model(x, lengths).float(), y)
@@ -154,25 +141,38 @@ def train_classifier(
             losses.append(loop.train_step(compute_loss, int(lengths.sum()), steps_per_epoch))
             if loop.out_of_time():
                 break
-        loop.epoch += 1
-        loop.record("train", loss=sum(losses) / max(1, len(losses)), tokens_per_s=loop.tokens_per_second())
-        valid = _evaluate(model, ids["valid"], labels["valid"], runtime, opts.batch_size * 2)
-        loop.record("valid", loss=valid["loss"], accuracy=valid["accuracy"], f1=valid["f1"])
-        loop.improved(valid["accuracy"], mode="max")
-        save_model_dir(out, model, config=config, vocab=vocab, metrics={"history": loop.history},
-                       optimizer=loop.optimizer, counters=loop.counters())
+        return losses
 
-    loop.restore_best()
-    metrics: dict[str, Any] = {"best_valid_accuracy": loop.best, **loop.summary(), "device": str(runtime.device)}
-    if ids["test"]:
-        test = _evaluate(model, ids["test"], labels["test"], runtime, opts.batch_size * 2)
-        loop.record("test", loss=test["loss"], accuracy=test["accuracy"], f1=test["f1"])
-        metrics.update({f"test_{k}": v for k, v in test.items()})
-    metrics["history"] = loop.history
-    save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
-                    title=f"{model_cfg.arch} classifier on {source or 'data'}",
-                    model_name=f"rnn_{model_cfg.arch}", source=source, store=store)
-    return ClassifierResult(model_dir=out, metrics=metrics)
+    def validate(self, model: Any, runtime: Runtime) -> dict[str, float]:
+        v = _evaluate(model, self.ids["valid"], self.splits.labels["valid"], runtime, self.batch_size * 2)
+        return {"loss": v["loss"], "accuracy": v["accuracy"], "f1": v["f1"]}
+
+    def finish(self, model: Any, loop: Loop, runtime: Runtime) -> tuple[dict[str, Any], str, str]:
+        metrics: dict[str, Any] = {"best_valid_accuracy": loop.best}
+        if self.ids["test"]:
+            test = _evaluate(model, self.ids["test"], self.splits.labels["test"], runtime, self.batch_size * 2)
+            loop.record("test", loss=test["loss"], accuracy=test["accuracy"], f1=test["f1"])
+            metrics.update({f"test_{k}": v for k, v in test.items()})
+        return metrics, f"{self.cfg.arch} classifier on {self.source or 'data'}", f"rnn_{self.cfg.arch}"
+
+
+
+def train_classifier(splits: LabelledSplits, *, out: str | Path, settings: ClassifierSettings | None = None,
+                     opts: TrainOptions | None = None, source: str = "", store: Any = None, resume: bool = False,
+                     overwrite: bool = False, on_progress: ProgressFn | None = None,
+                     **overrides: Any) -> TrainResult:
+    """Train on ``splits['train']``, early-stop on ``valid``, report ``test``; save to ``out``.
+
+    ``settings`` (default :class:`ClassifierSettings`) may be adjusted with keyword ``overrides``
+    (``tokenizer="mecab"``, ``num_layers=2``, ...). With ``store`` and ``source`` (the store
+    dataset the splits came from) and an engine tokenizer, the tokens are read from the stored
+    ``tokens_<source>_<tokenizer>`` dataset (built first when missing), never re-computed.
+    With ``resume=True`` training continues from ``out`` (its config and vocabulary win).
+    """
+    settings = with_overrides(settings or ClassifierSettings(), opts, **overrides)
+    task = ClassifierTask(splits, settings, store=store, source=source)
+    return fit(task, settings.train, out=out, source=source, store=store, resume=resume, overwrite=overwrite,
+               on_progress=on_progress)
 
 
 def load_classifier(path: str | Path, device: str = "cpu") -> tuple[RNNClassifier, dict[str, Any], Vocab]:
@@ -181,15 +181,29 @@ def load_classifier(path: str | Path, device: str = "cpu") -> tuple[RNNClassifie
     return model.to(resolve_runtime(device).device).eval(), saved.config, saved.vocab  # type: ignore[return-value]
 
 
+def model_tokenizer(config: dict[str, Any]) -> Callable[[Sequence[str]], list[list[str]]]:
+    """The tokenizer a saved classifier was trained with: same backend, dictionaries (checked by sha256)."""
+    rec = config.get("tokens") or {}
+    sha = rec.get("dict_sha256") or None
+    return text_tokenizer(str(config["tokenizer"]), tuple(rec.get("user_dicts", ())), sha, dict(rec.get("options", {})))
+
+
 def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str = "test", device: str = "auto",
-                        batch_size: int = 128) -> dict[str, float]:
-    """Loss, accuracy and macro-F1 of a saved classifier on one split of ``splits``."""
+                        batch_size: int = 128, store: Any = None, source: str = "") -> dict[str, float]:
+    """Loss, accuracy and macro-F1 of a saved classifier on one split of ``splits``.
+
+    With ``store`` and ``source`` the split's tokens are read from the stored tokens dataset
+    (as in training); otherwise the texts are tokenized with the model's own tokenizer.
+    """
     model, config, vocab = load_classifier(path, device)
     if splits.label_names != config["labels"]:
         raise ModelError(f"the data's labels {splits.label_names} differ from the model's {config['labels']}")
     if not splits.texts.get(split):
         raise ModelError(f"the data has no {split!r} rows to evaluate on")
-    tokens = get_token_fn(config["tokenizer"])(splits.texts[split])
+    rec = config.get("tokens") or {}
+    if splits.tokens is None and store is not None and source and splits.ids and is_engine_backend(config["tokenizer"]):
+        attach_stored_tokens(store, source, splits, str(config["tokenizer"]), tuple(rec.get("user_dicts", ())))
+    tokens = splits.tokens[split] if splits.tokens is not None else model_tokenizer(config)(splits.texts[split])
     ids = encode_texts(tokens, vocab, int(config["max_len"]))
     runtime = resolve_runtime(device)
     return _evaluate(model, ids, splits.labels[split], runtime, batch_size)
@@ -200,32 +214,39 @@ def _cached(path: str, stamp: tuple[tuple[int, int], ...]) -> tuple[RNNClassifie
     return load_classifier(path)
 
 
-def predict_text(model_dir: str | Path, text: str) -> tuple[str, float]:
-    """The most probable label of ``text`` and its probability.
+def predict(model_dir: str | Path, texts: Sequence[str]) -> list[Prediction]:
+    """A :class:`~nlpkit.models.prediction.Prediction` per text, tokenized exactly as in training.
 
-    Raises ModelError for empty text or text with no token the model knows.
+    Raises ModelError for an empty text or one with no token the model knows.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ModelError("cannot classify an empty text; pass the text to classify")
+    if isinstance(texts, str):
+        raise ModelError("predict expects a list of texts, got one str; use predict_text for a single text")
+    texts = list(texts)
+    for text in texts:
+        if not isinstance(text, str) or not text.strip():
+            raise ModelError("cannot classify an empty text; pass the text to classify")
     path = Path(model_dir).resolve()
     # reload when any file changed (mtime and size of config, weights and vocabulary)
     stamp = tuple((st.st_mtime_ns, st.st_size) if (f := path / name).exists() and (st := f.stat()) else (0, 0)
                   for name in ("config.json", "model.safetensors", "vocab.json"))
     model, config, vocab = _cached(str(path), stamp)
-    tokens = get_token_fn(config["tokenizer"])([text])[0]
-    known = [t for t in tokens if t in vocab]
-    if not known:
-        raise ModelError(f"none of the tokens of {text[:40]!r} ({tokens[:8]}) is in the model's vocabulary; "
-                         "the text may be in another language than the training data")
-    ids = encode_texts([tokens], vocab, int(config["max_len"]))[0]
-    with torch.no_grad():
-        probs = torch.softmax(model(torch.tensor([ids]), torch.tensor([len(ids)])).float(), -1)[0]
-    best = int(probs.argmax())
-    if not bool(torch.isfinite(probs).all()):
-        raise ModelError(f"{path}: the model produced non-finite probabilities for this text; it is damaged")
-    return str(config["labels"][best]), float(probs[best])
+    names = [str(n) for n in config["labels"]]
+    out = []
+    for text, tokens in zip(texts, model_tokenizer(config)(texts), strict=True):
+        if not any(t in vocab for t in tokens):
+            raise ModelError(f"none of the tokens of {text[:40]!r} ({tokens[:8]}) is in the model's vocabulary; "
+                             "the text may be in another language than the training data")
+        ids = encode_texts([tokens], vocab, int(config["max_len"]))[0]
+        with torch.no_grad():
+            probs = torch.softmax(model(torch.tensor([ids]), torch.tensor([len(ids)])).float(), -1)[0]
+        if not bool(torch.isfinite(probs).all()):
+            raise ModelError(f"{path}: the model produced non-finite probabilities for this text; it is damaged")
+        best = int(probs.argmax())
+        out.append(Prediction(best, names[best], float(probs[best]), dict(zip(names, probs.tolist(), strict=True))))
+    return out
 
 
-def with_options(opts: TrainOptions, **changes: Any) -> TrainOptions:
-    """A copy of ``opts`` with some fields changed (validated again)."""
-    return replace(opts, **changes)
+def predict_text(model_dir: str | Path, text: str) -> tuple[str, float]:
+    """The most probable label name of ``text`` and its probability (see :func:`predict`)."""
+    p = predict(model_dir, [text])[0]
+    return p.name, p.probability

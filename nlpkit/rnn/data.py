@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,37 +38,38 @@ def _whitespace(text: str) -> list[str]:
 
 
 def get_token_fn(name: str) -> Callable[[Sequence[str]], list[list[str]]]:
-    """A batch function ``texts -> token lists`` for a built-in or tokenizer-layer backend."""
+    """A batch function ``texts -> token forms``: the tokenize layer's backend ``name`` when it
+    registers one (``nlpkit.tokenize.get_tokenizer``), else the built-in words/chars/whitespace."""
+    from nlpkit.tokenize.registry import BACKENDS, get_tokenizer
+
+    if name in BACKENDS:
+        try:
+            tok = get_tokenizer(name)
+        except NlpkitError as e:
+            raise ModelError(f"tokenizer {name!r}: {e}") from e
+        return lambda texts: [[t.form for t in tokens] for tokens in tok.tokenize_batch(list(texts))]
     simple = {"words": _words, "chars": _chars, "whitespace": _whitespace}
-    if name in simple:
-        fn = simple[name]
-        return lambda texts: [fn(t) for t in texts]
-    try:
-        from nlpkit.tokenize import get_tokenizer  # the tokenizer layer (Korean morphemes)
-    except ImportError as e:
-        raise ModelError(
-            f"tokenizer {name!r} is not built in ({', '.join(BUILTIN_TOKENIZERS)}) and nlpkit.tokenize "
-            f"is not available ({e})"
-        ) from e
-    try:
-        tok = get_tokenizer(name)
-    except NlpkitError as e:
-        raise ModelError(f"tokenizer {name!r}: {e} (built in: {', '.join(BUILTIN_TOKENIZERS)})") from e
-
-    def run(texts: Sequence[str]) -> list[list[str]]:
-        return [[t.form for t in tokens] for tokens in tok.tokenize_batch(list(texts))]
-
-    return run
+    if name not in simple:
+        raise ModelError(f"unknown tokenizer {name!r}; choose one of: {', '.join(sorted({*BACKENDS, *simple}))}")
+    fn = simple[name]
+    return lambda texts: [fn(t) for t in texts]
 
 
 @dataclass
 class LabelledSplits:
-    """Texts and integer labels per split, plus the label names (index = class id)."""
+    """Texts and integer labels per split, plus the label names (index = class id).
+
+    ``ids`` (document ids per split) join the rows to a stored tokens dataset; ``tokens``
+    holds their token forms once attached (:func:`nlpkit.rnn.token_source.attach_stored_tokens`).
+    """
 
     texts: dict[str, list[str]]
     labels: dict[str, list[int]]
     label_names: list[str]
     notes: list[str]
+    ids: dict[str, list[str]] = field(default_factory=dict)
+    text_column: str = "text"
+    tokens: dict[str, list[list[str]]] | None = None
 
 
 def split_labelled(
@@ -78,6 +79,7 @@ def split_labelled(
     *,
     seed: int = 0,
     valid_fraction: float = 0.1,
+    ids: Sequence[Any] | None = None,
 ) -> LabelledSplits:
     """Group rows by split name (``valid``/``validation``/``dev`` -> ``valid``); rows of other splits
     (e.g. IMDB's ``unsup``) and rows with empty text or no label are left out.
@@ -97,8 +99,10 @@ def split_labelled(
     index = {n: i for i, n in enumerate(names)}
     out_t: dict[str, list[str]] = {"train": [], "valid": [], "test": []}
     out_l: dict[str, list[int]] = {"train": [], "valid": [], "test": []}
+    out_i: dict[str, list[str]] = {"train": [], "valid": [], "test": []}
     skipped = 0
-    for text, lab, sp in zip(texts, labels, splits, strict=True):
+    row_ids = [str(i) for i in ids] if ids is not None else [""] * len(texts)
+    for text, lab, sp, row_id in zip(texts, labels, splits, row_ids, strict=True):
         sp = "valid" if sp in VALID_NAMES else sp
         if sp not in out_t:
             continue
@@ -107,6 +111,7 @@ def split_labelled(
             continue
         out_t[sp].append(str(text))
         out_l[sp].append(index[str(lab)])
+        out_i[sp].append(row_id)
     notes = [f"{skipped} rows with empty text or no label skipped"] if skipped else []
     if not out_t["train"]:
         raise DatasetError("the dataset has no 'train' rows; a classifier needs a train split")
@@ -114,17 +119,19 @@ def split_labelled(
         order = list(range(len(out_t["train"])))
         random.Random(seed).shuffle(order)
         cut = set(order[: max(1, int(len(order) * valid_fraction))])
-        for key in ("texts", "labels"):
-            src = out_t if key == "texts" else out_l
-            src["valid"] = [x for i, x in enumerate(src["train"]) if i in cut]
-            src["train"] = [x for i, x in enumerate(src["train"]) if i not in cut]
+        for src in (out_t, out_l, out_i):
+            src["valid"] = [x for i, x in enumerate(src["train"]) if i in cut]  # type: ignore[index]
+            src["train"] = [x for i, x in enumerate(src["train"]) if i not in cut]  # type: ignore[index]
         notes.append(f"no validation split: {len(cut)} train rows (seed {seed}) held out for validation")
-    return LabelledSplits(texts=out_t, labels=out_l, label_names=names, notes=notes)
+    return LabelledSplits(texts=out_t, labels=out_l, label_names=names, notes=notes,
+                          ids=out_i if ids is not None else {})
 
 
 def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed: int = 0,
-                  text_column: str | None = None) -> LabelledSplits:
+                  text_column: str | None = None, label_names: Mapping[int, str] | None = None) -> LabelledSplits:
     """Read a labelled dataset (columns text, label, split) from the store.
+
+    ``label_names`` (class id -> readable name, e.g. the dataset registry's) name integer labels.
 
     The raw ``text`` column is used by default: IMDB's ``clean_text`` drops stopwords, among
     them the negations ("not", "no") sentiment depends on. The ``words`` tokenizer strips the
@@ -139,22 +146,15 @@ def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed:
             f"dataset {dataset!r} lacks column(s) {', '.join(missing)}; a classifier needs text, label and split "
             f"(it has {', '.join(sorted(cols))})"
         )
-    data = table.select([text_col, "label", "split"]).to_pydict()
-    splits = split_labelled(data[text_col], data["label"], data["split"], seed=seed)
-    names = _registry_label_names(dataset)
+    id_col = "id" if "id" in cols else None
+    data = table.select([text_col, "label", "split", *([id_col] if id_col else [])]).to_pydict()
+    splits = split_labelled(data[text_col], data["label"], data["split"], seed=seed,
+                            ids=data[id_col] if id_col else None)
+    splits.text_column = text_col
+    names = dict(label_names or {})
     if names and all(n.lstrip("-").isdigit() and int(n) in names for n in splits.label_names):
         splits.label_names = [names[int(n)] for n in splits.label_names]
     return splits
-
-
-def _registry_label_names(dataset: str) -> dict[int, str]:
-    """Readable label names the dataset registry knows for ``dataset`` (empty when none)."""
-    try:
-        from nlpkit.datasets.registry import BUILDERS
-    except ImportError:
-        return {}
-    builder = BUILDERS.get(dataset)
-    return dict(builder.label_names) if builder is not None else {}
 
 
 def load_lm_text(

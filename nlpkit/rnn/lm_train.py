@@ -16,27 +16,24 @@ import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
-from nlpkit.rnn.checkpoint import (check_out_dir, load_saved_model, load_training_state, load_weights,
-                                   save_model_dir)
+from nlpkit.rnn.checkpoint import load_saved_model
+from nlpkit.rnn.configs import LMSettings, with_overrides
 from nlpkit.rnn.device import Runtime, resolve_runtime
+from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.lm import LMConfig, RNNLanguageModel, detach_state
-from nlpkit.rnn.reports import save_and_report
-from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions, set_seed
+from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
 
-__all__ = ["LMResult", "lm_tokens", "train_lm", "evaluate_lm", "load_lm", "stream_loss"]
+__all__ = ["LMResult", "LMTask", "lm_tokens", "train_lm", "evaluate_lm", "load_lm", "stream_loss"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class LMResult:
-    model_dir: Path
-    metrics: dict[str, Any]
+LMResult = TrainResult  # the one result type of every trainer
 
 
 def lm_tokens(text: str, level: str) -> list[str]:
@@ -81,78 +78,51 @@ def _lm_metrics(loss: float, level: str) -> dict[str, float]:
     return out
 
 
-def train_lm(
-    train_text: str,
-    valid_text: str,
-    *,
-    out: str | Path,
-    level: str = "char",
-    arch: str = "lstm",
-    embed_dim: int | None = None,
-    hidden_size: int = 512,
-    num_layers: int = 2,
-    dropout: float = 0.2,
-    tie_weights: bool | None = None,
-    layer_norm: bool = False,
-    min_freq: int = 1,
-    max_vocab: int | None = None,
-    seq_len: int = 128,
-    opts: TrainOptions | None = None,
-    source: str = "",
-    store: Any = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    on_progress: ProgressFn | None = None,
-) -> LMResult:
-    """Train a language model on ``train_text``; early-stop and report on ``valid_text``; save to ``out``.
+@dataclass
+class LMTask(TaskBase):
+    """The language model as the driver's :class:`~nlpkit.rnn.driver.TrainTask`."""
 
-    ``tie_weights=None`` ties for word level only: with ~65 characters tying saves nothing and,
-    measured on tiny-shakespeare slices, generalised worse. An existing ``out`` is replaced only
-    when it is an nlpkit model directory and ``overwrite=True`` (see ``check_out_dir``).
-    """
-    opts = opts or TrainOptions(lr=3e-3, batch_size=64)
-    if seq_len < 2:
-        raise ModelError(f"seq_len must be >= 2, got {seq_len}")
-    set_seed(opts.seed)
-    runtime = resolve_runtime(opts.device, amp=opts.amp, compile=opts.compile, threads=opts.threads)
-    out = Path(out)
-    check_out_dir(out, overwrite=overwrite, resume=resume)
-    # on resume the directory is fully checked (config ranges, shapes on the meta device, finite weights) first
-    saved = load_saved_model(out, kind="lm", config_cls=LMConfig, model_cls=RNNLanguageModel)[1] if resume else None
-    if saved is not None:
-        vocab, cfg, seq_len = saved.vocab, LMConfig(**saved.config["model"]), int(saved.config["seq_len"])
-        level = cfg.level
-    train_toks = lm_tokens(train_text, level)
-    if tie_weights is None:  # tying pays off for large word vocabularies (Press & Wolf); chars have ~65 outputs
-        tie_weights = level == "word"
-    if saved is None:
-        vocab = Vocab.build([train_toks], min_freq=min_freq, max_size=max_vocab, level=level)
-        cfg = LMConfig(vocab_size=len(vocab), level=level, arch=arch,  # type: ignore[arg-type]
-                       embed_dim=embed_dim or (hidden_size if tie_weights else 256), hidden_size=hidden_size,
-                       num_layers=num_layers, dropout=dropout, tie_weights=tie_weights, layer_norm=layer_norm)
-    train_ids = torch.tensor(vocab.encode(train_toks), dtype=torch.long)
-    valid_ids = torch.tensor(vocab.encode(lm_tokens(valid_text, level)), dtype=torch.long)
-    if valid_ids.numel() < 32:
-        raise ModelError(f"validation text has only {valid_ids.numel()} tokens; give more held-out text")
-    model = RNNLanguageModel(cfg).to(runtime.device)
-    if saved is not None:
-        load_weights(model, saved.weights, str(out))
-    steps_per_epoch = math.ceil((train_ids.numel() // opts.batch_size) / seq_len)
-    loop = Loop(model, opts, runtime, total_steps=steps_per_epoch * opts.epochs, on_progress=on_progress)
-    if saved is not None:
-        loop.load_counters(load_training_state(out, loop.optimizer))
-        loop.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    train_model = runtime.maybe_compile(model)
-    config = {"kind": "lm", "model": cfg.to_dict(), "seq_len": seq_len, "source": source, "train": opts.to_dict(),
-              "train_tokens": int(train_ids.numel()), "valid_tokens": int(valid_ids.numel())}
-    log.info("lm: %d train / %d valid %s tokens, vocab %d, %dx%d %s on %s", train_ids.numel(), valid_ids.numel(),
-             level, len(vocab), cfg.num_layers, cfg.hidden_size, cfg.arch, runtime.device)
-    rng = random.Random(opts.seed)
-    eval_bs = min(16, max(1, valid_ids.numel() // (2 * seq_len)))
+    train_text: str
+    valid_text: str
+    settings: LMSettings
+    source: str = ""
+    kind: ClassVar[Kind] = Kind("lm", LMConfig, RNNLanguageModel, "loss", "min")
 
-    while loop.epoch < opts.epochs and not loop.should_stop and not loop.out_of_time():
-        rng_offset = rng.randrange(seq_len) if loop.epoch else 0
-        data = _columns(train_ids[rng_offset:], opts.batch_size).to(runtime.device)
+    def build(self, saved: Any, runtime: Runtime) -> Built:
+        st = self.settings
+        level, seq_len, tie = st.level, st.seq_len, st.tie_weights
+        if saved is not None:
+            cfg, seq_len = LMConfig(**saved.config["model"]), int(saved.config["seq_len"])
+            level = cfg.level
+        train_toks = lm_tokens(self.train_text, level)
+        if tie is None:  # tying pays off for large word vocabularies (Press & Wolf); chars have ~65 outputs
+            tie = level == "word"
+        if saved is not None:
+            vocab = saved.vocab
+        else:
+            vocab = Vocab.build([train_toks], min_freq=st.min_freq, max_size=st.max_vocab, level=level)
+            cfg = LMConfig(vocab_size=len(vocab), level=level, arch=st.arch,  # type: ignore[arg-type]
+                           embed_dim=st.embed_dim or (st.hidden_size if tie else 256), hidden_size=st.hidden_size,
+                           num_layers=st.num_layers, dropout=st.dropout, tie_weights=tie, layer_norm=st.layer_norm)
+        self.train_ids = torch.tensor(vocab.encode(train_toks), dtype=torch.long)
+        self.valid_ids = torch.tensor(vocab.encode(lm_tokens(self.valid_text, level)), dtype=torch.long)
+        if self.valid_ids.numel() < 32:
+            raise ModelError(f"validation text has only {self.valid_ids.numel()} tokens; give more held-out text")
+        self.cfg, self.seq_len, self.runtime = cfg, seq_len, runtime
+        self.batch_size, self.seed = st.train.batch_size, st.train.seed
+        self.eval_bs = min(16, max(1, self.valid_ids.numel() // (2 * seq_len)))
+        log.info("lm: %d train / %d valid %s tokens, vocab %d, %dx%d %s on %s", self.train_ids.numel(),
+                 self.valid_ids.numel(), level, len(vocab), cfg.num_layers, cfg.hidden_size, cfg.arch, runtime.device)
+        config = {"model": cfg.to_dict(), "seq_len": seq_len, "train_tokens": int(self.train_ids.numel()),
+                  "valid_tokens": int(self.valid_ids.numel())}
+        steps = math.ceil((self.train_ids.numel() // self.batch_size) / seq_len)
+        return Built(RNNLanguageModel(cfg).to(runtime.device), vocab, config, steps)
+
+    def train_epoch(self, loop: Loop, train_model: Any, steps_per_epoch: int) -> list[float]:
+        seq_len = self.seq_len
+        # the window offset depends on the epoch only, so a resumed run sees the same batches
+        offset = random.Random(self.seed + loop.epoch).randrange(seq_len) if loop.epoch else 0
+        data = _columns(self.train_ids[offset:], self.batch_size).to(self.runtime.device)
         state, losses = None, []
         for t in range(0, data.shape[1] - 1, seq_len):
             x, y = data[:, t : t + seq_len], data[:, t + 1 : t + 1 + seq_len]
@@ -167,26 +137,37 @@ def train_lm(
             state = held["state"]
             if loop.out_of_time():
                 break
-        loop.epoch += 1
-        loop.record("train", loss=sum(losses) / max(1, len(losses)), tokens_per_s=loop.tokens_per_second())
-        vloss = stream_loss(model, valid_ids, runtime, batch_size=eval_bs, seq_len=seq_len)
-        loop.record("valid", **_lm_metrics(vloss, level))
-        loop.improved(vloss, mode="min")
-        save_model_dir(out, model, config=config, vocab=vocab, metrics={"history": loop.history},
-                       optimizer=loop.optimizer, counters=loop.counters())
+        return losses
 
-    loop.restore_best()
-    best = loop.best if loop.best is not None else float("nan")
-    metrics: dict[str, Any] = {"valid_loss": best, **loop.summary(), "device": str(runtime.device), "level": level}
-    if level == "char":
-        metrics["valid_nats_per_char"] = best
-    else:
-        metrics["valid_perplexity"] = math.exp(min(best, 50))
-    metrics["history"] = loop.history
-    save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
-                    title=f"{level}-level {cfg.arch} LM on {source or 'text'}",
-                    model_name=f"rnn_lm_{level}", source=source, store=store)
-    return LMResult(model_dir=out, metrics=metrics)
+    def validate(self, model: Any, runtime: Runtime) -> dict[str, float]:
+        loss = stream_loss(model, self.valid_ids, runtime, batch_size=self.eval_bs, seq_len=self.seq_len)
+        return _lm_metrics(loss, self.cfg.level)
+
+    def finish(self, model: Any, loop: Loop, runtime: Runtime) -> tuple[dict[str, Any], str, str]:
+        best = loop.best if loop.best is not None else float("nan")
+        level = self.cfg.level
+        metrics: dict[str, Any] = {"valid_loss": best, "level": level}
+        if level == "char":
+            metrics["valid_nats_per_char"] = best
+        else:
+            metrics["valid_perplexity"] = math.exp(min(best, 50))
+        return metrics, f"{level}-level {self.cfg.arch} LM on {self.source or 'text'}", f"rnn_lm_{level}"
+
+
+
+def train_lm(train_text: str, valid_text: str, *, out: str | Path, settings: LMSettings | None = None,
+             opts: TrainOptions | None = None, source: str = "", store: Any = None, resume: bool = False,
+             overwrite: bool = False, on_progress: ProgressFn | None = None, **overrides: Any) -> TrainResult:
+    """Train a language model on ``train_text``; early-stop and report on ``valid_text``; save to ``out``.
+
+    ``settings`` (default :class:`LMSettings`) may be adjusted with keyword ``overrides``.
+    ``tie_weights=None`` ties for word level only: with ~65 characters tying saves nothing and,
+    measured on tiny-shakespeare slices, generalised worse.
+    """
+    settings = with_overrides(settings or LMSettings(), opts, **overrides)
+    task = LMTask(train_text, valid_text, settings, source=source)
+    return fit(task, settings.train, out=out, source=source, store=store, resume=resume, overwrite=overwrite,
+               on_progress=on_progress)
 
 
 def load_lm(path: str | Path, device: str = "cpu") -> tuple[RNNLanguageModel, dict[str, Any], Vocab]:

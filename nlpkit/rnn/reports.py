@@ -7,47 +7,26 @@ are drawn to ``loss_curves.png`` in the model directory.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["MODEL_RUNS", "RUN_SCHEMA", "new_run_id", "history_table", "plot_history"]
+from nlpkit.models.runs import METRICS, MODEL_RUNS, append_runs, new_run_id, run_table
 
-MODEL_RUNS = "model_runs"
-_METRICS = ("loss", "accuracy", "f1", "perplexity", "nats_per_token", "exact_match", "lr", "tokens_per_s")
-RUN_SCHEMA = pa.schema(
-    # Columns shared with the TF-IDF baseline's rows (nlpkit.models.baseline) come first.
-    [("model", pa.string()), ("dataset", pa.string()), ("split", pa.string()), ("params", pa.string()),
-     ("created_at", pa.string()), ("run_id", pa.string()), ("model_dir", pa.string()),
-     ("epoch", pa.int32()), ("step", pa.int64()), ("elapsed_s", pa.float64())]
-    + [(m, pa.float64()) for m in _METRICS]
-)
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+__all__ = ["MODEL_RUNS", "new_run_id", "history_table", "plot_history", "save_and_report"]
 
 
 def history_table(run_id: str, model: str, dataset: str, model_dir: str | Path, history: Sequence[dict[str, Any]],
                   params: dict[str, Any] | None = None) -> pa.Table:
     """Rows of ``model_runs`` for one run's recorded evaluations (one per split and evaluation)."""
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    rows = []
-    for h in history:
-        row: dict[str, Any] = {
-            "model": model, "dataset": dataset, "split": str(h.get("split", "")),
-            "params": json.dumps(params or {}, default=str), "created_at": now, "run_id": run_id,
-            "model_dir": str(model_dir), "epoch": int(h.get("epoch", 0)), "step": int(h.get("step", 0)),
-            "elapsed_s": float(h.get("elapsed_s", 0.0)),
-        }
-        row.update({m: (float(h[m]) if h.get(m) is not None else None) for m in _METRICS})
-        rows.append(row)
-    return pa.Table.from_pylist(rows, schema=RUN_SCHEMA)
+    return run_table(
+        {"model": model, "dataset": dataset, "split": str(h.get("split", "")), "params": params or {},
+         "run_id": run_id, "model_dir": str(model_dir), "epoch": int(h.get("epoch", 0)),
+         "step": int(h.get("step", 0)), "elapsed_s": float(h.get("elapsed_s", 0.0)),
+         **{m: h[m] for m in METRICS if h.get(m) is not None}}
+        for h in history)
 
 
 def plot_history(history: Sequence[dict[str, Any]], out: str | Path, title: str = "") -> Path:
@@ -91,4 +70,4 @@ def save_and_report(out: Path, model: Any, loop: Any, *, config: dict[str, Any],
                    counters=loop.counters(), extra_files={"loss_curves.png": plot})
     plot.unlink(missing_ok=True)
     if store is not None:
-        store.append(MODEL_RUNS, history_table(new_run_id(), model_name, source, out, loop.history, params=config))
+        append_runs(store, history_table(new_run_id(), model_name, source or "", out, loop.history, params=config))

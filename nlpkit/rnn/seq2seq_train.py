@@ -6,19 +6,19 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
-from nlpkit.rnn.checkpoint import (check_out_dir, load_saved_model, load_training_state, load_weights,
-                                   save_model_dir)
+from nlpkit.rnn.checkpoint import load_saved_model
+from nlpkit.rnn.configs import Seq2SeqSettings, with_overrides
 from nlpkit.rnn.device import Runtime, resolve_runtime
-from nlpkit.rnn.reports import save_and_report
+from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.seq2seq import AdditionTask, Seq2Seq, Seq2SeqConfig, addition_vocab, make_addition_data
-from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions, set_seed
+from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
 
-__all__ = ["Seq2SeqResult", "train_seq2seq", "evaluate_seq2seq", "compare_variants", "load_seq2seq", "VARIANTS"]
+__all__ = ["Seq2SeqResult", "Seq2SeqTask", "train_seq2seq", "evaluate_seq2seq", "compare_variants", "load_seq2seq", "VARIANTS"]
 
 log = logging.getLogger(__name__)
 #: The three variants compared side by side: (name, reverse, peeky).
@@ -26,10 +26,7 @@ VARIANTS: tuple[tuple[str, bool, bool], ...] = (("plain", False, False), ("rever
                                                  ("reversed+peeky", True, True))
 
 
-@dataclass
-class Seq2SeqResult:
-    model_dir: Path
-    metrics: dict[str, Any]
+Seq2SeqResult = TrainResult  # the one result type of every trainer
 
 
 def _tensors(pairs: list[tuple[str, str]], vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
@@ -46,106 +43,92 @@ def _exact_match(model: Seq2Seq, src: torch.Tensor, tgt: torch.Tensor, runtime: 
     vocab = addition_vocab()
     for i in range(0, src.shape[0], batch_size):
         s, t = src[i : i + batch_size].to(runtime.device), tgt[i : i + batch_size].to(runtime.device)
-        logits = model(s, t[:, :-1])
+        with runtime.autocast(training=False):
+            logits = model(s, t[:, :-1]).float()
+            pred = model.greedy(s, t.shape[1] - 1, vocab.bos_id)
         total_loss += float(nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), t[:, 1:].reshape(-1),
                                                         reduction="sum")) / t[:, 1:].shape[1]
-        pred = model.greedy(s, t.shape[1] - 1, vocab.bos_id)
         correct += int((pred == t[:, 1:]).all(dim=1).sum())
     model.train()
     n = max(1, src.shape[0])
     return {"exact_match": correct / n, "loss": total_loss / n}
 
 
-def train_seq2seq(
-    *,
-    out: str | Path,
-    task: str = "addition",
-    max_digits: int = 3,
-    reverse: bool = False,
-    peeky: bool = False,
-    n_train: int = 45000,
-    n_test: int = 5000,
-    embed_dim: int = 16,
-    hidden_size: int = 128,
-    opts: TrainOptions | None = None,
-    store: Any = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    on_progress: ProgressFn | None = None,
-) -> Seq2SeqResult:
-    """Generate the task (seeded, train and test disjoint), train with teacher forcing, report exact match.
+@dataclass
+class Seq2SeqTask(TaskBase):
+    """Seq2seq on addition as the driver's :class:`~nlpkit.rnn.driver.TrainTask`."""
 
-    An existing ``out`` is replaced only when it is an nlpkit model directory and ``overwrite=True``.
-    """
-    if task not in ("addition",):
-        raise ModelError(f"unknown seq2seq task {task!r}; available: addition")
-    opts = opts or TrainOptions(epochs=25, batch_size=128, lr=5e-3, patience=5)
-    set_seed(opts.seed)
-    runtime = resolve_runtime(opts.device, amp=False, compile=opts.compile, threads=opts.threads)
-    out = Path(out)
-    check_out_dir(out, overwrite=overwrite, resume=resume)
-    # on resume the directory is fully checked (config ranges, shapes on the meta device, finite weights) first
-    saved = load_saved_model(out, kind="seq2seq", config_cls=Seq2SeqConfig, model_cls=Seq2Seq)[1] if resume else None
-    if saved is not None:
-        cfg = Seq2SeqConfig(**saved.config["model"])
-        max_digits, n_train, n_test = (int(saved.config[k]) for k in ("max_digits", "n_train", "n_test"))
-    else:
-        cfg = Seq2SeqConfig(vocab_size=len(addition_vocab()), embed_dim=embed_dim, hidden_size=hidden_size,
-                            reverse=reverse, peeky=peeky)
-    spec = AdditionTask(max_digits=max_digits)
-    vocab = addition_vocab()
-    test_pairs = make_addition_data(n_test, spec, seed=opts.seed + 1)
-    train_pairs = make_addition_data(n_train, spec, seed=opts.seed, exclude={q.strip() for q, _ in test_pairs})
-    n_valid = max(1, len(train_pairs) // 10)
-    valid_src, valid_tgt = _tensors(train_pairs[:n_valid], vocab)
-    train_src, train_tgt = _tensors(train_pairs[n_valid:], vocab)
-    test_src, test_tgt = _tensors(test_pairs, vocab)
-    model = Seq2Seq(cfg).to(runtime.device)
-    if saved is not None:
-        load_weights(model, saved.weights, str(out))
-    steps_per_epoch = math.ceil(train_src.shape[0] / opts.batch_size)
-    loop = Loop(model, opts, runtime, total_steps=steps_per_epoch * opts.epochs, on_progress=on_progress)
-    if saved is not None:
-        loop.load_counters(load_training_state(out, loop.optimizer))
-        loop.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    config = {"kind": "seq2seq", "task": task, "model": cfg.to_dict(), "max_digits": max_digits,
-              "n_train": n_train, "n_test": n_test, "train": opts.to_dict()}
-    gen = torch.Generator().manual_seed(opts.seed)
-    tokens_per_example = train_src.shape[1] + train_tgt.shape[1] - 1
+    settings: Seq2SeqSettings
+    kind: ClassVar[Kind] = Kind("seq2seq", Seq2SeqConfig, Seq2Seq, "exact_match", "max")
 
-    while loop.epoch < opts.epochs and not loop.should_stop and not loop.out_of_time():
-        perm = torch.randperm(train_src.shape[0], generator=gen)
+    def build(self, saved: Any, runtime: Runtime) -> Built:
+        st = self.settings
+        max_digits, n_train, n_test = st.max_digits, st.n_train, st.n_test
+        if saved is not None:
+            cfg = Seq2SeqConfig(**saved.config["model"])
+            max_digits, n_train, n_test = (int(saved.config[k]) for k in ("max_digits", "n_train", "n_test"))
+        else:
+            cfg = Seq2SeqConfig(vocab_size=len(addition_vocab()), embed_dim=st.embed_dim, hidden_size=st.hidden_size,
+                                reverse=st.reverse, peeky=st.peeky)
+        spec, vocab, seed = AdditionTask(max_digits=max_digits), addition_vocab(), st.train.seed
+        test_pairs = make_addition_data(n_test, spec, seed=seed + 1)
+        train_pairs = make_addition_data(n_train, spec, seed=seed, exclude={q.strip() for q, _ in test_pairs})
+        n_valid = max(1, len(train_pairs) // 10)
+        self.valid = _tensors(train_pairs[:n_valid], vocab)
+        self.train = _tensors(train_pairs[n_valid:], vocab)
+        self.test = _tensors(test_pairs, vocab)
+        self.cfg, self.runtime, self.batch_size, self.seed = cfg, runtime, st.train.batch_size, seed
+        config = {"task": st.task, "model": cfg.to_dict(), "max_digits": max_digits, "n_train": n_train,
+                  "n_test": n_test}
+        return Built(Seq2Seq(cfg).to(runtime.device), vocab, config,
+                     math.ceil(self.train[0].shape[0] / self.batch_size))
+
+    def train_epoch(self, loop: Loop, train_model: Any, steps_per_epoch: int) -> list[float]:
+        src, tgt = self.train
+        tokens_per_example = src.shape[1] + tgt.shape[1] - 1
+        # the order depends on the epoch only, so a resumed run sees the same batches
+        perm = torch.randperm(src.shape[0], generator=torch.Generator().manual_seed(self.seed + loop.epoch))
         losses = []
-        for i in range(0, perm.numel(), opts.batch_size):
-            idx = perm[i : i + opts.batch_size]
-            s, t = train_src[idx].to(runtime.device), train_tgt[idx].to(runtime.device)
+        for i in range(0, perm.numel(), self.batch_size):
+            idx = perm[i : i + self.batch_size]
+            s, t = src[idx].to(self.runtime.device), tgt[idx].to(self.runtime.device)
 
             def compute_loss(s: torch.Tensor = s, t: torch.Tensor = t) -> torch.Tensor:
-                logits = model(s, t[:, :-1])
+                logits = train_model(s, t[:, :-1]).float()
                 return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), t[:, 1:].reshape(-1))
 
             losses.append(loop.train_step(compute_loss, idx.numel() * tokens_per_example, steps_per_epoch))
             if loop.out_of_time():
                 break
-        loop.epoch += 1
-        loop.record("train", loss=sum(losses) / max(1, len(losses)), tokens_per_s=loop.tokens_per_second())
-        valid = _exact_match(model, valid_src, valid_tgt, runtime)
-        loop.record("valid", **valid)
-        loop.improved(valid["exact_match"], mode="max")
-        save_model_dir(out, model, config=config, vocab=vocab, metrics={"history": loop.history},
-                       optimizer=loop.optimizer, counters=loop.counters())  # a killed run resumes from here
-        if valid["exact_match"] >= 1.0:
-            break
+        return losses
 
-    loop.restore_best()
-    test = _exact_match(model, test_src, test_tgt, runtime)
-    loop.record("test", **test)
-    variant = "+".join(n for n, on in (("reversed", cfg.reverse), ("peeky", cfg.peeky)) if on) or "plain"
-    metrics: dict[str, Any] = {"variant": variant, "test_exact_match": test["exact_match"], "test_loss": test["loss"],
-                               "best_valid_exact_match": loop.best, **loop.summary(), "history": loop.history}
-    save_and_report(out, model, loop, config=config, vocab=vocab, metrics=metrics,
-                    title=f"seq2seq addition ({variant})", model_name=f"seq2seq_{variant}", source="addition", store=store)
-    return Seq2SeqResult(model_dir=out, metrics=metrics)
+    def validate(self, model: Any, runtime: Runtime) -> dict[str, float]:
+        return _exact_match(model, *self.valid, runtime)
+
+    def finish(self, model: Any, loop: Loop, runtime: Runtime) -> tuple[dict[str, Any], str, str]:
+        test = _exact_match(model, *self.test, runtime)
+        loop.record("test", **test)
+        variant = "+".join(n for n, on in (("reversed", self.cfg.reverse), ("peeky", self.cfg.peeky)) if on) or "plain"
+        metrics = {"variant": variant, "test_exact_match": test["exact_match"], "test_loss": test["loss"],
+                   "best_valid_exact_match": loop.best}
+        return metrics, f"seq2seq addition ({variant})", f"seq2seq_{variant}"
+
+    def done(self, valid: dict[str, float]) -> bool:
+        return valid["exact_match"] >= 1.0
+
+
+def train_seq2seq(*, out: str | Path, settings: Seq2SeqSettings | None = None, opts: TrainOptions | None = None,
+                  store: Any = None, resume: bool = False, overwrite: bool = False,
+                  on_progress: ProgressFn | None = None, **overrides: Any) -> TrainResult:
+    """Generate the task (seeded, train and test disjoint), train with teacher forcing, report exact match.
+
+    ``settings`` (default :class:`Seq2SeqSettings`) may be adjusted with keyword ``overrides``
+    (``reverse=True``, ``max_digits=2``, ...). Mixed precision (``amp``) is honoured like in the
+    other trainers: autocast in training and evaluation, losses in float32.
+    """
+    settings = with_overrides(settings or Seq2SeqSettings(), opts, **overrides)
+    return fit(Seq2SeqTask(settings), settings.train, out=out, source="addition", store=store, resume=resume,
+               overwrite=overwrite, on_progress=on_progress)
 
 
 def compare_variants(out_root: str | Path, **kwargs: Any) -> list[dict[str, Any]]:
@@ -185,7 +168,3 @@ def answer(path: str | Path, question: str) -> str:
                          "digits")
     pred = model.greedy(torch.tensor([vocab.encode(q.ljust(spec.question_len))]), spec.answer_len, vocab.bos_id)
     return "".join(vocab.decode(pred[0].tolist())).strip()
-
-
-def with_variant(opts: TrainOptions, **changes: Any) -> TrainOptions:
-    return replace(opts, **changes)

@@ -1,0 +1,110 @@
+"""Typed, frozen settings of each trainable model kind, with every default declared once.
+
+``nlpkit train classifier|lm|seq2seq`` takes its option defaults from these classes
+(``tests/rnn/test_configs.py`` checks every option against them) and the flows pass them
+to the one driver (:func:`nlpkit.rnn.driver.fit`) through ``train_classifier``,
+``train_lm`` and ``train_seq2seq``. ``train`` holds the optimisation options shared by
+every kind (:class:`~nlpkit.rnn.train_loop.TrainOptions`) with the kind's own defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, TypeVar
+
+from nlpkit.errors import ModelError
+from nlpkit.rnn.train_loop import TrainOptions
+
+__all__ = ["ClassifierSettings", "LMSettings", "Seq2SeqSettings", "with_overrides", "SIMPLE_TOKENIZERS"]
+
+#: Tokenizers that need no engine (run in memory when the tokenize layer does not register them).
+SIMPLE_TOKENIZERS = ("words", "chars", "whitespace")
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    """RNN text classifier: tokens, vocabulary, network and training defaults."""
+
+    tokenizer: str = "words"  # words | chars | whitespace | any nlpkit.tokenize backend (mecab, kiwi, okt, ...)
+    user_dicts: tuple[str, ...] = ()  # dictionaries/ TSV files the tokenize stage used (engine backends)
+    arch: str = "lstm"  # lstm | gru
+    bidirectional: bool = True
+    embed_dim: int = 128
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.3
+    pooling: str = "last_max"
+    min_freq: int = 2
+    max_vocab: int | None = 30000
+    max_len: int = 400  # tokens kept per text (head quarter + tail)
+    train: TrainOptions = TrainOptions()
+
+    def __post_init__(self) -> None:
+        if self.max_len < 1:
+            raise ModelError(f"max_len must be >= 1, got {self.max_len}")
+        object.__setattr__(self, "user_dicts", tuple(str(d) for d in self.user_dicts))
+
+
+@dataclass(frozen=True)
+class LMSettings:
+    """Character- or word-level RNN language model (stateful truncated BPTT)."""
+
+    level: str = "char"  # char | word
+    arch: str = "lstm"
+    embed_dim: int | None = None  # None: hidden_size when tied, else 256
+    hidden_size: int = 512
+    num_layers: int = 2
+    dropout: float = 0.2
+    tie_weights: bool | None = None  # None: tie at word level only
+    layer_norm: bool = False
+    min_freq: int = 1
+    max_vocab: int | None = None
+    seq_len: int = 128  # truncated-BPTT window
+    train: TrainOptions = TrainOptions(epochs=50, lr=3e-3)
+
+    def __post_init__(self) -> None:
+        if self.seq_len < 2:
+            raise ModelError(f"seq_len must be >= 2, got {self.seq_len}")
+        if self.level not in ("char", "word"):
+            raise ModelError(f"level must be 'char' or 'word', got {self.level!r}")
+
+
+@dataclass(frozen=True)
+class Seq2SeqSettings:
+    """Encoder-decoder on the synthetic addition task (plain / reversed / peeky)."""
+
+    task: str = "addition"
+    max_digits: int = 3
+    reverse: bool = False
+    peeky: bool = False
+    n_train: int = 45000
+    n_test: int = 5000
+    embed_dim: int = 16
+    hidden_size: int = 128
+    train: TrainOptions = TrainOptions(epochs=25, batch_size=128, lr=5e-3, patience=5, amp=False)
+
+    def __post_init__(self) -> None:
+        if self.task != "addition":
+            raise ModelError(f"unknown seq2seq task {self.task!r}; available: addition")
+
+
+S = TypeVar("S", ClassifierSettings, LMSettings, Seq2SeqSettings)
+
+
+def with_overrides(settings: S, opts: TrainOptions | None = None, **changes: Any) -> S:
+    """``settings`` with some fields changed; ``None`` values keep the default; ``opts`` replaces ``train``.
+
+    Training-option names (``epochs``, ``lr``, ...) given here change ``settings.train``.
+    """
+    own = {f.name for f in fields(settings)}
+    train_names = {f.name for f in fields(TrainOptions)}
+    unknown = sorted(set(changes) - own - train_names)
+    if unknown:
+        raise ModelError(f"{type(settings).__name__} has no option(s) {unknown}")
+    train = opts or settings.train
+    train_changes = {k: v for k, v in changes.items() if k in train_names and k not in own and v is not None}
+    if train_changes:
+        train = replace(train, **train_changes)
+    mine = {k: v for k, v in changes.items() if k in own and v is not None}
+    return replace(settings, train=train, **mine)
+

@@ -1,0 +1,128 @@
+"""Where the RNN classifier's tokens come from: the stored ``tokens_<dataset>_<backend>`` dataset.
+
+Training never re-tokenizes a stored corpus: :func:`attach_stored_tokens` reads the tokens
+dataset the tokenize stage built (with the user dictionaries), building or updating it first
+(incrementally: only new or changed documents reach the engine) when it is missing or stale.
+The model directory records what was read (:class:`TokensRecord`: dataset name and version,
+backend, dictionaries and their sha256), and :func:`text_tokenizer` rebuilds exactly that
+tokenizer for ``predict``. The engine-free tokenizers ``words``/``chars``/``whitespace``
+run in memory while the tokenize layer does not register them as backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from nlpkit.errors import ModelError, NlpkitError
+
+__all__ = ["TokensRecord", "is_engine_backend", "text_tokenizer", "attach_stored_tokens"]
+
+TokenFn = Callable[[Sequence[str]], list[list[str]]]
+
+
+@dataclass(frozen=True)
+class TokensRecord:
+    """The stored tokens a model was trained on (``config.json``'s ``tokens`` section)."""
+
+    backend: str
+    user_dicts: tuple[str, ...]
+    dict_sha256: str
+    fingerprint: str
+    dataset: str = ""  # tokens_<dataset>_<backend>; empty for in-memory tokenizers
+    version: str = ""
+    options: tuple[tuple[str, Any], ...] = ()  # backend options the tokenize stage used
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "user_dicts": list(self.user_dicts), "options": dict(self.options)}
+
+
+def is_engine_backend(name: str) -> bool:
+    """True when ``name`` is a backend of the tokenize layer (its tokens are stored datasets)."""
+    from nlpkit.tokenize.registry import BACKENDS
+
+    return name in BACKENDS
+
+
+def _engine(name: str, user_dicts: Sequence[str], options: dict[str, Any] | None = None) -> Any:
+    from nlpkit.tokenize import get_tokenizer
+
+    for d in user_dicts:
+        if not Path(d).is_file():
+            raise ModelError(f"user dictionary {d} does not exist; give a TSV file like dictionaries/ko/news.tsv")
+    try:
+        return get_tokenizer(name, user_dicts=list(user_dicts), **(options or {}))
+    except NlpkitError as e:
+        raise ModelError(f"tokenizer {name!r}: {e}") from e
+
+
+def text_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str | None = None,
+                   options: dict[str, Any] | None = None) -> TokenFn:
+    """``texts -> token forms`` with backend ``name``, ``user_dicts`` and ``options``, as the tokenize stage runs it.
+
+    ``dict_sha256`` (from a model directory) must match the dictionaries' current contents:
+    a model predicts with the dictionary it was trained with or not at all.
+    """
+    if not is_engine_backend(name):
+        from nlpkit.rnn.data import get_token_fn
+
+        return get_token_fn(name)
+    tok = _engine(name, user_dicts, options)
+    now = getattr(tok, "dict_sha256", "")
+    if dict_sha256 is not None and dict_sha256 != now:
+        raise ModelError(f"the user dictionaries {list(user_dicts)} changed since the model was trained "
+                         f"(sha256 {dict_sha256[:12]} -> {now[:12]}); retrain it on the re-tokenized dataset")
+
+    def run(texts: Sequence[str]) -> list[list[str]]:
+        return [[t.form for t in tokens] for tokens in tok.tokenize_batch(list(texts))]
+
+    return run
+
+
+def attach_stored_tokens(store: Any, dataset: str, splits: Any, backend: str, user_dicts: Sequence[str] = (),
+                         *, progress: Callable[[int], None] | None = None) -> TokensRecord:
+    """Fill ``splits.tokens`` (per split, in ``splits.ids`` order) from ``tokens_<dataset>_<backend>``.
+
+    Without ``user_dicts`` the dictionaries and options recorded by the stored tokens dataset
+    are used (the tokenize stage's choice); given ones replace them.
+
+    The tokens dataset is brought up to date first with :func:`nlpkit.tokenize.dataset.tokenize_dataset`
+    (a no-op when every document is already stored with this backend and dictionary). A
+    document the engine rejected has no tokens row: it is left out of training and noted.
+    """
+    from nlpkit.errors import DatasetNotFoundError
+    from nlpkit.tokenize.dataset import tokenize_dataset, tokens_dataset_name
+
+    if not splits.ids:
+        raise ModelError(f"dataset {dataset!r} has no id column; stored tokens are joined by id")
+    options: dict[str, Any] = {}
+    if not user_dicts:  # none given: the dictionaries and options the tokenize stage stored
+        try:
+            stored = store.latest(tokens_dataset_name(dataset, backend)).manifest.get("parameters") or {}
+        except DatasetNotFoundError:
+            stored = {}
+        spec = stored.get("tokenizer") or {}
+        user_dicts, options = tuple(spec.get("user_dicts", ())), dict(spec.get("options", {}))
+    _engine(backend, user_dicts, options)  # checks the dictionaries before any work
+    res = tokenize_dataset(store, dataset, backend, user_dicts=list(user_dicts), options=options,
+                           text_column=splits.text_column, progress=progress)
+    info = store.latest(res.out_name)
+    table = store.read(res.out_name, version=info.version, columns=["id", "tokens"])
+    forms = dict(zip(table.column("id").to_pylist(),
+                     ([t["form"] for t in toks] for toks in table.column("tokens").to_pylist()), strict=True))
+    missing = 0
+    for sp in list(splits.ids):
+        keep = [i for i, doc in enumerate(splits.ids[sp]) if doc in forms]
+        missing += len(splits.ids[sp]) - len(keep)
+        splits.ids[sp] = [splits.ids[sp][i] for i in keep]
+        splits.labels[sp] = [splits.labels[sp][i] for i in keep]
+        splits.texts[sp] = [splits.texts[sp][i] for i in keep]
+    splits.tokens = {sp: [forms[d] for d in ids] for sp, ids in splits.ids.items()}
+    if missing:
+        splits.notes.append(f"{missing} documents without stored tokens (rejected by the tokenizer) left out")
+    params = info.manifest.get("parameters") or {}
+    return TokensRecord(backend=backend, user_dicts=tuple(str(Path(d).resolve()) for d in user_dicts),
+                        dict_sha256=str(params.get("dict_sha256", "")), fingerprint=str(params.get("fingerprint", "")),
+                        dataset=res.out_name, version=info.version, options=tuple(sorted(options.items())))
