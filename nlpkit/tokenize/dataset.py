@@ -87,6 +87,9 @@ class TokenizePlan:
     kept: pa.Table | None = None  # rows re-used from the previous version
     dropped: int = 0  # previous rows whose document is gone or changed
     rejects: list[dict[str, str]] = field(default_factory=list)
+    #: recorded in the manifest so a dependant rebuild re-tokenizes with the same columns
+    text_column: str | list[str] = "text"
+    id_column: str = "id"
 
     def batches(self, size: int) -> list[tuple[list[str], list[str], list[str]]]:
         """``(ids, texts, shas)`` slices of the work, in order."""
@@ -133,6 +136,8 @@ def plan_tokenize(store: Any, dataset: str, tokenizer: str, *, user_dicts: Seque
     out = out_name or tokens_dataset_name(dataset, tokenizer)
     plan = TokenizePlan(dataset, info.version, out, {"name": tokenizer, "user_dicts": [str(p) for p in user_dicts],
                                                      "options": opts}, tok.fingerprint, getattr(tok, "dict_sha256", ""))
+    plan.text_column = text_column if isinstance(text_column, str) else list(text_column)
+    plan.id_column = id_column
     previous: dict[tuple[str, str], int] = {}
     prev_table = None
     try:
@@ -261,7 +266,8 @@ def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[TokenBatch]) 
         return TokenizeResult(plan.out_name, prev.version, False, 0, plan.kept.num_rows, 0, len(plan.rejects),
                               plan.fingerprint)
     params = {"dataset": plan.dataset, "source_version": plan.source_version, "tokenizer": plan.tokenizer,
-              "fingerprint": plan.fingerprint, "dict_sha256": plan.dict_sha256}
+              "fingerprint": plan.fingerprint, "dict_sha256": plan.dict_sha256,
+              "text_column": plan.text_column, "id_column": plan.id_column}
     tokenized = 0
     rejects = list(plan.rejects)
     with store.write_version(plan.out_name, parameters=params, source=f"{plan.dataset}@{plan.source_version}") as w:
