@@ -6,7 +6,9 @@ itself (every derived artifact records its source in its manifest):
 - ``<dataset>_baseline``: the TF-IDF baseline, retrained with the parameters it was built with
   (a dataset whose builder declares ``baseline=True``, like imdb, gets one even before the first);
 - ``tokens_<dataset>_<backend>``: token datasets, re-tokenized incrementally with the recorded
-  tokenizer (only new or changed documents are tokenized again).
+  tokenizer and columns (only new or changed documents are tokenized again);
+- ``features_<dataset>``: the features build, redone with its recorded options and term spec
+  (with the dictionaries' current sha256) when stale (:func:`nlpkit.features.stale.is_stale`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ __all__ = ["Dependant", "find_dependants", "rebuild_dependant"]
 class Dependant:
     """One artifact built from a dataset, and how it was built."""
 
-    kind: Literal["baseline", "tokens"]
+    kind: Literal["baseline", "tokens", "features"]
     name: str
     parameters: dict[str, Any]
 
@@ -43,6 +45,9 @@ def find_dependants(store: Store, dataset: str, *, default_baseline: bool = Fals
         params = store.latest(name).manifest.get("parameters", {})
         if params.get("dataset") == dataset and isinstance(params.get("tokenizer"), dict):
             out.append(Dependant("tokens", name, dict(params)))
+    features = f"features_{dataset}"[:63]
+    if features in store.datasets():
+        out.append(Dependant("features", features, dict(store.latest(features).manifest.get("parameters", {}))))
     return out
 
 
@@ -61,6 +66,8 @@ def rebuild_dependant(store: Store, dataset: str, dep: Dependant, *,
         result = train_baseline(store, dataset, BaselineConfig(**params), progress=progress)
         test = result.metrics.get("test", {})
         return f"{dep.name} {result.model.version}: test accuracy {test.get('accuracy', float('nan')):.4f} (C={result.c:g})"
+    if dep.kind == "features":
+        return _rebuild_features(store, dataset, dep)
     from nlpkit.tokenize.dataset import tokenize_dataset
 
     tok = dep.parameters["tokenizer"]
@@ -68,3 +75,21 @@ def rebuild_dependant(store: Store, dataset: str, dep: Dependant, *,
     res = tokenize_dataset(store, dataset, tok["name"], user_dicts=tok.get("user_dicts", ()),
                            options=tok.get("options", {}), out_name=dep.name, **columns)
     return f"{dep.name} {res.version}: {res.tokenized:,} tokenized, {res.reused:,} reused, {res.dropped:,} dropped"
+
+
+def _rebuild_features(store: Store, dataset: str, dep: Dependant) -> str:
+    from nlpkit.features.build import BuildOptions, build_features
+    from nlpkit.features.stale import recorded_spec, stale_reasons
+
+    reasons = stale_reasons(store, dataset)
+    if not reasons:
+        return f"{dep.name}: up to date"
+    known = {f.name for f in fields(BuildOptions)} - {"spec"}
+    opts = {k: v for k, v in dict(dep.parameters.get("options") or {}).items() if k in known}
+    for key in ("k_values", "user_dicts"):
+        if isinstance(opts.get(key), list):
+            opts[key] = tuple(opts[key])
+    spec = recorded_spec(dep.parameters)
+    result = build_features(store, dataset, BuildOptions(**opts, spec=spec.refreshed() if spec else None))
+    return f"{dep.name} {result.versions.get(dep.name, '')}: rebuilt ({'; '.join(reasons)}), " \
+           f"{result.tokenized_now:,} tokenized now"
