@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
@@ -90,9 +91,13 @@ def _lowered_matches(pattern: re.Pattern[str], text: str) -> Iterator[tuple[str,
     if len(low) == len(text):
         for m in pattern.finditer(low):
             yield m.group(), m.start(), m.end()
-    else:  # a letter whose lower case is longer (e.g. 'İ'): match the source, lower-case each match
-        for m in pattern.finditer(text):
-            yield m.group().lower(), m.start(), m.end()
+    else:  # a letter whose lower case is longer (e.g. 'İ' -> 'i̇'): same tokens, offsets mapped back
+        at = [0]  # at[i]: where source character i starts in the lowered text
+        for ch in text:
+            at.append(at[-1] + len(ch.lower()))
+        for m in pattern.finditer(low):
+            start = bisect_right(at, m.start()) - 1
+            yield m.group(), start, max(bisect_left(at, m.end()), start + 1)
 
 
 class WordsTokenizer(_Simple):

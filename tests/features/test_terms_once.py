@@ -112,3 +112,15 @@ def test_dictionary_change_makes_features_stale_and_rebuild_redoes_them(news, co
     index = load_index(store, "news")
     assert "정부가" in index.tfidf.vocabulary_ and index.spec.dict_sha256 != spec.dict_sha256
     assert "up to date" in rebuild_dependant(store, "news", find_dependants(store, "news")[-1])
+
+
+def test_keyword_tables_of_real_korean_news_have_no_single_syllable_function_words(news_rows, tmp_path):
+    """Default Korean features (shipped stopwords + news dictionary) on 400 real articles."""
+    store = Store(tmp_path / "data")
+    import_corpus(store, "news", write_news_slice(news_rows, tmp_path / "news.jsonl", 50),
+                  ImportOptions(label_col="label", id_col="id"))
+    build_features(store, "news", BuildOptions(**OPTIONS))
+    kw = store.read("tfidf_keywords")
+    terms = set(kw.column("term").to_pylist())
+    assert not {"씨", "없", "받", "대하", "명", "원", "억", "만", "거"} & terms
+    assert "드루킹" in terms  # the user dictionary keeps it whole
