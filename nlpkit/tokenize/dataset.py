@@ -188,6 +188,8 @@ def tokenize_within(tok: Any, text: str, budget_s: float | None) -> list[Any]:
     ``_SLICE_CHARS`` characters; the budget is checked between slices, so a document stops
     at most one slice after its budget ran out.
     """
+    if not hasattr(tok, "max_chunk_chars"):  # rule-based backends (nlpkit.tokenize.simple): linear, no engine
+        return list(tok.tokenize(text))
     started = time.monotonic()
     chunks = split_chunks(clean(text), tok.max_chunk_chars, tok.max_run_chars)
     out: list[Any] = []

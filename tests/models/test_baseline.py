@@ -55,7 +55,7 @@ def test_saved_model_reloads_and_reproduces_metrics(imdb_store: Store) -> None:
     model, config = load_baseline(imdb_store, "imdb")
     assert config["params"]["c"] == 16.0 and config["dataset_version"] == "v1"
     assert [name for name, _ in model.steps] == ["tfidf", "lr"]
-    vocab = model.named_steps["tfidf"].vocabulary_  # rebuilt from the compact saved form
+    vocab = model.named_steps["tfidf"].vocabulary_  # the shared TF-IDF, loaded from vocabulary.json + idf.npy
     assert sorted(vocab.values()) == list(range(len(vocab))) and "wonderful" in vocab
     assert (result.model.path / MODEL_FILE).stat().st_size < 2_000_000
 
@@ -85,8 +85,7 @@ def test_untrusted_types_are_refused(imdb_store: Store, tmp_path: Path, monkeypa
 
     train_baseline(imdb_store, "imdb", BaselineConfig(variant="nblr", c_grid=(4.0,)))
     monkeypatch.setattr(baseline, "TRUSTED_TYPES", [])
-    with pytest.raises(ModelError, match="types outside the trusted list: nlpkit.models.baseline.CompactTfidfVectorizer, "
-                                         "nlpkit.models.baseline.NBWeighting"):
+    with pytest.raises(ModelError, match="types outside the trusted list: nlpkit.models.baseline.NBWeighting"):
         load_baseline(imdb_store, "imdb")
 
 
