@@ -96,20 +96,13 @@ def stored_terms(store: Store, corpus: Corpus, spec: TermSpec, *,
     how many documents were tokenized now, and the provenance to record with the artifact
     (``tokens_dataset``, ``tokens_version``, ``dict_sha256``).
     """
-    from nlpkit.tokenize import Token
-    from nlpkit.tokenize.dataset import tokenize_dataset
+    from nlpkit.tokenize.dataset import read_tokens, tokenize_dataset
 
     if corpus.dataset not in store.datasets():
         return _table_terms(store, corpus, spec, progress)
     res = tokenize_dataset(store, corpus.dataset, spec.backend, user_dicts=spec.user_dicts,
                            options=dict(spec.options), progress=progress)
-    t = store.read(res.out_name, columns=["id", "tokens"])
-    col = t.column("tokens").combine_chunks()
-    offsets = col.offsets.to_numpy()
-    flat = col.flatten()
-    fields = [flat.field(n).to_pylist() for n in ("form", "tag", "ptag", "lemma", "start", "end")]
-    toks = [Token(*row) for row in zip(*fields)]
-    by_id = {doc: spec.terms(toks[offsets[i]:offsets[i + 1]]) for i, doc in enumerate(t.column("id").to_pylist())}
+    by_id = {doc: spec.terms(toks) for doc, toks in read_tokens(store, res.out_name).items()}
     # documents the tokenizer layer rejected (no text, engine failure) count as empty documents
     provenance = {"tokens_dataset": res.out_name, "tokens_version": res.version,
                   "dict_sha256": list(spec.dict_sha256)}

@@ -154,19 +154,13 @@ def _stored_terms(store: Store, dataset: str, config: BaselineConfig, spec: Term
                   version: str) -> tuple[pa.Table, dict[str, Any]]:
     """``split, label, terms`` of every row of ``dataset`` ``version`` from the stored tokens (tokenizing
     only documents never tokenized with this spec), plus the provenance to record."""
-    from nlpkit.tokenize import Token
-    from nlpkit.tokenize.dataset import tokenize_dataset
+    from nlpkit.tokenize.dataset import read_tokens, tokenize_dataset
 
     if store.latest(dataset).version != version:
         raise DatasetError(f"dataset {dataset!r} moved on from {version}; retrain the baseline")
     res = tokenize_dataset(store, dataset, spec.backend, user_dicts=spec.user_dicts, options=dict(spec.options),
                            text_column=config.text_column, out_name=_tokens_name(dataset, config))
-    tok = store.read(res.out_name, columns=["id", "tokens"])
-    col = tok.column("tokens").combine_chunks()
-    offsets, flat = col.offsets.to_numpy(), col.flatten()
-    toks = [Token(*row) for row in zip(*(flat.field(n).to_pylist() for n in ("form", "tag", "ptag", "lemma",
-                                                                                "start", "end")))]
-    by_id = {doc: spec.terms(toks[offsets[i]:offsets[i + 1]]) for i, doc in enumerate(tok.column("id").to_pylist())}
+    by_id = {doc: spec.terms(toks) for doc, toks in read_tokens(store, res.out_name).items()}
     table = store.read(dataset, version=version, columns=["id", "split", "label"])
     terms = [by_id.get(str(doc), []) for doc in table.column("id").to_pylist()]
     provenance = {"tokens_dataset": res.out_name, "tokens_version": res.version, "dict_sha256": list(spec.dict_sha256)}

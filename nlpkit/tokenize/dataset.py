@@ -46,7 +46,7 @@ from nlpkit.tokenize.text import clean, split_chunks
 
 __all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "DEFAULT_DOC_BUDGET_S", "TokenBatch", "TokenizePlan", "TokenizeResult",
            "tokens_dataset_name", "plan_tokenize", "tokenize_texts", "tokenize_within", "write_tokens",
-           "tokenize_dataset", "tokens_to_arrow"]
+           "tokenize_dataset", "tokens_to_arrow", "read_tokens"]
 
 TOKEN_TYPE = pa.struct([("form", pa.string()), ("tag", pa.string()), ("ptag", pa.string()),
                         ("lemma", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
@@ -336,3 +336,15 @@ def tokenize_dataset(store: Any, dataset: str, tokenizer: str, *, user_dicts: Se
             yield batch
 
     return write_tokens(store, plan, run())
+
+
+def read_tokens(store: Any, name: str) -> dict[str, list[Any]]:
+    """Document id -> its stored ``Token`` list, from the current version of tokens dataset ``name``."""
+    from nlpkit.tokenize.base import Token
+
+    t = store.read(name, columns=["id", "tokens"])
+    col = t.column("tokens").combine_chunks()
+    offsets, flat = col.offsets.to_numpy(), col.flatten()
+    toks = [Token(*row) for row in zip(*(flat.field(n).to_pylist() for n in ("form", "tag", "ptag", "lemma",
+                                                                                "start", "end")))]
+    return {doc: toks[offsets[i]:offsets[i + 1]] for i, doc in enumerate(t.column("id").to_pylist())}
