@@ -184,8 +184,8 @@ def main() -> None:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
     from nlpkit.features.index import SimilarityIndex
-    from nlpkit.features.terms import terms_config
     from nlpkit.features.tfidf import TokenTfidf
+    from nlpkit.tokenize import TermSpec
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared machine: timings are noisy)")
     t0 = time.perf_counter()
@@ -219,7 +219,7 @@ def main() -> None:
 
     # -- single query -----------------------------------------------------------------------------
     print(f"\n== single query against the {X.shape[0]:,}-document index (text -> terms -> TF-IDF -> top-10)")
-    cfg = terms_config("regex", stopwords=None if args.keep_stopwords else "en", lowercase=True)
+    cfg = TermSpec(backend="regex", stopwords=None if args.keep_stopwords else "en", lowercase=True)
     with tempfile.TemporaryDirectory() as tmp:
         SimilarityIndex(vec, X, ids, cfg).save(tmp)
         index = SimilarityIndex.load(tmp)

@@ -28,12 +28,19 @@ def build(
     threads: int = typer.Option(2, "--threads", help="Threads for the similarity search."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report afterwards."),
     lda: bool | None = typer.Option(None, "--lda/--no-lda", help="Require / skip LDA (default: when labelled)."),
+    dicts: list[str] = typer.Option([], "--dict", help="User dictionary TSV (repeatable); default for Korean: "
+                                    "dictionaries/ko/news.tsv. `--dict none` uses none."),
+    stopwords: str | None = typer.Option(None, "--stopwords", help="ko, en, a file, or none; default: the "
+                                         "language's dictionaries/<lang>/stopwords.txt."),
 ) -> None:
     """Build TF-IDF, similar, keywords, PCA/LDA projections and clusters for DATASET."""
     from nlpkit.features.build import BuildOptions, build_features
 
     store = get_store()
-    options = BuildOptions(tokenizer=tokenizer, k=k, max_docs=max_docs, n_threads=threads, lda=lda)
+    user_dicts = None if not dicts else tuple(d for d in dicts if d.lower() != "none")
+    stop = "" if stopwords is None else (None if stopwords.lower() == "none" else stopwords)
+    options = BuildOptions(tokenizer=tokenizer, k=k, max_docs=max_docs, n_threads=threads, lda=lda,
+                           user_dicts=user_dicts, stopwords=stop)
     with progress_bar() as bar:
         tasks: dict[str, int] = {}
 

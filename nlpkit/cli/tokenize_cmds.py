@@ -23,7 +23,8 @@ from nlpkit.cli import app
 from nlpkit.cli._common import console, get_settings, get_store, handle_errors, parse_key_values, progress_bar
 from nlpkit.errors import ConfigError
 
-_TOKENIZER_HELP = "Backend: kiwi, mecab, okt, komoran, hannanum, kkma (slow, opt-in) or english."
+_TOKENIZER_HELP = ("Backend: kiwi, mecab, okt, komoran, hannanum, kkma (slow, opt-in), english, or the rule-based "
+                   "words, chars, whitespace, regex.")
 
 
 def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> Any:

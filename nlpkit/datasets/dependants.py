@@ -6,16 +6,17 @@ itself (every derived artifact records its source in its manifest):
 - ``<dataset>_baseline``: the TF-IDF baseline, retrained with the parameters it was built with
   (a dataset whose builder declares ``baseline=True``, like imdb, gets one even before the first);
 - ``tokens_<dataset>_<backend>``: token datasets, re-tokenized incrementally with the recorded
-  tokenizer (only new or changed documents are tokenized again).
+  tokenizer and columns (only new or changed documents are tokenized again);
+- ``features_<dataset>``: the features build, redone with its recorded options and term spec
+  (with the dictionaries' current sha256) when stale (:func:`nlpkit.features.stale.is_stale`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Literal
-
 from pathlib import Path
+from typing import Any, Literal
 
 from nlpkit.store.versions import Store, VersionInfo
 
@@ -26,7 +27,7 @@ __all__ = ["Dependant", "Rebuilt", "find_dependants", "rebuild_dependant", "rebu
 class Dependant:
     """One artifact built from a dataset, and how it was built."""
 
-    kind: Literal["baseline", "tokens"]
+    kind: Literal["baseline", "tokens", "features"]
     name: str
     parameters: dict[str, Any]
 
@@ -45,6 +46,9 @@ def find_dependants(store: Store, dataset: str, *, default_baseline: bool = Fals
         params = store.latest(name).manifest.get("parameters", {})
         if params.get("dataset") == dataset and isinstance(params.get("tokenizer"), dict):
             out.append(Dependant("tokens", name, dict(params)))
+    features = f"features_{dataset}"[:63]
+    if features in store.datasets():
+        out.append(Dependant("features", features, dict(store.latest(features).manifest.get("parameters", {}))))
     return out
 
 
@@ -63,6 +67,8 @@ def rebuild_dependant(store: Store, dataset: str, dep: Dependant, *,
         result = train_baseline(store, dataset, BaselineConfig(**params), progress=progress)
         test = result.metrics.get("test", {})
         return f"{dep.name} {result.model.version}: test accuracy {test.get('accuracy', float('nan')):.4f} (C={result.c:g})"
+    if dep.kind == "features":
+        return _rebuild_features(store, dataset, dep)
     from nlpkit.tokenize.dataset import tokenize_dataset
 
     tok = dep.parameters["tokenizer"]
@@ -102,3 +108,21 @@ def rebuild_with_dependants(store: Store, dataset: str, source: str, *, dependan
                 on_dependant(dep)
             done.append(rebuild_dependant(store, dataset, dep, progress=progress))
     return Rebuilt(info, done)
+
+
+def _rebuild_features(store: Store, dataset: str, dep: Dependant) -> str:
+    from nlpkit.features.build import BuildOptions, build_features
+    from nlpkit.features.stale import recorded_spec, stale_reasons
+
+    reasons = stale_reasons(store, dataset)
+    if not reasons:
+        return f"{dep.name}: up to date"
+    known = {f.name for f in fields(BuildOptions)} - {"spec"}
+    opts = {k: v for k, v in dict(dep.parameters.get("options") or {}).items() if k in known}
+    for key in ("k_values", "user_dicts"):
+        if isinstance(opts.get(key), list):
+            opts[key] = tuple(opts[key])
+    spec = recorded_spec(dep.parameters)
+    result = build_features(store, dataset, BuildOptions(**opts, spec=spec.refreshed() if spec else None))
+    return f"{dep.name} {result.versions.get(dep.name, '')}: rebuilt ({'; '.join(reasons)}), " \
+           f"{result.tokenized_now:,} tokenized now"

@@ -31,9 +31,10 @@ from nlpkit.features.keywords import doc_keywords, group_keywords
 from nlpkit.features.projections import LdaResult, PcaResult, lda_project, pca_project, separation
 from nlpkit.features.similarity import Neighbours, topk_cosine
 from nlpkit.features.storeio import Corpus, read_corpus, replace_rows, stored_terms
-from nlpkit.features.terms import detect_language, terms_config
 from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.store import Store
+from nlpkit.text.lang import detect_language
+from nlpkit.tokenize.spec import TermSpec, default_spec
 
 __all__ = ["BuildOptions", "BuildResult", "Fitted", "build_features", "step_terms", "step_tfidf",
            "step_similarity", "step_keywords", "step_projections", "step_clusters", "write_outputs",
@@ -48,6 +49,9 @@ class BuildOptions:
     """Everything `features build` can be told (defaults suit news, IMDB, NSMC)."""
 
     tokenizer: str | None = None   # None: kiwi for Korean text, english otherwise
+    user_dicts: tuple[str, ...] | None = None  # None: the language default (Korean: dictionaries/ko/news.tsv)
+    stopwords: str | None = ""     # "": the language default (dictionaries/<lang>/stopwords.txt); None: none
+    spec: TermSpec | None = None   # a complete spec overrides tokenizer/user_dicts/stopwords
     k: int = 10                    # neighbours per document
     keywords: int = 10             # top terms per document / label / cluster
     min_df: int | float = 2
@@ -68,8 +72,9 @@ class Fitted:
     """What the steps hand to each other."""
 
     corpus: Corpus
-    cfg: dict[str, Any]
+    spec: TermSpec
     terms: list[list[str]] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
     tokenized_now: int = 0
     tfidf: TokenTfidf | None = None
     X: sp.csr_matrix | None = None
@@ -111,10 +116,11 @@ def step_terms(store: Store, dataset: str, options: BuildOptions, progress: Prog
     """Read the corpus and its stored terms, tokenizing only documents not seen before."""
     t0 = time.perf_counter()
     corpus = read_corpus(store, dataset, max_docs=options.max_docs)
-    cfg = terms_config(options.tokenizer, detect_language(corpus.texts))
-    f = Fitted(corpus, cfg)
+    spec = options.spec or default_spec(detect_language("\n".join(corpus.texts[:200])), options.tokenizer,
+                                        user_dicts=options.user_dicts, stopwords=options.stopwords)
+    f = Fitted(corpus, spec)
     tick = (lambda n: progress("tokenize", n, len(corpus.ids))) if progress else None
-    f.terms, f.tokenized_now = stored_terms(store, corpus, cfg, progress=tick)
+    f.terms, f.tokenized_now, f.provenance = stored_terms(store, corpus, spec, progress=tick)
     _timed(f, "terms", t0)
     return f
 
@@ -207,11 +213,13 @@ def write_outputs(store: Store, f: Fitted, options: BuildOptions) -> BuildResult
     assert f.clusters is not None and f.keywords is not None
     ds, ids = f.corpus.dataset, f.corpus.ids
     versions: dict[str, str] = {}
-    params = {"options": asdict(options), "terms": f.cfg, "dataset_version": f.corpus.version}
+    opts = {k: v for k, v in asdict(options).items() if k != "spec"}
+    params = {"options": opts, "spec": f.spec.to_dict(), "spec_fingerprint": f.spec.fingerprint,
+              "dataset": ds, "dataset_version": f.corpus.version, **f.provenance}
     nnz = np.diff(f.X.indptr)
     with store.write_version(index_name(ds), parameters=params, source=f"{ds} {f.corpus.version}") as w:
         w.write(pa.table({"id": ids, "row": np.arange(len(ids), dtype=np.int64), "terms": nnz.astype(np.int32)}))
-        SimilarityIndex(f.tfidf, f.X, ids, f.cfg).save(w.dir / "index")
+        SimilarityIndex(f.tfidf, f.X, ids, f.spec).save(w.dir / "index")
         np.save(w.dir / "pca.npy", f.pca.features, allow_pickle=False)
         w.counts.update({"documents": len(ids), "terms": int(f.X.shape[1]), "empty_documents": int((nnz == 0).sum()),
                          "tokenized_now": f.tokenized_now})

@@ -5,7 +5,7 @@ On disk (one folder, no pickle)::
     tfidf/vocabulary.json, tfidf/idf.npy, tfidf/tfidf.json   the fitted TokenTfidf
     matrix.npz      the L2-normalized document vectors (CSR, float32)
     postings.npz    their transpose in CSR: one posting list per term (the query path)
-    index.json      document ids and how query text is turned into terms (tokenizer, view)
+    index.json      document ids and the TermSpec that turns query text into terms
 
 A query is vectorized with the stored TF-IDF, then scored by gathering the posting lists of
 its terms only (``q @ postings``), so the cost grows with the query's terms, not the corpus.
@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from nlpkit.errors import FeatureError
 from nlpkit.features.similarity import prepare_matrix
 from nlpkit.features.tfidf import TokenTfidf
+from nlpkit.tokenize.spec import TermSpec
 
 __all__ = ["Hit", "SimilarityIndex"]
 
@@ -63,22 +64,20 @@ class SimilarityIndex:
         One row per document, in the order of ``ids``.
     ids : sequence of str
         Document ids.
-    terms : dict
-        How to turn query text into terms: ``{"tokenizer": ..., "options": ..., "view": ...,
-        "stopwords": ..., "lowercase": ...}`` (the :class:`nlpkit.tokenize.TokenAnalyzer` parameters).
+    spec : TermSpec
+        How the corpus became terms; query text is turned into terms with exactly this spec.
     """
 
-    def __init__(self, tfidf: TokenTfidf, matrix: sp.spmatrix, ids: Sequence[str], terms: dict[str, Any],
+    def __init__(self, tfidf: TokenTfidf, matrix: sp.spmatrix, ids: Sequence[str], spec: TermSpec,
                  postings: sp.csr_matrix | None = None) -> None:
         if matrix.shape[0] != len(ids):
             raise FeatureError(f"matrix has {matrix.shape[0]} rows but {len(ids)} ids were given")
         self.tfidf = tfidf
         self.matrix = prepare_matrix(matrix)
         self.ids = [str(i) for i in ids]
-        self.terms = dict(terms)
+        self.spec = spec
         self._row = {doc: r for r, doc in enumerate(self.ids)}
         self.postings = postings if postings is not None else self.matrix.T.tocsr()
-        self._analyzer: Callable[[str], list[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -162,17 +161,13 @@ class SimilarityIndex:
         if len(self.ids):
             self.by_vector(self.matrix[0], 1)
         self.analyzer("")
-        engine = getattr(self._analyzer, "engine", None)
-        if engine is not None and hasattr(engine, "warm_up"):
+        engine = self.spec.tokenizer()
+        if hasattr(engine, "warm_up"):
             engine.warm_up()
 
     def analyzer(self, text: str) -> list[str]:
         """The corpus' own text -> terms function (tokenizer loaded on first use)."""
-        if self._analyzer is None:
-            from nlpkit.features.terms import make_analyzer
-
-            self._analyzer = make_analyzer(self.terms)
-        return self._analyzer(text)
+        return self.spec.analyze(text)
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -181,7 +176,7 @@ class SimilarityIndex:
         self.tfidf.save(d / "tfidf")
         sp.save_npz(d / "matrix.npz", self.matrix, compressed=False)
         sp.save_npz(d / "postings.npz", self.postings, compressed=False)
-        meta = {"format": _FORMAT, "ids": self.ids, "terms": self.terms}
+        meta = {"format": _FORMAT, "ids": self.ids, "spec": self.spec.to_dict()}
         (d / "index.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
         return d
 
@@ -197,4 +192,8 @@ class SimilarityIndex:
                                "rebuild it with `nlpkit features build DATASET`") from e
         if meta.get("format") != _FORMAT:
             raise FeatureError(f"{d}/index.json has format {meta.get('format')!r}; this nlpkit reads {_FORMAT}")
-        return cls(TokenTfidf.load(d / "tfidf"), matrix, meta["ids"], meta["terms"], postings=postings)
+        if "spec" not in meta:
+            raise FeatureError(f"{d}/index.json predates term specs (no 'spec'); rebuild it with "
+                               "`nlpkit features build DATASET`")
+        return cls(TokenTfidf.load(d / "tfidf"), matrix, meta["ids"], TermSpec.from_dict(meta["spec"]),
+                   postings=postings)

@@ -20,14 +20,15 @@ from typing import Any
 import numpy as np
 
 from nlpkit.errors import FeatureError, SourceError
-from nlpkit.features.terms import char_ngrams
 from nlpkit.features.tfidf import TokenTfidf
+from nlpkit.tokenize.base import CONTENT_PTAGS
+from nlpkit.tokenize.spec import char_ngrams
 
 __all__ = ["Pairs", "Setting", "BEST", "WEIGHTED", "read_korsts", "pairs_from_store", "settings_for", "evaluate",
            "tune_group_weights"]
 
 _FILES = {"train": "sts-train.tsv", "valid": "sts-dev.tsv", "test": "sts-test.tsv"}
-_CONTENT = frozenset({"NOUN", "PROPN", "PRON", "NUM", "VERB", "ADJ", "ADV", "DET", "FOREIGN", "HANJA", "WORD"})
+_CONTENT = CONTENT_PTAGS  # the tokenize layer's one definition of content words
 
 
 @dataclass(frozen=True, slots=True)

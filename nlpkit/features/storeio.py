@@ -1,17 +1,15 @@
 """Reading corpora and stored terms from the store, and writing the shared feature tables.
 
 - :func:`read_corpus`: a text dataset's ``id``, ``text`` and (when present) ``label``/``split``.
-- :func:`stored_terms`: terms per document, tokenized once and kept in the dataset
-  ``terms_<dataset>``; a later call tokenizes only documents it has not seen (same tokenizer
-  fingerprint), so re-runs after new data arrive are incremental.
+- :func:`stored_terms`: terms per document from the stored ``tokens_<dataset>_<backend>``
+  dataset (tokenized once, incrementally, by the tokenize stage), through a
+  :class:`~nlpkit.tokenize.TermSpec`.
 - :func:`replace_rows`: a new version of a shared table (``similar_docs``, ``tfidf_keywords`` ...)
   holding this dataset's new rows and every other dataset's rows unchanged.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nlpkit.errors import DatasetError, FeatureError
-from nlpkit.features.terms import analyze_batch
 from nlpkit.store import Store
+from nlpkit.tokenize.spec import TermSpec
 
-__all__ = ["Corpus", "read_corpus", "stored_terms", "replace_rows", "terms_fingerprint"]
+__all__ = ["Corpus", "read_corpus", "stored_terms", "replace_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,79 +86,57 @@ def read_corpus(store: Store, dataset: str, *, max_docs: int | None = None) -> C
     return Corpus(dataset, info.version, ids, texts, labels, splits)
 
 
-def terms_fingerprint(cfg: dict[str, Any]) -> str:
-    """sha256 of the terms config plus the tokenizer's own fingerprint (options, dictionaries)."""
-    payload: dict[str, Any] = {"cfg": cfg}
-    if cfg["tokenizer"] != "regex":
-        from nlpkit.tokenize import get_tokenizer
+def stored_terms(store: Store, corpus: Corpus, spec: TermSpec, *,
+                 progress: Callable[[int], None] | None = None) -> tuple[list[list[str]], int, dict[str, Any]]:
+    """Terms of every document of ``corpus`` from the stored ``tokens_<dataset>_<backend>`` dataset.
 
-        tok = get_tokenizer(cfg["tokenizer"], user_dicts=tuple(cfg.get("user_dicts") or ()), **(cfg.get("options") or {}))
-        payload["tokenizer"] = tok.fingerprint
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _terms_from_token_dataset(store: Store, corpus: Corpus, cfg: dict[str, Any],
-                              progress: Callable[[int], None] | None) -> tuple[list[list[str]], int]:
-    """Tokens via the tokenizer layer's incremental ``tokens_<dataset>_<backend>``, then terms from them."""
-    from nlpkit.features.terms import _analyzer, terms_from_tokens
-    from nlpkit.tokenize import Token
-    from nlpkit.tokenize.dataset import tokenize_dataset
-
-    res = tokenize_dataset(store, corpus.dataset, cfg["tokenizer"], user_dicts=cfg.get("user_dicts") or (),
-                           options=cfg.get("options") or {}, progress=progress)
-    t = store.read(res.out_name, columns=["id", "tokens"])
-    col = t.column("tokens").combine_chunks()
-    offsets = col.offsets.to_numpy()
-    flat = col.flatten()
-    fields = [flat.field(n).to_pylist() for n in ("form", "tag", "ptag", "lemma", "start", "end")]
-    toks = [Token(*row) for row in zip(*fields)]
-    analyzer = _analyzer(cfg)
-    by_id = {doc: terms_from_tokens(toks[offsets[i]:offsets[i + 1]], cfg, analyzer)
-             for i, doc in enumerate(t.column("id").to_pylist())}
-    missing = [doc for doc in corpus.ids if doc not in by_id]
-    if missing:  # e.g. rows the tokenizer layer rejected: they count as empty documents
-        by_id.update({doc: [] for doc in missing})
-    return [by_id[doc] for doc in corpus.ids], int(getattr(res, "tokenized", 0) or 0)
-
-
-def stored_terms(store: Store, corpus: Corpus, cfg: dict[str, Any], *,
-                 progress: Callable[[int], None] | None = None, batch: int = 2000) -> tuple[list[list[str]], int]:
-    """Terms of every document of ``corpus``; returns them and how many had to be tokenized now.
-
-    Versioned datasets are tokenized through :func:`nlpkit.tokenize.dataset.tokenize_dataset`
-    (stored tokens, only new or changed documents); the ``regex`` terms and the news
-    ``articles`` table keep their terms in ``terms_<dataset>`` instead.
+    The tokenize stage's incremental :func:`~nlpkit.tokenize.dataset.tokenize_dataset` runs first,
+    so only documents never tokenized with this backend, options and dictionary are tokenized
+    now; every other document's tokens are read back, never re-analysed. Returns the terms,
+    how many documents were tokenized now, and the provenance to record with the artifact
+    (``tokens_dataset``, ``tokens_version``, ``dict_sha256``).
     """
-    if cfg["tokenizer"] != "regex" and corpus.dataset in store.datasets():
-        return _terms_from_token_dataset(store, corpus, cfg, progress)
+    from nlpkit.tokenize.dataset import read_tokens, tokenize_dataset
+
+    if corpus.dataset not in store.datasets():
+        return _table_terms(store, corpus, spec, progress)
+    res = tokenize_dataset(store, corpus.dataset, spec.backend, user_dicts=spec.user_dicts,
+                           options=dict(spec.options), progress=progress)
+    by_id = {doc: spec.terms(toks) for doc, toks in read_tokens(store, res.out_name).items()}
+    # documents the tokenizer layer rejected (no text, engine failure) count as empty documents
+    provenance = {"tokens_dataset": res.out_name, "tokens_version": res.version,
+                  "dict_sha256": list(spec.dict_sha256)}
+    return [by_id.get(doc, []) for doc in corpus.ids], int(res.tokenized or 0), provenance
+
+
+def _table_terms(store: Store, corpus: Corpus, spec: TermSpec,
+                 progress: Callable[[int], None] | None) -> tuple[list[list[str]], int, dict[str, Any]]:
+    """Terms of an append-only table (the news ``articles``), which has no tokens dataset: kept in
+    ``terms_<table>`` per spec fingerprint so each article is still tokenized once."""
     name = f"terms_{corpus.dataset}"[:63]
-    fp = terms_fingerprint(cfg)
     known: dict[str, list[str]] = {}
     try:
         info = store.latest(name)
-        if info.manifest.get("parameters", {}).get("fingerprint") == fp:
+        if info.manifest.get("parameters", {}).get("fingerprint") == spec.fingerprint:
             t = store.read(name)
             known = dict(zip(t.column("id").to_pylist(), t.column("terms").to_pylist()))
     except DatasetError:
         pass
     todo = [i for i, doc in enumerate(corpus.ids) if doc not in known]
     if todo:
-        texts = (corpus.texts[i] for i in todo)
-        done = 0
-        for i, terms in zip(todo, analyze_batch(texts, cfg)):
+        for n, (i, terms) in enumerate(zip(todo, spec.analyze_batch(corpus.texts[i] for i in todo)), 1):
             known[corpus.ids[i]] = terms
-            done += 1
-            if progress and done % batch == 0:
-                progress(batch)
-        if progress and done % batch:
-            progress(done % batch)
+            if progress and n % 2000 == 0:
+                progress(2000)
         table = pa.table({"id": pa.array(list(known), pa.string()),
                           "terms": pa.array(list(known.values()), pa.list_(pa.string()))})
-        with store.write_version(name, parameters={"fingerprint": fp, "terms": cfg, "dataset": corpus.dataset,
-                                                   "dataset_version": corpus.version}) as w:
+        with store.write_version(name, parameters={"fingerprint": spec.fingerprint, "spec": spec.to_dict(),
+                                                   "dataset": corpus.dataset}) as w:
             w.write(table)
             w.counts.update({"documents": table.num_rows, "tokenized_now": len(todo)})
-    return [list(known[doc]) for doc in corpus.ids], len(todo)
+    provenance = {"tokens_dataset": name, "tokens_version": store.latest(name).version,
+                  "dict_sha256": list(spec.dict_sha256)}
+    return [list(known[doc]) for doc in corpus.ids], len(todo), provenance
 
 
 def replace_rows(store: Store, name: str, dataset: str, tables: dict[str, pa.Table],

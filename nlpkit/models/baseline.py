@@ -4,12 +4,19 @@
 TF-IDF vocabulary once on train, picks ``C`` on valid, evaluates on valid and test, and writes:
 
 - a new version of dataset ``<dataset>_baseline``: table ``data`` (metrics per split), table
-  ``grid`` (valid accuracy per ``C``), ``model.skops`` and ``baseline_config.json``;
+  ``grid`` (valid accuracy per ``C``), ``tfidf/`` (the project's one TF-IDF, vocabulary JSON +
+  idf ``.npy``), ``model.skops`` (the classifier) and ``baseline_config.json`` (with the
+  :class:`~nlpkit.tokenize.TermSpec`, the tokens dataset version and the dictionaries' sha256);
 - one row per evaluated split to the append-only table ``model_runs``.
 
 Variant ``nblr`` scales the TF-IDF features by the naive Bayes log-count ratio before the
 logistic regression (the NB-LR of Wang & Manning 2012). Models are loaded with an explicit
 list of trusted types: skops refuses anything else, so no pickle is ever executed.
+
+Tokens are computed once: training reads the stored ``tokens_<dataset>_<backend>`` dataset
+(tokenized incrementally by the tokenize stage); ``predict`` tokenizes new text with exactly
+the stored spec. The default ``regex`` backend is scikit-learn's token pattern, so the
+numbers match ``TfidfVectorizer(ngram_range=(1, 2))`` on raw text.
 """
 
 from __future__ import annotations
@@ -27,17 +34,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from nlpkit.datasets.download import ProgressFn
 from nlpkit.errors import DatasetError, ModelError
+from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.models.prediction import Prediction
 from nlpkit.models.runs import MODEL_RUNS, append_runs
 from nlpkit.store.versions import Store, VersionInfo
+from nlpkit.tokenize.spec import TermSpec
 
 __all__ = [
-    "MODEL_FILE", "CONFIG_FILE", "MODEL_RUNS", "TRUSTED_TYPES", "BaselineConfig", "BaselineResult", "CompactTfidfVectorizer",
+    "MODEL_FILE", "CONFIG_FILE", "MODEL_RUNS", "TRUSTED_TYPES", "BaselineConfig", "BaselineResult",
     "NBWeighting", "Prediction", "evaluate_baseline", "load_baseline", "predict_texts", "train_baseline",
 ]
 
@@ -45,7 +53,8 @@ MODEL_FILE = "model.skops"
 CONFIG_FILE = "baseline_config.json"
 
 #: Types beyond skops' own safe set that a saved baseline may contain; anything else is refused.
-TRUSTED_TYPES = ["nlpkit.models.baseline.CompactTfidfVectorizer", "nlpkit.models.baseline.NBWeighting"]
+TRUSTED_TYPES = ["nlpkit.models.baseline.NBWeighting"]
+TFIDF_DIR = "tfidf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,8 @@ class BaselineConfig:
     # Raw text works best for IMDB: valid/test 0.904/0.904 vs 0.902/0.893 on clean_text, whose
     # stopword list drops negations ("not", "no", "wasn").
     text_column: str = "text"
+    tokenizer: str = "regex"  # any registered backend; regex = scikit-learn's token pattern, lower-cased
+    user_dicts: tuple[str, ...] = ()
     ngram_max: int = 2  # word n-grams 1..ngram_max
     min_df: int = 2
     sublinear_tf: bool = True
@@ -77,35 +88,10 @@ class BaselineConfig:
         if not self.c_grid or any(c <= 0 for c in self.c_grid):
             raise ModelError(f"c_grid must hold positive values, got {self.c_grid}")
 
-
-class CompactTfidfVectorizer(TfidfVectorizer):
-    """``TfidfVectorizer`` whose saved state holds the vocabulary as one newline-joined string.
-
-    skops writes a dict as one JSON node per entry: 400k IMDB n-grams made a 257 MB file that
-    loaded slowly. Terms in index order, joined by ``\n`` (which no word n-gram contains), keep
-    the file a few MB; ``__setstate__`` rebuilds ``vocabulary_``. The pruned-term set
-    ``stop_words_`` (introspection only) is not saved.
-    """
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())  # object.__getstate__ may hand back __dict__ itself
-        state.pop("stop_words_", None)
-        vocab = state.get("vocabulary_")
-        if isinstance(vocab, dict) and vocab:
-            terms = [""] * len(vocab)
-            for term, i in vocab.items():
-                terms[i] = term
-            if not any("\n" in t for t in terms):
-                del state["vocabulary_"]
-                state["terms_joined_"] = "\n".join(terms)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        joined = state.pop("terms_joined_", None)
-        super().__setstate__(state)
-        if joined is not None:
-            self.vocabulary_ = {term: i for i, term in enumerate(joined.split("\n"))}
+    def spec(self) -> TermSpec:
+        """How texts become the baseline's terms (stored with the model, used again by ``predict``)."""
+        return TermSpec(backend=self.tokenizer, user_dicts=tuple(self.user_dicts), view="morphs", lowercase=True,
+                        ngram_max=self.ngram_max)
 
 
 class NBWeighting(TransformerMixin, BaseEstimator):
@@ -142,13 +128,37 @@ class BaselineResult:
     fit_seconds: float
 
 
-def _splits(table: pa.Table, column: str) -> dict[str, tuple[list[str], np.ndarray]]:
+def _splits(table: pa.Table, column: str) -> dict[str, tuple[list[Any], np.ndarray]]:
     out = {}
     for split in ("train", "valid", "test"):
         part = table.filter(pc.equal(table["split"], split))
         part = part.filter(pc.is_valid(part["label"]))
         out[split] = (part[column].fill_null("").to_pylist(), part["label"].to_numpy(zero_copy_only=False))
     return out
+
+
+def _tokens_name(dataset: str, config: BaselineConfig) -> str:
+    from nlpkit.tokenize.dataset import tokens_dataset_name
+
+    name = tokens_dataset_name(dataset, config.tokenizer)
+    return name if config.text_column == "text" else f"{name}_{config.text_column}"
+
+
+def _stored_terms(store: Store, dataset: str, config: BaselineConfig, spec: TermSpec,
+                  version: str) -> tuple[pa.Table, dict[str, Any]]:
+    """``split, label, terms`` of every row of ``dataset`` ``version`` from the stored tokens (tokenizing
+    only documents never tokenized with this spec), plus the provenance to record."""
+    from nlpkit.tokenize.dataset import read_tokens, tokenize_dataset
+
+    if store.latest(dataset).version != version:
+        raise DatasetError(f"dataset {dataset!r} moved on from {version}; retrain the baseline")
+    res = tokenize_dataset(store, dataset, spec.backend, user_dicts=spec.user_dicts, options=dict(spec.options),
+                           text_column=config.text_column, out_name=_tokens_name(dataset, config))
+    by_id = {doc: spec.terms(toks) for doc, toks in read_tokens(store, res.out_name).items()}
+    table = store.read(dataset, version=version, columns=["id", "split", "label"])
+    terms = [by_id.get(str(doc), []) for doc in table.column("id").to_pylist()]
+    provenance = {"tokens_dataset": res.out_name, "tokens_version": res.version, "dict_sha256": list(spec.dict_sha256)}
+    return table.append_column("terms", pa.array(terms, pa.list_(pa.string()))), provenance
 
 
 def _scores(model: Any, texts: list[str], y: np.ndarray) -> dict[str, float]:
@@ -179,10 +189,12 @@ def train_baseline(
     info = store.latest(dataset)
     columns = store.columns(dataset, version=info.version)
     text_column = config.text_column
-    missing = [c for c in ("split", "label", text_column) if c not in columns]
+    missing = [c for c in ("split", "label", text_column, "id") if c not in columns]
     if missing:
         raise DatasetError(f"dataset {dataset!r} lacks column(s) {', '.join(missing)}; it has {', '.join(columns)}")
-    data = _splits(store.read(dataset, version=info.version, columns=["split", "label", text_column]), text_column)
+    spec = config.spec()
+    table, provenance = _stored_terms(store, dataset, config, spec, info.version)
+    data = _splits(table, "terms")
     if not data["train"][0] or not data["test"][0]:
         raise DatasetError(f"dataset {dataset!r} needs labelled 'train' and 'test' rows; "
                            f"found {len(data['train'][0])} train, {len(data['test'][0])} test")
@@ -197,8 +209,7 @@ def train_baseline(
     tick = (lambda i: progress("train baseline", i, steps_total)) if progress else (lambda i: None)
     tick(0)
     started = time.perf_counter()
-    vec = CompactTfidfVectorizer(ngram_range=(1, config.ngram_max), min_df=config.min_df, sublinear_tf=config.sublinear_tf,
-                          dtype=np.float32)
+    vec = TokenTfidf(min_df=config.min_df, sublinear_tf=config.sublinear_tf)  # n-grams come from the spec
     x_train = vec.fit_transform(data["train"][0])
     y_train = data["train"][1]
     nb = NBWeighting(alpha=config.nb_alpha).fit(x_train, y_train) if config.variant == "nblr" else None
@@ -225,7 +236,6 @@ def train_baseline(
             best = (acc, float(c), lr)
         tick(1 + len(grid))
     assert best is not None
-    vec.stop_words_ = None  # the pruned-term set is for introspection only and is huge (not saved either)
     steps = [("tfidf", vec), *([("nb", nb)] if nb is not None else []), ("lr", best[2])]
     model = Pipeline(steps)
     fit_seconds = time.perf_counter() - started
@@ -234,16 +244,18 @@ def train_baseline(
 
     created = datetime.now(UTC).isoformat(timespec="seconds")
     params = {**asdict(config), "c_grid": list(config.c_grid), "c": best[1], "text_column": text_column,
-              "label_names": {str(k): v for k, v in config.label_names.items()}}
+              "user_dicts": list(config.user_dicts), "label_names": {str(k): v for k, v in config.label_names.items()}}
     saved = {"model": model_name, "dataset": dataset, "dataset_version": info.version, "classes":
              [int(c) for c in best[2].classes_], "created_at": created, "params": params,
-             "trusted_types": TRUSTED_TYPES, "metrics": metrics}
+             "trusted_types": TRUSTED_TYPES, "metrics": metrics,
+             "spec": spec.to_dict(), **provenance}
     import skops.io as sio
 
     with store.write_version(f"{dataset}_baseline", parameters=params, source=f"{dataset} {info.version}") as w:
         w.write(pa.Table.from_pylist([{"split": s, **m, "c": best[1]} for s, m in metrics.items()]))
         w.write(pa.Table.from_pylist(grid), "grid")
-        sio.dump(model, w.dir / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
+        vec.save(w.dir / TFIDF_DIR)
+        sio.dump(Pipeline(steps[1:]), w.dir / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
         (w.dir / CONFIG_FILE).write_text(json.dumps(saved, indent=2), encoding="utf-8")
         w.counts.update({"n_train": len(y_train), "n_features": len(vec.vocabulary_)})
     version = store.latest(f"{dataset}_baseline")
@@ -302,9 +314,15 @@ def load_baseline(store: Store, dataset: str) -> tuple[Any, dict[str, Any]]:
         model = sio.load(path, trusted=TRUSTED_TYPES)
     except Exception as e:  # skops raises UntrustedTypesFoundException and others
         raise ModelError(f"cannot load {path}: {type(e).__name__}: {e}") from e
-    if not all(hasattr(model, a) for a in ("predict", "predict_proba", "classes_")):
+    if not all(hasattr(model, a) for a in ("predict", "predict_proba", "classes_", "steps")):
         raise ModelError(f"{path} does not hold a fitted classifier pipeline; retrain it with `nlpkit baseline`")
-    return model, config
+    if not isinstance(config.get("spec"), dict):
+        raise ModelError(f"{info.path / CONFIG_FILE} has no term spec (a baseline from before stored tokens); "
+                         "retrain it with `nlpkit baseline`")
+    from sklearn.pipeline import Pipeline
+
+    tfidf = TokenTfidf.load(info.path / TFIDF_DIR)
+    return Pipeline([("tfidf", tfidf), *model.steps]), config
 
 
 def predict_texts(
@@ -321,7 +339,8 @@ def predict_texts(
 
         inputs = list(TextCleaner(nltk_data=nltk_data).clean_batch(inputs))
     names: Mapping[str, str] = params.get("label_names") or {}
-    proba = model.predict_proba(inputs)
+    spec = TermSpec.from_dict(config["spec"])  # new text gets exactly the stored spec
+    proba = model.predict_proba(list(spec.analyze_batch(inputs)))
     classes = model.classes_
     out = []
     for row in proba:
@@ -338,9 +357,11 @@ def evaluate_baseline(store: Store, dataset: str, split: str = "test") -> dict[s
     An independent check that the stored artifact reproduces the metrics recorded at training.
     """
     model, config = load_baseline(store, dataset)
-    column = config["params"]["text_column"]
-    table = store.read(dataset, version=config["dataset_version"], columns=["split", "label", column])
-    texts, y = _splits(table, column).get(split, ([], np.array([])))
+    known = {f for f in BaselineConfig.__dataclass_fields__}
+    cfg = BaselineConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in config["params"].items()
+                            if k in known and k != "label_names"})
+    table, _ = _stored_terms(store, dataset, cfg, TermSpec.from_dict(config["spec"]), config["dataset_version"])
+    texts, y = _splits(table, "terms").get(split, ([], np.array([])))
     if not texts:
         raise DatasetError(f"dataset {dataset!r} {config['dataset_version']} has no labelled {split!r} rows")
     return _scores(model, texts, y)

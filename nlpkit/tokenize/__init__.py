@@ -5,7 +5,7 @@
 >>> nouns(tok.tokenize("에코프로비엠 주가가 올랐다"))                         # doctest: +SKIP
 ['에코프로비엠', '주가']
 
-Backends: ``english`` (NLTK), ``kiwi``, ``mecab`` (mecab-ko), ``okt``, ``komoran``,
+Backends: ``words``, ``chars``, ``whitespace``, ``regex`` (rule-based), ``english`` (NLTK), ``kiwi``, ``mecab`` (mecab-ko), ``okt``, ``komoran``,
 ``hannanum``, ``kkma`` (KoNLPy, one JVM per process started by :mod:`nlpkit.tokenize.jvm`).
 
 Stored tokens: :func:`tokenize_dataset` turns a text dataset of the store into the versioned
@@ -28,6 +28,7 @@ from nlpkit.tokenize.base import (
 )
 from nlpkit.tokenize.core import RESULT_CACHE
 from nlpkit.tokenize.dataset import TokenizeResult, tokenize_dataset, tokens_dataset_name
+from nlpkit.tokenize.spec import TermSpec, default_spec
 from nlpkit.tokenize.registry import BACKENDS, FAST_BACKENDS, available_backends, get_tokenizer
 from nlpkit.tokenize.userdict import DEFAULT_KO_DICT, load_stopwords, load_user_dict
 
@@ -39,12 +40,14 @@ __all__ = [
     "NOUN_PTAGS",
     "PTAGS",
     "RESULT_CACHE",
+    "TermSpec",
     "Token",
     "TokenAnalyzer",
     "TokenizeResult",
     "Tokenizer",
     "available_backends",
     "content_words",
+    "default_spec",
     "filter_ptags",
     "get_tokenizer",
     "lemmas",

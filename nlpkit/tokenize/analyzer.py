@@ -13,14 +13,13 @@ from typing import Any, Literal
 
 from sklearn.base import BaseEstimator
 
-from nlpkit.tokenize.base import Token, content_words
+from nlpkit.tokenize.base import VIEWS, Token, view_terms
 from nlpkit.tokenize.registry import get_tokenizer
 from nlpkit.tokenize.userdict import load_stopwords
 
 __all__ = ["TokenAnalyzer", "VIEWS"]
 
 View = Literal["morphs", "nouns", "content", "lemmas", "pos"]
-VIEWS: tuple[str, ...] = View.__args__  # type: ignore[attr-defined]
 
 
 class TokenAnalyzer(BaseEstimator):
@@ -86,16 +85,7 @@ class TokenAnalyzer(BaseEstimator):
         """The strings this analyzer emits for already analysed ``tokens`` (no re-analysis)."""
         self._engine()
         stop: frozenset[str] = self.__dict__["_stop"]
-        if self.view == "morphs":
-            out = [t.form for t in tokens]
-        elif self.view == "nouns":
-            out = [t.form for t in tokens if t.ptag in ("NOUN", "PROPN")]
-        elif self.view == "content":
-            out = content_words(tokens)
-        elif self.view == "lemmas":
-            out = [t.lemma or t.form for t in tokens]
-        else:
-            out = [f"{t.form}/{t.ptag}" for t in tokens]
+        out = view_terms(tokens, self.view)
         if self.lowercase:
             out = [w.lower() for w in out]
         if stop:

@@ -30,6 +30,8 @@ __all__ = [
     "content_words",
     "filter_ptags",
     "lemmas",
+    "VIEWS",
+    "view_terms",
 ]
 
 #: The project tag set every backend's tags are mapped to (see ``nlpkit.tokenize.tagset``).
@@ -168,3 +170,22 @@ def content_words(tokens: Sequence[Token], *, stopwords: frozenset[str] | set[st
 def lemmas(tokens: Sequence[Token]) -> list[str]:
     """Lemma where the backend gave one, else the form."""
     return [t.lemma or t.form for t in tokens]
+
+
+#: Named views over tokens (the strings a term spec or an analyzer emits); defined here only.
+VIEWS: tuple[str, ...] = ("morphs", "nouns", "content", "lemmas", "pos")
+
+
+def view_terms(tokens: Sequence[Token], view: str) -> list[str]:
+    """Strings of ``view`` over ``tokens``: all forms, nouns, content words, lemmas, or ``form/PTAG``."""
+    if view == "morphs":
+        return morphs(tokens)
+    if view == "nouns":
+        return nouns(tokens)
+    if view == "content":
+        return content_words(tokens)
+    if view == "lemmas":
+        return lemmas(tokens)
+    if view == "pos":
+        return [f"{t.form}/{t.ptag}" for t in tokens]
+    raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")

@@ -46,7 +46,7 @@ from nlpkit.tokenize.text import clean, split_chunks
 
 __all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "DEFAULT_DOC_BUDGET_S", "TokenBatch", "TokenizePlan", "TokenizeResult",
            "tokens_dataset_name", "plan_tokenize", "tokenize_texts", "tokenize_within", "write_tokens",
-           "tokenize_dataset", "tokens_to_arrow"]
+           "tokenize_dataset", "tokens_to_arrow", "read_tokens"]
 
 TOKEN_TYPE = pa.struct([("form", pa.string()), ("tag", pa.string()), ("ptag", pa.string()),
                         ("lemma", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
@@ -87,6 +87,9 @@ class TokenizePlan:
     kept: pa.Table | None = None  # rows re-used from the previous version
     dropped: int = 0  # previous rows whose document is gone or changed
     rejects: list[dict[str, str]] = field(default_factory=list)
+    #: recorded in the manifest so a dependant rebuild re-tokenizes with the same columns
+    text_column: str | list[str] = "text"
+    id_column: str = "id"
 
     def batches(self, size: int) -> list[tuple[list[str], list[str], list[str]]]:
         """``(ids, texts, shas)`` slices of the work, in order."""
@@ -133,6 +136,8 @@ def plan_tokenize(store: Any, dataset: str, tokenizer: str, *, user_dicts: Seque
     out = out_name or tokens_dataset_name(dataset, tokenizer)
     plan = TokenizePlan(dataset, info.version, out, {"name": tokenizer, "user_dicts": [str(p) for p in user_dicts],
                                                      "options": opts}, tok.fingerprint, getattr(tok, "dict_sha256", ""))
+    plan.text_column = text_column if isinstance(text_column, str) else list(text_column)
+    plan.id_column = id_column
     previous: dict[tuple[str, str], int] = {}
     prev_table = None
     try:
@@ -183,6 +188,8 @@ def tokenize_within(tok: Any, text: str, budget_s: float | None) -> list[Any]:
     ``_SLICE_CHARS`` characters; the budget is checked between slices, so a document stops
     at most one slice after its budget ran out.
     """
+    if not hasattr(tok, "max_chunk_chars"):  # rule-based backends (nlpkit.tokenize.simple): linear, no engine
+        return list(tok.tokenize(text))
     started = time.monotonic()
     chunks = split_chunks(clean(text), tok.max_chunk_chars, tok.max_run_chars)
     out: list[Any] = []
@@ -261,7 +268,8 @@ def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[TokenBatch]) 
         return TokenizeResult(plan.out_name, prev.version, False, 0, plan.kept.num_rows, 0, len(plan.rejects),
                               plan.fingerprint)
     params = {"dataset": plan.dataset, "source_version": plan.source_version, "tokenizer": plan.tokenizer,
-              "fingerprint": plan.fingerprint, "dict_sha256": plan.dict_sha256}
+              "fingerprint": plan.fingerprint, "dict_sha256": plan.dict_sha256,
+              "text_column": plan.text_column, "id_column": plan.id_column}
     tokenized = 0
     rejects = list(plan.rejects)
     with store.write_version(plan.out_name, parameters=params, source=f"{plan.dataset}@{plan.source_version}") as w:
@@ -328,3 +336,15 @@ def tokenize_dataset(store: Any, dataset: str, tokenizer: str, *, user_dicts: Se
             yield batch
 
     return write_tokens(store, plan, run())
+
+
+def read_tokens(store: Any, name: str) -> dict[str, list[Any]]:
+    """Document id -> its stored ``Token`` list, from the current version of tokens dataset ``name``."""
+    from nlpkit.tokenize.base import Token
+
+    t = store.read(name, columns=["id", "tokens"])
+    col = t.column("tokens").combine_chunks()
+    offsets, flat = col.offsets.to_numpy(), col.flatten()
+    toks = [Token(*row) for row in zip(*(flat.field(n).to_pylist() for n in ("form", "tag", "ptag", "lemma",
+                                                                                "start", "end")))]
+    return {doc: toks[offsets[i]:offsets[i + 1]] for i, doc in enumerate(t.column("id").to_pylist())}

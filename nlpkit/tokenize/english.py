@@ -1,7 +1,7 @@
 """English backend through NLTK: word tokenization, lowercasing, stopwords, Porter stems, WordNet lemmas.
 
 Uses NLTK's data when present (stopwords, perceptron tagger, WordNet) and falls back to
-what needs no data otherwise (``NLTKWordTokenizer``, scikit-learn's stopword list, untagged
+what needs no data otherwise (``NLTKWordTokenizer``, ``dictionaries/en/stopwords.txt``, untagged
 ``WORD`` tokens); a missing data package never crashes, it only logs once.
 """
 
@@ -46,7 +46,7 @@ class EnglishTokenizer(BaseTokenizer):
     lowercase : bool, default True
         Lower-case forms (offsets still slice back: ``text[start:end].lower() == form``).
     remove_stopwords : bool, default False
-        Drop NLTK's English stopwords (scikit-learn's list when NLTK's data is missing).
+        Drop the English stopwords of ``dictionaries/en/stopwords.txt`` (NLTK's list, shipped).
     stem : bool, default False
         Put the Porter stem in ``lemma`` (when WordNet lemmatization is off or unavailable).
     lemmatize : bool, default True
@@ -73,16 +73,10 @@ class EnglishTokenizer(BaseTokenizer):
             nltk.data.path.insert(0, str(extra))
         eng: dict[str, Any] = {"words": NLTKWordTokenizer(), "stop": frozenset(), "tagger": None,
                                "wordnet": None, "stemmer": None}
-        if self.options["remove_stopwords"]:
-            if _has("corpora/stopwords"):
-                from nltk.corpus import stopwords
+        if self.options["remove_stopwords"]:  # the project's one English list (NLTK's words, shipped)
+            from nlpkit.tokenize.userdict import load_stopwords
 
-                eng["stop"] = frozenset(stopwords.words("english"))
-            else:
-                from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-                log.warning("NLTK stopwords data not found; using scikit-learn's English stopword list")
-                eng["stop"] = frozenset(ENGLISH_STOP_WORDS)
+            eng["stop"] = load_stopwords("en")
         if _has("taggers/averaged_perceptron_tagger_eng"):
             from nltk.tag import PerceptronTagger
 

@@ -28,9 +28,15 @@ BACKENDS: dict[str, str] = {
     "komoran": "nlpkit.tokenize.konlpy_backends:KomoranTokenizer",
     "hannanum": "nlpkit.tokenize.konlpy_backends:HannanumTokenizer",
     "kkma": "nlpkit.tokenize.konlpy_backends:KkmaTokenizer",
+    # rule-based, no engine (see nlpkit.tokenize.simple)
+    "words": "nlpkit.tokenize.simple:WordsTokenizer",
+    "chars": "nlpkit.tokenize.simple:CharsTokenizer",
+    "whitespace": "nlpkit.tokenize.simple:WhitespaceTokenizer",
+    "regex": "nlpkit.tokenize.simple:RegexTokenizer",
 }
 #: Backends fast enough for whole corpora (Kkma is opt-in: ~110 sentences/s).
-FAST_BACKENDS: tuple[str, ...] = ("kiwi", "mecab", "komoran", "okt", "hannanum", "english")
+FAST_BACKENDS: tuple[str, ...] = ("kiwi", "mecab", "komoran", "okt", "hannanum", "english", "words", "chars",
+                                  "whitespace", "regex")
 
 _instances: dict[str, Tokenizer] = {}
 _lock = threading.Lock()

@@ -87,7 +87,7 @@ def test_lda_without_labels_is_a_clear_error():
 def test_text_query_uses_the_corpus_tokenizer(news_store):
     store, _ = news_store
     index = load_index(store, "news")
-    assert index.terms["tokenizer"] == "kiwi"
+    assert index.spec.backend == "kiwi" and index.spec.stopwords == "ko" and index.spec.user_dicts
     row = store.read("news").slice(7, 1).to_pylist()[0]
     hits = index.by_text(row["text"], k=3)
     assert hits[0].id == row["id"] and hits[0].score == pytest.approx(1.0, abs=1e-4)
@@ -135,7 +135,7 @@ def test_english_reviews_use_the_english_tokenizer(imdb_texts, tmp_path):
     import_corpus(store, "reviews", path, ImportOptions(id_col="id"))
     result = build_features(store, "reviews", BuildOptions(k=3, k_values=(2, 3), pca_components=10))
     index = load_index(store, "reviews")
-    assert index.terms["tokenizer"] == "english" and index.terms["stopwords"] == "en"
+    assert index.spec.backend == "english" and index.spec.stopwords == "en"
     assert "the" not in index.tfidf.vocabulary_ and result.terms > 100
     hits = index.by_text(imdb_texts[3], k=2)
     assert hits[0].id == "r3" and hits[0].score == pytest.approx(1.0, abs=1e-4)

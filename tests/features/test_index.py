@@ -6,14 +6,14 @@ import pytest
 from nlpkit.errors import FeatureError
 from nlpkit.features.index import SimilarityIndex
 from nlpkit.features.similarity import topk_cosine
-from nlpkit.features.terms import analyze_batch, terms_config
 from nlpkit.features.tfidf import TokenTfidf
+from nlpkit.tokenize import TermSpec
 
 
 @pytest.fixture(scope="module")
 def built(imdb_texts, tmp_path_factory):
-    cfg = terms_config("regex", stopwords="en", lowercase=True)
-    terms = list(analyze_batch(imdb_texts[:800], cfg))
+    cfg = TermSpec(backend="regex", stopwords="en", lowercase=True)
+    terms = list(cfg.analyze_batch(imdb_texts[:800]))
     vec = TokenTfidf(min_df=2, max_df=0.5)
     X = vec.fit_transform(terms)
     ids = [f"r{i}" for i in range(X.shape[0])]

@@ -55,7 +55,7 @@ def test_saved_model_reloads_and_reproduces_metrics(imdb_store: Store) -> None:
     model, config = load_baseline(imdb_store, "imdb")
     assert config["params"]["c"] == 16.0 and config["dataset_version"] == "v1"
     assert [name for name, _ in model.steps] == ["tfidf", "lr"]
-    vocab = model.named_steps["tfidf"].vocabulary_  # rebuilt from the compact saved form
+    vocab = model.named_steps["tfidf"].vocabulary_  # the shared TF-IDF, loaded from vocabulary.json + idf.npy
     assert sorted(vocab.values()) == list(range(len(vocab))) and "wonderful" in vocab
     assert (result.model.path / MODEL_FILE).stat().st_size < 2_000_000
 
@@ -85,8 +85,7 @@ def test_untrusted_types_are_refused(imdb_store: Store, tmp_path: Path, monkeypa
 
     train_baseline(imdb_store, "imdb", BaselineConfig(variant="nblr", c_grid=(4.0,)))
     monkeypatch.setattr(baseline, "TRUSTED_TYPES", [])
-    with pytest.raises(ModelError, match="types outside the trusted list: nlpkit.models.baseline.CompactTfidfVectorizer, "
-                                         "nlpkit.models.baseline.NBWeighting"):
+    with pytest.raises(ModelError, match="types outside the trusted list: nlpkit.models.baseline.NBWeighting"):
         load_baseline(imdb_store, "imdb")
 
 
@@ -150,3 +149,46 @@ def test_damaged_saved_baseline_is_a_clear_error(imdb_store: Store, tmp_path: Pa
         config_file.write_bytes(good_config)
     assert not (tmp_path / "pwned").exists()
     assert predict_texts(imdb_store, "imdb", ["a fine film"])[0].name in ("negative", "positive", "0", "1")
+
+
+class _CountingRegex:
+    """The regex backend, counting every text it analyses."""
+
+    name = "countregex"
+    calls = 0
+
+    def __init__(self, *, user_dicts=(), **options) -> None:
+        from nlpkit.tokenize.simple import RegexTokenizer  # not get_tokenizer: the registry's lock is held here
+
+        self.inner = RegexTokenizer()
+        self.config, self.fingerprint, self.dict_sha256 = self.inner.config, self.inner.fingerprint, ""
+
+    def tokenize(self, text):
+        _CountingRegex.calls += 1
+        return self.inner.tokenize(text)
+
+    def tokenize_batch(self, texts):
+        for text in texts:
+            yield self.tokenize(text)
+
+
+def test_baseline_reads_stored_tokens_and_predict_uses_the_stored_spec(imdb_store: Store, monkeypatch) -> None:
+    from nlpkit.tokenize import BACKENDS
+    from nlpkit.tokenize.dataset import tokenize_dataset
+
+    monkeypatch.setitem(BACKENDS, "countregex", f"{__name__}:_CountingRegex")
+    _CountingRegex.calls = 0
+    n = imdb_store.read("imdb").num_rows
+    tokenize_dataset(imdb_store, "imdb", "countregex")  # the tokenize stage
+    assert _CountingRegex.calls == n
+    cfg = BaselineConfig(tokenizer="countregex", c_grid=(16.0,), label_names=NAMES)
+    result = train_baseline(imdb_store, "imdb", cfg)
+    assert evaluate_baseline(imdb_store, "imdb") == pytest.approx(result.metrics["test"])
+    assert _CountingRegex.calls == n  # training and evaluation never re-tokenized the corpus
+    saved = json.loads((result.model.path / CONFIG_FILE).read_text())
+    assert saved["tokens_dataset"] == "tokens_imdb_countregex" and saved["spec"]["backend"] == "countregex"
+    assert [p.name for p in predict_texts(imdb_store, "imdb", ["Brilliant, wonderful, loved it."])] == ["positive"]
+    assert _CountingRegex.calls == n + 1
+    # the same numbers as scikit-learn's TfidfVectorizer on raw text (regex = its token pattern)
+    default = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
+    assert default.metrics == result.metrics

@@ -70,7 +70,7 @@ def test_views_derive_from_tokens(news_sentences):
 
 
 def test_get_tokenizer_errors_list_the_choices():
-    with pytest.raises(TokenizerError, match="unknown tokenizer 'nope'; choose one of: english, hannanum"):
+    with pytest.raises(TokenizerError, match="unknown tokenizer 'nope'; choose one of: chars, english, hannanum"):
         get_tokenizer("nope")
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['colour'\] for tokenizer 'kiwi'; allowed"):
         get_tokenizer("kiwi", colour=1)

@@ -1,0 +1,45 @@
+"""Is a features build out of date? Its manifest records the term spec (with the user dictionaries'
+sha256) and the tokens dataset version it read; either changing makes it stale.
+
+``nlpkit rebuild DATASET`` rebuilds stale feature outputs as dependants (see
+:mod:`nlpkit.datasets.dependants`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nlpkit.errors import DatasetError
+from nlpkit.tokenize.spec import TermSpec
+
+__all__ = ["stale_reasons", "is_stale", "recorded_spec"]
+
+
+def recorded_spec(params: dict[str, Any]) -> TermSpec | None:
+    """The spec a features build recorded (None for builds older than term specs)."""
+    spec = params.get("spec")
+    return TermSpec.from_dict(spec) if isinstance(spec, dict) else None
+
+
+def stale_reasons(store: Any, dataset: str) -> list[str]:
+    """Why the latest ``features_<dataset>`` is out of date ([] when current)."""
+    from nlpkit.features.build import index_name
+
+    try:
+        params = store.latest(index_name(dataset)).manifest.get("parameters", {})
+    except DatasetError:
+        return [f"no features build for {dataset!r}"]
+    spec = recorded_spec(params)
+    if spec is None:
+        return ["built before term specs were recorded"]
+    reasons = [f"user dictionary {p} changed" for p in spec.stale_dicts()]
+    tokens = params.get("tokens_dataset")
+    if tokens and tokens in store.datasets() and store.latest(tokens).version != params.get("tokens_version"):
+        reasons.append(f"{tokens} is at {store.latest(tokens).version}, features read {params.get('tokens_version')}")
+    if dataset in store.datasets() and store.latest(dataset).version != params.get("dataset_version"):
+        reasons.append(f"{dataset} is at {store.latest(dataset).version}, features read {params.get('dataset_version')}")
+    return reasons
+
+
+def is_stale(store: Any, dataset: str) -> bool:
+    return bool(stale_reasons(store, dataset))
