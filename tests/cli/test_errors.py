@@ -8,25 +8,15 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from typer.testing import CliRunner
 
-from nlpkit.cli import _common, app
+from nlpkit.cli import app
 from nlpkit.store import Store
+from tests.cli_harness import cli_invoker
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NLPKIT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("NLPKIT_FLOWS", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> tuple[int, str]:
-        _common._state.clear()
-        res = runner.invoke(app, list(args))
-        return res.exit_code, res.output  # stdout and stderr, interleaved
-
-    return invoke
+    return cli_invoker(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import gzip
 import json
 import lzma
 import os
-import subprocess
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -17,55 +15,23 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from nlpkit.cli import _common, app
 from nlpkit.datasets.importer import ImportOptions, check_dataset_name, import_corpus
 from nlpkit.datasets.limits import DecompressionLimits
 from nlpkit.datasets.sources import read_members
 from nlpkit.errors import DatasetError, SourceError
 from nlpkit.store import Catalog, Store
+from tests.cli_harness import cli_invoker, run_cli_child
 
-ROOT = Path(__file__).resolve().parents[2]
 MB = 1 << 20
 
-# Runs the CLI in a child and reports (exit code, peak RSS in MiB) on the last line of stderr.
-# Peak memory is VmHWM: ru_maxrss of a child spawned with vfork+exec also counts the parent's (pytest's) peak.
-_CHILD = """
-import sys
-from nlpkit.cli import app
-try:
-    app(sys.argv[1:], standalone_mode=True)
-    code = 0
-except SystemExit as e:
-    code = e.code if isinstance(e.code, int) else 1
-hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(f"RESULT {code} {int(hwm.split()[1]) // 1024}", file=sys.stderr)
-"""
 
-
-def _run_cli(tmp_path: Path, *args: str) -> tuple[int, int, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NLPKIT_DATA_DIR": str(tmp_path / "data"), "NLPKIT_NO_PROGRESS": "1"}
-    env.pop("NLPKIT_FLOWS", None)
-    res = subprocess.run([sys.executable, "-c", _CHILD, *args], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=300)
-    last = res.stderr.strip().splitlines()[-1].split()
-    return int(last[1]), int(last[2]), res.stdout + res.stderr
+_run_cli = run_cli_child
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NLPKIT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("NLPKIT_FLOWS", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> tuple[int, str]:
-        _common._state.clear()
-        res = runner.invoke(app, list(args))
-        return res.exit_code, res.output  # click 8.2+: stdout and stderr interleaved
-
-    return invoke
+    return cli_invoker(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import resource
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,9 +14,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
-from typer.testing import CliRunner
 
-from nlpkit.cli import _common, app
 from nlpkit.errors import CheckpointError
 from nlpkit.rnn.checkpoint import MARKER, check_out_dir, save_model_dir
 from nlpkit.rnn.classify import load_classifier
@@ -29,45 +24,16 @@ from nlpkit.rnn.seq2seq import Seq2Seq, Seq2SeqConfig
 from nlpkit.rnn.seq2seq_train import load_seq2seq
 from nlpkit.rnn.train_loop import TrainOptions
 from nlpkit.rnn.vocab import Vocab
-
-ROOT = Path(__file__).resolve().parents[2]
-
-# Peak memory is VmHWM: ru_maxrss of a child spawned with vfork+exec also counts the parent's (pytest's) peak.
-_CHILD = """
-import sys
-from nlpkit.cli import app
-try:
-    app(sys.argv[1:], standalone_mode=True)
-    code = 0
-except SystemExit as e:
-    code = e.code if isinstance(e.code, int) else 1
-hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(f"RESULT {code} {int(hwm.split()[1]) // 1024}", file=sys.stderr)
-"""
+from tests.cli_harness import cli_invoker, run_cli_child
 
 
-def _run_cli(cwd: Path, *args: str) -> tuple[int, int, str]:
-    """(exit code, peak RSS MiB, output) of the CLI run in a fresh process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NLPKIT_DATA_DIR": str(cwd / "data"), "NLPKIT_NO_PROGRESS": "1"}
-    res = subprocess.run([sys.executable, "-c", _CHILD, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                         timeout=300)
-    last = res.stderr.strip().splitlines()[-1].split()
-    return int(last[1]), int(last[2]), res.stdout + res.stderr
+
+_run_cli = run_cli_child
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NLPKIT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("NLPKIT_FLOWS", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> tuple[int, str]:
-        _common._state.clear()
-        res = runner.invoke(app, list(args))
-        return res.exit_code, res.output
-
-    return invoke
+    return cli_invoker(tmp_path, monkeypatch)
 
 
 def _tree(root: Path) -> dict[str, str]:
