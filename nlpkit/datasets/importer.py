@@ -88,10 +88,11 @@ def _as_text(value: Any) -> str:
 
 
 def _arrow_table(frame: pd.DataFrame) -> pa.Table:
-    """``frame`` as Arrow; a JSON column mixing types (numbers in some rows, text in others) becomes text."""
+    """``frame`` as Arrow; a JSON column mixing types (numbers in some rows, text in others) or holding
+    integers beyond 64 bits (found by the hypothesis import test) becomes text."""
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         frame = frame.copy()
         for col in frame.columns:
             if frame[col].dtype == object:

@@ -84,6 +84,6 @@ def test_ingest_news_flow_runs_under_prefect(cli_env: Path, prefect_harness: Non
     assert spec.schedule is not None and spec.schedule.cron == "0 * * * *"
     flow = resolve_entrypoint(spec.entrypoint, ROOT)
     check_parameters(spec, flow)
-    result = flow(sources=["naver_archive"])
+    result = flow(sources=["naver_archive"], settings=str(cli_env / "flows.yaml"))  # settings are passed, not read from env
     assert result["stored"] == 2 and result["kinds"]["no_article"] == 3
     assert NewsStore(Store(cli_env / "data")).articles().num_rows == 2

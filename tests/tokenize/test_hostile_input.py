@@ -129,8 +129,8 @@ def plain_tokenizer(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
 @given(texts=st.lists(_TEXT, max_size=5))
 def test_batch_is_one_result_per_input_equal_to_alone(plain_tokenizer, texts: list[str]):
     tok = plain_tokenizer
-    if tok.name == "kkma":  # ~35 ms per character of "가가가...": keep its examples short
-        texts = [t[:60] for t in texts]
+    if tok.name == "kkma":  # ~35 ms per character of "가가가...", twice (batch and alone): keep its examples short
+        texts = [t[:24] for t in texts[:3]]
     out = list(tok.tokenize_batch(texts))
     assert len(out) == len(texts)
     for text, result in zip(texts, out):
