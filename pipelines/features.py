@@ -94,14 +94,20 @@ def unchanged_since_last_build(data_dir: str, dataset: str, options: dict) -> bo
 
     from nlpkit.errors import DatasetNotFoundError
     from nlpkit.features.build import BuildOptions, index_name
+    from nlpkit.features.stale import is_stale
 
     current = current_input(data_dir, dataset)
     try:
         params = store(data_dir).latest(index_name(dataset)).manifest.get("parameters", {})
     except DatasetNotFoundError:
         return False
-    same = json.loads(json.dumps(asdict(BuildOptions(**options)), default=list)) == params.get("options")
-    return current is not None and params.get("dataset_version") == current and same
+    # compare what this flow sets (the stored options also hold the resolved term spec and dictionaries,
+    # whose changes `is_stale` detects)
+    wanted = json.loads(json.dumps({k: getattr(BuildOptions(**options), k) for k in options}, default=list))
+    stored = params.get("options") or {}
+    same = all(stored.get(k) == v for k, v in wanted.items())
+    return current is not None and params.get("dataset_version") == current and same \
+        and not is_stale(store(data_dir), dataset)
 
 
 @flow(name="features", **RUN_HOOKS)
