@@ -90,7 +90,6 @@ def current_input(data_dir: str, dataset: str) -> str | None:
 def unchanged_since_last_build(data_dir: str, dataset: str, options: dict) -> bool:
     """Whether the latest feature build of ``dataset`` used this input version and these options."""
     import json
-    from dataclasses import asdict
 
     from nlpkit.errors import DatasetNotFoundError
     from nlpkit.features.build import BuildOptions, index_name

@@ -23,3 +23,22 @@ def url_source(tmp_path: Path, urls: list[str], name: str = "test", **kw: object
 
 def news_settings(sources: list[SourceSpec], **fetch: object) -> NewsSettings:
     return NewsSettings(sources=sources, fetch=fast_fetch(**fetch), extract_workers=0, flush_every=10)
+
+
+def use_directory_flows(tmp_path: Path, monkeypatch: object, source: dict[str, object], *, data_dir: Path,
+                        extract_workers: int) -> Path:
+    """Write a flows.yaml with one `directory` news source and the ingest flow, point the CLI at it; returns it."""
+    import yaml
+
+    from nlpkit.cli import _common
+
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(yaml.safe_dump({
+        "data_dir": str(data_dir),
+        "news": {"extract_workers": extract_workers, "sources": [{"kind": "directory", **source}]},
+        "flows": [{"name": "ingest_news", "entrypoint": "pipelines/news.py:ingest_news"}],
+    }, allow_unicode=True))
+    monkeypatch.setenv("NLPKIT_FLOWS", str(flows))  # type: ignore[attr-defined]
+    monkeypatch.delenv("NLPKIT_DATA_DIR", raising=False)  # type: ignore[attr-defined]
+    _common._state.clear()
+    return flows

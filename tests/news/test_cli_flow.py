@@ -6,13 +6,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from nlpkit.news.ingest import ingest
 from nlpkit.news.newsstore import NewsStore
 from nlpkit.settings import load_settings
 from nlpkit.store import Store
+from tests.news.helpers import use_directory_flows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,18 +39,8 @@ def test_default_sources_fail_per_source_with_a_network_error(store: Store) -> N
 
 @pytest.fixture
 def cli_env(tmp_path: Path, naver_html: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    flows = tmp_path / "flows.yaml"
-    flows.write_text(yaml.safe_dump({
-        "data_dir": str(tmp_path / "data"),
-        "news": {"extract_workers": 1, "sources": [
-            {"name": "naver_archive", "kind": "directory", "path": str(naver_html), "outlet": "네이버 뉴스", "language": "ko"}]},
-        "flows": [{"name": "ingest_news", "entrypoint": "pipelines/news.py:ingest_news"}],
-    }, allow_unicode=True))
-    monkeypatch.setenv("NLPKIT_FLOWS", str(flows))
-    monkeypatch.delenv("NLPKIT_DATA_DIR", raising=False)
-    from nlpkit.cli import _common
-
-    _common._state.clear()
+    use_directory_flows(tmp_path, monkeypatch, {"name": "naver_archive", "path": str(naver_html), "outlet": "네이버 뉴스",
+                                                "language": "ko"}, data_dir=tmp_path / "data", extract_workers=1)
     return tmp_path
 
 

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from nlpkit.datasets.registry import BUILDERS
@@ -16,7 +15,7 @@ from nlpkit.news.ingest import ingest
 from nlpkit.news.sources import SourceSpec
 from nlpkit.store import Store
 from nlpkit.topics import ARTICLE_TOPICS, apply_topics, load_topic_classifier
-from tests.news.helpers import news_settings
+from tests.news.helpers import news_settings, use_directory_flows
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = set(BUILDERS["korean_news"].label_names.values())
@@ -117,18 +116,8 @@ def cli_env(news_store: Store, tmp_path: Path, shared_data: Path, monkeypatch: p
     shutil.copytree(news_store.root / "datasets", data / "datasets")
     (tmp_path / "pages").mkdir()
     shutil.copy(shared_data / "korean_news_html" / EDAILY, tmp_path / "pages" / EDAILY)
-    flows = tmp_path / "flows.yaml"
-    flows.write_text(yaml.safe_dump({
-        "data_dir": str(data),
-        "news": {"extract_workers": 0, "sources": [
-            {"name": "saved", "kind": "directory", "path": str(tmp_path / "pages"), "outlet": "n"}]},
-        "flows": [{"name": "ingest_news", "entrypoint": "pipelines/news.py:ingest_news"}],
-    }, allow_unicode=True))
-    monkeypatch.setenv("NLPKIT_FLOWS", str(flows))
-    monkeypatch.delenv("NLPKIT_DATA_DIR", raising=False)
-    from nlpkit.cli import _common
-
-    _common._state.clear()
+    use_directory_flows(tmp_path, monkeypatch, {"name": "saved", "path": str(tmp_path / "pages"), "outlet": "n"},
+                        data_dir=data, extract_workers=0)
     return tmp_path
 
 
