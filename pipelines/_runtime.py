@@ -43,18 +43,9 @@ def resolve(settings: SettingsArg = None, data_dir: str | None = None) -> Settin
     return cfg
 
 
-def settings() -> Settings:
-    """Deprecated (kept for flow files not yet migrated): settings from NLPKIT_FLOWS or ./flows.yaml.
-
-    Flows take a ``settings`` parameter and call :func:`resolve` once instead.
-    """
-    path = os.environ.get("NLPKIT_FLOWS") or ("flows.yaml" if Path("flows.yaml").is_file() else None)
-    return load_settings(path, os.environ)
-
-
-def store(data_dir: str | Path | None = None) -> Store:
-    """The store in ``data_dir`` (deprecated fallback when None: :func:`settings`' data directory)."""
-    return Store(Path(data_dir) if data_dir else settings().data_dir)
+def store(data_dir: str | Path) -> Store:
+    """The store in ``data_dir``: the directory a flow resolved once with :func:`resolve` and passed to its task."""
+    return Store(Path(data_dir))
 
 
 # -- run history -------------------------------------------------------------------------
