@@ -28,37 +28,43 @@ def _brief(metrics: dict[str, Any]) -> dict[str, Any]:
 
 @task
 def train_classifier_task(dataset: str, out: str, data_dir: str | None, options: dict[str, Any],
-                          model: dict[str, Any]) -> dict[str, Any]:
+                          model: dict[str, Any], eval_limit: int | None = None) -> dict[str, Any]:
     from nlpkit.rnn.classify import train_classifier
     from nlpkit.rnn.data import load_labelled
 
     s = store(data_dir)
     opts = _opts(**options)
-    splits = load_labelled(s, dataset, seed=opts.seed)
+    splits = load_labelled(s, dataset, seed=opts.seed, eval_limit=eval_limit)
     return _brief(train_classifier(splits, out=out, opts=opts, source=dataset, store=s, **model).metrics)
 
 
 @task
-def evaluate_classifier_task(dataset: str, out: str, data_dir: str | None, seed: int) -> dict[str, float]:
+def evaluate_classifier_task(dataset: str, out: str, data_dir: str | None, seed: int,
+                             eval_limit: int | None = None) -> dict[str, float]:
     from nlpkit.rnn.classify import evaluate_classifier
     from nlpkit.rnn.data import load_labelled
 
-    return evaluate_classifier(out, load_labelled(store(data_dir), dataset, seed=seed), device="cpu")
+    s = store(data_dir)
+    splits = load_labelled(s, dataset, seed=seed, eval_limit=eval_limit)
+    return evaluate_classifier(out, splits, device="cpu", store=s, source=dataset)
 
 
 @flow(name="train-classifier", **RUN_HOOKS)
 def train_classifier_flow(dataset: str = "nsmc", out: str = "models/nsmc_lstm", tokenizer: str = "words",
                           arch: str = "lstm", bidirectional: bool = True, epochs: int = 10,
                           max_minutes: float | None = 30.0, seed: int = 0, device: str = "auto",
-                          threads: int | None = None, data_dir: str | None = None,
+                          threads: int | None = None, eval_limit: int | None = None, data_dir: str | None = None,
                           settings: Settings | str | None = None) -> dict[str, Any]:
-    """Train the RNN classifier on a labelled store dataset, then re-evaluate the saved model on test."""
+    """Train the RNN classifier on a labelled store dataset, then re-evaluate the saved model on test.
+
+    ``eval_limit`` evaluates valid/test on a stratified sample of that many rows (the quick profile).
+    """
     cfg = resolve(settings, data_dir)
     data_dir, out = str(cfg.data_dir), str(cfg.path(out))
     options = {"epochs": epochs, "max_minutes": max_minutes, "seed": seed, "device": device, "threads": threads}
     model = {"tokenizer": tokenizer, "arch": arch, "bidirectional": bidirectional}
-    metrics = train_classifier_task(dataset, out, data_dir, options, model)
-    metrics["reloaded_test"] = evaluate_classifier_task(dataset, out, data_dir, seed)
+    metrics = train_classifier_task(dataset, out, data_dir, options, model, eval_limit)
+    metrics["reloaded_test"] = evaluate_classifier_task(dataset, out, data_dir, seed, eval_limit)
     return publish(f"train-classifier {dataset}", {"model": out, **metrics})
 
 
