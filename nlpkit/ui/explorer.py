@@ -11,7 +11,6 @@ the SQL box) is one :class:`nlpkit.store.SqlSandbox` query per request. Nothing 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from nlpkit.features.build import index_name, load_index
 from nlpkit.features.index import SimilarityIndex
 from nlpkit.store import SqlSandbox, Store
 from nlpkit.ui.corpus import Corpus, UiError, browsable, filter_rows, load_corpus, version_of
+from nlpkit.ui.models import Predicted, Predictor, SavedModel, read_model_runs, read_runs, saved_models
+from nlpkit.ui.predicted import Topics, read_topics
 from nlpkit.ui.trends import Burst, Series, bursts, term_series
 
 __all__ = ["Explorer", "Hit", "SearchResult", "ArticleView"]
@@ -41,6 +42,7 @@ class Hit:
     label: str
     snippet: str
     score: float | None
+    topic: str = ""  # predicted topic with its probability (scraped articles with article_topics rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class ArticleView:
     neighbours: list[Hit] = field(default_factory=list)
     cluster: int | None = None
     cluster_terms: str = ""
+    topic: tuple[str, float, str] | None = None  # predicted topic name, probability, model
 
 
 def _q(value: str) -> str:
@@ -90,6 +93,7 @@ class Explorer:
         self._checked: dict[str, tuple[float, str]] = {}
         self._shared: dict[tuple[str, str], tuple[str, pd.DataFrame | None, dict[Any, np.ndarray]]] = {}
         self._memos: dict[str, tuple[str, Any]] = {}
+        self._predictor = Predictor(store)
 
     # -- caches -----------------------------------------------------------------------------------
     def _memo(self, key: str, version: str, compute: Any) -> Any:
@@ -192,31 +196,54 @@ class Explorer:
             idx.warm_up()
             idx.analyzer(c.frame["title"].iloc[0] if len(c.frame) else "warm up")  # loads the tokenizer
 
-    def _hit(self, c: Corpus, r: int, words: list[str], score: float | None = None) -> Hit:
+    def _hit(self, c: Corpus, r: int, words: list[str], score: float | None = None,
+             topics: Topics | None = None) -> Hit:
         g = c.lists
+        topic = topics.of(r) if topics is not None else None
         return Hit(g["id"][r], g["title"][r], g["outlet"][r], _fmt_time(g["time"][r]), g["label"][r],
-                   _snippet(g["text"][r], words), None if score is None else round(float(score), 3))
+                   _snippet(g["text"][r], words), None if score is None else round(float(score), 3),
+                   f"{topic[0]} ({topic[1]:.0%})" if topic else "")
+
+    def topics(self, name: str) -> Topics | None:
+        """Predicted topics of ``name``'s documents (None when ``article_topics`` has none for them)."""
+        version = self._table_version("article_topics")
+        if not version:
+            return None
+        c = self.corpus(name)
+        found = self._memo(f"topics:{name}", f"{version}|{c.version}", lambda: read_topics(self.sandbox(), c))
+        return found if found.values() else None
+
+    def _filter(self, name: str, c: Corpus, filters: dict[str, Any]) -> tuple[np.ndarray, Topics | None]:
+        mask = filter_rows(c, filters)
+        topics = self.topics(name)
+        if filters.get("topic"):
+            if topics is None:
+                raise UiError(f"topic={filters['topic']!r}: {name} has no predicted topics (run `nlpkit topics apply`)")
+            mask &= topics.names == filters["topic"]
+        return mask, topics
 
     # -- Articles ---------------------------------------------------------------------------------
     def search(self, name: str, query: str = "", filters: dict[str, Any] | None = None, *, limit: int = 50,
                offset: int = 0) -> SearchResult:
         """Documents matching ``filters``, ranked by TF-IDF cosine to ``query`` (newest first without one)."""
         c = self.corpus(name)
-        mask = filter_rows(c, filters or {})
+        mask, topics = self._filter(name, c, filters or {})
         query = (query or "").strip()
         if not query:
             rows = np.flatnonzero(mask)
             if c.has("time"):
                 rows = rows[np.argsort(-c.frame["time"].to_numpy(dtype="datetime64[ns]")[rows].astype(np.int64),
                                        kind="stable")]
-            return SearchResult([self._hit(c, int(r), []) for r in rows[offset:offset + limit]], int(rows.size),
+            return SearchResult([self._hit(c, int(r), [], topics=topics) for r in rows[offset:offset + limit]],
+                                int(rows.size),
                                 "newest first" if c.has("time") else "stored order")
         idx = self.index(name)
         if idx is None:
             low = query.lower()
             text = (c.frame["title"] + "\n" + c.frame["text"]).str.lower()
             rows = np.flatnonzero(mask & text.str.contains(low, regex=False).to_numpy())
-            return SearchResult([self._hit(c, int(r), [query]) for r in rows[offset:offset + limit]], int(rows.size),
+            return SearchResult([self._hit(c, int(r), [query], topics=topics) for r in rows[offset:offset + limit]],
+                                int(rows.size),
                                 f"text contains {query!r} (no index: run `nlpkit features build {name}`)")
         terms = idx.analyzer(query)
         q = idx.tfidf.transform([terms])
@@ -233,7 +260,7 @@ class Explorer:
         top = np.argpartition(-scores, want - 1)[:want] if 0 < want < rows.size else np.arange(rows.size)
         top = top[np.lexsort((rows[top], -scores[top]))][offset:offset + limit]
         words = terms + query.split()
-        out = [self._hit(c, int(rows[i]), words, float(scores[i])) for i in top]
+        out = [self._hit(c, int(rows[i]), words, float(scores[i]), topics) for i in top]
         return SearchResult(out, int(rows.size), f"TF-IDF cosine over the stored terms; query terms: {' '.join(terms)}")
 
     def _corpus_rows(self, name: str, c: Corpus, idx: SimilarityIndex) -> np.ndarray:
@@ -248,7 +275,9 @@ class Explorer:
         r = c.row.get(doc_id)
         if r is None:
             raise UiError(f"no article {doc_id!r} in {name} ({len(c.row):,} documents); search for it instead")
-        view = ArticleView(self._hit(c, r, []), c.get("text", r), c.get("section", r))
+        topics = self.topics(name)
+        view = ArticleView(self._hit(c, r, [], topics=topics), c.get("text", r), c.get("section", r),
+                           topic=topics.of(r) if topics is not None else None)
         kw, by_key = self.shared(name, "tfidf_keywords", key="key")
         if kw is not None and doc_id in by_key:
             part = kw.iloc[by_key[doc_id]]
@@ -383,43 +412,24 @@ class Explorer:
         version = self._table_version("model_runs")
         if not version:
             return []
-        return self._memo(f"model_runs:{limit}", version, lambda: self._model_runs(limit))
-
-    def _model_runs(self, limit: int) -> list[dict[str, Any]]:
-        cols, rows = self.sandbox().query(f"SELECT * FROM model_runs ORDER BY created_at DESC LIMIT {int(limit)}")
-        out = []
-        for i, r in enumerate(rows):
-            d = dict(zip(cols, r))
-            d["n"] = i
-            try:
-                d["matrix"] = json.loads(d["confusion"]) if d.get("confusion") else None
-                classes = json.loads(d["classes"]) if d.get("classes") else []
-            except (TypeError, ValueError):
-                d["matrix"], classes = None, []
-            names = self._model_label_names(str(d.get("dataset") or ""))
-            d["class_names"] = [names.get(str(x), str(x)) for x in classes]
-            out.append(d)
-        return out
-
-    def _model_label_names(self, dataset: str) -> dict[str, str]:
-        from nlpkit.ui.corpus import label_names
-
-        names = label_names(dataset)
-        if dataset in self.datasets() and "category" in self.store.columns(dataset):
-            _, rows = self.sandbox().query(f'SELECT DISTINCT CAST(label AS VARCHAR), category FROM "{dataset}"')
-            names.update({str(a): str(b) for a, b in rows if b})
-        return names
+        return self._memo(f"model_runs:{limit}", version,
+                          lambda: read_model_runs(self.sandbox(), self.store, self.datasets(), limit))
 
     def runs(self, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
         """The flows' run history, newest first (``runs`` append table)."""
         version = self._table_version("runs")
         if not version:
             return [], []
+        return self._memo(f"runs:{limit}", version, lambda: read_runs(self.sandbox(), limit))
 
-        def read() -> tuple[list[str], list[tuple[Any, ...]]]:
-            sb = self.sandbox()
-            _, described = sb.query("DESCRIBE runs")
-            names = [str(r[0]) for r in described]
-            order = next((c for c in ("started_at", "start", "time", "created_at") if c in names), names[0])
-            return sb.query(f'SELECT * FROM runs ORDER BY "{order}" DESC LIMIT {int(limit)}')
-        return self._memo(f"runs:{limit}", version, read)
+    def saved_models(self) -> list[SavedModel]:
+        """Models the predict box offers (baselines and RNN classifiers), listed once per store change."""
+        key = "|".join([*self.store.datasets(), self._table_version("model_runs")])
+        return self._memo("saved_models", key, lambda: saved_models(self.store, self.model_runs()))
+
+    def predict(self, key: str, text: str) -> Predicted:
+        """The label name and probability the saved model ``key`` gives ``text``."""
+        return self._predictor.predict(self.saved_models(), key, text)
+
+    def warm_models(self) -> None:
+        self._predictor.warm(self.saved_models())
