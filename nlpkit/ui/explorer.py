@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -424,7 +425,9 @@ class Explorer:
 
     def saved_models(self) -> list[SavedModel]:
         """Models the predict box offers (baselines and RNN classifiers), listed once per store change."""
-        key = "|".join([*self.store.datasets(), self._table_version("model_runs")])
+        models = self.store.root / "models"  # where RNN classifiers are saved by default
+        stamp = str(models.stat().st_mtime_ns) if isinstance(models, Path) and models.is_dir() else ""
+        key = "|".join([*self.store.datasets(), self._table_version("model_runs"), stamp])
         return self._memo("saved_models", key, lambda: saved_models(self.store, self.model_runs()))
 
     def predict(self, key: str, text: str) -> Predicted:

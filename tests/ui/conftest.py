@@ -102,8 +102,8 @@ def rnn_model(ui_store: Store) -> Path:
 
     splits = load_labelled(ui_store, "korean_news", label_names=BUILDERS["korean_news"].label_names)
     out = ui_store.root / "models" / "news_rnn"
-    train_classifier(splits, out=out, source="korean_news", store=ui_store, embed_dim=32, hidden_size=32,
-                     max_len=120, min_freq=1, epochs=2, device="cpu")
+    train_classifier(splits, out=out, source="korean_news", store=ui_store, embed_dim=16, hidden_size=16,
+                     max_len=64, min_freq=1, epochs=1, device="cpu")
     return out
 
 
