@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from nlpkit.errors import NlpkitError
 from nlpkit.store import Store
-from nlpkit.ui.charts import heat, lines_svg, scatter_svg
+from nlpkit.ui.charts import heat, lines_svg
 from nlpkit.ui.explorer import Explorer
 
 __all__ = ["create_app", "PAGES"]
@@ -111,7 +111,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                 members = []
         return page(request, "topics.html", "Topics and clusters", dataset=dataset, clusters=explorer.clusters(dataset),
                     members=members, member_total=total, cluster=cluster, method=method, projection=proj,
-                    scatter=scatter_svg(proj["points"], dataset))
+                    scatter=explorer.scatter(dataset, method))
 
     def trends(request: Request) -> HTMLResponse:
         p = request.query_params

@@ -1,9 +1,8 @@
 """What the web app's pages ask of the store, answered read-only and fast.
 
-:class:`Explorer` holds, per browsable dataset, its normalized documents (:mod:`nlpkit.ui.corpus`)
-and its persisted similarity index (:func:`nlpkit.features.build.load_index`), each loaded once per
-version; everything else (neighbours, keywords, clusters, projections, model runs, run history,
-the SQL box) is one :class:`nlpkit.store.SqlSandbox` query per request. Nothing here writes.
+:class:`Explorer` answers each page (search, article, clusters, projection, trends, models and
+the predict box) from the per-version caches of :class:`nlpkit.ui.cache.StoreCache`; whatever is
+not cached is one :class:`nlpkit.store.SqlSandbox` query. Nothing here writes.
 
 >>> ex = Explorer(Store("data"))                                # doctest: +SKIP
 >>> [h.title for h in ex.search("korean_news", "반도체 수출").hits[:3]]   # doctest: +SKIP
@@ -11,8 +10,6 @@ the SQL box) is one :class:`nlpkit.store.SqlSandbox` query per request. Nothing 
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,18 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nlpkit.errors import FeatureError, NlpkitError
-from nlpkit.features.build import index_name, load_index
+from nlpkit.errors import NlpkitError
+from nlpkit.features.build import index_name
 from nlpkit.features.index import SimilarityIndex
-from nlpkit.store import SqlSandbox, Store
-from nlpkit.ui.corpus import Corpus, UiError, browsable, filter_rows, load_corpus, version_of
-from nlpkit.ui.models import Predicted, Predictor, SavedModel, read_model_runs, read_runs, saved_models
+from nlpkit.ui.cache import StoreCache
+from nlpkit.ui.charts import scatter_svg
+from nlpkit.ui.corpus import Corpus, UiError, filter_rows
+from nlpkit.ui.models import Predicted, SavedModel, read_model_runs, read_runs, saved_models
 from nlpkit.ui.predicted import Topics, read_topics
 from nlpkit.ui.trends import Burst, Series, bursts, term_series
 
 __all__ = ["Explorer", "Hit", "SearchResult", "ArticleView"]
-
-_VERSION_TTL = 2.0  # seconds a version check is trusted (a page makes several calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +61,6 @@ class ArticleView:
     topic: tuple[str, float, str] | None = None  # predicted topic name, probability, model
 
 
-def _q(value: str) -> str:
-    """A SQL string literal (the sandbox refuses writes anyway; this keeps names with quotes working)."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _fmt_time(t: Any) -> str:
     return "" if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
 
@@ -82,120 +73,8 @@ def _snippet(text: str, words: list[str], width: int = 220) -> str:
     return ("… " if start else "") + s + (" …" if start + width < len(text) else "")
 
 
-class Explorer:
+class Explorer(StoreCache):
     """Read-only answers for the web app's pages, over one store (thread-safe caches)."""
-
-    def __init__(self, store: Store, *, sql_timeout: float = 30.0) -> None:
-        self.store = store
-        self.sql_timeout = sql_timeout
-        self._lock = threading.Lock()
-        self._corpora: dict[str, Corpus] = {}
-        self._indexes: dict[str, tuple[str, SimilarityIndex | None]] = {}
-        self._checked: dict[str, tuple[float, str]] = {}
-        self._shared: dict[tuple[str, str], tuple[str, pd.DataFrame | None, dict[Any, np.ndarray]]] = {}
-        self._memos: dict[str, tuple[str, Any]] = {}
-        self._predictor = Predictor(store)
-
-    # -- caches -----------------------------------------------------------------------------------
-    def _memo(self, key: str, version: str, compute: Any) -> Any:
-        """``compute()`` once per ``version`` of what it reads (a sandbox query costs ~0.1-0.3 s)."""
-        hit = self._memos.get(key)
-        if hit is None or hit[0] != version:
-            hit = self._memos[key] = (version, compute())
-        return hit[1]
-
-    def _table_version(self, table: str) -> str:
-        """An append table's Delta version ("" when it does not exist), trusted for a couple of seconds."""
-        now = time.monotonic()
-        hit = self._checked.get(f"table:{table}")
-        if hit and now - hit[0] < _VERSION_TTL:
-            return hit[1]
-        v = ""
-        if table in self.store.tables():
-            from deltalake import DeltaTable
-
-            v = str(DeltaTable(str(self.store.table_dir(table))).version())
-        self._checked[f"table:{table}"] = (now, v)
-        return v
-
-    def datasets(self) -> list[str]:
-        key = "|".join(self.store.datasets() + self.store.tables())
-        return list(self._memo("datasets", key, lambda: browsable(self.store)))
-
-    def tables(self) -> list[str]:
-        """SQL names of the latest tables (for the SQL page)."""
-        key = "|".join(self.store.datasets() + self.store.tables())
-        return list(self._memo("tables", key, lambda: sorted(n for n in self.sandbox().registry() if "__v" not in n)))
-
-    def sandbox(self) -> SqlSandbox:
-        return SqlSandbox(self.store, timeout=self.sql_timeout)
-
-    def _version(self, name: str) -> str:
-        now = time.monotonic()
-        hit = self._checked.get(name)
-        if hit and now - hit[0] < _VERSION_TTL:
-            return hit[1]
-        v = version_of(self.store, name)
-        self._checked[name] = (now, v)
-        return v
-
-    def corpus(self, name: str) -> Corpus:
-        if name not in self._corpora and name not in self.datasets():
-            load_corpus(self.store, name)  # raises the unknown-dataset error with suggestions
-        version = self._version(name)
-        with self._lock:
-            c = self._corpora.get(name)
-            if c is None or c.version != version:
-                c = self._corpora[name] = load_corpus(self.store, name, version)
-            return c
-
-    def index(self, name: str) -> SimilarityIndex | None:
-        """The dataset's similarity index (None when `features build` has not run on it)."""
-        try:
-            version = self.store.latest(index_name(name)).version
-        except NlpkitError:
-            return None
-        with self._lock:
-            cached = self._indexes.get(name)
-            if cached is None or cached[0] != version:
-                try:
-                    cached = self._indexes[name] = (version, load_index(self.store, name))
-                except FeatureError:
-                    cached = self._indexes[name] = (version, None)
-            return cached[1]
-
-    def shared(self, name: str, table: str, side: str = "data", key: str | None = None
-               ) -> tuple[pd.DataFrame | None, dict[Any, np.ndarray]]:
-        """``name``'s rows of a shared features table (read once per version) and row positions by ``key``."""
-        try:
-            version = self._version(table)
-        except NlpkitError:
-            return None, {}
-        cache_key = (name, f"{table}_{side}")
-        with self._lock:
-            hit = self._shared.get(cache_key)
-            if hit is None or hit[0] != version:
-                sql_name = table if side == "data" else f"{table}_{side}"
-                sb = self.sandbox()
-                df = sb.arrow(f"SELECT * FROM {sql_name} WHERE dataset = {_q(name)}").to_pandas()
-                if "rank" in df:
-                    df = df.sort_values(["rank"], kind="stable").reset_index(drop=True)
-                groups = {k: v for k, v in df.groupby(key, sort=False).indices.items()} if key else {}
-                hit = self._shared[cache_key] = (version, df, groups)
-            return hit[1], hit[2]
-
-    def warm_up(self, name: str) -> None:
-        """Load a dataset's documents, feature tables, index and tokenizer now, so pages answer fast."""
-        c = self.corpus(name)
-        self.shared(name, "similar_docs", key="doc")
-        kw, _ = self.shared(name, "tfidf_keywords", key="key")
-        self.shared(name, "clusters", key="id")
-        self.shared(name, "clusters", "summary")
-        self.shared(name, "projections", key="method")
-        idx = self.index(name)
-        if idx is not None:
-            idx.warm_up()
-            idx.analyzer(c.frame["title"].iloc[0] if len(c.frame) else "warm up")  # loads the tokenizer
 
     def _hit(self, c: Corpus, r: int, words: list[str], score: float | None = None,
              topics: Topics | None = None) -> Hit:
@@ -345,6 +224,12 @@ class Explorer:
         return self._memo(f"projection:{name}:{method}:{max_points}:{seed}", version,
                           lambda: self._projection(name, method, max_points, seed))
 
+    def scatter(self, name: str, method: str = "pca") -> str:
+        """The projection's SVG scatter (2,000 linked points: drawn once per version, not per request)."""
+        proj = self.projection(name, method)
+        version = self._memos[f"projection:{name}:{method}:2000:0"][0]
+        return self._memo(f"scatter:{name}:{method}", version, lambda: scatter_svg(proj["points"], name))
+
     def _projection(self, name: str, method: str, max_points: int, seed: int) -> dict[str, Any]:
         proj, by_method = self.shared(name, "projections", key="method")
         if proj is None or method not in by_method:
@@ -427,7 +312,7 @@ class Explorer:
         """Models the predict box offers (baselines and RNN classifiers), listed once per store change."""
         models = self.store.root / "models"  # where RNN classifiers are saved by default
         stamp = str(models.stat().st_mtime_ns) if isinstance(models, Path) and models.is_dir() else ""
-        key = "|".join([*self.store.datasets(), self._table_version("model_runs"), stamp])
+        key = "|".join([self._listing(), self._table_version("model_runs"), stamp])
         return self._memo("saved_models", key, lambda: saved_models(self.store, self.model_runs()))
 
     def predict(self, key: str, text: str) -> Predicted:
