@@ -9,6 +9,7 @@ answers replace the old ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,6 +35,10 @@ class Topics:
 
     def values(self) -> list[str]:
         """The topic names present, sorted (the filter menu)."""
+        return self._values
+
+    @cached_property
+    def _values(self) -> list[str]:
         return sorted({str(n) for n in self.names if n})
 
     def of(self, row: int) -> tuple[str, float, str] | None:

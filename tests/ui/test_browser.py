@@ -176,3 +176,15 @@ def test_korean_renders_with_real_glyphs(browser, ui_url: str, ui_store: Store) 
     assert (g1 < 128).sum() > 50 and (g2 < 128).sum() > 50
     assert np.abs(g1 - g2).mean() > 3, "two different syllables drew the same shape (tofu boxes)"
     assert np.abs(g1 - tofu).mean() > 3, "a Korean syllable drew like a missing-glyph box"
+
+
+def test_predict_box_in_the_browser(browser, ui_url: str, ui_store: Store) -> None:
+    from nlpkit.datasets.registry import BUILDERS
+
+    browser.get(f"{ui_url}/models")
+    box = browser.find_element(_by("ID"), "predict-text")
+    box.send_keys("북한과 미국 정상회담 일정이 발표됐다")
+    _click_and_wait(browser, browser.find_element(_by("ID"), "predict"))
+    label = browser.find_element(_by("CSS_SELECTOR"), "#prediction .label").text
+    assert label in set(BUILDERS["korean_news"].label_names.values())  # a name, not an id
+    assert 0 < float(browser.find_element(_by("CSS_SELECTOR"), "#prediction .probability").text) <= 1
