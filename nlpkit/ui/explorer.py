@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from nlpkit.errors import NlpkitError
 from nlpkit.features.build import index_name
@@ -119,9 +121,8 @@ class Explorer(StoreCache):
                                 "newest first" if c.has("time") else "stored order")
         idx = self.index(name)
         if idx is None:
-            low = query.lower()
-            text = (c.frame["title"] + "\n" + c.frame["text"]).str.lower()
-            rows = np.flatnonzero(mask & text.str.contains(low, regex=False).to_numpy())
+            found = pc.match_substring(self._haystack(name, c), query.lower())
+            rows = np.flatnonzero(mask & found.to_numpy(zero_copy_only=False))
             return SearchResult([self._hit(c, int(r), [query], topics=topics) for r in rows[offset:offset + limit]],
                                 int(rows.size),
                                 f"text contains {query!r} (no index: run `nlpkit features build {name}`)")
@@ -142,6 +143,12 @@ class Explorer(StoreCache):
         words = terms + query.split()
         out = [self._hit(c, int(rows[i]), words, float(scores[i]), topics) for i in top]
         return SearchResult(out, int(rows.size), f"TF-IDF cosine over the stored terms; query terms: {' '.join(terms)}")
+
+    def _haystack(self, name: str, c: Corpus) -> pa.Array:
+        """Lower-cased title + body of every document, once per version (IMDB: 4.5 s a query before, when
+        pandas lower-cased and joined 100,000 reviews for each search)."""
+        return self._memo(f"haystack:{name}", c.version, lambda: pc.utf8_lower(
+            pa.array([f"{t}\n{x}" for t, x in zip(c.lists["title"], c.lists["text"])], pa.large_string())))
 
     def _corpus_rows(self, name: str, c: Corpus, idx: SimilarityIndex) -> np.ndarray:
         """Corpus row of each index row (-1: the document is no longer in the dataset)."""
