@@ -135,7 +135,7 @@ def test_downloads_hold_the_query_result(client, ui_store: Store) -> None:
 def test_models_page_names_labels_in_the_confusion_matrix(client, ui_store: Store) -> None:
     r = client.get("/models")
     assert r.status_code == 200
-    run = r.text.split("<h3>softmax on korean_news")[1]  # the cross-validated run (every document once)
+    run = r.text.split("<h3>tfidf_softmax on korean_news")[1]  # the cross-validated run (every document once)
     table = re.search(r'<table class="confusion">(.*?)</table>', run, re.S).group(1)
     header = re.findall(r"<th>([^<]*)</th>", table.split("</tr>")[0])[1:]
     _, rows = SqlSandbox(ui_store).query("SELECT DISTINCT category FROM korean_news")
