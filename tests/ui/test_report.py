@@ -30,6 +30,8 @@ class _Page(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         self._stack.append((tag, a))
+        if tag == "h2":  # a new section: the clusters' bars end here
+            self._cluster = None
         if tag == "div" and a.get("id", "").startswith("cluster-"):
             self._cluster = int(a["id"].split("-")[1])
             self.clusters[self._cluster] = {"terms": [], "titles": [], "widths": []}
