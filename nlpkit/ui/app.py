@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from nlpkit.errors import NlpkitError
 from nlpkit.store import Store
-from nlpkit.ui.charts import heat, lines_svg, scatter_svg
+from nlpkit.ui.charts import heat, lines_svg
 from nlpkit.ui.explorer import Explorer
 
 __all__ = ["create_app", "PAGES"]
@@ -37,7 +37,7 @@ __all__ = ["create_app", "PAGES"]
 log = logging.getLogger(__name__)
 PAGES = [("/articles", "Articles"), ("/topics", "Topics and clusters"), ("/trends", "Trends"),
          ("/models", "Models and runs"), ("/sql", "SQL")]
-_FILTERS = ("outlet", "section", "language", "label", "split", "since", "until")
+_FILTERS = ("outlet", "section", "language", "label", "split", "topic", "since", "until")
 _BURST_HELP = ("Burst = log2 of (share of last-window documents mentioning the term) over (its share in the "
                "previous window), each count +0.5; +1 means the share doubled. Terms in fewer than 2 documents of "
                "the last window are left out.")
@@ -85,6 +85,9 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         c = explorer.corpus(dataset)
         filters = {k: p.get(k, "") for k in _FILTERS if p.get(k)}
         facets = c.facets()
+        topics = explorer.topics(dataset)
+        if topics is not None:
+            facets = [*facets, ("topic", topics.values())]
         result = explorer.search(dataset, p.get("q", ""), filters)
         return page(request, "articles.html", "Articles", dataset=dataset, q=p.get("q", ""), filters=filters,
                     facets=facets, has_time=c.has("time"), result=result)
@@ -108,7 +111,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                 members = []
         return page(request, "topics.html", "Topics and clusters", dataset=dataset, clusters=explorer.clusters(dataset),
                     members=members, member_total=total, cluster=cluster, method=method, projection=proj,
-                    scatter=scatter_svg(proj["points"], dataset))
+                    scatter=explorer.scatter(dataset, method))
 
     def trends(request: Request) -> HTMLResponse:
         p = request.query_params
@@ -131,9 +134,19 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                     chart=chart, burst_rows=burst_rows, burst_note=burst_note, burst_help=_BURST_HELP, error=error)
 
     def models(request: Request) -> HTMLResponse:
+        p = request.query_params
         cols, rows = explorer.runs()
-        return page(request, "models.html", "Models and runs", runs=explorer.model_runs(), run_cols=cols,
-                    run_rows=rows)
+        saved = explorer.saved_models()
+        key, text = p.get("model") or (saved[0].key if saved else ""), p.get("text", "")
+        predicted, error = None, None
+        if "text" in p:
+            try:
+                predicted = explorer.predict(key, text)
+            except NlpkitError as e:  # the rest of the page still shows
+                error = str(e)
+        return page(request, "models.html", "Models and runs", status=400 if error else 200, runs=explorer.model_runs(),
+                    run_cols=cols, run_rows=rows, saved=saved, model=key, text=text, predicted=predicted,
+                    error=error)
 
     def sql(request: Request) -> HTMLResponse:
         return page(request, "sql.html", "SQL", q=request.query_params.get("q", "SELECT * FROM model_runs LIMIT 20"),
@@ -189,6 +202,10 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                         explorer.warm_up(name)
                     except Exception as e:  # noqa: BLE001 - a page will show the error; start-up goes on
                         log.warning("ui: could not preload %s: %s", name, e)
+                try:
+                    explorer.warm_models()
+                except Exception as e:  # noqa: BLE001
+                    log.warning("ui: could not preload the saved models: %s", e)
             threading.Thread(target=preload, name="nlpkit-ui-warm", daemon=True).start()
         yield
 
@@ -216,5 +233,6 @@ def _empty(template: str) -> dict[str, Any]:
                             "projection": {"points": [], "total": 0, "note": ""}, "scatter": ""},
             "trends.html": {"q": "", "period": "day", "days": 7, "series": None, "chart": None, "burst_rows": [],
                             "burst_note": "", "burst_help": _BURST_HELP},
-            "models.html": {"runs": [], "run_cols": [], "run_rows": []},
+            "models.html": {"runs": [], "run_cols": [], "run_rows": [], "saved": [], "model": "", "text": "",
+                            "predicted": None},
             "sql.html": {"q": "", "tables": [], "result": None, "sql_error": None}}[template]

@@ -68,8 +68,15 @@ class Corpus:
 
 
 def first_words(text: str, n: int = 12) -> str:
-    """The first ``n`` words of ``text`` (a title for documents without one)."""
-    words = str(text or "").split()
+    """The first ``n`` words of ``text`` (a title for documents without one).
+
+    Only the head of the text is split (a 100,000-review corpus would otherwise split every review whole).
+    """
+    text = str(text or "")
+    head = text[:n * 30]
+    words = head.split()
+    if len(words) <= n and len(head) < len(text):
+        words = text.split()  # long words: the head held too few
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
@@ -110,9 +117,12 @@ def version_of(store: Store, name: str) -> str:
 def _strings(df: pd.DataFrame, column: str) -> pd.Series:
     if column not in df:
         return pd.Series([""] * len(df), index=df.index, dtype=object)
+    col = df[column]
+    if pd.api.types.is_string_dtype(col.dtype):  # vectorized: no Python call per value
+        return pd.Series(col.to_numpy(dtype=object, na_value=""), index=df.index, dtype=object)
     def text(v: Any) -> str:  # a nullable integer label arrives as a float: 1.0 -> "1"
         return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-    return df[column].astype(object).where(df[column].notna(), "").map(text)
+    return col.astype(object).where(col.notna(), "").map(text)
 
 
 def _articles(sandbox: SqlSandbox) -> pd.DataFrame:

@@ -1,9 +1,8 @@
 """What the web app's pages ask of the store, answered read-only and fast.
 
-:class:`Explorer` holds, per browsable dataset, its normalized documents (:mod:`nlpkit.ui.corpus`)
-and its persisted similarity index (:func:`nlpkit.features.build.load_index`), each loaded once per
-version; everything else (neighbours, keywords, clusters, projections, model runs, run history,
-the SQL box) is one :class:`nlpkit.store.SqlSandbox` query per request. Nothing here writes.
+:class:`Explorer` answers each page (search, article, clusters, projection, trends, models and
+the predict box) from the per-version caches of :class:`nlpkit.ui.cache.StoreCache`; whatever is
+not cached is one :class:`nlpkit.store.SqlSandbox` query. Nothing here writes.
 
 >>> ex = Explorer(Store("data"))                                # doctest: +SKIP
 >>> [h.title for h in ex.search("korean_news", "반도체 수출").hits[:3]]   # doctest: +SKIP
@@ -11,25 +10,26 @@ the SQL box) is one :class:`nlpkit.store.SqlSandbox` query per request. Nothing 
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from nlpkit.errors import FeatureError, NlpkitError
-from nlpkit.features.build import index_name, load_index
+from nlpkit.errors import NlpkitError
+from nlpkit.features.build import index_name
 from nlpkit.features.index import SimilarityIndex
-from nlpkit.store import SqlSandbox, Store
-from nlpkit.ui.corpus import Corpus, UiError, browsable, filter_rows, load_corpus, version_of
+from nlpkit.ui.cache import StoreCache
+from nlpkit.ui.charts import scatter_svg
+from nlpkit.ui.corpus import Corpus, UiError, filter_rows
+from nlpkit.ui.models import Predicted, SavedModel, read_model_runs, read_runs, saved_models
+from nlpkit.ui.predicted import Topics, read_topics
 from nlpkit.ui.trends import Burst, Series, bursts, term_series
 
 __all__ = ["Explorer", "Hit", "SearchResult", "ArticleView"]
-
-_VERSION_TTL = 2.0  # seconds a version check is trusted (a page makes several calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ class Hit:
     label: str
     snippet: str
     score: float | None
+    topic: str = ""  # predicted topic with its probability (scraped articles with article_topics rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +60,7 @@ class ArticleView:
     neighbours: list[Hit] = field(default_factory=list)
     cluster: int | None = None
     cluster_terms: str = ""
-
-
-def _q(value: str) -> str:
-    """A SQL string literal (the sandbox refuses writes anyway; this keeps names with quotes working)."""
-    return "'" + str(value).replace("'", "''") + "'"
+    topic: tuple[str, float, str] | None = None  # predicted topic name, probability, model
 
 
 def _fmt_time(t: Any) -> str:
@@ -78,145 +75,56 @@ def _snippet(text: str, words: list[str], width: int = 220) -> str:
     return ("… " if start else "") + s + (" …" if start + width < len(text) else "")
 
 
-class Explorer:
+class Explorer(StoreCache):
     """Read-only answers for the web app's pages, over one store (thread-safe caches)."""
 
-    def __init__(self, store: Store, *, sql_timeout: float = 30.0) -> None:
-        self.store = store
-        self.sql_timeout = sql_timeout
-        self._lock = threading.Lock()
-        self._corpora: dict[str, Corpus] = {}
-        self._indexes: dict[str, tuple[str, SimilarityIndex | None]] = {}
-        self._checked: dict[str, tuple[float, str]] = {}
-        self._shared: dict[tuple[str, str], tuple[str, pd.DataFrame | None, dict[Any, np.ndarray]]] = {}
-        self._memos: dict[str, tuple[str, Any]] = {}
-
-    # -- caches -----------------------------------------------------------------------------------
-    def _memo(self, key: str, version: str, compute: Any) -> Any:
-        """``compute()`` once per ``version`` of what it reads (a sandbox query costs ~0.1-0.3 s)."""
-        hit = self._memos.get(key)
-        if hit is None or hit[0] != version:
-            hit = self._memos[key] = (version, compute())
-        return hit[1]
-
-    def _table_version(self, table: str) -> str:
-        """An append table's Delta version ("" when it does not exist), trusted for a couple of seconds."""
-        now = time.monotonic()
-        hit = self._checked.get(f"table:{table}")
-        if hit and now - hit[0] < _VERSION_TTL:
-            return hit[1]
-        v = ""
-        if table in self.store.tables():
-            from deltalake import DeltaTable
-
-            v = str(DeltaTable(str(self.store.table_dir(table))).version())
-        self._checked[f"table:{table}"] = (now, v)
-        return v
-
-    def datasets(self) -> list[str]:
-        key = "|".join(self.store.datasets() + self.store.tables())
-        return list(self._memo("datasets", key, lambda: browsable(self.store)))
-
-    def tables(self) -> list[str]:
-        """SQL names of the latest tables (for the SQL page)."""
-        key = "|".join(self.store.datasets() + self.store.tables())
-        return list(self._memo("tables", key, lambda: sorted(n for n in self.sandbox().registry() if "__v" not in n)))
-
-    def sandbox(self) -> SqlSandbox:
-        return SqlSandbox(self.store, timeout=self.sql_timeout)
-
-    def _version(self, name: str) -> str:
-        now = time.monotonic()
-        hit = self._checked.get(name)
-        if hit and now - hit[0] < _VERSION_TTL:
-            return hit[1]
-        v = version_of(self.store, name)
-        self._checked[name] = (now, v)
-        return v
-
-    def corpus(self, name: str) -> Corpus:
-        if name not in self._corpora and name not in self.datasets():
-            load_corpus(self.store, name)  # raises the unknown-dataset error with suggestions
-        version = self._version(name)
-        with self._lock:
-            c = self._corpora.get(name)
-            if c is None or c.version != version:
-                c = self._corpora[name] = load_corpus(self.store, name, version)
-            return c
-
-    def index(self, name: str) -> SimilarityIndex | None:
-        """The dataset's similarity index (None when `features build` has not run on it)."""
-        try:
-            version = self.store.latest(index_name(name)).version
-        except NlpkitError:
-            return None
-        with self._lock:
-            cached = self._indexes.get(name)
-            if cached is None or cached[0] != version:
-                try:
-                    cached = self._indexes[name] = (version, load_index(self.store, name))
-                except FeatureError:
-                    cached = self._indexes[name] = (version, None)
-            return cached[1]
-
-    def shared(self, name: str, table: str, side: str = "data", key: str | None = None
-               ) -> tuple[pd.DataFrame | None, dict[Any, np.ndarray]]:
-        """``name``'s rows of a shared features table (read once per version) and row positions by ``key``."""
-        try:
-            version = self._version(table)
-        except NlpkitError:
-            return None, {}
-        cache_key = (name, f"{table}_{side}")
-        with self._lock:
-            hit = self._shared.get(cache_key)
-            if hit is None or hit[0] != version:
-                sql_name = table if side == "data" else f"{table}_{side}"
-                sb = self.sandbox()
-                df = sb.arrow(f"SELECT * FROM {sql_name} WHERE dataset = {_q(name)}").to_pandas()
-                if "rank" in df:
-                    df = df.sort_values(["rank"], kind="stable").reset_index(drop=True)
-                groups = {k: v for k, v in df.groupby(key, sort=False).indices.items()} if key else {}
-                hit = self._shared[cache_key] = (version, df, groups)
-            return hit[1], hit[2]
-
-    def warm_up(self, name: str) -> None:
-        """Load a dataset's documents, feature tables, index and tokenizer now, so pages answer fast."""
-        c = self.corpus(name)
-        self.shared(name, "similar_docs", key="doc")
-        kw, _ = self.shared(name, "tfidf_keywords", key="key")
-        self.shared(name, "clusters", key="id")
-        self.shared(name, "clusters", "summary")
-        self.shared(name, "projections", key="method")
-        idx = self.index(name)
-        if idx is not None:
-            idx.warm_up()
-            idx.analyzer(c.frame["title"].iloc[0] if len(c.frame) else "warm up")  # loads the tokenizer
-
-    def _hit(self, c: Corpus, r: int, words: list[str], score: float | None = None) -> Hit:
+    def _hit(self, c: Corpus, r: int, words: list[str], score: float | None = None,
+             topics: Topics | None = None) -> Hit:
         g = c.lists
+        topic = topics.of(r) if topics is not None else None
         return Hit(g["id"][r], g["title"][r], g["outlet"][r], _fmt_time(g["time"][r]), g["label"][r],
-                   _snippet(g["text"][r], words), None if score is None else round(float(score), 3))
+                   _snippet(g["text"][r], words), None if score is None else round(float(score), 3),
+                   f"{topic[0]} ({topic[1]:.0%})" if topic else "")
+
+    def topics(self, name: str) -> Topics | None:
+        """Predicted topics of ``name``'s documents (None when ``article_topics`` has none for them)."""
+        version = self._table_version("article_topics")
+        if not version:
+            return None
+        c = self.corpus(name)
+        found = self._memo(f"topics:{name}", f"{version}|{c.version}", lambda: read_topics(self.sandbox(), c))
+        return found if found.values() else None
+
+    def _filter(self, name: str, c: Corpus, filters: dict[str, Any]) -> tuple[np.ndarray, Topics | None]:
+        mask = filter_rows(c, filters)
+        topics = self.topics(name)
+        if filters.get("topic"):
+            if topics is None:
+                raise UiError(f"topic={filters['topic']!r}: {name} has no predicted topics (run `nlpkit topics apply`)")
+            mask &= topics.names == filters["topic"]
+        return mask, topics
 
     # -- Articles ---------------------------------------------------------------------------------
     def search(self, name: str, query: str = "", filters: dict[str, Any] | None = None, *, limit: int = 50,
                offset: int = 0) -> SearchResult:
         """Documents matching ``filters``, ranked by TF-IDF cosine to ``query`` (newest first without one)."""
         c = self.corpus(name)
-        mask = filter_rows(c, filters or {})
+        mask, topics = self._filter(name, c, filters or {})
         query = (query or "").strip()
         if not query:
             rows = np.flatnonzero(mask)
             if c.has("time"):
                 rows = rows[np.argsort(-c.frame["time"].to_numpy(dtype="datetime64[ns]")[rows].astype(np.int64),
                                        kind="stable")]
-            return SearchResult([self._hit(c, int(r), []) for r in rows[offset:offset + limit]], int(rows.size),
+            return SearchResult([self._hit(c, int(r), [], topics=topics) for r in rows[offset:offset + limit]],
+                                int(rows.size),
                                 "newest first" if c.has("time") else "stored order")
         idx = self.index(name)
         if idx is None:
-            low = query.lower()
-            text = (c.frame["title"] + "\n" + c.frame["text"]).str.lower()
-            rows = np.flatnonzero(mask & text.str.contains(low, regex=False).to_numpy())
-            return SearchResult([self._hit(c, int(r), [query]) for r in rows[offset:offset + limit]], int(rows.size),
+            found = pc.match_substring(self._haystack(name, c), query.lower())
+            rows = np.flatnonzero(mask & found.to_numpy(zero_copy_only=False))
+            return SearchResult([self._hit(c, int(r), [query], topics=topics) for r in rows[offset:offset + limit]],
+                                int(rows.size),
                                 f"text contains {query!r} (no index: run `nlpkit features build {name}`)")
         terms = idx.analyzer(query)
         q = idx.tfidf.transform([terms])
@@ -233,8 +141,14 @@ class Explorer:
         top = np.argpartition(-scores, want - 1)[:want] if 0 < want < rows.size else np.arange(rows.size)
         top = top[np.lexsort((rows[top], -scores[top]))][offset:offset + limit]
         words = terms + query.split()
-        out = [self._hit(c, int(rows[i]), words, float(scores[i])) for i in top]
+        out = [self._hit(c, int(rows[i]), words, float(scores[i]), topics) for i in top]
         return SearchResult(out, int(rows.size), f"TF-IDF cosine over the stored terms; query terms: {' '.join(terms)}")
+
+    def _haystack(self, name: str, c: Corpus) -> pa.Array:
+        """Lower-cased title + body of every document, once per version (IMDB: 4.5 s a query before, when
+        pandas lower-cased and joined 100,000 reviews for each search)."""
+        return self._memo(f"haystack:{name}", c.version, lambda: pc.utf8_lower(
+            pa.array([f"{t}\n{x}" for t, x in zip(c.lists["title"], c.lists["text"])], pa.large_string())))
 
     def _corpus_rows(self, name: str, c: Corpus, idx: SimilarityIndex) -> np.ndarray:
         """Corpus row of each index row (-1: the document is no longer in the dataset)."""
@@ -248,7 +162,9 @@ class Explorer:
         r = c.row.get(doc_id)
         if r is None:
             raise UiError(f"no article {doc_id!r} in {name} ({len(c.row):,} documents); search for it instead")
-        view = ArticleView(self._hit(c, r, []), c.get("text", r), c.get("section", r))
+        topics = self.topics(name)
+        view = ArticleView(self._hit(c, r, [], topics=topics), c.get("text", r), c.get("section", r),
+                           topic=topics.of(r) if topics is not None else None)
         kw, by_key = self.shared(name, "tfidf_keywords", key="key")
         if kw is not None and doc_id in by_key:
             part = kw.iloc[by_key[doc_id]]
@@ -314,6 +230,12 @@ class Explorer:
             version = ""
         return self._memo(f"projection:{name}:{method}:{max_points}:{seed}", version,
                           lambda: self._projection(name, method, max_points, seed))
+
+    def scatter(self, name: str, method: str = "pca") -> str:
+        """The projection's SVG scatter (2,000 linked points: drawn once per version, not per request)."""
+        proj = self.projection(name, method)
+        version = self._memos[f"projection:{name}:{method}:2000:0"][0]
+        return self._memo(f"scatter:{name}:{method}", version, lambda: scatter_svg(proj["points"], name))
 
     def _projection(self, name: str, method: str, max_points: int, seed: int) -> dict[str, Any]:
         proj, by_method = self.shared(name, "projections", key="method")
@@ -383,43 +305,26 @@ class Explorer:
         version = self._table_version("model_runs")
         if not version:
             return []
-        return self._memo(f"model_runs:{limit}", version, lambda: self._model_runs(limit))
-
-    def _model_runs(self, limit: int) -> list[dict[str, Any]]:
-        cols, rows = self.sandbox().query(f"SELECT * FROM model_runs ORDER BY created_at DESC LIMIT {int(limit)}")
-        out = []
-        for i, r in enumerate(rows):
-            d = dict(zip(cols, r))
-            d["n"] = i
-            try:
-                d["matrix"] = json.loads(d["confusion"]) if d.get("confusion") else None
-                classes = json.loads(d["classes"]) if d.get("classes") else []
-            except (TypeError, ValueError):
-                d["matrix"], classes = None, []
-            names = self._model_label_names(str(d.get("dataset") or ""))
-            d["class_names"] = [names.get(str(x), str(x)) for x in classes]
-            out.append(d)
-        return out
-
-    def _model_label_names(self, dataset: str) -> dict[str, str]:
-        from nlpkit.ui.corpus import label_names
-
-        names = label_names(dataset)
-        if dataset in self.datasets() and "category" in self.store.columns(dataset):
-            _, rows = self.sandbox().query(f'SELECT DISTINCT CAST(label AS VARCHAR), category FROM "{dataset}"')
-            names.update({str(a): str(b) for a, b in rows if b})
-        return names
+        return self._memo(f"model_runs:{limit}", version,
+                          lambda: read_model_runs(self.sandbox(), self.store, self.datasets(), limit))
 
     def runs(self, limit: int = 200) -> tuple[list[str], list[tuple[Any, ...]]]:
         """The flows' run history, newest first (``runs`` append table)."""
         version = self._table_version("runs")
         if not version:
             return [], []
+        return self._memo(f"runs:{limit}", version, lambda: read_runs(self.sandbox(), limit))
 
-        def read() -> tuple[list[str], list[tuple[Any, ...]]]:
-            sb = self.sandbox()
-            _, described = sb.query("DESCRIBE runs")
-            names = [str(r[0]) for r in described]
-            order = next((c for c in ("started_at", "start", "time", "created_at") if c in names), names[0])
-            return sb.query(f'SELECT * FROM runs ORDER BY "{order}" DESC LIMIT {int(limit)}')
-        return self._memo(f"runs:{limit}", version, read)
+    def saved_models(self) -> list[SavedModel]:
+        """Models the predict box offers (baselines and RNN classifiers), listed once per store change."""
+        models = self.store.root / "models"  # where RNN classifiers are saved by default
+        stamp = str(models.stat().st_mtime_ns) if isinstance(models, Path) and models.is_dir() else ""
+        key = "|".join([self._listing(), self._table_version("model_runs"), stamp])
+        return self._memo("saved_models", key, lambda: saved_models(self.store, self.model_runs()))
+
+    def predict(self, key: str, text: str) -> Predicted:
+        """The label name and probability the saved model ``key`` gives ``text``."""
+        return self._predictor.predict(self.saved_models(), key, text)
+
+    def warm_models(self) -> None:
+        self._predictor.warm(self.saved_models())

@@ -105,8 +105,7 @@ def test_report_and_classify(news_store):
     assert row["split"] == "cv3" and np.asarray(json.loads(row["confusion"])).shape == (8, 8)
     page = write_report(store, "news")
     names = {p.name for p in page.parent.iterdir()}
-    assert {"index.html", "pca_label.png", "lda_label.png", "silhouette_vs_k.png", "cluster_terms.png",
-            "explained_variance.png"} <= names
+    assert {"index.html", "pca_label.png", "lda_label.png", "silhouette_vs_k.png"} <= names  # term bars are HTML
     assert any(n.startswith("classify_tfidf_softmax") for n in names)
     assert "<img" in page.read_text("utf-8")
     with pytest.raises(FeatureError, match="run `nlpkit features build nothing` first"):

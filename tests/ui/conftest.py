@@ -1,8 +1,17 @@
-"""One real store (korean_news + the 60 saved news pages, features built), the app on a free port,
-and a headless Chromium from Debian's packages driven by Selenium."""
+"""One small real store, built once per session in-process, the app on a free port, and a headless
+Chromium from Debian's packages driven by Selenium.
+
+The store: 320 real korean_news articles (40 of each of the 8 sections, the first in file order,
+plus one article the search test looks for), the 60 saved English news pages and the 2 saved
+Naver article pages scraped as news, features built (regex tokenizer, one k), one
+cross-validated classifier run, a TF-IDF baseline and a small RNN classifier trained on the
+subset, and the baseline's predicted topics of the scraped articles (``article_topics``).
+"""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import shutil
 import socket
@@ -23,42 +32,79 @@ CHROMEDRIVER = shutil.which("chromedriver")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--window-size=1280,1000"]
+PER_SECTION = 40
+SEARCHED = "SK하이닉스, 반도체 광고"  # test_search_finds_a_known_article looks for this real title
+NAVER_ARTICLES = ("naver_article_edaily_2022-09-14_utf8.html", "naver_article_heraldcorp_2023-09-07_utf8.html")
 
 
-def _cli(args: list[str], data_dir: Path, **env: str) -> subprocess.Popen[str]:
-    e = {**os.environ, "NLPKIT_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT), **env}
-    e.pop("NLPKIT_FLOWS", None)
-    return subprocess.Popen([sys.executable, "-m", "nlpkit.cli", *args], cwd=ROOT, env=e, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _korean_news_subset(source: Path, out: Path) -> int:
+    """The first ``PER_SECTION`` articles of each section (file order) plus the searched one."""
+    taken: dict[str, int] = {}
+    n = 0
+    with gzip.open(source, "rt", encoding="utf-8") as f, gzip.open(out, "wt", encoding="utf-8") as w:
+        for line in f:
+            row = json.loads(line)
+            section = row["category"]
+            if taken.get(section, 0) < PER_SECTION or SEARCHED in row["title"]:
+                taken[section] = taken.get(section, 0) + 1
+                w.write(line)
+                n += 1
+    return n
+
+
+def _scrape(store: Store, directory: Path, outlet: str) -> None:
+    from nlpkit.news.ingest import ingest
+    from nlpkit.news.sources import NewsSettings, SourceSpec
+
+    news = NewsSettings(extract_workers=0)
+    news = news.model_copy(update={"fetch": news.fetch.model_copy(update={"per_host_delay": 0.0})})
+    ingest(store, news, [SourceSpec(name=directory.name, kind="directory", path=directory, outlet=outlet,
+                                       language="auto", max_articles=10**9)])
 
 
 @pytest.fixture(scope="session")
 def ui_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """korean_news (1,599 real labelled articles) and the scraped 60 real English news pages, with features
-    and one cross-validated classifier run.
-
-    The regex tokenizer and a short k range keep the build to seconds; the app does not care
-    which tokenizer built the index (queries use the same spec).
-    """
+    """The small real store described above (built in-process: ~20 s on a quiet machine)."""
+    from nlpkit.datasets.registry import rebuild
     from nlpkit.features.build import BuildOptions, build_features
-
-    data = tmp_path_factory.mktemp("ui") / "data"
-    # the dataset and the news tables are separate; both imports run at once
-    procs = [_cli(["rebuild", "korean_news", "--source", str(shared_data / "korean_news" / "articles.jsonl.gz"),
-                   "--no-dependants"], data),
-             _cli(["scrape", "--source", "local_pages"], data,
-                  NLPKIT_NEWS_DIRECTORY=str(shared_data / "article_extraction_dev" / "html"))]
-    for p in procs:
-        _, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err[-2000:]
-    store = Store(data)
-    build_features(store, "korean_news", BuildOptions(tokenizer="regex", k_values=(8,), pca_components=10))
-    build_features(store, "articles", BuildOptions(k_values=(3,), pca_components=10))
     from nlpkit.features.classify import ClassifyOptions
     from nlpkit.features.runs import classify_dataset
+    from nlpkit.models.baseline import BaselineConfig, train_baseline
+    from nlpkit.topics.apply import apply_topics
+    from nlpkit.topics.classifier import load_topic_classifier
 
+    root = tmp_path_factory.mktemp("ui")
+    store = Store(root / "data")
+    subset = root / "korean_news.jsonl.gz"
+    _korean_news_subset(shared_data / "korean_news" / "articles.jsonl.gz", subset)
+    rebuild(store, "korean_news", str(subset))
+    _scrape(store, shared_data / "article_extraction_dev" / "html", "saved pages")
+    naver = root / "naver"
+    naver.mkdir()
+    for name in NAVER_ARTICLES:
+        shutil.copy(shared_data / "korean_news_html" / name, naver / name)
+    _scrape(store, naver, "saved Naver pages")
+    build_features(store, "korean_news", BuildOptions(tokenizer="regex", k_values=(8,), pca_components=10))
+    build_features(store, "articles", BuildOptions(tokenizer="regex", k_values=(3,), pca_components=10))
     classify_dataset(store, "korean_news", ClassifyOptions(folds=2))  # one model_runs row with a confusion matrix
+    train_baseline(store, "korean_news", BaselineConfig(ngram_max=1, c_grid=(8.0,)))
+    apply_topics(store, load_topic_classifier(store, "baseline:korean_news"))
     return store
+
+
+@pytest.fixture(scope="session")
+def rnn_model(ui_store: Store) -> Path:
+    """A small BiLSTM topic classifier trained on the subset, saved under the store (its run in model_runs)."""
+    pytest.importorskip("torch", reason="the RNN classifier needs torch: pip install 'nlpkit[rnn]'")
+    from nlpkit.datasets.registry import BUILDERS
+    from nlpkit.rnn.classify import train_classifier
+    from nlpkit.rnn.data import load_labelled
+
+    splits = load_labelled(ui_store, "korean_news", label_names=BUILDERS["korean_news"].label_names)
+    out = ui_store.root / "models" / "news_rnn"
+    train_classifier(splits, out=out, source="korean_news", store=ui_store, embed_dim=16, hidden_size=16,
+                     max_len=64, min_freq=1, epochs=1, device="cpu")
+    return out
 
 
 def free_port() -> int:

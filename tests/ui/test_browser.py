@@ -34,6 +34,10 @@ def _click_and_wait(browser, element) -> None:
     WebDriverWait(browser, 20).until(ec.staleness_of(old))
 
 
+def _count(store: Store, table: str) -> int:
+    return int(SqlSandbox(store).query(f"SELECT count(*) FROM {table}")[1][0][0])
+
+
 def _titles(browser, css: str) -> list[str]:
     return [e.text for e in browser.find_elements(_by("CSS_SELECTOR"), css)]
 
@@ -85,7 +89,7 @@ def test_a_cluster_lists_its_titles(browser, ui_url: str, ui_store: Store) -> No
     assert f"{len(rows):,} documents" in browser.find_element(_by("ID"), "members-title").text
     # the scatter: one linked point per document, hover titles are real titles, the caption says the variance kept
     points = browser.find_elements(_by("CSS_SELECTOR"), "#scatter a.pt")
-    assert len(points) == 1599
+    assert len(points) == _count(ui_store, "korean_news")  # every document (fewer than the 2,000 sampled)
     assert "keep" in browser.find_element(_by("ID"), "variance").text and "%" in \
         browser.find_element(_by("ID"), "variance").text
 
@@ -138,7 +142,7 @@ def test_sql_box_refuses_a_write(browser, ui_url: str, ui_store: Store) -> None:
     _click_and_wait(browser, browser.find_element(_by("ID"), "run"))
     error = browser.find_element(_by("ID"), "sql-error").text
     assert error.startswith("refused DELETE statement")
-    assert SqlSandbox(ui_store).query("SELECT count(*) FROM korean_news")[1][0][0] == before == 1599
+    assert _count(ui_store, "korean_news") == before == 320
     # a read works and offers the downloads
     box = browser.find_element(_by("ID"), "sql")
     box.clear()
@@ -172,3 +176,15 @@ def test_korean_renders_with_real_glyphs(browser, ui_url: str, ui_store: Store) 
     assert (g1 < 128).sum() > 50 and (g2 < 128).sum() > 50
     assert np.abs(g1 - g2).mean() > 3, "two different syllables drew the same shape (tofu boxes)"
     assert np.abs(g1 - tofu).mean() > 3, "a Korean syllable drew like a missing-glyph box"
+
+
+def test_predict_box_in_the_browser(browser, ui_url: str, ui_store: Store) -> None:
+    from nlpkit.datasets.registry import BUILDERS
+
+    browser.get(f"{ui_url}/models")
+    box = browser.find_element(_by("ID"), "predict-text")
+    box.send_keys("북한과 미국 정상회담 일정이 발표됐다")
+    _click_and_wait(browser, browser.find_element(_by("ID"), "predict"))
+    label = browser.find_element(_by("CSS_SELECTOR"), "#prediction .label").text
+    assert label in set(BUILDERS["korean_news"].label_names.values())  # a name, not an id
+    assert 0 < float(browser.find_element(_by("CSS_SELECTOR"), "#prediction .probability").text) <= 1
