@@ -42,6 +42,11 @@ from nlpkit.cli import ui_cmds  # noqa: E402,F401
 from nlpkit.cli import topics_cmds  # noqa: E402,F401
 
 
+# The tree people see: grouped commands in pipeline order, the old names hidden behind a note.
+from nlpkit.cli.command_map import regroup  # noqa: E402
+
+regroup(app)
+
 # Every command, whichever module registered it, prints errors the same way.
 _common.handle_all(app)
 
