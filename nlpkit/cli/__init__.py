@@ -5,11 +5,15 @@ Each area keeps its commands in its own module and registers them on ``app`` her
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
 
-import typer
+STARTED = time.perf_counter()  # `similar` reports its start-up from here (imports included)
 
-from nlpkit.cli import _common
+from pathlib import Path  # noqa: E402
+
+import typer  # noqa: E402
+
+from nlpkit.cli import _common  # noqa: E402
 
 app = typer.Typer(
     name="nlpkit",
@@ -59,4 +63,4 @@ def main() -> None:
         raise SystemExit(_common.report_exception(e)) from None
 
 
-__all__ = ["app", "main"]
+__all__ = ["STARTED", "app", "main"]

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from nlpkit.errors import FeatureError
 from nlpkit.features.clusters import ClusterResult, choose_k
 from nlpkit.features.index import SimilarityIndex
+from nlpkit.features.query import index_name, index_path
 from nlpkit.features.keywords import doc_keywords, group_keywords
 from nlpkit.features.projections import LdaResult, PcaResult, lda_project, pca_project, separation
 from nlpkit.features.similarity import Neighbours, topk_cosine
@@ -101,10 +102,6 @@ class BuildResult:
     @property
     def rows(self) -> int:
         return self.documents
-
-
-def index_name(dataset: str) -> str:
-    return f"features_{dataset}"[:63]
 
 
 def _timed(f: Fitted, step: str, t0: float) -> None:
@@ -270,11 +267,4 @@ def build_features(store: Store, dataset: str, options: BuildOptions = BuildOpti
 
 def load_index(store: Store, dataset: str) -> SimilarityIndex:
     """The persisted similarity index of ``dataset``'s latest features build."""
-    from nlpkit.errors import DatasetNotFoundError
-
-    try:
-        info = store.latest(index_name(dataset))
-    except DatasetNotFoundError as e:
-        raise FeatureError(f"no similarity index for dataset {dataset!r}: run `nlpkit features build {dataset}` "
-                           "first") from e
-    return SimilarityIndex.load(info.path / "index")
+    return SimilarityIndex.load(index_path(store, dataset))

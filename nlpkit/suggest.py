@@ -1,0 +1,29 @@
+"""Suggestions ("did you mean ...?") for a mistyped name (dataset, table, model, command), from what exists.
+
+>>> did_you_mean("korean_nwes", ["imdb", "korean_news"])
+"did you mean 'korean_news'?"
+>>> did_you_mean("xyz", ["imdb"])
+''
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["close_matches", "did_you_mean"]
+
+
+def close_matches(name: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """Up to ``n`` candidates that look like ``name``, best first (case-insensitive, ``name`` itself left out)."""
+    by_lower: dict[str, str] = {}
+    for c in candidates:
+        by_lower.setdefault(str(c).lower(), str(c))
+    by_lower.pop(str(name).lower(), None)
+    return [by_lower[m] for m in difflib.get_close_matches(str(name).lower(), list(by_lower), n=n, cutoff=cutoff)]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """``"did you mean 'x'?"`` (or ``'x' or 'y'``) when something close to ``name`` exists, else ``""``."""
+    matches = close_matches(name, candidates)
+    return f"did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
