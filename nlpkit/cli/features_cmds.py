@@ -21,23 +21,32 @@ app.add_typer(features_app, name="features")
 app.add_typer(eval_app, name="eval")
 
 
+_TERMS, _OUT, _RUN = "Terms (tokenizer, dictionary, stopwords)", "Outputs", "Run"
+
+
 @features_app.command("build")
 @handle_errors
 def build(
     dataset: str = typer.Argument(..., help="A text dataset in the store (columns id, text[, label, split])."),
     tokenizer: str | None = typer.Option(None, "--tokenizer", help="Backend (kiwi, mecab, okt, english, regex ...); "
-                                         "default: kiwi for Korean, english otherwise."),
-    k: int = typer.Option(10, "--k", help="Neighbours per document in `similar`."),
-    max_docs: int | None = typer.Option(None, "--max-docs", help="Use only the first N documents."),
-    threads: int = typer.Option(2, "--threads", help="Threads for the similarity search."),
-    report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report afterwards."),
-    lda: bool | None = typer.Option(None, "--lda/--no-lda", help="Require / skip LDA (default: when labelled)."),
-    dicts: list[str] = typer.Option([], "--dict", help="User dictionary TSV (repeatable); default for Korean: "
+                                         "default: kiwi for Korean, english otherwise.", rich_help_panel=_TERMS),
+    dicts: list[str] = typer.Option([], "--dict", metavar="PATH", rich_help_panel=_TERMS,
+                                    help="User dictionary TSV (repeatable); default for Korean: "
                                     "dictionaries/ko/news.tsv. `--dict none` uses none."),
-    stopwords: str | None = typer.Option(None, "--stopwords", help="ko, en, a file, or none; default: the "
-                                         "language's dictionaries/<lang>/stopwords.txt."),
+    stopwords: str | None = typer.Option(None, "--stopwords", metavar="PATH|ko|en|none", rich_help_panel=_TERMS,
+                                         help="Stopword list; default: the language's "
+                                         "dictionaries/<lang>/stopwords.txt."),
+    k: int = typer.Option(10, "--k", help="Neighbours per document in `similar`.", rich_help_panel=_OUT),
+    lda: bool | None = typer.Option(None, "--lda/--no-lda", help="Require / skip LDA (default: when labelled).",
+                                    rich_help_panel=_OUT),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report afterwards.",
+                                rich_help_panel=_OUT),
+    max_docs: int | None = typer.Option(None, "--max-docs", help="Use only the first N documents.",
+                                        rich_help_panel=_RUN),
+    threads: int = typer.Option(2, "--threads", help="Threads for the similarity search.", rich_help_panel=_RUN),
 ) -> None:
     """Build TF-IDF, similar, keywords, PCA/LDA projections and clusters for DATASET."""
+    err_console.print(f"features {dataset}: starting (loading scikit-learn and the tokenizer) ...", highlight=False)
     from nlpkit.features.build import BuildOptions, build_features
 
     store = get_store()
@@ -51,6 +60,8 @@ def build(
         def tick(step: str, n: int, total: int) -> None:
             if step not in tasks:
                 tasks[step] = bar.add_task(step, total=total, rate="")
+                if not err_console.is_terminal:  # no live bar in a log: one line per stage instead
+                    err_console.print(f"features {dataset}: {step} ...", highlight=False)
             bar.advance(tasks[step], n)
 
         result = build_features(store, dataset, options, progress=tick)

@@ -112,7 +112,11 @@ def _timed(f: Fitted, step: str, t0: float) -> None:
 def step_terms(store: Store, dataset: str, options: BuildOptions, progress: Progress | None = None) -> Fitted:
     """Read the corpus and its stored terms, tokenizing only documents not seen before."""
     t0 = time.perf_counter()
+    if progress:
+        progress("read", 0, 1)
     corpus = read_corpus(store, dataset, max_docs=options.max_docs)
+    if progress:
+        progress("read", 1, 1)
     spec = options.spec or default_spec(detect_language("\n".join(corpus.texts[:200])), options.tokenizer,
                                         user_dicts=options.user_dicts, stopwords=options.stopwords)
     f = Fitted(corpus, spec)
@@ -257,12 +261,21 @@ def build_features(store: Store, dataset: str, options: BuildOptions = BuildOpti
     if not isinstance(options.k, int) or options.k < 1:
         raise FeatureError(f"--k must be a positive integer; got {options.k!r}")
     f = step_terms(store, dataset, options, progress)
-    step_tfidf(f, options)
+    _stage(progress, "tfidf", step_tfidf, f, options)
     step_similarity(f, options, progress)
-    step_keywords(f, options)
-    step_projections(f, options)
-    step_clusters(f, options)
-    return write_outputs(store, f, options)
+    for name, step in (("keywords", step_keywords), ("projections", step_projections), ("clusters", step_clusters)):
+        _stage(progress, name, step, f, options)
+    return _stage(progress, "write", write_outputs, store, f, options)
+
+
+def _stage(progress: Progress | None, name: str, step: Callable[..., Any], *args: Any) -> Any:
+    """Run one uncounted step, reporting it as a 1-unit stage (started, then done) to ``progress``."""
+    if progress:
+        progress(name, 0, 1)
+    out = step(*args)
+    if progress:
+        progress(name, 1, 1)
+    return out
 
 
 def load_index(store: Store, dataset: str) -> SimilarityIndex:
