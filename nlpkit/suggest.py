@@ -24,6 +24,6 @@ def close_matches(name: str, candidates: Iterable[str], n: int = 3, cutoff: floa
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """``"did you mean 'x'?"`` (or ``'x' or 'y'``) when something close to ``name`` exists, else ``""``."""
-    matches = close_matches(name, candidates)
+    """``"did you mean 'x'?"`` (the closest candidate) when something close to ``name`` exists, else ``""``."""
+    matches = close_matches(name, candidates, n=1)
     return f"did you mean {' or '.join(repr(m) for m in matches)}?" if matches else ""
