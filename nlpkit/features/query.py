@@ -26,7 +26,7 @@ import numpy as np
 
 from nlpkit.errors import DatasetNotFoundError, FeatureError
 from nlpkit.store import Store
-from nlpkit.suggest import close_matches, did_you_mean
+from nlpkit.suggest import missing_hint
 from nlpkit.tokenize.spec import TermSpec, word_ngrams
 
 __all__ = ["Hit", "QueryIndex", "index_name", "index_path", "load_query_index"]
@@ -186,16 +186,12 @@ def index_path(store: Store, dataset: str) -> Path:
     except DatasetNotFoundError as e:
         names = store.datasets()
         built = [d.removeprefix("features_") for d in names if d.startswith("features_")]
-        hint = did_you_mean(dataset, built)
-        if hint:
-            raise FeatureError(f"no similarity index for dataset {dataset!r}; {hint} (datasets with features: "
-                               f"{', '.join(built)})") from e
-        stored = [d for d in names if not d.startswith("features_")]
-        close = close_matches(dataset, stored) if dataset not in stored else [dataset]
-        target = close[0] if close else dataset
-        hint = f"{did_you_mean(dataset, stored)} " if close and target != dataset else ""
-        raise FeatureError(f"no similarity index for dataset {dataset!r}; {hint}run `nlpkit features build "
-                           f"{target}` first") from e
+        hint, target = missing_hint(dataset, built, [d for d in names if not d.startswith("features_")],
+                                    "datasets with features")
+        if target in built:
+            raise FeatureError(f"no similarity index for dataset {dataset!r}; {hint}") from e
+        raise FeatureError(f"no similarity index for dataset {dataset!r}; {hint + ' ' if hint else ''}run "
+                           f"`nlpkit features build {target}` first") from e
     return Path(info.path) / "index"
 
 

@@ -42,7 +42,7 @@ from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.models.prediction import Prediction
 from nlpkit.models.runs import MODEL_RUNS, append_runs
 from nlpkit.store.versions import Store, VersionInfo
-from nlpkit.suggest import did_you_mean
+from nlpkit.suggest import missing_hint
 from nlpkit.tokenize.spec import TermSpec
 
 __all__ = [
@@ -298,14 +298,10 @@ def load_baseline(store: Store, dataset: str) -> tuple[Any, dict[str, Any]]:
     except DatasetError as e:
         names = store.datasets()
         models = [d.removesuffix("_baseline") for d in names if d.endswith("_baseline")]
-        hint = did_you_mean(dataset, models)
+        hint, target = missing_hint(dataset, models, names, "baseline models")
         if hint:
-            raise ModelError(f"no baseline model for dataset {dataset!r}; {hint} (baseline models: "
-                             f"{', '.join(models)})") from e
-        hint = did_you_mean(dataset, names)
-        if hint:
-            raise ModelError(f"no baseline model for dataset {dataset!r}; {hint} (then train its baseline: "
-                             "`nlpkit models baseline NAME`)") from e
+            then = "" if target in models else f" (then train its baseline: `nlpkit models baseline {target}`)"
+            raise ModelError(f"no baseline model for dataset {dataset!r}; {hint}{then}") from e
         raise ModelError(f"no baseline model for dataset {dataset!r}; train one with `nlpkit baseline {dataset}`") from e
     config = _read_baseline_config(info.path / CONFIG_FILE)
     path = info.path / MODEL_FILE

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 import pytest
@@ -12,21 +10,15 @@ from hypothesis import strategies as st
 
 from nlpkit.datasets.korean import build_korean_news
 from nlpkit.store import Store
-from nlpkit.suggest import close_matches, did_you_mean
+from nlpkit.suggest import close_matches, did_you_mean, missing_hint
 from tests.cli_harness import cli_invoker
+from tests.features.conftest import news_rows, write_articles_subset  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
-def invoke(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def invoke(news_rows: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A store holding the real korean_news dataset (2 articles per topic), nothing built from it."""
-    subset, taken = tmp_path / "articles.jsonl", {}
-    with gzip.open(shared_data / "korean_news" / "articles.jsonl.gz", "rt", encoding="utf-8") as f, \
-            subset.open("w", encoding="utf-8") as out:
-        for line in f:
-            r = json.loads(line)
-            if r["body"] and taken.get(r["label"], 0) < 2:
-                taken[r["label"]] = taken.get(r["label"], 0) + 1
-                out.write(line)
+    subset = write_articles_subset(news_rows, tmp_path / "articles.jsonl", 2)
     build_korean_news(Store(tmp_path / "data"), subset)
     return cli_invoker(tmp_path, monkeypatch)
 
@@ -41,6 +33,7 @@ def invoke(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     ["tokens", "dataset", "korean_nws"],
     ["data", "rebuild", "korean_nws"],              # the registry: rebuildable names
     ["topics", "cv", "--dataset", "korean_nws"],
+    ["models", "predict", "korean_nws", "좋은 기사"],
 ])
 def test_unknown_dataset_says_did_you_mean(invoke, args):
     code, out = invoke(*args)
@@ -73,3 +66,11 @@ def test_suggestions_come_from_the_candidates_and_never_repeat_the_name(name, ca
     assert name.lower() not in [m.lower() for m in matches]
     hint = did_you_mean(name, candidates)
     assert hint == "" if not matches else hint == f"did you mean {matches[0]!r}?"
+
+
+def test_missing_hint_prefers_what_is_built_then_what_is_stored():
+    assert missing_hint("korean_nws", ["korean_news"], ["korean_news", "imdb"], "with features") == (
+        "did you mean 'korean_news'? (with features: korean_news)", "korean_news")
+    assert missing_hint("korean_nws", [], ["korean_news"], "x") == ("did you mean 'korean_news'?", "korean_news")
+    assert missing_hint("korean_news", [], ["korean_news", "korean_newz"], "x") == ("", "korean_news")  # stored as is
+    assert missing_hint("zzz", ["imdb"], ["imdb"], "x") == ("", "zzz")

@@ -7,7 +7,6 @@ dictionary, the Korean stopwords).
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from pathlib import Path
@@ -27,19 +26,13 @@ from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.store import Store
 from nlpkit.tokenize.spec import TermSpec
 from tests.cli_harness import cli_invoker
+from tests.features.conftest import write_articles_subset
 
 
 @pytest.fixture(scope="module")
-def news_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def news_store(news_rows: list[dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("similar")
-    subset, taken = root / "articles.jsonl", {}
-    with gzip.open(shared_data / "korean_news" / "articles.jsonl.gz", "rt", encoding="utf-8") as f, \
-            subset.open("w", encoding="utf-8") as out:
-        for line in f:
-            r = json.loads(line)
-            if r["body"] and taken.get(r["label"], 0) < 15:
-                taken[r["label"]] = taken.get(r["label"], 0) + 1
-                out.write(line)
+    subset = write_articles_subset(news_rows, root / "articles.jsonl", 15)
     store = Store(root / "data")
     build_korean_news(store, subset)
     build_features(store, "korean_news", BuildOptions(k=5, lda=False, k_values=(2, 3)))
