@@ -152,3 +152,14 @@ def test_titles_fall_back_to_first_words_and_registry_label_names(imdb_texts, tm
     assert rows[2].title == "" and rows[2].id == "gone"  # an id no longer stored is listed, not fatal
     named = describe_hits(store, "imdb", [Hit("r3", 0.5, 1)], parse_label_names("bad,good"))
     assert named[0].group == "good"
+
+
+def test_the_query_path_loads_no_scikit_learn_scipy_or_numba():
+    """What made `similar --text` slow to start: seconds of imports before the first answer."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nlpkit.features.query, nlpkit.features.hits; "
+            "print([m for m in ('sklearn', 'scipy', 'numba', 'kiwipiepy', 'jpype', 'torch') if m in sys.modules])")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "[]", res.stdout + res.stderr
