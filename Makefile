@@ -55,10 +55,10 @@ setup: check-python check-java $(VENV)/.installed
 RUN_ENV = $(if $(NEWS_PAGES),NLPKIT_NEWS_DIRECTORY=$${NLPKIT_NEWS_DIRECTORY:-$(NEWS_PAGES)})
 
 run: setup
-	$(RUN_ENV) $(VENV)/bin/nlpkit run all --profile quick
+	$(RUN_ENV) $(VENV)/bin/nlpkit flows run all --profile quick
 
 run-full: setup
-	$(RUN_ENV) $(VENV)/bin/nlpkit run all
+	$(RUN_ENV) $(VENV)/bin/nlpkit flows run all
 
 test: setup
 	$(PY) -m pytest -q

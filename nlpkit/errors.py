@@ -39,7 +39,11 @@ class DatasetError(NlpkitError):
 
 
 class DatasetNotFoundError(DatasetError, LookupError):
-    """A dataset or dataset version does not exist in the store."""
+    """A dataset or dataset version does not exist in the store (``dataset``: the name asked for, when known)."""
+
+    def __init__(self, *args: object, dataset: str | None = None) -> None:
+        super().__init__(*args)
+        self.dataset = dataset
 
 
 class ReadOnlyQueryError(NlpkitError, PermissionError):

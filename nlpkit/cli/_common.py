@@ -19,9 +19,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from nlpkit.errors import ConfigError, NlpkitError
+from nlpkit.errors import ConfigError, DatasetNotFoundError, NlpkitError
 from nlpkit.settings import Settings, load_settings
 from nlpkit.store import Store
+from nlpkit.suggest import close_matches, did_you_mean
 
 __all__ = ["console", "err_console", "get_settings", "get_store", "handle_all", "handle_errors", "parse_key_values",
            "progress_bar", "report_exception", "FlowsOption"]
@@ -113,10 +114,24 @@ def _expected_os_error(e: OSError) -> str:
     return f"{type(e).__name__}{name}: {fix}"
 
 
+def _registry_hint(e: NlpkitError) -> str | None:
+    """A missing dataset that is not close to any stored one but to a registered one: say which, and how to build it."""
+    name = getattr(e, "dataset", None)
+    if not isinstance(e, DatasetNotFoundError) or not name or "did you mean" in str(e):
+        return None
+    from nlpkit.datasets.registry import BUILDERS
+
+    matches = close_matches(name, BUILDERS)
+    if not matches:
+        return None
+    return (f"dataset {name!r} is not in the store; {did_you_mean(name, BUILDERS)} "
+            f"Build it with `nlpkit data rebuild {matches[0]}`.")
+
+
 def report_exception(e: BaseException) -> int:
     """Print ``e`` the way every command does and return the exit code (2 expected, 1 unexpected)."""
     if isinstance(e, NlpkitError):
-        _print_error(_one_line(str(e)))
+        _print_error(_one_line(_registry_hint(e) or str(e)))
         return 2
     if isinstance(e, OSError) and e.errno in _EXPECTED_ERRNOS:
         _print_error(_expected_os_error(e))

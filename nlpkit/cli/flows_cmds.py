@@ -77,7 +77,7 @@ def runs(
     try:
         table = get_store().read_appended(RUNS_TABLE).to_pandas()
     except DatasetNotFoundError:
-        console.print("no runs recorded yet (run `nlpkit run all` or `nlpkit serve`)")
+        console.print("no runs recorded yet (run `nlpkit flows run all` or `nlpkit flows serve`)")
         return
     if flow:
         table = table[table["flow"] == flow]

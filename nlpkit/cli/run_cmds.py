@@ -38,7 +38,7 @@ def run(
     declared = settings.with_profile(profile)
     if flow == "all":
         if param:
-            raise ConfigError("--param applies to one flow; run `nlpkit run NAME --param ...`")
+            raise ConfigError("--param applies to one flow; run `nlpkit flows run NAME --param ...`")
         specs = declared
     else:
         spec = next((s for s in declared if s.name == flow), None) or settings.flow(flow)
@@ -62,7 +62,7 @@ def run(
         results = run_flows(specs, path.resolve().parent, get_store(), on_event=show, prepare=prepare,
                             settings=settings)
     except RunCancelled as e:
-        console.print(f"[magenta]cancelled[/] ({e}); recorded in `nlpkit runs`")
+        console.print(f"[magenta]cancelled[/] ({e}); recorded in `nlpkit flows runs`")
         raise typer.Exit(143) from None
     finally:
         signal.signal(signal.SIGTERM, previous)

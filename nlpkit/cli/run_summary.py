@@ -1,4 +1,4 @@
-"""What `nlpkit run all` prints last: what was built and where to look next.
+"""What `nlpkit flows run all` prints last: what was built and where to look next.
 
 Tables with row counts, models with their scores (the latest ``model_runs`` row per model and
 split), the feature reports written, and the next commands to try. Read from the store, so it
@@ -43,8 +43,9 @@ def print_built(store: Store, results: Sequence[FlowResult]) -> None:
     reports = [str(r.value["report"]) for r in results if isinstance(r.value, dict) and r.value.get("report")]
     for path in reports:
         console.print(f"report: {path}")
-    console.print("next: nlpkit datasets | nlpkit runs | nlpkit query \"SELECT title FROM articles LIMIT 5\" | "
-                  "nlpkit similar articles --text \"반도체 수출\" | nlpkit predict imdb \"A wonderful film\" | "
+    console.print("next: nlpkit data list | nlpkit flows runs | nlpkit query \"SELECT title FROM articles LIMIT 5\" | "
+                  "nlpkit features similar -d articles --text \"반도체 수출\" | "
+                  "nlpkit models predict imdb \"A wonderful film\" | "
                   "make run-full (full training budgets)", highlight=False)
 
 

@@ -93,7 +93,7 @@ def datasets(
 @app.command()
 @handle_errors
 def history(
-    dataset: str = typer.Argument(..., help="Dataset name (see `nlpkit datasets`)."),
+    dataset: str = typer.Argument(..., help="Dataset name (see `nlpkit data list`)."),
 ) -> None:
     """Every commit of DATASET, newest first: version, time, operation, rows, parameters."""
     from nlpkit.store.maintenance import history as store_history
@@ -142,7 +142,7 @@ def migrate() -> None:
     store = get_store()
     if store.remote:
         raise StorageError(f"{store.root} is on object storage, where the old Parquet layout never was: "
-                           "`nlpkit store migrate` converts a local data dir only")
+                           "`nlpkit data migrate` converts a local data dir only")
     with console.status(f"migrating {store.root} ..."):
         report = run_migration(store.root)
     for name, versions in report.datasets.items():

@@ -15,6 +15,7 @@ from typing import Any
 from nlpkit.datasets.download import ProgressFn
 from nlpkit.errors import ConfigError
 from nlpkit.store.versions import Store, VersionInfo
+from nlpkit.suggest import did_you_mean
 
 __all__ = ["BUILDERS", "DatasetBuilder", "get_builder", "rebuild", "source_for"]
 
@@ -97,8 +98,9 @@ def get_builder(name: str) -> DatasetBuilder:
     try:
         return BUILDERS[name]
     except KeyError:
-        raise ConfigError(f"unknown dataset {name!r}; rebuildable datasets: {', '.join(BUILDERS)}. "
-                          "For your own corpus use `nlpkit import NAME FILE`.") from None
+        hint = did_you_mean(name, BUILDERS)
+        raise ConfigError(f"unknown dataset {name!r}; {hint + ' ' if hint else ''}rebuildable datasets: "
+                          f"{', '.join(BUILDERS)}. For your own corpus use `nlpkit data import NAME FILE`.") from None
 
 
 def source_for(name: str, sources: Mapping[str, str]) -> str:

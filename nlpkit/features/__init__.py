@@ -8,7 +8,18 @@
 Heavy parts (numba kernel, tokenizers, matplotlib) load on first use.
 """
 
-from nlpkit.features.similarity import ENGINES, Neighbours, jaccard, jaccard_topk, topk_cosine, topk_query
-from nlpkit.features.tfidf import TokenTfidf, ngrams
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["ENGINES", "Neighbours", "TokenTfidf", "jaccard", "jaccard_topk", "ngrams", "topk_cosine", "topk_query"]
+
+# Loaded on first access (PEP 562): `nlpkit.features.query` answers `similar` without scikit-learn or scipy.
+_HOME = {"TokenTfidf": "tfidf", "ngrams": "tfidf"} | {n: "similarity" for n in __all__ if n not in ("TokenTfidf", "ngrams")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(importlib.import_module(f"nlpkit.features.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'nlpkit.features' has no attribute {name!r}")

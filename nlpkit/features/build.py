@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from nlpkit.errors import FeatureError
 from nlpkit.features.clusters import ClusterResult, choose_k
 from nlpkit.features.index import SimilarityIndex
+from nlpkit.features.query import index_name, index_path
 from nlpkit.features.keywords import doc_keywords, group_keywords
 from nlpkit.features.projections import LdaResult, PcaResult, lda_project, pca_project, separation
 from nlpkit.features.similarity import Neighbours, topk_cosine
@@ -103,10 +104,6 @@ class BuildResult:
         return self.documents
 
 
-def index_name(dataset: str) -> str:
-    return f"features_{dataset}"[:63]
-
-
 def _timed(f: Fitted, step: str, t0: float) -> None:
     f.seconds[step] = round(time.perf_counter() - t0, 3)
     log.info("features %s: %s done in %.1f s", f.corpus.dataset, step, f.seconds[step])
@@ -115,7 +112,11 @@ def _timed(f: Fitted, step: str, t0: float) -> None:
 def step_terms(store: Store, dataset: str, options: BuildOptions, progress: Progress | None = None) -> Fitted:
     """Read the corpus and its stored terms, tokenizing only documents not seen before."""
     t0 = time.perf_counter()
+    if progress:
+        progress("read", 0, 1)
     corpus = read_corpus(store, dataset, max_docs=options.max_docs)
+    if progress:
+        progress("read", 1, 1)
     spec = options.spec or default_spec(detect_language("\n".join(corpus.texts[:200])), options.tokenizer,
                                         user_dicts=options.user_dicts, stopwords=options.stopwords)
     f = Fitted(corpus, spec)
@@ -260,21 +261,23 @@ def build_features(store: Store, dataset: str, options: BuildOptions = BuildOpti
     if not isinstance(options.k, int) or options.k < 1:
         raise FeatureError(f"--k must be a positive integer; got {options.k!r}")
     f = step_terms(store, dataset, options, progress)
-    step_tfidf(f, options)
+    _stage(progress, "tfidf", step_tfidf, f, options)
     step_similarity(f, options, progress)
-    step_keywords(f, options)
-    step_projections(f, options)
-    step_clusters(f, options)
-    return write_outputs(store, f, options)
+    for name, step in (("keywords", step_keywords), ("projections", step_projections), ("clusters", step_clusters)):
+        _stage(progress, name, step, f, options)
+    return _stage(progress, "write", write_outputs, store, f, options)
+
+
+def _stage(progress: Progress | None, name: str, step: Callable[..., Any], *args: Any) -> Any:
+    """Run one uncounted step, reporting it as a 1-unit stage (started, then done) to ``progress``."""
+    if progress:
+        progress(name, 0, 1)
+    out = step(*args)
+    if progress:
+        progress(name, 1, 1)
+    return out
 
 
 def load_index(store: Store, dataset: str) -> SimilarityIndex:
     """The persisted similarity index of ``dataset``'s latest features build."""
-    from nlpkit.errors import DatasetNotFoundError
-
-    try:
-        info = store.latest(index_name(dataset))
-    except DatasetNotFoundError as e:
-        raise FeatureError(f"no similarity index for dataset {dataset!r}: run `nlpkit features build {dataset}` "
-                           "first") from e
-    return SimilarityIndex.load(info.path / "index")
+    return SimilarityIndex.load(index_path(store, dataset))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nlpkit.errors import FeatureError
+from nlpkit.features.query import Hit
 from nlpkit.features.similarity import prepare_matrix
 from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.tokenize.spec import TermSpec
@@ -33,15 +33,6 @@ from nlpkit.tokenize.spec import TermSpec
 __all__ = ["Hit", "SimilarityIndex"]
 
 _FORMAT = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One neighbour: its id, cosine score and rank (1 = best)."""
-
-    id: str
-    score: float
-    rank: int
 
 
 def _kernel():  # type: ignore[no-untyped-def]
@@ -160,7 +151,7 @@ class SimilarityIndex:
         """Load the tokenizer and the compiled kernel now, so the first query is not slowed by them."""
         if len(self.ids):
             self.by_vector(self.matrix[0], 1)
-        self.analyzer("")
+        self.analyzer("가나다 warm up")  # non-empty: a tokenizer may load its model on the first real text
         engine = self.spec.tokenizer()
         if hasattr(engine, "warm_up"):
             engine.warm_up()

@@ -42,6 +42,7 @@ from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.models.prediction import Prediction
 from nlpkit.models.runs import MODEL_RUNS, append_runs
 from nlpkit.store.versions import Store, VersionInfo
+from nlpkit.suggest import missing_hint
 from nlpkit.tokenize.spec import TermSpec
 
 __all__ = [
@@ -295,6 +296,12 @@ def load_baseline(store: Store, dataset: str) -> tuple[Any, dict[str, Any]]:
     try:
         info = store.latest(f"{dataset}_baseline")
     except DatasetError as e:
+        names = store.datasets()
+        models = [d.removesuffix("_baseline") for d in names if d.endswith("_baseline")]
+        hint, target = missing_hint(dataset, models, names, "baseline models")
+        if hint:
+            then = "" if target in models else f" (then train its baseline: `nlpkit models baseline {target}`)"
+            raise ModelError(f"no baseline model for dataset {dataset!r}; {hint}{then}") from e
         raise ModelError(f"no baseline model for dataset {dataset!r}; train one with `nlpkit baseline {dataset}`") from e
     config = _read_baseline_config(info.path / CONFIG_FILE)
     path = info.path / MODEL_FILE

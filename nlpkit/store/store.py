@@ -30,6 +30,7 @@ from nlpkit.store.layout import (
 )
 from nlpkit.store.remote import is_uri, parse_store_uri
 from nlpkit.store.tables import append_rows, read_table
+from nlpkit.suggest import did_you_mean
 
 __all__ = ["Store"]
 
@@ -166,10 +167,16 @@ class Store:
         versions = self.versions(name)
         if versions:
             return versions[-1]
-        known = ", ".join(self.datasets()) or "(none yet)"
+        datasets = self.datasets()
+        known = ", ".join(datasets) or "(none yet)"
+        hint = did_you_mean(name, datasets)
+        if hint:
+            raise DatasetNotFoundError(f"dataset {name!r} is not in {self.root}; {hint} Known datasets: {known}.",
+                                       dataset=name)
         raise DatasetNotFoundError(
             f"dataset {name!r} has no version in {self.root}; known datasets: {known}. "
-            f"Build it first (e.g. `nlpkit rebuild {name}` or `nlpkit import {name} FILE`)."
+            f"Build it first (e.g. `nlpkit data rebuild {name}` or `nlpkit data import {name} FILE`).",
+            dataset=name,
         )
 
     def version(self, name: str, version: str | int) -> VersionInfo:
@@ -188,10 +195,13 @@ class Store:
         return delta_table(path, info.table_version(table)), path
 
     def read(self, name: str, table: str = "data", version: str | int | None = None,
-             columns: list[str] | None = None) -> pa.Table:
-        """Read one table of a dataset version (latest by default) into memory."""
+             columns: list[str] | None = None, filter: Any = None) -> pa.Table:
+        """Read one table of a dataset version (latest by default) into memory.
+
+        ``filter`` is a pyarrow expression (``pc.field("id").isin(ids)``) applied while reading.
+        """
         dt, path = self._delta(name, table, version)
-        return arrow_dataset(dt, path).to_table(columns=columns)
+        return arrow_dataset(dt, path).to_table(columns=columns, filter=filter)
 
     def columns(self, name: str, table: str = "data", version: str | int | None = None) -> list[str]:
         """Column names of one table of a dataset version, without reading any rows."""

@@ -12,7 +12,8 @@ Stored tokens: :func:`tokenize_dataset` turns a text dataset of the store into t
 ``tokens_<dataset>_<backend>`` dataset, incrementally (see :mod:`nlpkit.tokenize.dataset`).
 """
 
-from nlpkit.tokenize.analyzer import TokenAnalyzer
+from typing import Any
+
 from nlpkit.tokenize.base import (
     CONTENT_PTAGS,
     NOUN_PTAGS,
@@ -31,6 +32,17 @@ from nlpkit.tokenize.dataset import TokenizeResult, tokenize_dataset, tokens_dat
 from nlpkit.tokenize.spec import TermSpec, default_spec
 from nlpkit.tokenize.registry import BACKENDS, FAST_BACKENDS, available_backends, get_tokenizer
 from nlpkit.tokenize.userdict import DEFAULT_KO_DICT, load_stopwords, load_user_dict
+
+
+
+def __getattr__(name: str) -> Any:
+    """``TokenAnalyzer`` (a scikit-learn transformer) loads scikit-learn on first access only (PEP 562)."""
+    if name == "TokenAnalyzer":
+        from nlpkit.tokenize.analyzer import TokenAnalyzer
+
+        return TokenAnalyzer
+    raise AttributeError(f"module 'nlpkit.tokenize' has no attribute {name!r}")
+
 
 __all__ = [
     "BACKENDS",

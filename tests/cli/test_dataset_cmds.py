@@ -38,7 +38,7 @@ def test_rebuild_baseline_predict_end_to_end(cli, shared_data: Path, tmp_path: P
     code, out = cli("baseline", "imdb", "--c", "2", "--c", "16")
     assert code == 0, out
     assert "chosen on valid" in out and "imdb_baseline v2" in out and "test" in out
-    code, out = cli("predict", "imdb", "A masterpiece, wonderful and moving, I loved it", "Dreadful, boring, awful")
+    code, out = cli("models", "predict", "imdb", "A masterpiece, wonderful and moving, I loved it", "Dreadful, boring, awful")
     assert code == 0, out
     lines = [line.split("\t") for line in out.strip().splitlines()]
     assert [line[0] for line in lines] == ["positive", "negative"]

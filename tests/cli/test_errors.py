@@ -56,9 +56,9 @@ def _one_line(out: str) -> str:
     (["query", "SELECT 1", "--as-of", "nosuch=1"], "no such dataset"),
     (["query", "SELECT count(*) FROM range(100000000) a, range(100000000) b", "--timeout", "0.5"], "--timeout"),
     (["query", "SELECT 1", "--out", "x.xlsx"], "unknown format"),
-    (["history", "nosuch"], "known datasets: imdb"),
-    (["import", "mine", "missing.jsonl"], "missing.jsonl"),
-    (["import", "Bad-Name", "missing.jsonl"], ""),
+    (["data", "history", "nosuch"], "known datasets: imdb"),
+    (["data", "import", "mine", "missing.jsonl"], "missing.jsonl"),
+    (["data", "import", "Bad-Name", "missing.jsonl"], ""),
 ])
 def test_expected_failures_are_one_line_exit_2(cli, store: Store, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
     code, out = cli(*args)

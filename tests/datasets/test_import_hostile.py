@@ -54,7 +54,7 @@ def test_zip_bomb_is_refused_quickly_with_bounded_memory(tmp_path: Path) -> None
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("data.jsonl", "w") as f:
         _zeros_into(f.write, 1024 * MB)
     assert bomb.stat().st_size < 2 * MB
-    code, peak_mb, out = _run_cli(tmp_path, "import", "myds", str(bomb))
+    code, peak_mb, out = _run_cli(tmp_path, "data", "import", "myds", str(bomb))
     assert code == 2, out
     assert "decompression bomb" in out and "bomb.zip" in out and "Traceback" not in out
     assert peak_mb < 600, f"peak RSS {peak_mb} MiB"  # was 3.5-8.5 GB
@@ -83,9 +83,9 @@ def test_gzip_bomb_is_stopped_while_streaming(tmp_path: Path, store: Store) -> N
 def test_cli_max_decompressed_mb_option(cli, tmp_path: Path) -> None:
     p = tmp_path / "c.jsonl.bz2"
     p.write_bytes(bz2.compress("\n".join(json.dumps({"text": "x" * 100, "n": i}) for i in range(30_000)).encode()))
-    code, out = cli("import", "c", str(p), "--max-decompressed-mb", "1")
+    code, out = cli("data", "import", "c", str(p), "--max-decompressed-mb", "1")
     assert code == 2 and "error:" in out and "expands to more than 1.0 MiB" in out, out
-    code, out = cli("import", "c", str(p))
+    code, out = cli("data", "import", "c", str(p))
     assert code == 0 and "30,000 rows kept" in out, out
 
 
@@ -112,7 +112,7 @@ def test_truncated_gzip_is_one_line_error_exit_2(cli, tmp_path: Path, news_lines
     data = gzip.compress("\n".join(news_lines).encode())
     p = tmp_path / "news.jsonl.gz"
     p.write_bytes(data[: len(data) // 2])
-    code, out = cli("import", "news", str(p), "--text-col", "body")
+    code, out = cli("data", "import", "news", str(p), "--text-col", "body")
     assert code == 2, out  # was "Aborted." and exit 1
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), out
@@ -123,14 +123,14 @@ def test_corrupt_zip_and_tar(cli, tmp_path: Path, shared_data: Path) -> None:
     real = (shared_data / "nsmc" / "ratings_test.zip").read_bytes()
     cut = tmp_path / "cut.zip"
     cut.write_bytes(real[: len(real) // 2])  # no central directory any more
-    code, out = cli("import", "nsmc", str(cut), "--text-col", "document")
+    code, out = cli("data", "import", "nsmc", str(cut), "--text-col", "document")
     assert code == 2 and out.startswith("error:") and "cut.zip" in out and "truncated or corrupt" in out, out
     flipped = bytearray(real)
     for i in range(2000, 60_000, 97):  # damage the deflate stream, keep the directory
         flipped[i] ^= 0xFF
     bad = tmp_path / "bad.zip"
     bad.write_bytes(bytes(flipped))
-    code, out = cli("import", "nsmc", str(bad), "--text-col", "document", "--no-quoting")
+    code, out = cli("data", "import", "nsmc", str(bad), "--text-col", "document", "--no-quoting")
     assert code == 2 and "bad.zip" in out and "truncated or corrupt" in out and "Traceback" not in out, out
     with pytest.raises(SourceError, match="bad.zip.*truncated or corrupt"):  # `nlpkit rebuild nsmc --source bad.zip`
         read_members(bad, ["ratings_test.txt"])
@@ -150,7 +150,7 @@ def test_corrupt_zip_and_tar(cli, tmp_path: Path, shared_data: Path) -> None:
 ])
 def test_empty_file_says_it_is_empty(cli, tmp_path: Path, name: str, content: bytes, says: str) -> None:
     (tmp_path / name).write_bytes(content)
-    code, out = cli("import", "e", str(tmp_path / name), "--text-col", "body")
+    code, out = cli("data", "import", "e", str(tmp_path / name), "--text-col", "body")
     assert code == 2 and f"{name} is empty: it {says}" in out, out
     assert "is not a column" not in out
 
@@ -241,9 +241,9 @@ def test_dataset_names(cli, store: Store, tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="is 70 characters; the limit is 63, because the name becomes SQL view"):
         check_dataset_name("a" * 70)
     assert check_dataset_name("a" * 63) == "a" * 63
-    code, out = cli("import", "abc\n", str(p))
+    code, out = cli("data", "import", "abc\n", str(p))
     assert code == 2 and "invalid dataset name" in out, out
-    code, out = cli("import", "a" * 70, str(p))
+    code, out = cli("data", "import", "a" * 70, str(p))
     assert code == 2 and "the limit is 63" in out, out
     assert not (tmp_path / "data" / "datasets").exists() or not any((tmp_path / "data" / "datasets").iterdir())
     assert store.datasets() == []

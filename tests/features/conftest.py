@@ -43,3 +43,14 @@ def write_news_slice(rows: list[dict], path: Path, per_label: int, labels: bool 
                 rec["label"] = r["category"]
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
     return path
+
+
+def write_articles_subset(rows: list[dict], path: Path, per_label: int) -> Path:
+    """``per_label`` real articles of each topic in the source's own JSONL format (for ``build_korean_news``)."""
+    taken: dict[int, int] = {}
+    with path.open("w", encoding="utf-8") as f:
+        for r in rows:
+            if r["body"] and taken.get(r["label"], 0) < per_label:
+                taken[r["label"]] = taken.get(r["label"], 0) + 1
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return path
