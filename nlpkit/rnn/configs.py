@@ -38,10 +38,16 @@ class ClassifierSettings:
     max_vocab: int | None = 30000
     max_len: int = 400  # tokens kept per text (head quarter + tail)
     train: TrainOptions = TrainOptions()
+    head_fraction: float = 0.25  # share of max_len a long text keeps from its start (the rest: its end)
+    view: str = "all"  # all | content: only content words (nouns, predicates, ...; engine backends' tags)
 
     def __post_init__(self) -> None:
         if self.max_len < 1:
             raise ModelError(f"max_len must be >= 1, got {self.max_len}")
+        if not 0 <= self.head_fraction <= 1:
+            raise ModelError(f"head_fraction must be in [0, 1], got {self.head_fraction}")
+        if self.view not in ("all", "content"):
+            raise ModelError(f"view must be 'all' or 'content', got {self.view!r}")
         object.__setattr__(self, "user_dicts", tuple(str(d) for d in self.user_dicts))
 
 

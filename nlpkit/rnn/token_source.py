@@ -19,7 +19,7 @@ from typing import Any
 from nlpkit.errors import ModelError, NlpkitError
 
 __all__ = ["TokensRecord", "is_engine_backend", "text_tokenizer", "record_tokenizer", "attach_stored_tokens",
-           "read_stored_tokens"]
+           "read_stored_tokens", "keeps"]
 
 TokenFn = Callable[[Sequence[str]], list[list[str]]]
 
@@ -74,8 +74,15 @@ def record_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str
     return tok
 
 
+def keeps(view: str, ptag: str) -> bool:
+    """Whether a token with project tag ``ptag`` is in ``view`` (``all``, or ``content``: CONTENT_PTAGS)."""
+    from nlpkit.tokenize.base import CONTENT_PTAGS
+
+    return view == "all" or ptag in CONTENT_PTAGS
+
+
 def text_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str | None = None,
-                   options: dict[str, Any] | None = None) -> TokenFn:
+                   options: dict[str, Any] | None = None, view: str = "all") -> TokenFn:
     """``texts -> token forms`` with backend ``name``, ``user_dicts`` and ``options``, as the tokenize stage runs it.
 
     ``dict_sha256`` (from a model directory) must match the dictionaries' current contents:
@@ -88,17 +95,18 @@ def text_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str |
     tok = record_tokenizer(name, user_dicts, dict_sha256, options)
 
     def run(texts: Sequence[str]) -> list[list[str]]:
-        return [[t.form for t in tokens] for tokens in tok.tokenize_batch(list(texts))]
+        return [[t.form for t in tokens if keeps(view, t.ptag)] for tokens in tok.tokenize_batch(list(texts))]
 
     return run
 
 
 def attach_stored_tokens(store: Any, dataset: str, splits: Any, backend: str, user_dicts: Sequence[str] = (),
-                         *, progress: Callable[[int], None] | None = None) -> TokensRecord:
+                         *, progress: Callable[[int], None] | None = None, view: str = "all") -> TokensRecord:
     """Fill ``splits.tokens`` (per split, in ``splits.ids`` order) from ``tokens_<dataset>_<backend>``.
 
     Without ``user_dicts`` the dictionaries and options recorded by the stored tokens dataset
-    are used (the tokenize stage's choice); given ones replace them.
+    are used (the tokenize stage's choice); given ones replace them. ``view="content"`` keeps
+    content words only (:data:`~nlpkit.tokenize.base.CONTENT_PTAGS`).
 
     The tokens dataset is brought up to date first with :func:`nlpkit.tokenize.dataset.tokenize_dataset`
     (a no-op when every document is already stored with this backend and dictionary). A
@@ -109,7 +117,8 @@ def attach_stored_tokens(store: Any, dataset: str, splits: Any, backend: str, us
     table, record = read_stored_tokens(store, dataset, backend, user_dicts, text_column=splits.text_column,
                                        progress=progress)
     forms = dict(zip(table.column("id").to_pylist(),
-                     ([t["form"] for t in toks] for toks in table.column("tokens").to_pylist()), strict=True))
+                     ([t["form"] for t in toks if keeps(view, t["ptag"])] for toks in table.column("tokens").to_pylist()),
+                     strict=True))
     missing = 0
     for sp in list(splits.ids):
         keep = [i for i, doc in enumerate(splits.ids[sp]) if doc in forms]

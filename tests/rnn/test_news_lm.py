@@ -50,19 +50,13 @@ def news_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> S
 
 
 @pytest.fixture
-def engine_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Counts every call into the kiwi backend's tokenizing methods."""
+def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per call into the Kiwi engine (every tokenize path of the backend goes through ``_call``)."""
     from nlpkit.tokenize.kiwi import KiwiTokenizer
 
-    calls = {"n": 0}
-    for name in ("tokenize", "tokenize_batch", "_call"):
-        original = getattr(KiwiTokenizer, name)
-
-        def counted(self: Any, *a: Any, _original: Any = original, **kw: Any) -> Any:
-            calls["n"] += 1
-            return _original(self, *a, **kw)
-
-        monkeypatch.setattr(KiwiTokenizer, name, counted)
+    calls: list[int] = []
+    original = KiwiTokenizer._call
+    monkeypatch.setattr(KiwiTokenizer, "_call", lambda self, chunks: calls.append(len(chunks)) or original(self, chunks))
     return calls
 
 
@@ -74,12 +68,17 @@ def news_lm(news_store: Store, tmp_path_factory: pytest.TempPathFactory) -> tupl
     return out, train_news_lm(news_store, "korean_news", out=out, settings=TINY).metrics
 
 
-def test_trains_on_stored_tokens_without_calling_the_engine(news_store: Store, engine_calls: dict[str, int],
+def test_trains_on_stored_tokens_without_calling_the_engine(news_store: Store, engine_calls: list[int],
                                                             tmp_path: Path) -> None:
+    from nlpkit.tokenize import get_tokenizer
+
+    get_tokenizer("kiwi").tokenize("정부가 발표했다.")
+    assert engine_calls == [1]  # the counter sees the engine
+    engine_calls.clear()
     from nlpkit.rnn.news_lm import train_news_lm
 
     metrics = train_news_lm(news_store, "korean_news", out=tmp_path / "lm", settings=TINY).metrics
-    assert engine_calls["n"] == 0  # every document was stored: nothing is tokenized again
+    assert engine_calls == []  # every document was stored: nothing is tokenized again
     config = json.loads((tmp_path / "lm" / "config.json").read_text("utf-8"))
     assert config["tokens"]["dataset"] == "tokens_korean_news_kiwi"
     assert config["tokens"]["version"] == news_store.latest("tokens_korean_news_kiwi").version
@@ -200,3 +199,21 @@ def test_topic_rnn_predictions_carry_label_names(news_store: Store, tmp_path: Pa
     clf = load_topic_classifier(news_store, str(out))
     preds = clf.predict(["삼성전자 반도체 수출이 늘면서 코스피 지수가 상승했다.", "손흥민이 결승골을 넣었다."])
     assert all(p.name in set(names.values()) and names[p.label] == p.name for p in preds), preds
+
+
+@pytest.mark.timeout(300)
+def test_flow_trains_the_news_lm_from_stored_tokens(prefect_harness: None, news_store: Store, tmp_path: Path,
+                                                    engine_calls: list[int]) -> None:
+    """flows.yaml's train-lm-korean-news: the same library call as `nlpkit train lm --tokenizer kiwi`."""
+    import shutil
+
+    from pipelines.train import train_lm_flow
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(news_store.root / "datasets", data_dir / "datasets")
+    metrics = train_lm_flow(dataset="korean_news", tokenizer="kiwi", level="morph", out=str(tmp_path / "news_lm"),
+                            hidden_size=16, num_layers=1, max_vocab=300, seq_len=16, batch_size=32, epochs=1,
+                            threads=1, device="cpu", data_dir=str(data_dir))
+    assert engine_calls == [] and metrics["level"] == "morph" and metrics["test_nats_per_char"] > 0
+    config = json.loads((tmp_path / "news_lm" / "config.json").read_text("utf-8"))
+    assert config["model"]["vocab_size"] == 300 and config["tokens"]["dataset"] == "tokens_korean_news_kiwi"
