@@ -75,6 +75,11 @@ def train_lm_task(text: str | None, dataset: str | None, out: str, level: str, d
     from nlpkit.rnn.lm_train import train_lm
 
     s = store(data_dir)
+    if model.get("tokenizer"):  # the dataset's stored tokens (`nlpkit train lm --tokenizer`), never re-tokenized
+        from nlpkit.rnn.news_lm import train_news_lm
+
+        return _brief(train_news_lm(s, str(dataset), out=out, level=level, opts=_opts(**options),
+                                    overwrite=True, **model).metrics)
     train, valid, source = load_lm_text(text_file=text, store=s if dataset else None, dataset=dataset)
     result = train_lm(train, valid, out=out, level=level, opts=_opts(**options), source=source, store=s, **model)
     metrics = _brief(result.metrics)
@@ -87,14 +92,22 @@ def train_lm_flow(text: str | None = None, dataset: str | None = "lm_tinyshakesp
                   level: str = "char", hidden_size: int = 512, num_layers: int = 2, dropout: float = 0.2,
                   epochs: int = 50, batch_size: int = 64, lr: float = 3e-3, max_minutes: float | None = 30.0,
                   seed: int = 0, device: str = "auto", threads: int | None = None,
-                  data_dir: str | None = None, settings: Settings | str | None = None) -> dict[str, Any]:
-    """Train a char/word LM on a text file or store dataset; report nats/char or perplexity."""
+                  data_dir: str | None = None, settings: Settings | str | None = None,
+                  tokenizer: str | None = None, max_vocab: int | None = None, seq_len: int | None = None
+                  ) -> dict[str, Any]:
+    """Train a char/word LM on a text file or store dataset; report nats/char or perplexity.
+
+    With ``tokenizer`` (e.g. kiwi) the LM learns from the dataset's stored tokens
+    (``tokens_<dataset>_<backend>``; ``level`` morph or char), as `nlpkit train lm --tokenizer` does.
+    """
     cfg = resolve(settings, data_dir)
     data_dir, out = str(cfg.data_dir), str(cfg.path(out))
     text = str(cfg.path(text)) if text else None
     options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_minutes": max_minutes, "seed": seed,
                "device": device, "threads": threads, "warmup_steps": 100}
-    model = {"hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout}
+    model = {"hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout,
+             **({"tokenizer": tokenizer} if tokenizer else {}),
+             **{k: v for k, v in {"max_vocab": max_vocab, "seq_len": seq_len}.items() if v is not None}}
     metrics = train_lm_task(text, dataset if text is None else None, out, level, data_dir, options, model)
     return publish(f"train-lm {dataset or text}", {"model": out, **metrics})
 

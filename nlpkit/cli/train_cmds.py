@@ -89,7 +89,10 @@ def train_classifier_cmd(
     hidden_size: int = typer.Option(C.hidden_size, "--hidden-size"),
     layers: int = typer.Option(C.num_layers, "--layers"),
     dropout: float = typer.Option(C.dropout, "--dropout"),
-    max_len: int = typer.Option(C.max_len, "--max-len", help="Tokens kept per text (head quarter + tail)."),
+    max_len: int = typer.Option(C.max_len, "--max-len", help="Tokens kept per text (head + tail, see --head-fraction)."),
+    head_fraction: float = typer.Option(C.head_fraction, "--head-fraction",
+                                        help="Share of --max-len a long text keeps from its start (news: 0.75)."),
+    view: str = typer.Option(C.view, "--view", help="all | content (content words only; engine tokenizers)."),
     min_freq: int = typer.Option(C.min_freq, "--min-freq"),
     max_vocab: int = typer.Option(C.max_vocab, "--max-vocab"),
     epochs: int = _epochs(C.train.epochs),
@@ -108,6 +111,7 @@ def train_classifier_cmd(
     settings = with_overrides(C, arch=arch, bidirectional=bidirectional, tokenizer=tokenizer,
                               user_dicts=tuple(str(d) for d in dicts), embed_dim=embed_dim, hidden_size=hidden_size,
                               num_layers=layers, dropout=dropout, max_len=max_len, min_freq=min_freq,
+                              head_fraction=head_fraction, view=view,
                               max_vocab=max_vocab, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                               device=device, seed=seed, max_minutes=max_minutes, threads=threads, amp=amp,
                               compile=compile_)
@@ -124,7 +128,13 @@ def train_lm_cmd(
     out: Path = OutOpt,
     text: Path = typer.Option(None, "--text", help="UTF-8 text file (last 10% held out)."),
     dataset: str = typer.Option(None, "--dataset", "-d", help="Store dataset with a text column (lm_ptb, ...)."),
-    level: str = typer.Option(L.level, "--level", help="char | word"),
+    level: str = typer.Option(None, "--level",
+                              help=f"char | word | morph (default: morph with --tokenizer, else {L.level})."),
+    tokenizer: str = typer.Option(L.tokenizer, "--tokenizer",
+                                  help="Read the --dataset's stored tokens_<dataset>_<backend> (e.g. kiwi; built "
+                                       "when missing) instead of its raw text: morpheme or char level."),
+    dicts: list[Path] = typer.Option(list(L.user_dicts), "--dict",
+                                     help="User dictionary TSV of the stored tokens (default: the recorded ones)."),
     arch: str = typer.Option(L.arch, "--arch", help="lstm | gru"),
     hidden_size: int = typer.Option(L.hidden_size, "--hidden-size"),
     layers: int = typer.Option(L.num_layers, "--layers"),
@@ -142,15 +152,31 @@ def train_lm_cmd(
     resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
     amp: bool = typer.Option(L.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
-    """Train a character- or word-level LSTM language model (stateful truncated BPTT)."""
+    """Train a character-, word- or morpheme-level LSTM language model (stateful truncated BPTT).
+
+    With --tokenizer the model learns from the dataset's stored tokens (never re-tokenized), e.g.
+    `nlpkit train lm --dataset korean_news --tokenizer kiwi --out models/news_lm`.
+    """
     from nlpkit.rnn.data import load_lm_text
     from nlpkit.rnn.lm_train import train_lm
 
     store = get_store()
+    level = level or ("morph" if tokenizer else L.level)
     settings = with_overrides(L, level=level, arch=arch, hidden_size=hidden_size, num_layers=layers, dropout=dropout,
                               tie_weights=tie, layer_norm=layer_norm, seq_len=seq_len, max_vocab=max_vocab,
                               epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device,
-                              seed=seed, max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_)
+                              seed=seed, max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_,
+                              tokenizer=tokenizer, user_dicts=tuple(str(d) for d in dicts))
+    if tokenizer:
+        from nlpkit.rnn.news_lm import train_news_lm
+
+        if not dataset or text is not None:
+            raise ModelError("--tokenizer reads a store dataset's stored tokens: give --dataset (not --text)")
+        with _progress(f"train {level} lm", epochs) as update:
+            result = train_news_lm(store, dataset, out=out, settings=settings, resume=resume, overwrite=overwrite,
+                                   on_progress=update)
+        _print_metrics(result.metrics, result.model_dir)
+        return
     train_text, valid_text, source = load_lm_text(text_file=text, store=store if dataset else None, dataset=dataset)
     with _progress(f"train {level} lm", epochs) as update:
         result = train_lm(train_text, valid_text, out=out, settings=settings, source=source, store=store,
@@ -226,6 +252,10 @@ def evaluate(
                                label_names=_label_names(str(config["source"])))
         metrics = evaluate_classifier(model_dir, splits, split=split, device=device, store=store,
                                       source=str(config["source"]))
+    elif kind == "lm" and text is None and config.get("tokens"):
+        from nlpkit.rnn.news_lm import evaluate_news_lm
+
+        metrics = evaluate_news_lm(model_dir, get_store(), split="test")
     elif kind == "lm":
         from nlpkit.rnn.data import load_lm_text
         from nlpkit.rnn.lm_train import evaluate_lm
@@ -255,7 +285,7 @@ def generate(
     prompt: str = typer.Option("", "--prompt", "-p", help="Text to continue."),
     temperature: float = typer.Option(1.0, "--temperature", "-t", help="> 0; lower is more conservative."),
     top_k: int = typer.Option(None, "--top-k", help="Sample only among the k most likely tokens (>= 1)."),
-    length: int = typer.Option(300, "--length", "-n", help="Tokens to generate."),
+    length: int = typer.Option(300, "--length", "-n", help="Tokens to generate (characters, words or morphemes)."),
     greedy: bool = typer.Option(False, "--greedy", help="Always take the most likely token."),
     seed: int = typer.Option(None, "--seed"),
     device: str = typer.Option("cpu", "--device"),
@@ -266,6 +296,13 @@ def generate(
 
     check_sampling_args(temperature, top_k, length)
     model, _, vocab = load_lm(model_dir, device)
+    if model.config.level == "morph":  # morphemes: the prompt is analysed, the output joined back into text
+        from nlpkit.rnn.news_lm import generate_news
+
+        text = generate_news(model_dir, prompt, length=length, temperature=temperature, top_k=top_k, greedy=greedy,
+                             seed=seed)
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+        return
     text = _generate(model, vocab, prompt, length=length, temperature=temperature, top_k=top_k, greedy=greedy,
                      seed=seed)
     console.print(prompt + text, highlight=False, markup=False)

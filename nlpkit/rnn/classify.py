@@ -39,10 +39,12 @@ log = logging.getLogger(__name__)
 ClassifierResult = TrainResult  # the one result type of every trainer
 
 
-def encode_texts(tokens: Sequence[Sequence[str]], vocab: Vocab, max_len: int) -> list[list[int]]:
-    """Ids per text, cut to ``max_len`` keeping the first quarter and the last three quarters
-    (reviews often state the verdict at the end); an empty text becomes one ``<unk>``."""
-    head = max_len // 4
+def encode_texts(tokens: Sequence[Sequence[str]], vocab: Vocab, max_len: int,
+                 head_fraction: float = 0.25) -> list[list[int]]:
+    """Ids per text, cut to ``max_len`` keeping ``head_fraction`` of it from the start and the rest
+    from the end (reviews often state the verdict at the end, news articles the topic in the lead);
+    an empty text becomes one ``<unk>``."""
+    head = int(max_len * head_fraction)
     out = []
     for toks in tokens:
         ids = vocab.encode(toks)
@@ -86,8 +88,10 @@ class ClassifierTask(TaskBase):
     def build(self, saved: Any, runtime: Runtime) -> Built:
         st, splits = self.settings, self.splits
         tokenizer, max_len, user_dicts = st.tokenizer, st.max_len, st.user_dicts
+        self.view, self.head = st.view, st.head_fraction
         if saved is not None:
             tokenizer, max_len = saved.config["tokenizer"], int(saved.config["max_len"])
+            self.view, self.head = _view(saved.config), _head(saved.config)
             user_dicts = tuple(saved.config.get("tokens", {}).get("user_dicts", ()))
             if saved.config["labels"] != splits.label_names:
                 raise CheckpointError(f"saved model was trained on labels {saved.config['labels']}, the data has "
@@ -101,13 +105,13 @@ class ClassifierTask(TaskBase):
             cfg = ClassifierConfig(vocab_size=len(vocab), num_classes=len(splits.label_names), arch=st.arch,  # type: ignore[arg-type]
                                    embed_dim=st.embed_dim, hidden_size=st.hidden_size, num_layers=st.num_layers,
                                    bidirectional=st.bidirectional, dropout=st.dropout, pooling=st.pooling)  # type: ignore[arg-type]
-        self.ids = {sp: encode_texts(t, vocab, max_len) for sp, t in splits.tokens.items()}
+        self.ids = {sp: encode_texts(t, vocab, max_len, self.head) for sp, t in splits.tokens.items()}
         self.runtime, self.cfg = runtime, cfg
         self.batch_size, self.seed = st.train.batch_size, st.train.seed
         log.info("classifier: %d train / %d valid / %d test texts, vocab %d, %s on %s", len(self.ids["train"]),
                  len(self.ids["valid"]), len(self.ids["test"]), len(vocab), cfg.arch, runtime.device)
         config = {"model": cfg.to_dict(), "tokenizer": tokenizer, "tokens": record.to_dict(), "max_len": max_len,
-                  "labels": splits.label_names, "notes": splits.notes}
+                  "labels": splits.label_names, "notes": splits.notes, "view": self.view, "head_fraction": self.head}
         return Built(RNNClassifier(cfg).to(runtime.device), vocab, config,
                      math.ceil(len(self.ids["train"]) / self.batch_size))
 
@@ -116,8 +120,8 @@ class ClassifierTask(TaskBase):
         splits = self.splits
         if splits.tokens is None and self.store is not None and self.source and splits.ids \
                 and is_engine_backend(tokenizer):
-            return attach_stored_tokens(self.store, self.source, splits, tokenizer, user_dicts)
-        fn = text_tokenizer(tokenizer, user_dicts)
+            return attach_stored_tokens(self.store, self.source, splits, tokenizer, user_dicts, view=self.view)
+        fn = text_tokenizer(tokenizer, user_dicts, view=self.view)
         if splits.tokens is None:
             splits.tokens = {sp: fn(texts) for sp, texts in splits.texts.items()}
         sha = ""
@@ -185,7 +189,16 @@ def model_tokenizer(config: dict[str, Any]) -> Callable[[Sequence[str]], list[li
     """The tokenizer a saved classifier was trained with: same backend, dictionaries (checked by sha256)."""
     rec = config.get("tokens") or {}
     sha = rec.get("dict_sha256") or None
-    return text_tokenizer(str(config["tokenizer"]), tuple(rec.get("user_dicts", ())), sha, dict(rec.get("options", {})))
+    return text_tokenizer(str(config["tokenizer"]), tuple(rec.get("user_dicts", ())), sha, dict(rec.get("options", {})),
+                          view=_view(config))
+
+
+def _view(config: dict[str, Any]) -> str:
+    return str(config.get("view", "all"))  # models saved before views existed used every token
+
+
+def _head(config: dict[str, Any]) -> float:
+    return float(config.get("head_fraction", 0.25))
 
 
 def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str = "test", device: str = "auto",
@@ -202,9 +215,10 @@ def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str 
         raise ModelError(f"the data has no {split!r} rows to evaluate on")
     rec = config.get("tokens") or {}
     if splits.tokens is None and store is not None and source and splits.ids and is_engine_backend(config["tokenizer"]):
-        attach_stored_tokens(store, source, splits, str(config["tokenizer"]), tuple(rec.get("user_dicts", ())))
+        attach_stored_tokens(store, source, splits, str(config["tokenizer"]), tuple(rec.get("user_dicts", ())),
+                             view=_view(config))
     tokens = splits.tokens[split] if splits.tokens is not None else model_tokenizer(config)(splits.texts[split])
-    ids = encode_texts(tokens, vocab, int(config["max_len"]))
+    ids = encode_texts(tokens, vocab, int(config["max_len"]), _head(config))
     runtime = resolve_runtime(device)
     return _evaluate(model, ids, splits.labels[split], runtime, batch_size)
 
@@ -236,7 +250,7 @@ def predict(model_dir: str | Path, texts: Sequence[str]) -> list[Prediction]:
         if not any(t in vocab for t in tokens):
             raise ModelError(f"none of the tokens of {text[:40]!r} ({tokens[:8]}) is in the model's vocabulary; "
                              "the text may be in another language than the training data")
-        ids = encode_texts([tokens], vocab, int(config["max_len"]))[0]
+        ids = encode_texts([tokens], vocab, int(config["max_len"]), _head(config))[0]
         with torch.no_grad():
             probs = torch.softmax(model(torch.tensor([ids]), torch.tensor([len(ids)])).float(), -1)[0]
         if not bool(torch.isfinite(probs).all()):

@@ -38,18 +38,24 @@ class ClassifierSettings:
     max_vocab: int | None = 30000
     max_len: int = 400  # tokens kept per text (head quarter + tail)
     train: TrainOptions = TrainOptions()
+    head_fraction: float = 0.25  # share of max_len a long text keeps from its start (the rest: its end)
+    view: str = "all"  # all | content: only content words (nouns, predicates, ...; engine backends' tags)
 
     def __post_init__(self) -> None:
         if self.max_len < 1:
             raise ModelError(f"max_len must be >= 1, got {self.max_len}")
+        if not 0 <= self.head_fraction <= 1:
+            raise ModelError(f"head_fraction must be in [0, 1], got {self.head_fraction}")
+        if self.view not in ("all", "content"):
+            raise ModelError(f"view must be 'all' or 'content', got {self.view!r}")
         object.__setattr__(self, "user_dicts", tuple(str(d) for d in self.user_dicts))
 
 
 @dataclass(frozen=True)
 class LMSettings:
-    """Character- or word-level RNN language model (stateful truncated BPTT)."""
+    """Character-, word- or morpheme-level RNN language model (stateful truncated BPTT)."""
 
-    level: str = "char"  # char | word
+    level: str = "char"  # char | word | morph (form/tag tokens of a stored tokens_<dataset>_<backend>)
     arch: str = "lstm"
     embed_dim: int | None = None  # None: hidden_size when tied, else 256
     hidden_size: int = 512
@@ -61,12 +67,18 @@ class LMSettings:
     max_vocab: int | None = None
     seq_len: int = 128  # truncated-BPTT window
     train: TrainOptions = TrainOptions(epochs=50, lr=3e-3)
+    # a store dataset's stored tokens (nlpkit.rnn.news_lm): None reads raw text (a file or a text column)
+    tokenizer: str | None = None  # backend of tokens_<dataset>_<backend> (kiwi); morph level needs one
+    user_dicts: tuple[str, ...] = ()  # dictionaries/ TSV files; () = those the tokenize stage recorded
 
     def __post_init__(self) -> None:
         if self.seq_len < 2:
             raise ModelError(f"seq_len must be >= 2, got {self.seq_len}")
-        if self.level not in ("char", "word"):
-            raise ModelError(f"level must be 'char' or 'word', got {self.level!r}")
+        if self.level not in ("char", "word", "morph"):
+            raise ModelError(f"level must be 'char', 'word' or 'morph', got {self.level!r}")
+        if self.level == "morph" and not self.tokenizer:
+            raise ModelError("level 'morph' reads stored morphemes: give the tokenizer backend (e.g. --tokenizer kiwi)")
+        object.__setattr__(self, "user_dicts", tuple(str(d) for d in self.user_dicts))
 
 
 @dataclass(frozen=True)

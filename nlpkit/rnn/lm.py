@@ -1,4 +1,4 @@
-"""Character- and word-level RNN language models (Zaremba et al. 2014; Press & Wolf 2016 tying).
+"""Character-, word- and morpheme-level RNN language models (Zaremba et al. 2014; Press & Wolf 2016 tying).
 
 Embedding -> dropout -> multi-layer LSTM/GRU (dropout between layers) -> [LayerNorm] -> dropout ->
 [projection to the embedding size when tying and sizes differ] -> linear decoder whose
@@ -16,7 +16,10 @@ from typing import Any, Literal
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
 
-__all__ = ["LMConfig", "RNNLanguageModel", "detach_state"]
+__all__ = ["LEVELS", "LMConfig", "RNNLanguageModel", "detach_state"]
+
+#: What one LM token is: a character, a whitespace word, or a morpheme (``form/tag``) of stored tokens.
+LEVELS = ("char", "word", "morph")
 
 State = Any  # (h, c) for LSTM, h for GRU, or None
 
@@ -26,7 +29,7 @@ class LMConfig:
     """Architecture of :class:`RNNLanguageModel`."""
 
     vocab_size: int
-    level: Literal["char", "word"] = "char"
+    level: Literal["char", "word", "morph"] = "char"  # morph: form/tag tokens of a stored tokens dataset
     arch: Literal["lstm", "gru"] = "lstm"
     embed_dim: int = 256
     hidden_size: int = 512
@@ -36,8 +39,8 @@ class LMConfig:
     layer_norm: bool = False  # LayerNorm on the top RNN layer's output (steadier with large LRs)
 
     def __post_init__(self) -> None:
-        if self.level not in ("char", "word"):
-            raise ModelError(f"level must be 'char' or 'word', got {self.level!r}")
+        if self.level not in LEVELS:
+            raise ModelError(f"level must be one of {', '.join(LEVELS)}, got {self.level!r}")
         if self.arch not in ("lstm", "gru"):
             raise ModelError(f"arch must be 'lstm' or 'gru', got {self.arch!r}")
         for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers"):

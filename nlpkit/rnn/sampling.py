@@ -11,6 +11,7 @@ tensor([0.5000, 0.3000, 0.2000])
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from nlpkit.errors import ModelError
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from nlpkit.rnn.lm import RNNLanguageModel
     from nlpkit.rnn.vocab import Vocab
 
-__all__ = ["apply_temperature", "top_k_filter", "sample_next", "generate", "check_sampling_args", "prompt_tokens"]
+__all__ = ["apply_temperature", "top_k_filter", "sample_next", "generate", "check_sampling_args", "prompt_tokens",
+           "sample_tokens"]
 
 
 def check_sampling_args(temperature: float, top_k: int | None, length: int | None = None) -> None:
@@ -70,6 +72,44 @@ def prompt_tokens(prompt: str, level: str) -> list[str]:
 
 
 @torch.no_grad()
+def sample_tokens(
+    model: RNNLanguageModel,
+    vocab: Vocab,
+    tokens: Sequence[str],
+    *,
+    length: int = 200,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    greedy: bool = False,
+    seed: int | None = None,
+    banned: Sequence[int] = (),
+) -> list[str]:
+    """Continue the token sequence ``tokens`` (non-empty) by ``length`` tokens; the new tokens.
+
+    ``<pad>``, ``<bos>`` and the ids in ``banned`` are never emitted. Unknown tokens in the
+    context count as ``<unk>``.
+    """
+    check_sampling_args(temperature, top_k, length)
+    if not tokens:
+        raise ModelError("sampling needs at least one context token")
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device)
+    if seed is not None:
+        gen.manual_seed(seed)
+    model.eval()
+    ids = torch.tensor([vocab.encode(tokens)], device=device)
+    never = [vocab.pad_id, vocab.bos_id, *banned]
+    logits, state = model(ids)
+    out: list[int] = []
+    for _ in range(length):
+        last = logits[:, -1].float()
+        last[:, never] = float("-inf")
+        nxt = sample_next(last, temperature=temperature, top_k=top_k, greedy=greedy, generator=gen)
+        out.append(int(nxt))
+        logits, state = model(nxt[:, None], state)
+    return vocab.decode(out, skip_specials=False)
+
+
 def generate(
     model: RNNLanguageModel,
     vocab: Vocab,
@@ -86,10 +126,13 @@ def generate(
 
     An empty prompt starts from a line break (char level) or ``<eos>`` (word level). Prompt
     tokens the vocabulary lacks raise ModelError listing them (``strict_prompt=False`` maps
-    them to ``<unk>`` instead).
+    them to ``<unk>`` instead). Morpheme-level models analyse the prompt with their tokenizer
+    first: :func:`nlpkit.rnn.news_lm.generate_news`.
     """
     check_sampling_args(temperature, top_k, length)
     level = model.config.level
+    if level == "morph":
+        raise ModelError("a morpheme-level model needs its tokenizer for the prompt: use nlpkit.rnn.news_lm.generate_news")
     toks = prompt_tokens(prompt, level)
     unknown = vocab.unknown(toks)
     if unknown and strict_prompt:
@@ -97,23 +140,11 @@ def generate(
                          "remove them or pass strict_prompt=False to map them to <unk>")
     if not toks:
         toks = ["\n"] if level == "char" and "\n" in vocab else ["<eos>"]
-    device = next(model.parameters()).device
-    gen = torch.Generator(device=device)
-    if seed is not None:
-        gen.manual_seed(seed)
-    model.eval()
-    ids = torch.tensor([vocab.encode(toks)], device=device)
-    # Tokens never to emit: padding and <bos>; at char level also <unk>/<eos> (a char stream has neither).
-    banned = [vocab.pad_id, vocab.bos_id] + ([vocab.unk_id, vocab.eos_id] if level == "char" else [])
-    logits, state = model(ids)
-    out: list[int] = []
-    for _ in range(length):
-        last = logits[:, -1].float()
-        last[:, banned] = float("-inf")
-        nxt = sample_next(last, temperature=temperature, top_k=top_k, greedy=greedy, generator=gen)
-        out.append(int(nxt))
-        logits, state = model(nxt[:, None], state)
-    words = vocab.decode(out, skip_specials=level == "char")
+    # at char level also <unk>/<eos> are never emitted (a char stream has neither)
+    banned = [vocab.unk_id, vocab.eos_id] if level == "char" else []
+    words = [w for w in sample_tokens(model, vocab, toks, length=length, temperature=temperature, top_k=top_k,
+                                      greedy=greedy, seed=seed, banned=banned)
+             if level != "char" or w not in vocab.itos[:4]]
     if level == "char":
         return "".join(words)
     return " ".join("\n" if w == "<eos>" else w for w in words).replace(" \n ", "\n")

@@ -18,7 +18,8 @@ from typing import Any
 
 from nlpkit.errors import ModelError, NlpkitError
 
-__all__ = ["TokensRecord", "is_engine_backend", "text_tokenizer", "attach_stored_tokens"]
+__all__ = ["TokensRecord", "is_engine_backend", "text_tokenizer", "record_tokenizer", "attach_stored_tokens",
+           "read_stored_tokens", "keeps"]
 
 TokenFn = Callable[[Sequence[str]], list[list[str]]]
 
@@ -58,8 +59,30 @@ def _engine(name: str, user_dicts: Sequence[str], options: dict[str, Any] | None
         raise ModelError(f"tokenizer {name!r}: {e}") from e
 
 
+def record_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str | None = None,
+                     options: dict[str, Any] | None = None) -> Any:
+    """The engine tokenizer a model was trained with (full :class:`~nlpkit.tokenize.Token` output).
+
+    ``dict_sha256`` (from a model directory) must match the dictionaries' current contents:
+    a model sees new text through the dictionary it was trained with or not at all.
+    """
+    tok = _engine(name, user_dicts, options)
+    now = getattr(tok, "dict_sha256", "")
+    if dict_sha256 is not None and dict_sha256 != now:
+        raise ModelError(f"the user dictionaries {list(user_dicts)} changed since the model was trained "
+                         f"(sha256 {dict_sha256[:12]} -> {now[:12]}); retrain it on the re-tokenized dataset")
+    return tok
+
+
+def keeps(view: str, ptag: str) -> bool:
+    """Whether a token with project tag ``ptag`` is in ``view`` (``all``, or ``content``: CONTENT_PTAGS)."""
+    from nlpkit.tokenize.base import CONTENT_PTAGS
+
+    return view == "all" or ptag in CONTENT_PTAGS
+
+
 def text_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str | None = None,
-                   options: dict[str, Any] | None = None) -> TokenFn:
+                   options: dict[str, Any] | None = None, view: str = "all") -> TokenFn:
     """``texts -> token forms`` with backend ``name``, ``user_dicts`` and ``options``, as the tokenize stage runs it.
 
     ``dict_sha256`` (from a model directory) must match the dictionaries' current contents:
@@ -69,49 +92,33 @@ def text_tokenizer(name: str, user_dicts: Sequence[str] = (), dict_sha256: str |
         from nlpkit.rnn.data import get_token_fn
 
         return get_token_fn(name)
-    tok = _engine(name, user_dicts, options)
-    now = getattr(tok, "dict_sha256", "")
-    if dict_sha256 is not None and dict_sha256 != now:
-        raise ModelError(f"the user dictionaries {list(user_dicts)} changed since the model was trained "
-                         f"(sha256 {dict_sha256[:12]} -> {now[:12]}); retrain it on the re-tokenized dataset")
+    tok = record_tokenizer(name, user_dicts, dict_sha256, options)
 
     def run(texts: Sequence[str]) -> list[list[str]]:
-        return [[t.form for t in tokens] for tokens in tok.tokenize_batch(list(texts))]
+        return [[t.form for t in tokens if keeps(view, t.ptag)] for tokens in tok.tokenize_batch(list(texts))]
 
     return run
 
 
 def attach_stored_tokens(store: Any, dataset: str, splits: Any, backend: str, user_dicts: Sequence[str] = (),
-                         *, progress: Callable[[int], None] | None = None) -> TokensRecord:
+                         *, progress: Callable[[int], None] | None = None, view: str = "all") -> TokensRecord:
     """Fill ``splits.tokens`` (per split, in ``splits.ids`` order) from ``tokens_<dataset>_<backend>``.
 
     Without ``user_dicts`` the dictionaries and options recorded by the stored tokens dataset
-    are used (the tokenize stage's choice); given ones replace them.
+    are used (the tokenize stage's choice); given ones replace them. ``view="content"`` keeps
+    content words only (:data:`~nlpkit.tokenize.base.CONTENT_PTAGS`).
 
     The tokens dataset is brought up to date first with :func:`nlpkit.tokenize.dataset.tokenize_dataset`
     (a no-op when every document is already stored with this backend and dictionary). A
     document the engine rejected has no tokens row: it is left out of training and noted.
     """
-    from nlpkit.errors import DatasetNotFoundError
-    from nlpkit.tokenize.dataset import tokenize_dataset, tokens_dataset_name
-
     if not splits.ids:
         raise ModelError(f"dataset {dataset!r} has no id column; stored tokens are joined by id")
-    options: dict[str, Any] = {}
-    if not user_dicts:  # none given: the dictionaries and options the tokenize stage stored
-        try:
-            stored = store.latest(tokens_dataset_name(dataset, backend)).manifest.get("parameters") or {}
-        except DatasetNotFoundError:
-            stored = {}
-        spec = stored.get("tokenizer") or {}
-        user_dicts, options = tuple(spec.get("user_dicts", ())), dict(spec.get("options", {}))
-    _engine(backend, user_dicts, options)  # checks the dictionaries before any work
-    res = tokenize_dataset(store, dataset, backend, user_dicts=list(user_dicts), options=options,
-                           text_column=splits.text_column, progress=progress)
-    info = store.latest(res.out_name)
-    table = store.read(res.out_name, version=info.version, columns=["id", "tokens"])
+    table, record = read_stored_tokens(store, dataset, backend, user_dicts, text_column=splits.text_column,
+                                       progress=progress)
     forms = dict(zip(table.column("id").to_pylist(),
-                     ([t["form"] for t in toks] for toks in table.column("tokens").to_pylist()), strict=True))
+                     ([t["form"] for t in toks if keeps(view, t["ptag"])] for toks in table.column("tokens").to_pylist()),
+                     strict=True))
     missing = 0
     for sp in list(splits.ids):
         keep = [i for i, doc in enumerate(splits.ids[sp]) if doc in forms]
@@ -122,7 +129,37 @@ def attach_stored_tokens(store: Any, dataset: str, splits: Any, backend: str, us
     splits.tokens = {sp: [forms[d] for d in ids] for sp, ids in splits.ids.items()}
     if missing:
         splits.notes.append(f"{missing} documents without stored tokens (rejected by the tokenizer) left out")
+    return record
+
+
+def read_stored_tokens(store: Any, dataset: str, backend: str, user_dicts: Sequence[str] = (), *,
+                       text_column: str | Sequence[str] = "text", columns: Sequence[str] = ("id", "tokens"),
+                       progress: Callable[[int], None] | None = None) -> tuple[Any, TokensRecord]:
+    """``columns`` of ``tokens_<dataset>_<backend>`` (brought up to date first) and what was read.
+
+    Without ``user_dicts`` the dictionaries and options recorded by the stored tokens dataset are
+    used (the tokenize stage's choice); given ones replace them. Updating is incremental
+    (:func:`nlpkit.tokenize.dataset.tokenize_dataset`): when every document is stored with this
+    backend and dictionary, the engine tokenizes nothing.
+    """
+    from nlpkit.errors import DatasetNotFoundError
+    from nlpkit.tokenize.dataset import tokenize_dataset, tokens_dataset_name
+
+    options: dict[str, Any] = {}
+    if not user_dicts:  # none given: the dictionaries and options the tokenize stage stored
+        try:
+            stored = store.latest(tokens_dataset_name(dataset, backend)).manifest.get("parameters") or {}
+        except DatasetNotFoundError:
+            stored = {}
+        spec = stored.get("tokenizer") or {}
+        user_dicts, options = tuple(spec.get("user_dicts", ())), dict(spec.get("options", {}))
+    _engine(backend, user_dicts, options)  # checks the dictionaries before any work
+    res = tokenize_dataset(store, dataset, backend, user_dicts=list(user_dicts), options=options,
+                           text_column=text_column, progress=progress)
+    info = store.latest(res.out_name)
+    table = store.read(res.out_name, version=info.version, columns=list(columns))
     params = info.manifest.get("parameters") or {}
-    return TokensRecord(backend=backend, user_dicts=tuple(str(Path(d).resolve()) for d in user_dicts),
-                        dict_sha256=str(params.get("dict_sha256", "")), fingerprint=str(params.get("fingerprint", "")),
-                        dataset=res.out_name, version=info.version, options=tuple(sorted(options.items())))
+    return table, TokensRecord(backend=backend, user_dicts=tuple(str(Path(d).resolve()) for d in user_dicts),
+                               dict_sha256=str(params.get("dict_sha256", "")),
+                               fingerprint=str(params.get("fingerprint", "")), dataset=res.out_name,
+                               version=info.version, options=tuple(sorted(options.items())))
