@@ -312,15 +312,20 @@ class BaseTokenizer:
                     continue
                 if self._post_merge:
                     toks = merge_entries(self.name, chunk, toks, self._post_merge)
-                value = tuple(toks)
-                results[chunk] = value
                 if self.cache:
-                    RESULT_CACHE.put((job.fp, chunk), value)
+                    toks = tuple(toks)
+                    RESULT_CACHE.put((job.fp, chunk), toks)
+                results[chunk] = toks  # type: ignore[assignment]  # never handed out: every text gets a copy
         out: list[list[Token]] = []
         for plan in job.plans:
-            failed = [(offset, chunk) for offset, chunk in plan if chunk in errors]
-            if failed:
-                out.append(self._failure(failed, errors))
+            if errors:
+                failed = [(offset, chunk) for offset, chunk in plan if chunk in errors]
+                if failed:
+                    out.append(self._failure(failed, errors))
+                    continue
+            if len(plan) == 1:  # most texts of a short-text corpus: one copy, no loop
+                offset, chunk = plan[0]
+                out.append(shift_tokens(results[chunk], offset) if offset else list(results[chunk]))
                 continue
             toks: list[Token] = []
             for offset, chunk in plan:

@@ -44,6 +44,10 @@ def split_chunks(text: str, max_chars: int = 400, max_run: int | None = None) ->
     >>> split_chunks("첫 문장이다. 둘째 문장!\\n셋째")
     [(0, '첫 문장이다.'), (8, '둘째 문장!'), (15, '셋째')]
     """
+    n = len(text)
+    if (0 < n <= max_chars and (max_run is None or n <= max_run) and not text[0].isspace()
+            and not text[-1].isspace() and _SENT_END.search(text) is None):
+        return [(0, text)]  # one short sentence (most reviews and titles): what the general path gives
     out: list[tuple[int, str]] = []
     pos = 0
     for m in _SENT_END.finditer(text):
