@@ -10,7 +10,9 @@ A backend subclasses :class:`BaseTokenizer` and implements two methods:
 
 Everything else (empty input, control characters, long documents and long runs without
 whitespace, the cache keyed on ``(fingerprint, chunk)``, user-dictionary merging, lazy
-ordered batching, engine failures) lives here, so all backends behave the same.
+ordered batching, engine failures) lives here, so all backends behave the same. Backends
+build their tokens with :mod:`nlpkit.tokenize.build` (C-level loops: the protocol must cost
+little next to the engine); the result cache is :mod:`nlpkit.tokenize.cache`.
 
 Engine failures: when the engine raises (or returns something malformed) for a batch, the
 chunks are retried one by one; a chunk that still fails makes its text a failure --

