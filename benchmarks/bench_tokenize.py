@@ -152,7 +152,7 @@ def _ours(name: str) -> tuple[Any, Any]:
 
     opts: dict[str, Any] = {"cache": False}
     if name == "okt":
-        opts.update(norm=True, stem=True, memo=os.environ.get("BENCH_OKT_MEMO", "1") == "1")
+        opts.update(norm=True, stem=True, memo=os.environ.get("BENCH_OKT_MEMO", "0") == "1")
     if name == "kkma":
         opts["warn_slow"] = False
     if name == "hannanum":
@@ -267,11 +267,12 @@ def main() -> None:
     ap.add_argument("--backends", default=",".join(ALL))
     ap.add_argument("--corpora", default="news,nsmc", help="Korean corpora (english always reads imdb)")
     ap.add_argument("--cache-backends", default="")
-    ap.add_argument("--no-okt-memo", action="store_true", help="Okt helper without its per-chunk memo")
+    ap.add_argument("--okt-memo", action="store_true",
+                    help="Okt helper with its per-chunk memo (off: repetitions would hit it)")
     ap.add_argument("--child", nargs=3, metavar=("KIND", "NAME", "CORPUS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.no_okt_memo:
-        os.environ["BENCH_OKT_MEMO"] = "0"
+    if args.okt_memo:
+        os.environ["BENCH_OKT_MEMO"] = "1"
     os.environ.setdefault("NLTK_DATA", str(SHARED / "nltk_data"))
     if args.child:
         kind, name, corpus = args.child
