@@ -7,17 +7,25 @@ nothing raises for a bad page, so a run records the failure and goes on.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import time
-import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 from nlpkit.errors import MissingDependencyError
+from nlpkit.news.fetch_result import (
+    ERROR_KINDS,
+    GZIP_MAGIC,
+    GZIP_TYPES,
+    RETRYABLE,
+    ErrorKind,
+    FetchResult,
+    gunzip_bounded,
+    is_binary,
+    retry_after_seconds,
+)
 from nlpkit.news.sources import FetchOptions
 
 try:
@@ -25,62 +33,9 @@ try:
 except ImportError:  # pragma: no cover - depends on the installed extras
     raise MissingDependencyError("news fetching requires httpx: pip install 'nlpkit[news]'") from None
 
-__all__ = ["ERROR_KINDS", "FetchResult", "Fetcher", "ErrorKind"]
+__all__ = ["ERROR_KINDS", "FetchResult", "Fetcher", "ErrorKind", "gunzip_bounded"]
 
 log = logging.getLogger(__name__)
-
-ErrorKind = Literal[
-    "ok", "not_modified", "http_error", "rate_limited", "timeout", "connect_error", "connection_reset",
-    "truncated", "too_large", "bad_content_type", "binary_content", "empty_page", "redirect_loop",
-    "too_many_redirects", "robots_disallowed", "bad_url", "network_error",
-]
-#: Every fetch outcome, with what it means (also the values of ``fetch_log.error_kind`` for fetches).
-ERROR_KINDS: dict[str, str] = {
-    "ok": "fetched",
-    "not_modified": "304: unchanged since the ETag/Last-Modified sent",
-    "http_error": "4xx/5xx status (5xx after retries)",
-    "rate_limited": "429 after retries, or a Retry-After longer than fetch.max_retry_after",
-    "timeout": "connect/read timeout, or no complete response within fetch.total_timeout / fetch.deadline (slow drip)",
-    "connect_error": "connection refused, DNS failure or host unreachable",
-    "connection_reset": "the server reset or closed the connection",
-    "truncated": "the body ended before its Content-Length",
-    "too_large": "body (or a gzip sitemap once decompressed) larger than fetch.max_bytes",
-    "bad_content_type": "Content-Type not in fetch.content_types",
-    "binary_content": "body is binary (NUL bytes or an image/PDF/archive signature), or a broken gzip sitemap",
-    "empty_page": "200 with an empty body",
-    "redirect_loop": "a redirect came back to a URL already visited",
-    "too_many_redirects": "more than fetch.max_redirects redirects",
-    "robots_disallowed": "robots.txt disallows this URL for our User-Agent",
-    "bad_url": "not an http(s) URL",
-    "network_error": "other transport error",
-}
-_RETRYABLE = {"timeout", "connect_error", "connection_reset", "truncated"}
-#: Content types a gzipped sitemap (``sitemap.xml.gz``) is served with; accepted only where gzip is asked for.
-GZIP_TYPES = frozenset({"application/x-gzip", "application/gzip", "application/octet-stream"})
-_GZIP_MAGIC = b"\x1f\x8b"
-_BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"BZh", b"RIFF")
-
-
-@dataclass(slots=True)
-class FetchResult:
-    """What one URL fetch produced (body is empty unless ``error_kind == 'ok'``)."""
-
-    url: str
-    final_url: str
-    error_kind: str
-    status: int | None = None
-    body: bytes = b""
-    content_type: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    message: str = ""
-    elapsed: float = 0.0
-    attempts: int = 0
-    retry_after: float | None = field(default=None, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_kind == "ok"
 
 
 class _Host:
@@ -103,48 +58,6 @@ class _Host:
                 await asyncio.sleep(self.next_start - now)
             self.next_start = max(now, self.next_start) + self.delay
 
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def gunzip_bounded(data: bytes, max_bytes: int) -> bytes | None:
-    """The decompressed bytes of gzip ``data``, or None when they would exceed ``max_bytes`` (a gzip bomb).
-
-    Decompresses at most ``max_bytes + 1`` bytes, so memory stays bounded whatever the ratio.
-    Raises ``zlib.error`` or ``EOFError`` for a broken or truncated file.
-
-    >>> import gzip
-    >>> gunzip_bounded(gzip.compress(b"<urlset/>"), 100)
-    b'<urlset/>'
-    >>> gunzip_bounded(gzip.compress(b"0" * 1000), 100) is None
-    True
-    """
-    out = bytearray()
-    while data:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # one gzip member; concatenated members loop
-        out += d.decompress(data, max_bytes + 1 - len(out))
-        if len(out) > max_bytes or d.unconsumed_tail:
-            return None
-        if not d.eof:
-            raise EOFError("gzip data ends before its end-of-stream marker (truncated)")
-        data = d.unused_data
-    return bytes(out)
-
-
-def _is_binary(body: bytes) -> bool:
-    head = body[:2048]
-    return head.startswith(_BINARY_MAGIC) or b"\x00" in head
 
 
 class Fetcher:
@@ -290,7 +203,7 @@ class Fetcher:
                 break
             res = await self._get(url, headers, until=until, gzip_ok=gzip_ok)
             res.attempts = attempt + 1
-            retryable = res.error_kind in _RETRYABLE or res.error_kind == "rate_limited" or (
+            retryable = res.error_kind in RETRYABLE or res.error_kind == "rate_limited" or (
                 res.error_kind == "http_error" and res.status is not None and res.status >= 500)
             if not retryable or attempt == o.retries:
                 break
@@ -364,7 +277,7 @@ class Fetcher:
                 return res
             if r.status_code >= 400 or r.status_code < 200:
                 res.error_kind = "rate_limited" if r.status_code == 429 else "http_error"
-                res.retry_after = _retry_after(r.headers.get("retry-after"))
+                res.retry_after = retry_after_seconds(r.headers.get("retry-after"))
                 res.message = f"HTTP {r.status_code} {r.reason_phrase}"
                 return res
             mime = (ctype or "").split(";")[0].strip().lower()
@@ -388,7 +301,7 @@ class Fetcher:
                 chunks.append(chunk)
             body = b"".join(chunks)
         res.elapsed = time.monotonic() - t0
-        if gzip_ok and body.startswith(_GZIP_MAGIC):
+        if gzip_ok and body.startswith(GZIP_MAGIC):
             try:
                 plain = gunzip_bounded(body, o.max_bytes)
             except (zlib.error, EOFError) as e:
@@ -401,7 +314,7 @@ class Fetcher:
             body = plain
         if not body.strip():
             res.error_kind, res.message = "empty_page", f"HTTP {res.status} with an empty body"
-        elif check_types and _is_binary(body):
+        elif check_types and is_binary(body):
             res.error_kind = "binary_content"
             res.message = f"binary body ({len(body):,} bytes) served as {mime or 'no Content-Type'}"
         else:

@@ -76,11 +76,11 @@ class TextCleaner:
     Parameters
     ----------
     stopwords : frozenset of str or None
-        The stopword list; None loads NLTK's English list (from ``nltk_data``).
-    nltk_data : Path or None
-        NLTK data directory (``Settings.nltk_data``); None uses NLTK's own search path.
-    download : bool
-        Let NLTK download the stopword list when it is missing (online users).
+        The stopword list; None takes the project's one English list,
+        ``dictionaries/en/stopwords.txt`` (NLTK's English list, shipped, so no NLTK data is needed).
+    nltk_data, download : ignored
+        Accepted for callers written when the list was read from NLTK's data; the shipped list
+        is the same 179 words (a test compares them).
     options : CleanOptions
         Which steps to run.
     """
@@ -95,9 +95,9 @@ class TextCleaner:
     ) -> None:
         self.options = options
         if options.stopwords and stopwords is None:
-            from nlpkit.nltk_support import english_stopwords
+            from nlpkit.tokenize.userdict import load_stopwords
 
-            stopwords = english_stopwords(nltk_data, download=download)
+            stopwords = load_stopwords("en")
         self.stopwords: frozenset[str] = stopwords or frozenset()
 
     def __call__(self, text: str) -> str:

@@ -10,7 +10,9 @@ A backend subclasses :class:`BaseTokenizer` and implements two methods:
 
 Everything else (empty input, control characters, long documents and long runs without
 whitespace, the cache keyed on ``(fingerprint, chunk)``, user-dictionary merging, lazy
-ordered batching, engine failures) lives here, so all backends behave the same.
+ordered batching, engine failures) lives here, so all backends behave the same. Backends
+build their tokens with :mod:`nlpkit.tokenize.build` (C-level loops: the protocol must cost
+little next to the engine); the result cache is :mod:`nlpkit.tokenize.cache`.
 
 Engine failures: when the engine raises (or returns something malformed) for a batch, the
 chunks are retried one by one; a chunk that still fails makes its text a failure --
@@ -26,16 +28,16 @@ import hashlib
 import json
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from nlpkit.errors import TokenizeFailure
 from nlpkit.tokenize.base import Token
-from nlpkit.tokenize.tagset import map_tag, ptag_table
-from nlpkit.tokenize.text import align, clean, iter_batches, split_chunks
+from nlpkit.tokenize.build import shift_tokens, tokens_from_columns, tokens_from_pairs
+from nlpkit.tokenize.cache import RESULT_CACHE, ResultCache
+from nlpkit.tokenize.text import clean, iter_batches, split_chunks
 from nlpkit.tokenize.userdict import DictEntry, UserDictionary, load_user_dicts, merge_entries
 
 __all__ = ["BaseTokenizer", "ChunkError", "FailedTokens", "ResultCache", "RESULT_CACHE", "tokens_from_columns",
@@ -67,68 +69,6 @@ class ChunkError:
 
 class _PerChunk(list):  # type: ignore[type-arg]
     """Results already converted chunk by chunk (after the batch call failed)."""
-
-
-class ResultCache:
-    """Thread-safe LRU of analysed chunks keyed on ``(tokenizer fingerprint, chunk)``.
-
-    The fingerprint covers backend, options and dictionary sha256, so a changed dictionary
-    never sees stale tokens. One cache per process, shared by all tokenizers.
-    """
-
-    def __init__(self, max_entries: int = 200_000) -> None:
-        self.max_entries = max_entries
-        self._data: OrderedDict[tuple[str, str], tuple[Token, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple[str, str]) -> tuple[Token, ...] | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return value
-
-    def put(self, key: tuple[str, str], value: tuple[Token, ...]) -> None:
-        if self.max_entries <= 0:
-            return
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
-#: The process-wide result cache (``RESULT_CACHE.clear()`` to measure without it).
-RESULT_CACHE = ResultCache()
-
-
-def tokens_from_pairs(backend: str, chunk: str, triples: Sequence[tuple[str, str, str | None]],
-                      *, lower: bool = False) -> list[Token]:
-    """Tokens for ``(form, tag, lemma)`` triples of ``chunk``, with offsets found by :func:`align`."""
-    spans = align(chunk, [f for f, _, _ in triples], lower=lower)
-    return [Token(f, t, map_tag(backend, t), lem, s, e) for (f, t, lem), (s, e) in zip(triples, spans)]
-
-
-def tokens_from_columns(backend: str, chunk: str, forms: Sequence[str], tags: Sequence[str],
-                       lemmas: Sequence[str]) -> list[Token]:
-    """Like :func:`tokens_from_pairs` for parallel columns; an empty lemma means none."""
-    spans = align(chunk, forms)
-    table = ptag_table(backend)
-    return [Token(f, t, table[t], lem or None, s, e)
-            for f, t, lem, (s, e) in zip(forms, tags, lemmas, spans)]
 
 
 class BaseTokenizer:
@@ -374,23 +314,24 @@ class BaseTokenizer:
                     continue
                 if self._post_merge:
                     toks = merge_entries(self.name, chunk, toks, self._post_merge)
-                value = tuple(toks)
-                results[chunk] = value
                 if self.cache:
-                    RESULT_CACHE.put((job.fp, chunk), value)
+                    toks = tuple(toks)
+                    RESULT_CACHE.put((job.fp, chunk), toks)
+                results[chunk] = toks  # type: ignore[assignment]  # never handed out: every text gets a copy
         out: list[list[Token]] = []
         for plan in job.plans:
-            failed = [(offset, chunk) for offset, chunk in plan if chunk in errors]
-            if failed:
-                out.append(self._failure(failed, errors))
+            if errors:
+                failed = [(offset, chunk) for offset, chunk in plan if chunk in errors]
+                if failed:
+                    out.append(self._failure(failed, errors))
+                    continue
+            if len(plan) == 1:  # most texts of a short-text corpus: one copy, no loop
+                offset, chunk = plan[0]
+                out.append(shift_tokens(results[chunk], offset) if offset else list(results[chunk]))
                 continue
             toks: list[Token] = []
             for offset, chunk in plan:
-                if offset:
-                    toks.extend(Token(t.form, t.tag, t.ptag, t.lemma, t.start + offset, t.end + offset)
-                                for t in results[chunk])
-                else:
-                    toks.extend(results[chunk])
+                toks.extend(shift_tokens(results[chunk], offset) if offset else results[chunk])
             out.append(toks)
         return out
 

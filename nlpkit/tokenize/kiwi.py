@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from nlpkit.tokenize.base import Token
+from nlpkit.tokenize.build import tokens_from_spans
 from nlpkit.tokenize.core import BaseTokenizer
-from nlpkit.tokenize.tagset import ptag_table
 from nlpkit.tokenize.userdict import DictEntry
 
 __all__ = ["KiwiTokenizer"]
+
+# Kiwi's Token attributes read by C-level maps (one pass per column) rather than a Python loop per token.
+_FORM, _TAG, _START, _END = attrgetter("form"), attrgetter("tag"), attrgetter("start"), attrgetter("end")
 
 
 def _import_kiwi() -> Any:
@@ -66,5 +70,5 @@ class KiwiTokenizer(BaseTokenizer):
         return [self._engine.tokenize(chunks[0], normalize_coda=norm)]
 
     def _convert(self, chunks: list[str], raw: Any) -> list[list[Token]]:
-        ptags = ptag_table("kiwi")
-        return [[Token(t.form, t.tag, ptags[t.tag], None, t.start, t.start + t.len) for t in res] for res in raw]
+        return [tokens_from_spans("kiwi", list(map(_FORM, res)), list(map(_TAG, res)), map(_START, res), map(_END, res))
+                for res in raw]

@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 
 from nlpkit.errors import TokenizerError
 from nlpkit.tokenize.base import Token
-from nlpkit.tokenize.core import BaseTokenizer, ChunkError, tokens_from_columns, tokens_from_pairs
+from nlpkit.tokenize.build import tokens_from_columns, tokens_from_pairs
+from nlpkit.tokenize.core import BaseTokenizer, ChunkError
 from nlpkit.tokenize.jvm import configure_jvm, ensure_jvm
 from nlpkit.tokenize.userdict import DictEntry
 

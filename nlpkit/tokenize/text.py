@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterator, Sequence
 
 __all__ = ["clean", "split_chunks", "align"]
@@ -43,6 +44,10 @@ def split_chunks(text: str, max_chars: int = 400, max_run: int | None = None) ->
     >>> split_chunks("첫 문장이다. 둘째 문장!\\n셋째")
     [(0, '첫 문장이다.'), (8, '둘째 문장!'), (15, '셋째')]
     """
+    n = len(text)
+    if (0 < n <= max_chars and (max_run is None or n <= max_run) and not text[0].isspace()
+            and not text[-1].isspace() and _SENT_END.search(text) is None):
+        return [(0, text)]  # one short sentence (most reviews and titles): what the general path gives
     out: list[tuple[int, str]] = []
     pos = 0
     for m in _SENT_END.finditer(text):
@@ -57,7 +62,12 @@ def split_chunks(text: str, max_chars: int = 400, max_run: int | None = None) ->
     return bounded
 
 
-_RUN = re.compile(r"\S+")
+@lru_cache(maxsize=16)
+def _long_run(max_run: int) -> re.Pattern[str]:
+    """Runs without whitespace longer than ``max_run`` (found in C, no Python step per word)."""
+    return re.compile(r"\S{%d,}" % (max_run + 1))
+
+
 _SENT_PUNCT = frozenset(".?!…。？！")
 
 
@@ -85,7 +95,7 @@ def _cut_score(a: str, b: str) -> int:
 
 def _bound_runs(chunk: str, offset: int, max_run: int, out: list[tuple[int, str]]) -> None:
     """Append ``chunk`` to ``out``, cut so that no piece holds a whitespace-free run over ``max_run``."""
-    long_runs = [m.span() for m in _RUN.finditer(chunk) if m.end() - m.start() > max_run]
+    long_runs = [m.span() for m in _long_run(max_run).finditer(chunk)] if len(chunk) > max_run else []
     if not long_runs:
         out.append((offset, chunk))
         return

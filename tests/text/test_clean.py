@@ -48,6 +48,15 @@ def test_stopwords_list_is_nltk_english(nltk_dir: Path) -> None:
     assert "movie" not in words
 
 
+def test_cleaner_uses_the_one_shipped_english_list_which_is_nltks(nltk_dir: Path) -> None:
+    # one stopword source per language (issue #13): dictionaries/en/stopwords.txt, the same 179 words as NLTK's
+    from nlpkit.tokenize import load_stopwords
+
+    shipped = load_stopwords("en")
+    assert TextCleaner().stopwords == shipped == english_stopwords(nltk_dir)
+    assert TextCleaner(nltk_data=Path("/nonexistent")).stopwords == shipped  # no NLTK data needed any more
+
+
 def test_stopwords_really_removed(cleaner: TextCleaner) -> None:
     text = "This was NOT the best movie of all time, but I wasn't bored.<br />Don't miss it!"
     out = cleaner(text).split()
@@ -85,7 +94,8 @@ def test_missing_stopwords_say_how_to_fix(tmp_path: Path, monkeypatch: pytest.Mo
     empty = tmp_path / "nltk_data"
     empty.mkdir()
     with pytest.raises(NltkDataError, match=r"not found .*NLTK_DATA.*nltk.downloader stopwords"):
-        TextCleaner(nltk_data=empty / ".")  # a fresh cache key
+        english_stopwords(empty / ".")  # a fresh cache key
+    assert "the" in TextCleaner(nltk_data=empty).stopwords  # the cleaner's list ships with nlpkit
 
 
 def test_unknown_resource_lists_the_known_ones() -> None:
