@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,11 @@ from nlpkit.store.sql import DEFAULT_TIMEOUT, SqlSandbox
 
 
 def _cell(value: Any, width: int = 80) -> str:
-    text = "" if value is None else str(value)
+    """A printed cell: floats to 4 significant digits for people (``--out`` keeps full precision)."""
+    if isinstance(value, float) and math.isfinite(value):
+        text = f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    else:
+        text = "" if value is None else str(value)
     text = text.replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -105,3 +105,15 @@ def test_write_conflict_is_a_clear_error(cli, store: Store, monkeypatch: pytest.
     with pytest.raises(Exception, match="another writer kept committing first"):
         store.append("articles", pa.table({"canonical_url": ["v"]}))
     assert store.read_appended("articles").num_rows == 1  # nothing half-written, nothing lost
+
+
+def test_query_prints_numbers_for_people_and_exports_them_whole(cli, store: Store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sql = "SELECT 2.0/3 AS share, 1234567.891::DOUBLE AS big, 1e-9 AS tiny, 'x' AS name"
+    code, out = cli("query", sql)
+    assert code == 0, out
+    assert "0.6667" in out and "0.666666" not in out
+    assert "1,234,568" in out and "1e-09" in out
+    code, out = cli("query", sql, "--out", "n.json")
+    assert code == 0, out
+    row = json.loads((tmp_path / "n.json").read_text())[0]
+    assert row["share"] == pytest.approx(2 / 3, rel=1e-12) and row["big"] == 1234567.891
