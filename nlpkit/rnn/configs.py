@@ -27,6 +27,7 @@ class ClassifierSettings:
 
     tokenizer: str = "words"  # words | chars | whitespace | any nlpkit.tokenize backend (mecab, kiwi, okt, ...)
     user_dicts: tuple[str, ...] = ()  # dictionaries/ TSV files the tokenize stage used (engine backends)
+    token_format: str = "form"  # form (좋) | form_tag (좋/VA; engine backends): the unit the vocabulary holds
     arch: str = "lstm"  # lstm | gru
     bidirectional: bool = True
     embed_dim: int = 128
