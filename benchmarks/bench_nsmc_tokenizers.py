@@ -2,7 +2,7 @@
 scored by the TF-IDF baseline (LR) and NB-LR on the official test set.
 
     python benchmarks/bench_nsmc_tokenizers.py --backends chars,mecab,kiwi,okt,komoran
-    python benchmarks/bench_nsmc_tokenizers.py --train-sample 30000      # stratified subsample of train
+    python benchmarks/bench_nsmc_tokenizers.py --train-sample 20000 --valid-sample 5000 --test-sample 10000
 
 Per (backend, dictionary) the NSMC rows are tokenized once into the bench store's stored tokens
 dataset ``tokens_<dataset>_<backend>`` (one store per dictionary setting, so both stay stored),
@@ -36,31 +36,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _rnn_common import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+SPLITS = ("train", "valid", "test")
 DICTS = sorted(str(p) for p in (ROOT / "dictionaries" / "ko").glob("*.tsv"))
 
 
-def _dataset(store: Store, source: str, train_sample: int, seed: int) -> str:
-    """``nsmc`` (official split) in ``store``, or ``nsmc_s<N>``: a label-stratified train subsample, valid and test whole."""
+def _stratified(rows: list[dict[str, Any]], n: int, rng: random.Random) -> list[dict[str, Any]]:
+    if not n or n >= len(rows):
+        return rows
+    out: list[dict[str, Any]] = []
+    for label in sorted({r["label"] for r in rows}):
+        group = [r for r in rows if r["label"] == label]
+        out += rng.sample(group, round(n * len(group) / len(rows)))
+    return out
+
+
+def _dataset(store: Store, source: str, samples: dict[str, int], seed: int) -> str:
+    """``nsmc`` (official split) in ``store``, or ``nsmc_<train>_<valid>_<test>``: label-stratified, seeded
+    subsamples of the splits (0 keeps a split whole)."""
     from nlpkit.datasets.korean import build_nsmc
 
     if "nsmc" not in store.datasets():
         build_nsmc(store, source)
-    if not train_sample:
+    if not any(samples.values()):
         return "nsmc"
-    name = f"nsmc_s{train_sample}"
+    name = "nsmc_" + "_".join(str(samples[s]) for s in SPLITS)
     if name in store.datasets():
         return name
     table = store.read("nsmc")
     rows = table.to_pylist()
-    train = [r for r in rows if r["split"] == "train"]
     rng = random.Random(seed)
-    keep: list[dict[str, Any]] = []
-    for label in sorted({r["label"] for r in train}):
-        group = [r for r in train if r["label"] == label]
-        keep += rng.sample(group, round(train_sample * len(group) / len(train)))
-    kept = keep + [r for r in rows if r["split"] != "train"]
-    with store.write_version(name, source=f"nsmc: stratified {train_sample} of train (seed {seed}), valid/test whole",
-                             parameters={"train_sample": train_sample, "seed": seed}) as w:
+    kept = [r for sp in SPLITS for r in _stratified([r for r in rows if r["split"] == sp], samples[sp], rng)]
+    with store.write_version(name, source=f"nsmc: stratified subsample {samples} (seed {seed})",
+                             parameters={"samples": samples, "seed": seed}) as w:
         w.write(pa.Table.from_pylist(kept, schema=table.schema))
     return name
 
@@ -78,27 +85,35 @@ def _vocab(store: Store, tokens: str, dataset: str) -> int:
     return len(seen)
 
 
-def run_one(base: Path, source: str, backend: str, with_dict: bool, train_sample: int, seed: int) -> dict[str, Any]:
+def run_one(base: Path, source: str, backend: str, with_dict: bool, samples: dict[str, int],
+            seed: int) -> dict[str, Any]:
+    cache = base / "rows" / f"{backend}_{'dict' if with_dict else 'nodict'}_{'_'.join(map(str, samples.values()))}.json"
+    if cache.is_file():  # measured by an earlier (or a parallel) run of this benchmark
+        return dict(json.loads(cache.read_text(encoding="utf-8")))
     store = Store(base / ("dict" if with_dict else "nodict"))
-    dataset = _dataset(store, source, train_sample, seed)
+    dataset = _dataset(store, source, samples, seed)
     dicts = DICTS if with_dict else []
     t0, c0 = time.perf_counter(), time.process_time()
     res = tokenize_dataset(store, dataset, backend, user_dicts=dicts)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    row: dict[str, Any] = {"tokenizer": backend, "dict": "yes" if with_dict else "no",
-                           "docs": res.tokenized or None, "tok_wall_s": round(wall, 1), "tok_cpu_s": round(cpu, 1),
-                           "docs_per_s": round(res.tokenized / wall) if res.tokenized else None,
-                           "docs_per_cpu_s": round(res.tokenized / cpu) if res.tokenized and cpu else None,
+    wall, cpu, docs = time.perf_counter() - t0, time.process_time() - c0, res.tokenized
+    if not docs:  # stored by an earlier run: its build time (wall only) from the tokens dataset's manifest
+        manifest = store.latest(res.out_name).manifest
+        docs, wall, cpu = res.reused, float(manifest["build_seconds"]), float("nan")
+    row: dict[str, Any] = {"tokenizer": backend, "dict": "yes" if with_dict else "no", "docs": docs,
+                           "tok_wall_s": round(wall, 1), "tok_cpu_s": None if cpu != cpu else round(cpu, 1),
+                           "docs_per_s": round(docs / wall), "docs_per_cpu_s": round(docs / cpu) if cpu > 0 else None,
                            "vocab": _vocab(store, res.out_name, dataset)}
     for variant in ("lr", "nblr"):
         out = train_baseline(store, dataset, BaselineConfig(tokenizer=backend, user_dicts=tuple(dicts), variant=variant,
                                                             seed=seed))
         row[f"{variant}_test"] = round(out.metrics["test"]["accuracy"], 4)
         row[f"{variant}_valid"] = round(out.metrics["valid"]["accuracy"], 4)
-        row["features"] = out.version.manifest["counts"]["n_features"]
-        row["n_train"] = out.version.manifest["counts"]["n_train"]
+        row["features"] = out.model.manifest["counts"]["n_features"]
+        row["n_train"] = out.model.manifest["counts"]["n_train"]
         row["n_test"] = out.metrics["test"]["n"]
     print(json.dumps(row, ensure_ascii=False), flush=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
     return row
 
 
@@ -130,18 +145,24 @@ def main() -> None:
     ap.add_argument("--source", default=str(ROOT.parent / "shared" / "data" / "nsmc"))
     ap.add_argument("--bench-dir", default="data/bench_nsmc_tokenizers", help="stores of this benchmark")
     ap.add_argument("--train-sample", type=int, default=0, help="stratified train subsample (0: all 135k)")
-    ap.add_argument("--no-dict-only", action="store_true")
+    ap.add_argument("--valid-sample", type=int, default=0, help="stratified valid subsample (0: all 15k)")
+    ap.add_argument("--test-sample", type=int, default=0, help="stratified test subsample (0: the official 50k)")
+    ap.add_argument("--dicts", choices=["both", "yes", "no"], default="both",
+                    help="with the user dictionary, without, or both (two processes may split the work: "
+                         "rows are cached under --bench-dir/rows and a last run with both prints the whole table)")
     ap.add_argument("--rnn-row", type=Path, action="append", default=[], help="RNN model directory (repeatable)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "bench_nsmc_tokenizers.md"))
     a = ap.parse_args()
+    samples = {"train": a.train_sample, "valid": a.valid_sample, "test": a.test_sample}
     rows = []
     for backend in a.backends.split(","):
-        for with_dict in ((False,) if backend == "chars" or a.no_dict_only else (False, True)):
-            rows.append(run_one(Path(a.bench_dir), a.source, backend, with_dict, a.train_sample, a.seed))
+        choices = {"both": (False, True), "yes": (True,), "no": (False,)}[a.dicts]
+        for with_dict in (c for c in choices if not (c and backend == "chars")):
+            rows.append(run_one(Path(a.bench_dir), a.source, backend, with_dict, samples, a.seed))
     rows += [rnn_row(d) for d in a.rnn_row]
-    sample = f"stratified {a.train_sample} of train" if a.train_sample else "all 135k train"
-    head = (f"NSMC official split ({sample}; valid 15k carved from train; test = official 50k), "
+    sample = ", ".join(f"{sp} {'all' if not n else f'stratified {n}'}" for sp, n in samples.items())
+    head = (f"NSMC official split (valid carved from train, test = the official file; {sample}), "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine()}, load {os.getloadavg()[0]:.1f}\n"
             f"user dictionary: {', '.join(Path(d).name for d in DICTS)}; LR/NB-LR: TF-IDF uni+bigrams, C on valid\n")
     table = markdown(rows)

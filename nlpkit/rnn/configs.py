@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
 from nlpkit.errors import ModelError
+from nlpkit.rnn.token_source import TOKEN_FORMATS
 from nlpkit.rnn.train_loop import TrainOptions
 
 __all__ = ["ClassifierSettings", "LMSettings", "Seq2SeqSettings", "with_overrides", "SIMPLE_TOKENIZERS"]
@@ -43,6 +44,8 @@ class ClassifierSettings:
     def __post_init__(self) -> None:
         if self.max_len < 1:
             raise ModelError(f"max_len must be >= 1, got {self.max_len}")
+        if self.token_format not in TOKEN_FORMATS:
+            raise ModelError(f"token_format must be one of {', '.join(TOKEN_FORMATS)}, got {self.token_format!r}")
         object.__setattr__(self, "user_dicts", tuple(str(d) for d in self.user_dicts))
 
 

@@ -35,11 +35,11 @@ def _unit(form: str, tag: str, token_format: str) -> str:
 
 
 def check_token_format(token_format: str, backend: str) -> None:
-    """Refuse an unknown format, or tags from a tokenizer that has none."""
-    if token_format not in TOKEN_FORMATS:
+    """Refuse an unknown format, or tags from an in-memory tokenizer (it has none)."""
+    if token_format not in TOKEN_FORMATS:  # settings check it first; a saved config.json may not
         raise ModelError(f"token_format must be one of {', '.join(TOKEN_FORMATS)}, got {token_format!r}")
     if token_format == "form_tag" and not is_engine_backend(backend):
-        raise ModelError(f"token_format 'form_tag' needs a morphological backend (mecab, kiwi, okt, ...); "
+        raise ModelError(f"token_format 'form_tag' needs a tokenize backend (mecab, kiwi, okt, ...); "
                          f"{backend!r} has no tags: use token_format 'form'")
 
 
