@@ -132,8 +132,10 @@ def test_form_tag_units_keep_the_dictionary_term_and_predict_tags_alike(
     """``form_tag`` units (``좋/VA``) come from the stored tokens too: the term is one tagged unit."""
     from nlpkit.rnn import predict
     from nlpkit.rnn.classify import load_classifier
+    from nlpkit.tokenize import get_tokenizer
     from nlpkit.tokenize.dataset import tokenize_dataset
 
+    assert len(get_tokenizer("mecab").tokenize(TERM)) > 1  # the engine alone splits the compound
     tokenize_dataset(store, labelled, "mecab", user_dicts=[str(news_dict)])
     engine_calls["n"] = 0
     result = _train(store, labelled, tmp_path / "m", news_dict, token_format="form_tag")
