@@ -86,8 +86,9 @@ def _vocab(store: Store, tokens: str, dataset: str) -> int:
 
 
 def run_one(base: Path, source: str, backend: str, with_dict: bool, samples: dict[str, int],
-            seed: int) -> dict[str, Any]:
-    cache = base / "rows" / f"{backend}_{'dict' if with_dict else 'nodict'}_{'_'.join(map(str, samples.values()))}.json"
+            seed: int, c_grid: tuple[float, ...]) -> dict[str, Any]:
+    key = "_".join(map(str, [*samples.values(), *c_grid]))
+    cache = base / "rows" / f"{backend}_{'dict' if with_dict else 'nodict'}_{key}.json"
     if cache.is_file():  # measured by an earlier (or a parallel) run of this benchmark
         return dict(json.loads(cache.read_text(encoding="utf-8")))
     store = Store(base / ("dict" if with_dict else "nodict"))
@@ -105,7 +106,8 @@ def run_one(base: Path, source: str, backend: str, with_dict: bool, samples: dic
                            "vocab": _vocab(store, res.out_name, dataset)}
     for variant in ("lr", "nblr"):
         out = train_baseline(store, dataset, BaselineConfig(tokenizer=backend, user_dicts=tuple(dicts), variant=variant,
-                                                            seed=seed))
+                                                            seed=seed, c_grid=c_grid))
+        row[f"{variant}_c"] = out.c
         row[f"{variant}_test"] = round(out.metrics["test"]["accuracy"], 4)
         row[f"{variant}_valid"] = round(out.metrics["valid"]["accuracy"], 4)
         row["features"] = out.model.manifest["counts"]["n_features"]
@@ -127,7 +129,8 @@ def rnn_row(model_dir: Path) -> dict[str, Any]:
             "threads": m["threads"], "vocab": c["model"]["vocab_size"], "n_test": m.get("test_n")}
 
 
-COLUMNS = ["tokenizer", "dict", "lr_test", "nblr_test", "rnn_test", "lr_valid", "nblr_valid", "docs_per_s",
+COLUMNS = ["tokenizer", "dict", "lr_test", "nblr_test", "rnn_test", "lr_valid", "nblr_valid", "lr_c", "nblr_c",
+           "docs_per_s",
            "docs_per_cpu_s", "tok_wall_s", "tok_cpu_s", "vocab", "features", "n_train", "n_test", "cpu_min",
            "wall_min", "threads"]
 
@@ -152,6 +155,9 @@ def main() -> None:
                          "rows are cached under --bench-dir/rows and a last run with both prints the whole table)")
     ap.add_argument("--rnn-row", type=Path, action="append", default=[], help="RNN model directory (repeatable)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--c-grid", default="1,2,4,8,16",
+                    help="LR/NB-LR C values tried on valid (NSMC's best is low: 8..256, the IMDB grid, "
+                         "picked 8 or 16 and cost 3x the time)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "bench_nsmc_tokenizers.md"))
     a = ap.parse_args()
     samples = {"train": a.train_sample, "valid": a.valid_sample, "test": a.test_sample}
@@ -159,12 +165,14 @@ def main() -> None:
     for backend in a.backends.split(","):
         choices = {"both": (False, True), "yes": (True,), "no": (False,)}[a.dicts]
         for with_dict in (c for c in choices if not (c and backend == "chars")):
-            rows.append(run_one(Path(a.bench_dir), a.source, backend, with_dict, samples, a.seed))
+            rows.append(run_one(Path(a.bench_dir), a.source, backend, with_dict, samples, a.seed,
+                                tuple(float(c) for c in a.c_grid.split(","))))
     rows += [rnn_row(d) for d in a.rnn_row]
     sample = ", ".join(f"{sp} {'all' if not n else f'stratified {n}'}" for sp, n in samples.items())
     head = (f"NSMC official split (valid carved from train, test = the official file; {sample}), "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine()}, load {os.getloadavg()[0]:.1f}\n"
-            f"user dictionary: {', '.join(Path(d).name for d in DICTS)}; LR/NB-LR: TF-IDF uni+bigrams, C on valid\n")
+            f"user dictionary: {', '.join(Path(d).name for d in DICTS)}; LR/NB-LR: TF-IDF uni+bigrams, C in "
+            f"{{{a.c_grid}}} chosen on valid; docs/s = tokenizing speed (per CPU s of this process where measured)\n")
     table = markdown(rows)
     print(head + table)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,8 @@ def evaluate_classifier_task(dataset: str, out: str, data_dir: str | None, seed:
     from nlpkit.rnn.classify import evaluate_classifier
     from nlpkit.rnn.data import load_labelled
 
-    return evaluate_classifier(out, load_labelled(store(data_dir), dataset, seed=seed), device="cpu")
+    s = store(data_dir)  # the stored tokens again (the model's record names them): test is never re-tokenized
+    return evaluate_classifier(out, load_labelled(s, dataset, seed=seed), device="cpu", store=s, source=dataset)
 
 
 @flow(name="train-classifier", **RUN_HOOKS)
