@@ -86,11 +86,13 @@ def _vocab(store: Store, tokens: str, dataset: str) -> int:
 
 
 def run_one(base: Path, source: str, backend: str, with_dict: bool, samples: dict[str, int],
-            seed: int, c_grid: tuple[float, ...]) -> dict[str, Any]:
+            seed: int, c_grid: tuple[float, ...], cached_only: bool = False) -> dict[str, Any] | None:
     key = "_".join(map(str, [*samples.values(), *c_grid]))
     cache = base / "rows" / f"{backend}_{'dict' if with_dict else 'nodict'}_{key}.json"
     if cache.is_file():  # measured by an earlier (or a parallel) run of this benchmark
         return dict(json.loads(cache.read_text(encoding="utf-8")))
+    if cached_only:
+        return None
     store = Store(base / ("dict" if with_dict else "nodict"))
     dataset = _dataset(store, source, samples, seed)
     dicts = DICTS if with_dict else []
@@ -155,6 +157,7 @@ def main() -> None:
                          "rows are cached under --bench-dir/rows and a last run with both prints the whole table)")
     ap.add_argument("--rnn-row", type=Path, action="append", default=[], help="RNN model directory (repeatable)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cached-only", action="store_true", help="print the table of the rows measured so far")
     ap.add_argument("--c-grid", default="1,2,4,8,16",
                     help="LR/NB-LR C values tried on valid (NSMC's best is low: 8..256, the IMDB grid, "
                          "picked 8 or 16 and cost 3x the time)")
@@ -165,8 +168,9 @@ def main() -> None:
     for backend in a.backends.split(","):
         choices = {"both": (False, True), "yes": (True,), "no": (False,)}[a.dicts]
         for with_dict in (c for c in choices if not (c and backend == "chars")):
-            rows.append(run_one(Path(a.bench_dir), a.source, backend, with_dict, samples, a.seed,
-                                tuple(float(c) for c in a.c_grid.split(","))))
+            row = run_one(Path(a.bench_dir), a.source, backend, with_dict, samples, a.seed,
+                          tuple(float(c) for c in a.c_grid.split(",")), a.cached_only)
+            rows += [row] if row is not None else []
     rows += [rnn_row(d) for d in a.rnn_row]
     sample = ", ".join(f"{sp} {'all' if not n else f'stratified {n}'}" for sp, n in samples.items())
     head = (f"NSMC official split (valid carved from train, test = the official file; {sample}), "
