@@ -44,7 +44,7 @@ def evaluate_classifier_task(dataset: str, out: str, data_dir: str | None, seed:
     from nlpkit.rnn.classify import evaluate_classifier
     from nlpkit.rnn.data import load_labelled
 
-    s = store(data_dir)
+    s = store(data_dir)  # the stored tokens again (the model's record names them): test is never re-tokenized
     splits = load_labelled(s, dataset, seed=seed, eval_limit=eval_limit)
     return evaluate_classifier(out, splits, device="cpu", store=s, source=dataset)
 
@@ -54,15 +54,27 @@ def train_classifier_flow(dataset: str = "nsmc", out: str = "models/nsmc_lstm", 
                           arch: str = "lstm", bidirectional: bool = True, epochs: int = 10,
                           max_minutes: float | None = 30.0, seed: int = 0, device: str = "auto",
                           threads: int | None = None, eval_limit: int | None = None, data_dir: str | None = None,
-                          settings: Settings | str | None = None) -> dict[str, Any]:
+                          settings: Settings | str | None = None, max_cpu_minutes: float | None = None,
+                          user_dicts: list[str] | None = None, token_format: str | None = None,
+                          max_len: int | None = None, embed_dim: int | None = None, hidden_size: int | None = None,
+                          num_layers: int | None = None, dropout: float | None = None, max_vocab: int | None = None,
+                          batch_size: int | None = None, lr: float | None = None,
+                          warmup_steps: int | None = None) -> dict[str, Any]:
     """Train the RNN classifier on a labelled store dataset, then re-evaluate the saved model on test.
 
+    Options left ``None`` keep :class:`~nlpkit.rnn.configs.ClassifierSettings`' defaults.
+    ``max_cpu_minutes`` bounds the process's CPU time (honest on a shared machine),
+    ``max_minutes`` the wall time; ``user_dicts`` are the tokenize stage's dictionaries;
     ``eval_limit`` evaluates valid/test on a stratified sample of that many rows (the quick profile).
     """
     cfg = resolve(settings, data_dir)
     data_dir, out = str(cfg.data_dir), str(cfg.path(out))
-    options = {"epochs": epochs, "max_minutes": max_minutes, "seed": seed, "device": device, "threads": threads}
-    model = {"tokenizer": tokenizer, "arch": arch, "bidirectional": bidirectional}
+    options = {"epochs": epochs, "max_minutes": max_minutes, "seed": seed, "device": device, "threads": threads,
+               "max_cpu_minutes": max_cpu_minutes, "batch_size": batch_size, "lr": lr, "warmup_steps": warmup_steps}
+    model = {"tokenizer": tokenizer, "arch": arch, "bidirectional": bidirectional, "token_format": token_format,
+             "user_dicts": tuple(str(cfg.path(d)) for d in user_dicts) if user_dicts else None, "max_len": max_len,
+             "embed_dim": embed_dim, "hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout,
+             "max_vocab": max_vocab}
     metrics = train_classifier_task(dataset, out, data_dir, options, model, eval_limit)
     metrics["reloaded_test"] = evaluate_classifier_task(dataset, out, data_dir, seed, eval_limit)
     return publish(f"train-classifier {dataset}", {"model": out, **metrics})

@@ -27,6 +27,9 @@ OutOpt = typer.Option(..., "--out", "-o", help="Model directory to write (model.
 DeviceOpt = typer.Option(C.train.device, "--device", help="auto | cpu | cuda (CUDA: cuDNN, AMP, pinned memory).")
 SeedOpt = typer.Option(C.train.seed, "--seed", help="Seed for initialisation, data order and splits.")
 MaxMinOpt = typer.Option(None, "--max-minutes", help="Stop training after this many minutes (then evaluate, save).")
+MaxCpuOpt = typer.Option(None, "--max-cpu-minutes",
+                         help="Stop training after this many minutes of process CPU time (all threads summed; "
+                              "honest on a shared machine), then evaluate and save.")
 ThreadsOpt = typer.Option(None, "--threads", help="CPU threads for torch (on a busy machine 1 is often fastest).")
 ResumeOpt = typer.Option(False, "--resume", help="Continue training the model in --out (weights and optimizer).")
 OverwriteOpt = typer.Option(False, "--overwrite",
@@ -85,10 +88,13 @@ def train_classifier_cmd(
                                        "its stored tokens_<dataset>_<backend> dataset is read (built when missing)."),
     dicts: list[Path] = typer.Option(list(C.user_dicts), "--dict",
                                      help="User dictionary TSV for backend tokenizers (repeatable)."),
+    token_format: str = typer.Option(C.token_format, "--token-format",
+                                     help="form (좋) | form_tag (좋/VA: the backend's tag kept; backend tokenizers)."),
     embed_dim: int = typer.Option(C.embed_dim, "--embed-dim"),
     hidden_size: int = typer.Option(C.hidden_size, "--hidden-size"),
     layers: int = typer.Option(C.num_layers, "--layers"),
     dropout: float = typer.Option(C.dropout, "--dropout"),
+    pooling: str = typer.Option(C.pooling, "--pooling", help="last | max | last_max"),
     max_len: int = typer.Option(C.max_len, "--max-len", help="Tokens kept per text (head + tail, see --head-fraction)."),
     head_fraction: float = typer.Option(C.head_fraction, "--head-fraction",
                                         help="Share of --max-len a long text keeps from its start (news: 0.75)."),
@@ -98,8 +104,10 @@ def train_classifier_cmd(
     epochs: int = _epochs(C.train.epochs),
     batch_size: int = typer.Option(C.train.batch_size, "--batch-size"),
     lr: float = typer.Option(C.train.lr, "--lr"),
+    warmup_steps: int = typer.Option(C.train.warmup_steps, "--warmup-steps"),
     patience: int = typer.Option(C.train.patience, "--patience", help="Epochs without validation gain before stopping."),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
+    max_cpu_minutes: float = MaxCpuOpt,
     resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
     amp: bool = typer.Option(C.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
@@ -109,12 +117,12 @@ def train_classifier_cmd(
 
     store = get_store()
     settings = with_overrides(C, arch=arch, bidirectional=bidirectional, tokenizer=tokenizer,
-                              user_dicts=tuple(str(d) for d in dicts), embed_dim=embed_dim, hidden_size=hidden_size,
-                              num_layers=layers, dropout=dropout, max_len=max_len, min_freq=min_freq,
-                              head_fraction=head_fraction, view=view,
+                              user_dicts=tuple(str(d) for d in dicts), token_format=token_format, pooling=pooling,
+                              embed_dim=embed_dim, hidden_size=hidden_size, num_layers=layers, dropout=dropout,
+                              max_len=max_len, min_freq=min_freq, head_fraction=head_fraction, view=view,
                               max_vocab=max_vocab, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                               device=device, seed=seed, max_minutes=max_minutes, threads=threads, amp=amp,
-                              compile=compile_)
+                              compile=compile_, max_cpu_minutes=max_cpu_minutes, warmup_steps=warmup_steps)
     splits = load_labelled(store, dataset, version=version, seed=seed, label_names=_label_names(dataset))
     with _progress(f"train {arch}", epochs) as update:
         result = train_classifier(splits, out=out, settings=settings, source=dataset, store=store, resume=resume,

@@ -26,7 +26,8 @@ from nlpkit.rnn.configs import ClassifierSettings, with_overrides
 from nlpkit.rnn.data import LabelledSplits
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
-from nlpkit.rnn.token_source import TokensRecord, attach_stored_tokens, is_engine_backend, text_tokenizer
+from nlpkit.rnn.token_source import (TokenFormat, TokensRecord, attach_stored_tokens, is_engine_backend,
+                                     text_tokenizer)
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
 
@@ -87,16 +88,17 @@ class ClassifierTask(TaskBase):
 
     def build(self, saved: Any, runtime: Runtime) -> Built:
         st, splits = self.settings, self.splits
-        tokenizer, max_len, user_dicts = st.tokenizer, st.max_len, st.user_dicts
+        tokenizer, max_len, user_dicts, token_format = st.tokenizer, st.max_len, st.user_dicts, st.token_format
         self.view, self.head = st.view, st.head_fraction
         if saved is not None:
             tokenizer, max_len = saved.config["tokenizer"], int(saved.config["max_len"])
             self.view, self.head = _view(saved.config), _head(saved.config)
             user_dicts = tuple(saved.config.get("tokens", {}).get("user_dicts", ()))
+            token_format = saved.config.get("tokens", {}).get("token_format", "form")
             if saved.config["labels"] != splits.label_names:
                 raise CheckpointError(f"saved model was trained on labels {saved.config['labels']}, the data has "
                                       f"{splits.label_names}")
-        record = self._tokens(tokenizer, user_dicts)
+        record = self._tokens(tokenizer, user_dicts, token_format)
         assert splits.tokens is not None
         if saved is not None:
             vocab, cfg = saved.vocab, ClassifierConfig(**saved.config["model"])
@@ -115,13 +117,14 @@ class ClassifierTask(TaskBase):
         return Built(RNNClassifier(cfg).to(runtime.device), vocab, config,
                      math.ceil(len(self.ids["train"]) / self.batch_size))
 
-    def _tokens(self, tokenizer: str, user_dicts: tuple[str, ...]) -> TokensRecord:
+    def _tokens(self, tokenizer: str, user_dicts: tuple[str, ...], token_format: TokenFormat) -> TokensRecord:
         """Stored tokens when the data comes from the store and the backend is an engine; else in memory."""
         splits = self.splits
         if splits.tokens is None and self.store is not None and self.source and splits.ids \
                 and is_engine_backend(tokenizer):
-            return attach_stored_tokens(self.store, self.source, splits, tokenizer, user_dicts, view=self.view)
-        fn = text_tokenizer(tokenizer, user_dicts, view=self.view)
+            return attach_stored_tokens(self.store, self.source, splits, tokenizer, user_dicts, view=self.view,
+                                        token_format=token_format)
+        fn = text_tokenizer(tokenizer, user_dicts, view=self.view, token_format=token_format)
         if splits.tokens is None:
             splits.tokens = {sp: fn(texts) for sp, texts in splits.texts.items()}
         sha = ""
@@ -129,7 +132,8 @@ class ClassifierTask(TaskBase):
             from nlpkit.tokenize import get_tokenizer
 
             sha = getattr(get_tokenizer(tokenizer, user_dicts=list(user_dicts)), "dict_sha256", "")
-        return TokensRecord(tokenizer, tuple(str(Path(d).resolve()) for d in user_dicts), sha, "")
+        return TokensRecord(tokenizer, tuple(str(Path(d).resolve()) for d in user_dicts), sha, "",
+                            token_format=token_format)
 
     def train_epoch(self, loop: Loop, train_model: Any, steps_per_epoch: int) -> list[float]:
         ids, labels, device = self.ids["train"], self.splits.labels["train"], self.runtime.device
@@ -190,7 +194,7 @@ def model_tokenizer(config: dict[str, Any]) -> Callable[[Sequence[str]], list[li
     rec = config.get("tokens") or {}
     sha = rec.get("dict_sha256") or None
     return text_tokenizer(str(config["tokenizer"]), tuple(rec.get("user_dicts", ())), sha, dict(rec.get("options", {})),
-                          view=_view(config))
+                          view=_view(config), token_format=rec.get("token_format", "form"))
 
 
 def _view(config: dict[str, Any]) -> str:
@@ -216,7 +220,7 @@ def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str 
     rec = config.get("tokens") or {}
     if splits.tokens is None and store is not None and source and splits.ids and is_engine_backend(config["tokenizer"]):
         attach_stored_tokens(store, source, splits, str(config["tokenizer"]), tuple(rec.get("user_dicts", ())),
-                             view=_view(config))
+                             view=_view(config), token_format=rec.get("token_format", "form"))
     tokens = splits.tokens[split] if splits.tokens is not None else model_tokenizer(config)(splits.texts[split])
     ids = encode_texts(tokens, vocab, int(config["max_len"]), _head(config))
     runtime = resolve_runtime(device)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
 from nlpkit.errors import ModelError
+from nlpkit.rnn.token_source import TOKEN_FORMATS
 from nlpkit.rnn.train_loop import TrainOptions
 
 __all__ = ["ClassifierSettings", "LMSettings", "Seq2SeqSettings", "with_overrides", "SIMPLE_TOKENIZERS"]
@@ -27,6 +28,7 @@ class ClassifierSettings:
 
     tokenizer: str = "words"  # words | chars | whitespace | any nlpkit.tokenize backend (mecab, kiwi, okt, ...)
     user_dicts: tuple[str, ...] = ()  # dictionaries/ TSV files the tokenize stage used (engine backends)
+    token_format: str = "form"  # form (좋) | form_tag (좋/VA; engine backends): the unit the vocabulary holds
     arch: str = "lstm"  # lstm | gru
     bidirectional: bool = True
     embed_dim: int = 128
@@ -48,6 +50,8 @@ class ClassifierSettings:
             raise ModelError(f"head_fraction must be in [0, 1], got {self.head_fraction}")
         if self.view not in ("all", "content"):
             raise ModelError(f"view must be 'all' or 'content', got {self.view!r}")
+        if self.token_format not in TOKEN_FORMATS:
+            raise ModelError(f"token_format must be one of {', '.join(TOKEN_FORMATS)}, got {self.token_format!r}")
         object.__setattr__(self, "user_dicts", tuple(str(d) for d in self.user_dicts))
 
 

@@ -125,12 +125,20 @@ def fit(task: TrainTask, opts: TrainOptions, *, out: str | Path, source: str = "
         save_model_dir(out, model, config=config, vocab=built.vocab, metrics={"history": loop.history},
                        optimizer=loop.optimizer, counters=loop.counters())  # a killed run resumes from here
         if task.done(valid):
+            loop.stop_reason = "done"
             break
+    if loop.stop_reason is None:
+        loop.stop_reason = "early_stopping" if loop.should_stop else "epochs"
+    summary = loop.summary()  # the budget spent on training (the final test evaluation is not counted)
+    log.info("%s: stopped (%s) after %.0f CPU s, %.0f wall s, %d threads", kind.name, loop.stop_reason,
+             summary["cpu_seconds"], summary["wall_seconds"], summary["threads"])
 
     loop.restore_best()
     metrics, title, model_name = task.finish(model, loop, runtime)
-    metrics = {**metrics, **loop.summary(), "device": str(runtime.device)}
+    metrics = {**metrics, **summary, "device": str(runtime.device)}
     metrics["history"] = loop.history
+    # how the budget was spent goes to config.json and to every model_runs row's params
+    config["run"] = {k: summary[k] for k in ("cpu_seconds", "wall_seconds", "threads", "stop_reason", "epochs")}
     save_and_report(out, model, loop, config=config, vocab=built.vocab, metrics=metrics, title=title,
                     model_name=model_name, source=source, store=store)
     return TrainResult(model_dir=out, metrics=metrics)

@@ -1,8 +1,14 @@
-"""What every trainer shares: options, seeds, the LR schedule, a time budget, early stopping.
+"""What every trainer shares: options, seeds, the LR schedule, time budgets, early stopping.
 
 The learning rate follows a pure function of progress (nanoGPT style): linear warm-up, then a
-cosine decay to ``min_lr_ratio * lr``. Progress is the larger of the step fraction and the
-fraction of ``max_minutes`` used, so a time-bounded run still ends with a decayed rate.
+cosine decay to ``min_lr_ratio * lr``. Progress is the largest of the step fraction and the
+fractions of the budgets used, so a time-bounded run still ends with a decayed rate.
+
+Two budgets: ``max_minutes`` is wall-clock time; ``max_cpu_minutes`` is the process's CPU time
+(``time.process_time``: user + system time summed over all its threads, torch's included), the
+honest measure on a shared machine where wall time depends on the neighbours' load. The
+budget is checked after every step, so a run overshoots it by at most one step. CPU time
+used before a resume counts against the budget.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from nlpkit.errors import ModelError
 
@@ -22,7 +28,10 @@ if TYPE_CHECKING:
 
     from nlpkit.rnn.device import Runtime
 
-__all__ = ["TrainOptions", "ProgressEvent", "ProgressFn", "Loop", "lr_factor", "set_seed"]
+__all__ = ["TrainOptions", "ProgressEvent", "ProgressFn", "Loop", "StopReason", "lr_factor", "set_seed"]
+
+#: Why training ended: epochs done, patience used up, a budget spent, or the task had nothing left to learn.
+StopReason = Literal["epochs", "early_stopping", "max_minutes", "max_cpu_minutes", "done"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +49,7 @@ class TrainOptions:
     min_lr_ratio: float = 0.05  # final LR as a fraction of the peak
     patience: int = 3  # evaluations without improvement before early stopping
     max_minutes: float | None = None  # wall-clock budget for training (None: unbounded)
+    max_cpu_minutes: float | None = None  # process CPU-time budget, all threads summed (None: unbounded)
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     amp: bool = True  # mixed precision on CUDA
@@ -57,6 +67,7 @@ class TrainOptions:
             (0 <= self.min_lr_ratio <= 1, "min_lr_ratio", "in [0, 1]"),
             (self.patience >= 1, "patience", ">= 1"),
             (self.max_minutes is None or self.max_minutes > 0, "max_minutes", "> 0"),
+            (self.max_cpu_minutes is None or self.max_cpu_minutes > 0, "max_cpu_minutes", "> 0"),
         ]
         for ok, name, want in checks:
             if not ok:
@@ -127,6 +138,9 @@ class Loop:
     started: float = field(default_factory=time.perf_counter)
     train_seconds: float = 0.0
     tokens_seen: int = 0
+    cpu_before: float = 0.0  # CPU seconds of earlier runs of this model (resume)
+    stop_reason: StopReason | None = None
+    stop_cpu_seconds: float | None = None  # CPU seconds when a budget stopped training (before the last validation)
 
     def __post_init__(self) -> None:
         from nlpkit.rnn._torch import torch
@@ -136,20 +150,37 @@ class Loop:
             _param_groups(self.model, self.opts.weight_decay), lr=self.opts.lr, betas=(0.9, 0.99), fused=fused
         )
         self.best_state: dict[str, torch.Tensor] | None = None
-        self.started = time.perf_counter()  # the budget starts now, not before the optimizer's first import
+        self.started = time.perf_counter()  # the budgets start now, not before the optimizer's first import
+        self.cpu_started = time.process_time()
 
     # -- clock --------------------------------------------------------------------------
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
+    def cpu_seconds(self) -> float:
+        """CPU time of this process (all threads) since the loop started, plus that of earlier runs."""
+        return self.cpu_before + time.process_time() - self.cpu_started
+
     def progress(self) -> float:
         frac = self.step / max(1, self.total_steps)
         if self.opts.max_minutes:
             frac = max(frac, self.elapsed() / (60 * self.opts.max_minutes))
+        if self.opts.max_cpu_minutes:
+            frac = max(frac, self.cpu_seconds() / (60 * self.opts.max_cpu_minutes))
         return frac
 
     def out_of_time(self) -> bool:
-        return bool(self.opts.max_minutes) and self.elapsed() >= 60 * self.opts.max_minutes  # type: ignore[operator]
+        """True once a budget is spent (and ``stop_reason`` says which)."""
+        cpu = self.cpu_seconds()
+        if self.opts.max_cpu_minutes and cpu >= 60 * self.opts.max_cpu_minutes:
+            self.stop_reason = "max_cpu_minutes"
+        elif self.opts.max_minutes and self.elapsed() >= 60 * self.opts.max_minutes:
+            self.stop_reason = "max_minutes"
+        else:
+            return False
+        if self.stop_cpu_seconds is None:
+            self.stop_cpu_seconds = cpu
+        return True
 
     # -- one step -----------------------------------------------------------------------
     def train_step(self, compute_loss: Callable[[], torch.Tensor], tokens: int, steps_per_epoch: int) -> float:
@@ -201,8 +232,13 @@ class Loop:
 
     def summary(self) -> dict[str, Any]:
         """Run counters every model's metrics.json reports: epochs, steps, seconds, throughput."""
+        from nlpkit.rnn._torch import torch
+
         return {"epochs": self.epoch, "steps": self.step, "train_seconds": round(self.train_seconds, 1),
-                "wall_seconds": round(self.elapsed(), 1), "tokens_per_s": round(self.tokens_per_second(), 1)}
+                "wall_seconds": round(self.elapsed(), 1), "cpu_seconds": round(self.cpu_seconds(), 1),
+                "threads": torch.get_num_threads(), "stop_reason": self.stop_reason,
+                "stop_cpu_seconds": None if self.stop_cpu_seconds is None else round(self.stop_cpu_seconds, 2),
+                "tokens_per_s": round(self.tokens_per_second(), 1)}
 
     def tokens_per_second(self) -> float:
         return self.tokens_seen / max(self.train_seconds, 1e-9)
@@ -210,7 +246,8 @@ class Loop:
     # -- resume ---------------------------------------------------------------------------
     def counters(self) -> dict[str, Any]:
         return {"step": self.step, "epoch": self.epoch, "best": self.best, "bad_evals": self.bad_evals,
-                "history": self.history, "tokens_seen": self.tokens_seen, "train_seconds": self.train_seconds}
+                "history": self.history, "tokens_seen": self.tokens_seen, "train_seconds": self.train_seconds,
+                "cpu_seconds": self.cpu_seconds()}
 
     def load_counters(self, data: dict[str, Any]) -> None:
         self.step = int(data.get("step", 0))
@@ -220,3 +257,5 @@ class Loop:
         self.history = list(data.get("history", []))
         self.tokens_seen = int(data.get("tokens_seen", 0))
         self.train_seconds = float(data.get("train_seconds", 0.0))
+        self.cpu_before = float(data.get("cpu_seconds", 0.0))
+        self.cpu_started = time.process_time()

@@ -61,13 +61,13 @@ def engine_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return calls
 
 
-def _train(store: Any, dataset: str, out: Path, news_dict: Path | None) -> Any:
+def _train(store: Any, dataset: str, out: Path, news_dict: Path | None, token_format: str = "form") -> Any:
     from nlpkit.rnn.classify import train_classifier
     from nlpkit.rnn.data import load_labelled
 
     splits = load_labelled(store, dataset)
     dicts = (str(news_dict),) if news_dict is not None else ()
-    return train_classifier(splits, out=out, tokenizer="mecab", user_dicts=dicts, embed_dim=16,
+    return train_classifier(splits, out=out, tokenizer="mecab", user_dicts=dicts, token_format=token_format, embed_dim=16,
                             hidden_size=16, max_len=60, source=dataset, store=store,
                             opts=TrainOptions(epochs=1, batch_size=32, warmup_steps=2, threads=1, amp=False))
 
@@ -125,6 +125,41 @@ def test_dictionary_term_is_one_token_and_predict_uses_the_same_dictionary(
     news_dict.write_text(news_dict.read_text(encoding="utf-8") + "극장판\tNNP\n", encoding="utf-8")
     with pytest.raises(ModelError, match="changed since the model was trained"):
         predict(result.model_dir, ["다시 본 영화"])
+
+
+def test_form_tag_units_keep_the_dictionary_term_and_predict_tags_alike(
+        store: Any, labelled: str, news_dict: Path, engine_calls: dict[str, int], tmp_path: Path) -> None:
+    """``form_tag`` units (``좋/VA``) come from the stored tokens too: the term is one tagged unit."""
+    from nlpkit.rnn import predict
+    from nlpkit.rnn.classify import load_classifier
+    from nlpkit.tokenize import get_tokenizer
+    from nlpkit.tokenize.dataset import tokenize_dataset
+
+    assert len(get_tokenizer("mecab").tokenize(TERM)) > 1  # the engine alone splits the compound
+    tokenize_dataset(store, labelled, "mecab", user_dicts=[str(news_dict)])
+    engine_calls["n"] = 0
+    result = _train(store, labelled, tmp_path / "m", news_dict, token_format="form_tag")
+    assert engine_calls["n"] == 0  # the tags were stored: nothing re-analysed
+    _, config, vocab = load_classifier(result.model_dir)
+    assert f"{TERM}/NNP" in vocab and TERM not in vocab and not any(t.startswith("감염증/") for t in vocab.itos)
+    assert all("/" in t for t in vocab.itos if not t.startswith("<"))
+    assert config["tokens"]["token_format"] == "form_tag"
+    # predict builds the same units: the term in a new text is a known unit
+    from nlpkit.rnn.classify import model_tokenizer
+
+    units = model_tokenizer(config)([f"{TERM} 때문에 못 봤다"])[0]
+    assert units[0] == f"{TERM}/NNP"
+    assert predict(result.model_dir, [f"{TERM} 뉴스만 보다가 본 영화인데 최고"])[0].label in (0, 1)
+
+
+@pytest.mark.parametrize("fmt", ["lemma", "form/tag", ""])
+def test_bad_token_format_is_one_clear_error(nsmc_splits: Any, fmt: str, tmp_path: Path) -> None:
+    from nlpkit.rnn.classify import train_classifier
+
+    with pytest.raises(ModelError, match="token_format must be one of form, form_tag"):
+        train_classifier(nsmc_splits, out=tmp_path / "m", tokenizer="chars", token_format=fmt,
+                         opts=TrainOptions(epochs=1, threads=1))
+    assert not (tmp_path / "m").exists()
 
 
 def test_labelled_rows_keep_ids_and_names_come_from_the_caller(store: Any, labelled: str) -> None:
