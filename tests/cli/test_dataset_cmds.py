@@ -31,11 +31,11 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data: Path):
 def test_rebuild_baseline_predict_end_to_end(cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     src = sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", tmp_path / "s.tar.gz", per_folder=120)
     monkeypatch.setenv("NLPKIT_IMDB_SOURCE", str(src))  # the env override is the default source
-    code, out = cli("rebuild", "imdb", "--valid-fraction", "0.2")
+    code, out = cli("data", "rebuild", "imdb", "--valid-fraction", "0.2")
     assert code == 0, out
     assert "imdb v1: 600 rows (train 192, valid 48, test 240, unsup 120), 0 rejected" in out
     assert "then imdb_baseline v1: test accuracy" in out  # imdb's dependant, trained even before the first
-    code, out = cli("baseline", "imdb", "--c", "2", "--c", "16")
+    code, out = cli("models", "baseline", "imdb", "--c", "2", "--c", "16")
     assert code == 0, out
     assert "chosen on valid" in out and "imdb_baseline v2" in out and "test" in out
     code, out = cli("models", "predict", "imdb", "A masterpiece, wonderful and moving, I loved it", "Dreadful, boring, awful")
@@ -48,7 +48,7 @@ def test_rebuild_baseline_predict_end_to_end(cli, shared_data: Path, tmp_path: P
 
 
 def test_rebuild_korean_corpus_with_explicit_source(cli, shared_data: Path) -> None:
-    code, out = cli("rebuild", "korsts", "--source", str(shared_data / "kornlu"))
+    code, out = cli("data", "rebuild", "korsts", "--source", str(shared_data / "kornlu"))
     assert code == 0, out
     assert "korsts v1: 8,628 rows (train 5,749, valid 1,500, test 1,379), 0 rejected" in out
 
@@ -56,11 +56,11 @@ def test_rebuild_korean_corpus_with_explicit_source(cli, shared_data: Path) -> N
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["rebuild", "ynat"], "unknown dataset 'ynat'; rebuildable datasets: imdb, nsmc"),
-        (["rebuild", "nsmc", "--source", "/no/such/file.zip"], "source '/no/such/file.zip' does not exist"),
-        (["predict", "imdb", "text"], "no baseline model for dataset 'imdb'; train one with `nlpkit baseline imdb`"),
-        (["baseline", "imdb", "--variant", "svm"], "--variant 'svm': expected lr or nblr"),
-        (["predict", "./", "text"], "not a model directory"),
+        (["data", "rebuild", "ynat"], "unknown dataset 'ynat'; rebuildable datasets: imdb, nsmc"),
+        (["data", "rebuild", "nsmc", "--source", "/no/such/file.zip"], "source '/no/such/file.zip' does not exist"),
+        (["models", "predict", "imdb", "text"], "no baseline model for dataset 'imdb'; train one with `nlpkit baseline imdb`"),
+        (["models", "baseline", "imdb", "--variant", "svm"], "--variant 'svm': expected lr or nblr"),
+        (["models", "predict", "./", "text"], "not a model directory"),
     ],
 )
 def test_errors_are_one_clear_line(cli, args: list[str], message: str) -> None:

@@ -30,18 +30,18 @@ def test_rebuild_retrains_baseline_and_retokenizes_incrementally(tmp_path: Path,
         assert res.exit_code == 0, res.output
         return " ".join(res.output.split())
 
-    out = cli("rebuild", "imdb", "--source", str(small), "--no-dependants")
+    out = cli("data", "rebuild", "imdb", "--source", str(small), "--no-dependants")
     assert "imdb v1: 200 rows" in out and "then" not in out
     store = Store(tmp_path / "data")
     assert "imdb_baseline" not in store.datasets()
-    cli("baseline", "imdb", "--c", "4")
+    cli("models", "baseline", "imdb", "--c", "4")
     tokenize_dataset(store, "imdb", "english")
     deps = find_dependants(store, "imdb")
     # the baseline reads stored tokens (tokens_imdb_regex, built by its first training), so they are dependants too
     assert deps[0].kind == "baseline" and deps[0].name == "imdb_baseline"
     assert {(d.kind, d.name) for d in deps[1:]} == {("tokens", "tokens_imdb_english"), ("tokens", "tokens_imdb_regex")}
 
-    out = cli("rebuild", "imdb", "--source", str(bigger))
+    out = cli("data", "rebuild", "imdb", "--source", str(bigger))
     assert "imdb v2: 250 rows" in out
     assert "then imdb_baseline v2: test accuracy" in out and "(C=4)" in out  # retrained with its own parameters
     # the 200 documents of the smaller sample are in the bigger one: only the 50 new ones are tokenized

@@ -23,21 +23,21 @@ def test_build_similar_report_classify_commands(news_rows, tmp_path, monkeypatch
     assert res.exit_code == 0, res.output
     assert "40 documents" in res.output and "report:" in res.output
     doc = Store(data).read("news").column("id")[0].as_py()
-    res = runner.invoke(app, ["similar", "--dataset", "news", "--id", doc, "--k", "2"])
+    res = runner.invoke(app, ["features", "similar", "--dataset", "news", "--id", doc, "--k", "2"])
     assert res.exit_code == 0 and "2 neighbours" in res.output
-    res = runner.invoke(app, ["similar", "--dataset", "news", "--id", doc, "--measure", "jaccard", "--k", "2"])
+    res = runner.invoke(app, ["features", "similar", "--dataset", "news", "--id", doc, "--measure", "jaccard", "--k", "2"])
     assert res.exit_code == 0 and "2 neighbours" in res.output, res.output
-    res = runner.invoke(app, ["similar", "--dataset", "news", "--id", "no-such-id"])
+    res = runner.invoke(app, ["features", "similar", "--dataset", "news", "--id", "no-such-id"])
     assert res.exit_code == 2 and "unknown id 'no-such-id'" in res.output
-    res = runner.invoke(app, ["similar", "--dataset", "nothing", "--text", "x"])
+    res = runner.invoke(app, ["features", "similar", "--dataset", "nothing", "--text", "x"])
     assert res.exit_code == 2 and "nlpkit features build nothing" in res.output
-    res = runner.invoke(app, ["similar", "--dataset", "news"])
+    res = runner.invoke(app, ["features", "similar", "--dataset", "news"])
     assert res.exit_code == 2 and "exactly one of --id" in res.output
-    res = runner.invoke(app, ["classify", "news", "--model", "svm", "--folds", "2"])
+    res = runner.invoke(app, ["features", "classify", "news", "--model", "svm", "--folds", "2"])
     assert res.exit_code == 0 and "accuracy" in res.output, res.output
-    res = runner.invoke(app, ["classify", "news", "--model", "forest"])
+    res = runner.invoke(app, ["features", "classify", "news", "--model", "forest"])
     assert res.exit_code == 2 and "choose one of softmax, svm, mlp" in res.output
-    res = runner.invoke(app, ["report", "news"])
+    res = runner.invoke(app, ["features", "report", "news"])
     assert res.exit_code == 0 and "index.html" in res.output
 
 
@@ -52,7 +52,7 @@ def test_saved_news_pages_scrape_build_and_report(shared_data, tmp_path, monkeyp
     import nlpkit.cli._common as common
 
     monkeypatch.setattr(common, "_state", {})
-    res = runner.invoke(app, ["scrape", "--source", "local_pages"])
+    res = runner.invoke(app, ["news", "scrape", "--source", "local_pages"])
     assert res.exit_code == 0 and "60 stored" in res.output, res.output
     res = runner.invoke(app, ["features", "build", "articles", "--k", "3"])
     assert res.exit_code == 0 and "report:" in res.output, res.output

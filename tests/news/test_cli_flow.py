@@ -48,22 +48,22 @@ def test_scrape_articles_reextract_commands(cli_env: Path) -> None:
     from nlpkit.cli import app
 
     runner = CliRunner()
-    res = runner.invoke(app, ["scrape", "--source", "naver_archive"])
+    res = runner.invoke(app, ["news", "scrape", "--source", "naver_archive"])
     assert res.exit_code == 0, res.output
     assert "2 stored" in res.output and "no_article" in res.output
-    res = runner.invoke(app, ["articles", "--since", "2023-01-01"])
+    res = runner.invoke(app, ["news", "articles", "--since", "2023-01-01"])
     assert res.exit_code == 0, res.output
     assert res.output.rstrip().endswith("1 articles")
-    res = runner.invoke(app, ["articles", "--source", "naver_archive"])
+    res = runner.invoke(app, ["news", "articles", "--source", "naver_archive"])
     assert res.output.rstrip().endswith("2 articles")
     res = runner.invoke(app, ["query", "SELECT count(*) AS n FROM articles WHERE published_local LIKE '%+09:00'"])
     assert res.exit_code == 0 and "│ 2 " in res.output.replace("┃", "│")
     res = runner.invoke(app, ["reextract"])
     assert res.exit_code == 0, res.output
     assert "2 articles, 0 changed" in res.output
-    res = runner.invoke(app, ["scrape", "--source", "nope"])
+    res = runner.invoke(app, ["news", "scrape", "--source", "nope"])
     assert res.exit_code == 2 and "unknown news source" in res.output
-    res = runner.invoke(app, ["articles", "--since", "yesterday"])
+    res = runner.invoke(app, ["news", "articles", "--since", "yesterday"])
     assert res.exit_code == 2 and "expected an ISO date" in res.output
 
 

@@ -242,7 +242,7 @@ def test_unwritable_tables_exit_non_zero_with_one_line_and_keep_what_was_committ
         return real(self, name, table)
 
     monkeypatch.setattr(Store, "append", fills_up)
-    res = CliRunner().invoke(app, ["scrape", "--url-file", str(tmp_path / "urls.txt")])
+    res = CliRunner().invoke(app, ["news", "scrape", "--url-file", str(tmp_path / "urls.txt")])
     assert res.exit_code == 2, res.output
     assert "error: cannot write the news tables" in res.output and "No space left on device" in res.output
     assert "Traceback" not in res.output and isinstance(res.exception, SystemExit)
@@ -250,7 +250,7 @@ def test_unwritable_tables_exit_non_zero_with_one_line_and_keep_what_was_committ
     assert NewsStore(store).articles().num_rows == 2
     monkeypatch.setattr(Store, "append", real)
     _common._state.clear()
-    res = CliRunner().invoke(app, ["scrape", "--url-file", str(tmp_path / "urls.txt")])
+    res = CliRunner().invoke(app, ["news", "scrape", "--url-file", str(tmp_path / "urls.txt")])
     assert res.exit_code == 0, res.output
     assert sorted(r["url"] for r in NewsStore(store).articles(["url"]).to_pylist()) == sorted(urls)
 

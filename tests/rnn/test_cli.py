@@ -27,18 +27,18 @@ def test_train_lm_generate_evaluate_and_bad_arguments(env, shakespeare: str, tmp
                             "--seq-len", "32", "--batch-size", "16", "--epochs", "1", "--threads", "1"], env=env)
     assert r.exit_code == 0, r.output
     assert "valid_nats_per_char" in r.output
-    r = runner.invoke(app, ["generate", "m", "--prompt", "First", "--length", "30", "--top-k", "5", "--seed", "1"],
+    r = runner.invoke(app, ["models", "generate", "m", "--prompt", "First", "--length", "30", "--top-k", "5", "--seed", "1"],
                       env=env)
     assert r.exit_code == 0 and r.output.startswith("First") and len(r.output.strip()) >= 30
-    r = runner.invoke(app, ["evaluate", "m"], env=env)
+    r = runner.invoke(app, ["models", "evaluate", "m"], env=env)
     assert r.exit_code == 0 and "nats_per_token" in r.output
     for bad, msg in ((["--temperature", "0"], "temperature must be"), (["--top-k", "0"], "top_k must be")):
-        r = runner.invoke(app, ["generate", "m", "--prompt", "A", *bad], env=env)
+        r = runner.invoke(app, ["models", "generate", "m", "--prompt", "A", *bad], env=env)
         assert r.exit_code == 2 and msg in r.output
-    r = runner.invoke(app, ["plot-temperature", "m", "--prompt", "First ", "--out", "t.png", "--length", "20",
+    r = runner.invoke(app, ["models", "plot-temperature", "m", "--prompt", "First ", "--out", "t.png", "--length", "20",
                             "--samples", "1"], env=env)
     assert r.exit_code == 0 and (tmp_path / "t.png").is_file()
-    r = runner.invoke(app, ["evaluate", "nowhere"], env=env)
+    r = runner.invoke(app, ["models", "evaluate", "nowhere"], env=env)
     assert r.exit_code == 2 and "not an nlpkit RNN model directory" in r.output
 
 
@@ -57,9 +57,9 @@ def test_train_classifier_from_store_and_predict(env, nsmc_rows, tmp_path: Path)
                             "--threads", "1", "--max-len", "60"], env=env)
     assert r.exit_code == 0, r.output
     assert "test_accuracy" in r.output
-    r = runner.invoke(app, ["evaluate", "cls"], env=env)
+    r = runner.invoke(app, ["models", "evaluate", "cls"], env=env)
     assert r.exit_code == 0 and "accuracy" in r.output
-    r = runner.invoke(app, ["predict", "cls", "재미있어요"], env=env)
+    r = runner.invoke(app, ["models", "predict", "cls", "재미있어요"], env=env)
     assert r.exit_code == 0, r.output
     assert r.output.split("\t")[0] in ("0", "1")
     runs = store.read_appended("model_runs").to_pylist()

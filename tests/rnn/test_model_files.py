@@ -170,14 +170,14 @@ def test_bad_alias_metadata_and_nan_weights(lm_dir: Path, cli) -> None:
         return t
 
     _rewrite_weights(lm_dir, poison)
-    code, out = cli("generate", str(lm_dir), "-n", "5")
+    code, out = cli("models", "generate", str(lm_dir), "-n", "5")
     assert code == 2 and out.startswith("error:") and "'decoder.bias'" in out and "NaN or infinite" in out, out
 
 
 def test_nan_classifier_is_refused_by_predict(trained_classifier, tmp_path: Path, cli) -> None:
     d = tmp_path / "cls"
     shutil.copytree(trained_classifier.model_dir, d)
-    code, out = cli("predict", str(d), "재미있는 영화")
+    code, out = cli("models", "predict", str(d), "재미있는 영화")
     assert code == 0 and "nan" not in out, out
 
     def poison(t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -186,7 +186,7 @@ def test_nan_classifier_is_refused_by_predict(trained_classifier, tmp_path: Path
         return t
 
     _rewrite_weights(d, poison)
-    code, out = cli("predict", str(d), "재미있는 영화")
+    code, out = cli("models", "predict", str(d), "재미있는 영화")
     assert code == 2 and "NaN or infinite" in out, out  # was: probability "nan", exit 0
     shutil.copy(trained_classifier.model_dir / "model.safetensors", d / "model.safetensors")
     cfg = json.loads((d / "config.json").read_text(encoding="utf-8"))

@@ -133,7 +133,7 @@ def test_generate_cli_prints_joined_korean(news_lm: tuple[Path, dict[str, Any]])
     from nlpkit.cli import app
 
     out, _ = news_lm
-    res = CliRunner().invoke(app, ["generate", str(out), "--prompt", "정부는", "--length", "30", "--seed", "1"])
+    res = CliRunner().invoke(app, ["models", "generate", str(out), "--prompt", "정부는", "--length", "30", "--seed", "1"])
     assert res.exit_code == 0, res.output
     assert res.output.startswith("정부는") and not TAG_LEAK.search(res.output)
 

@@ -111,7 +111,7 @@ def test_patched_enospc_while_writing_rows(store: Store, monkeypatch: pytest.Mon
     from nlpkit.cli import _common
 
     _common._state.clear()
-    res = CliRunner().invoke(app, ["import", "demo", str(src)])
+    res = CliRunner().invoke(app, ["data", "import", "demo", str(src)])
     assert res.exit_code == 2 and "disk is full" in res.output and "Traceback" not in res.output
 
 

@@ -75,7 +75,7 @@ def test_cli_tokenize_json_and_parquet(tmp_path: Path, news_sentences, monkeypat
 
     monkeypatch.setenv("NLPKIT_NO_PROGRESS", "1")
     runner = CliRunner()
-    res = runner.invoke(app, ["tokenize", "--tokenizer", "komoran", "--dict", str(DEFAULT_KO_DICT), "--json",
+    res = runner.invoke(app, ["tokens", "text", "--tokenizer", "komoran", "--dict", str(DEFAULT_KO_DICT), "--json",
                               "오징어 게임이 흥행했다", news_sentences[0]])
     assert res.exit_code == 0, res.output
     lines = [json.loads(x) for x in res.stdout.strip().splitlines()]
@@ -85,14 +85,14 @@ def test_cli_tokenize_json_and_parquet(tmp_path: Path, news_sentences, monkeypat
     src = tmp_path / "in.txt"
     src.write_text("\n".join(news_sentences[:10]) + "\n\n", encoding="utf-8")
     out = tmp_path / "tokens.parquet"
-    res = runner.invoke(app, ["tokenize", "--tokenizer", "okt", "-o", "norm=true", "--input", str(src),
+    res = runner.invoke(app, ["tokens", "text", "--tokenizer", "okt", "-o", "norm=true", "--input", str(src),
                               "--out", str(out)])
     assert res.exit_code == 0, res.output
     table = pq.read_table(out)
     assert table.num_rows == 11 and table.column("tokens")[10].as_py() == []
     assert b"nlpkit.fingerprint" in table.schema.metadata
 
-    res = runner.invoke(app, ["tokenize", "--tokenizer", "nope", "문장"])
+    res = runner.invoke(app, ["tokens", "text", "--tokenizer", "nope", "문장"])
     assert res.exit_code == 2 and "choose one of" in res.output
-    res = runner.invoke(app, ["tokenize", "--dict", str(tmp_path / "missing.tsv"), "문장"])
+    res = runner.invoke(app, ["tokens", "text", "--dict", str(tmp_path / "missing.tsv"), "문장"])
     assert res.exit_code == 2 and "no such file" in res.output

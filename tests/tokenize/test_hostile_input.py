@@ -238,7 +238,7 @@ def test_cli_tokenize_reports_the_failure_and_keeps_lines_aligned(tmp_path: Path
 
     src = tmp_path / "in.txt"
     src.write_text("\n".join([NORMAL[0], bad_text, NORMAL[1]]) + "\n", encoding="utf-8")
-    res = CliRunner().invoke(app, ["tokenize", "-t", "hannanum", "-o", "max_run_chars=1000", "--input", str(src)])
+    res = CliRunner().invoke(app, ["tokens", "text", "-t", "hannanum", "-o", "max_run_chars=1000", "--input", str(src)])
     assert res.exit_code == 1, res.output
     lines = res.stdout.splitlines()
     assert len(lines) == 3 and lines[1] == "" and lines[2].startswith("바나나/")
@@ -256,7 +256,7 @@ def test_cli_tokenize_dataset_prints_the_reject(tmp_path: Path, bad_text: str, m
     import nlpkit.cli._common as common
 
     monkeypatch.setattr(common, "_state", {})
-    res = CliRunner().invoke(app, ["tokenize-dataset", "news", "-t", "hannanum", "-o", "max_run_chars=1000"])
+    res = CliRunner().invoke(app, ["tokens", "dataset", "news", "-t", "hannanum", "-o", "max_run_chars=1000"])
     assert res.exit_code == 0, res.output
     assert "warning: document 'bad' rejected (engine_error)" in res.stderr
     assert "1 rejected" in res.stdout and "Traceback" not in res.stderr + res.stdout

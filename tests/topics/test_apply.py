@@ -127,7 +127,7 @@ def test_cli_apply_predict_and_flow(cli_env: Path, shared_data: Path, prefect_ha
     from nlpkit.settings import load_settings
 
     runner = CliRunner()
-    assert runner.invoke(app, ["scrape", "--source", "saved"]).exit_code == 0
+    assert runner.invoke(app, ["news", "scrape", "--source", "saved"]).exit_code == 0
     res = runner.invoke(app, ["topics", "apply"])
     assert res.exit_code == 0, res.output
     assert "1 predicted" in res.output and "0 already done" in res.output
@@ -138,7 +138,7 @@ def test_cli_apply_predict_and_flow(cli_env: Path, shared_data: Path, prefect_ha
 
     # the flow after the next ingest: the same library call, only the new article
     shutil.copy(shared_data / "korean_news_html" / HERALD, cli_env / "pages" / HERALD)
-    assert runner.invoke(app, ["scrape", "--source", "saved"]).exit_code == 0
+    assert runner.invoke(app, ["news", "scrape", "--source", "saved"]).exit_code == 0
     spec = load_settings(ROOT / "flows.yaml").flow("topics-news")
     assert "ingest_news" in spec.depends_on
     flow = resolve_entrypoint(spec.entrypoint, ROOT)

@@ -110,7 +110,7 @@ def test_tiny_char_lm_generates_hangul_and_beats_uniform(lm_store: Store, tmp_pa
     tokens = vocab["itos"]
     loss = metrics["valid_loss"]  # nats/char on the held-out documents
     assert loss < math.log(len(tokens)) - 0.3, (loss, len(tokens))
-    res = runner.invoke(app, ["generate", str(out), "--prompt", "정부는", "--temperature", "0.7", "--length", "200",
+    res = runner.invoke(app, ["models", "generate", str(out), "--prompt", "정부는", "--temperature", "0.7", "--length", "200",
                               "--seed", "1"])
     assert res.exit_code == 0, res.output
     text = res.output.rstrip("\n")
