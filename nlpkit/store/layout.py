@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -214,6 +215,9 @@ def os_error_message(e: BaseException, what: str) -> str | None:
     return None
 
 
+_OLD_PART = re.compile(r"^part-\d{8}T\d{12}-[0-9a-f]+\.parquet$")
+
+
 def refuse_old_layout(root: StorePath) -> None:
     """Raise if ``root`` still holds the pre-Delta layout (``datasets/<name>/LATEST``, ``tables/*/part-*``)."""
     if not isinstance(root, Path):  # the old layout was never written to object storage
@@ -222,7 +226,10 @@ def refuse_old_layout(root: StorePath) -> None:
     old = base.is_dir() and any((d / "LATEST").is_file() for d in base.iterdir() if d.is_dir())
     tables = root / "tables"
     if not old and tables.is_dir():
-        old = any(not is_delta_table(d) and any(d.glob("part-*.parquet")) for d in tables.iterdir() if d.is_dir())
+        # the old writer's names (part-<UTC stamp>-<8 hex>.parquet), not delta-rs's (part-00001-<uuid>-c000...):
+        # a Delta table's first data file exists before its _delta_log does, while another process creates it
+        old = any(not is_delta_table(d) and any(_OLD_PART.match(f.name) for f in d.glob("part-*.parquet"))
+                  for d in tables.iterdir() if d.is_dir())
     if old:
         raise StoreLayoutError(
             f"{root} holds a store in the old Parquet layout (LATEST files / part-*.parquet); "

@@ -88,3 +88,17 @@ def test_old_layout_is_refused_then_migrated(tmp_path: Path, korean: list[str]) 
     res = subprocess.run([sys.executable, "-m", "nlpkit.cli", "store", "migrate"], env=env, capture_output=True,
                          text=True, cwd=ROOT)
     assert res.returncode == 2 and "nothing to migrate" in res.stderr  # once
+
+
+def test_a_delta_table_being_created_is_not_taken_for_the_old_layout(tmp_path: Path) -> None:
+    """delta-rs writes a new table's first data file before its _delta_log: a second process
+    looking at that moment must not refuse the store as old-layout (seen with two appenders)."""
+    from nlpkit.store.layout import refuse_old_layout
+
+    t = tmp_path / "tables" / "runs"
+    t.mkdir(parents=True)
+    pq.write_table(pa.table({"n": [1]}), t / "part-00001-0b7c1f7e-2a4d-4c55-9a0e-6f1f2c1d3e4f-c000.zstd.parquet")
+    refuse_old_layout(tmp_path)  # no error: a Delta table in the making
+    pq.write_table(pa.table({"n": [1]}), t / "part-20260101T000000000000-abcd1234.parquet")
+    with pytest.raises(StoreLayoutError, match="nlpkit store migrate"):
+        refuse_old_layout(tmp_path)
