@@ -163,26 +163,26 @@ def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed:
 
 
 def cap_eval_splits(splits: LabelledSplits, limit: int, *, seed: int = 0) -> None:
-    """Keep at most ``limit`` rows of the ``valid`` and ``test`` splits, stratified by label (in place)."""
+    """Keep about ``limit`` rows of the ``valid`` and ``test`` splits (in place): the project's one
+    stratified splitter cuts each label's share, so the count may differ from ``limit`` by rounding."""
     if limit < 1:
         raise ModelError(f"eval_limit must be >= 1, got {limit}")
-    from sklearn.model_selection import train_test_split
+    from nlpkit.datasets.sources import stratified_split
 
     for name in ("valid", "test"):
         n = len(splits.labels.get(name, []))
         if n <= limit:
             continue
         labels = splits.labels[name]
-        strat = labels if min(labels.count(c) for c in set(labels)) >= 2 else None
-        keep, _ = train_test_split(list(range(n)), train_size=limit, random_state=seed, stratify=strat)
-        keep.sort()
+        marks = stratified_split(labels, [limit / n, 1 - limit / n], ["keep", "drop"], seed)
+        keep = [i for i, m in enumerate(marks) if m == "keep"]
         splits.texts[name] = [splits.texts[name][i] for i in keep]
         splits.labels[name] = [labels[i] for i in keep]
         if splits.ids.get(name):
             splits.ids[name] = [splits.ids[name][i] for i in keep]
         if splits.tokens is not None and name in splits.tokens:
             splits.tokens[name] = [splits.tokens[name][i] for i in keep]
-        splits.notes.append(f"{name}: a stratified sample of {limit:,} of {n:,} rows (eval_limit)")
+        splits.notes.append(f"{name}: a stratified sample of {len(keep):,} of {n:,} rows (eval_limit {limit:,})")
 
 
 def load_lm_text(
