@@ -204,8 +204,6 @@ def _stored_units(table: Any, token_format: str, view: str = "all",
     if wanted is not None:
         table = table.filter(pc.is_in(table.column("id"), value_set=pa.array(sorted(wanted), pa.string())))
     col = table.column("tokens").combine_chunks()
-    if isinstance(col, pa.ChunkedArray):  # an empty table
-        return {}
     offsets, flat = col.offsets.to_numpy(), col.flatten()
     if view != "all":
         from nlpkit.tokenize.base import CONTENT_PTAGS
