@@ -20,7 +20,7 @@ Targets (issue #14): first paint < 2 s, every interaction < 500 ms.
 
 Each page is requested once (``first``: what the first visitor waits, caches cold) and then
 ``--repeat`` times (median, max; ``cpu``: the server's median CPU ms per request). With ``--paint``
-the first page is also loaded in Chromium the moment the server accepts requests (``cold``: during
+the first page is also loaded in Chromium the moment the server accepts requests (caches cold, during
 the preload), then every page after it.
 """
 
@@ -74,17 +74,24 @@ def _cpu_s(pid: int) -> float:
     return sum(sum(c.cpu_times()[:2]) for c in [p, *p.children(recursive=True)])
 
 
-def _idle(pid: int, quiet_s: float = 1.0, timeout_s: float = 300.0) -> float:
-    """Wait until the server's CPU time grows by < 2% of ``quiet_s`` over ``quiet_s``: its preload is over."""
+def _preloaded(base: str, pid: int, timeout_s: float = 600.0) -> str:
+    """Wait until the server says its preload is over (``/healthz``); a server without that page (older
+    code) is taken as preloaded when its CPU time stops growing for 2 s (unreliable on a loaded machine)."""
     t0 = time.perf_counter()
-    last = _cpu_s(pid)
     while time.perf_counter() - t0 < timeout_s:
-        time.sleep(quiet_s)
-        now = _cpu_s(pid)
-        if now - last < 0.02 * quiet_s:
-            break
-        last = now
-    return time.perf_counter() - t0
+        _, status, body = _get(base + "/healthz")
+        if status == 404:
+            last = _cpu_s(pid)
+            while time.perf_counter() - t0 < timeout_s:
+                time.sleep(2.0)
+                now = _cpu_s(pid)
+                if now - last < 0.04:
+                    return "CPU idle"
+                last = now
+        if body.startswith(b"ready"):
+            return body.decode().strip()
+        time.sleep(0.2)
+    return "timed out"
 
 
 def _load() -> str:
@@ -163,17 +170,17 @@ def measure(code: Path, args: argparse.Namespace) -> tuple[str, dict[str, Timing
                 time.sleep(0.05)
         ready, ready_cpu = time.perf_counter() - t0, _cpu_s(proc.pid)
         ds = urllib.parse.quote(args.dataset)
-        cold = ""
         if args.paint:  # what a visitor sees who opens the app the moment it accepts requests
             fcp, load = _paint(base, [f"/articles?dataset={ds}"], quiet=True)[0]
-            cold = f"; Chromium first paint of the articles page then: {fcp} ms (load {load} ms)"
-            first_s, status = float("nan"), 200
+            first = f"Chromium's first paint of the articles page then: {fcp} ms (load {load} ms)"
         else:
             first_s, status, _ = _get(f"{base}/articles?dataset={ds}")  # waits for the dataset's preload
-        preload_s = _idle(proc.pid) + (time.perf_counter() - t0)
+            first = f"the first articles list answered {first_s:.1f} s later (status {status})"
+        how = _preloaded(base, proc.pid)
+        preload_s = time.perf_counter() - t0
         startup = (f"{_commit(code)}; accepting requests {ready:.1f} s after launch ({ready_cpu:.1f} CPU s); "
-                   f"the first articles list answered {first_s:.1f} s later (status {status}){cold}; preload over "
-                   f"{preload_s:.1f} s after launch ({_cpu_s(proc.pid):.1f} CPU s in all); RSS "
+                   f"{first}; preload over "
+                   f"{preload_s:.1f} s after launch ({how}; {_cpu_s(proc.pid):.1f} CPU s in all); RSS "
                    f"{_rss_mib(proc.pid):.0f} MiB; {load_before} before")
         out = {}
         pages = _pages(base, args)
@@ -205,7 +212,6 @@ def main() -> None:
     ap.add_argument("--trend-dataset", default=None, help="dataset with dates for the trend page (default: --dataset)")
     ap.add_argument("--extra", action="append", default=[], help="NAME=/PATH: another page to time (repeatable)")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--settle", type=float, default=5.0, help="seconds to wait after the first page before timing")
     ap.add_argument("--before", type=Path, default=None,
                     help="another checkout (e.g. `git worktree add /tmp/before main`) timed first on the same store")
     ap.add_argument("--paint", action="store_true", help="also read Chromium's first contentful paint (this code)")
@@ -270,8 +276,13 @@ def _paint(base: str, paths: list[str], quiet: bool = False) -> list[tuple[str, 
         try:
             for path in paths:
                 driver.get(base + path)
-                fcp = driver.execute_script(
-                    "const e = performance.getEntriesByName('first-contentful-paint')[0]; return e ? e.startTime : null")
+                fcp = None
+                for _ in range(20):  # the paint entry can land a moment after the load event
+                    fcp = driver.execute_script("const e = performance.getEntriesByName('first-contentful-paint')[0]; "
+                                                "return e ? e.startTime : null")
+                    if fcp is not None:
+                        break
+                    time.sleep(0.1)
                 load = driver.execute_script("const n = performance.getEntriesByType('navigation')[0]; "
                                              "return n.loadEventEnd - n.startTime")
                 out.append(("-" if fcp is None else str(round(fcp)), str(round(load))))

@@ -273,18 +273,26 @@ class SqlSandbox:
         except duckdb.Error:
             return None
 
-    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
+    def _open(self, sql: str) -> tuple[duckdb.DuckDBPyConnection, str, Callable[[], None]]:
+        """A connection for the one read statement in ``sql``, its time limit running, and what closes both."""
         statement = check_read_only(sql)
         con = self.connect(statement)
         timer = threading.Timer(self.timeout, con.interrupt)
         timer.daemon = True
         timer.start()
+
+        def close() -> None:
+            timer.cancel()
+            con.close()
+        return con, statement, close
+
+    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
+        con, statement, close = self._open(sql)
         try:
             with self._errors():
                 return fetch(con, statement)
         finally:
-            timer.cancel()
-            con.close()
+            close()
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -347,17 +355,12 @@ class SqlSandbox:
         batch in memory, not the whole result. The connection closes when the reader is exhausted or
         closed; the time limit counts until then.
         """
-        statement = check_read_only(sql)
-        con = self.connect(statement)
-        timer = threading.Timer(self.timeout, con.interrupt)
-        timer.daemon = True
-        timer.start()
+        con, statement, close = self._open(sql)
         try:
             with self._errors():
                 source = con.sql(statement).to_arrow_reader(batch_rows)
         except BaseException:
-            timer.cancel()
-            con.close()
+            close()
             raise
 
         def stream() -> Iterator[pa.RecordBatch]:
@@ -373,8 +376,7 @@ class SqlSandbox:
                             left -= batch.num_rows
                         yield batch
             finally:
-                timer.cancel()
-                con.close()
+                close()
 
         return pa.RecordBatchReader.from_batches(source.schema, stream())
 

@@ -8,7 +8,8 @@ tests it without waiting for a client-side render; every interaction is a plain 
 Pages: ``/articles`` (search + filters), ``/article`` (body, keywords, neighbours, cluster),
 ``/topics`` (clusters, members, projection scatter), ``/trends`` (term counts, bursts),
 ``/models`` (model_runs with confusion matrices, run history), ``/sql`` (sandboxed query box,
-CSV/Parquet download). Every expected failure is shown on the page as one line (HTTP 400).
+CSV/Parquet download), ``/healthz`` (``preloading`` until the start-up preload is over, then ``ready``).
+Every expected failure is shown on the page as one line (HTTP 400).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -190,10 +192,22 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
     def home(request: Request) -> Response:
         return RedirectResponse("/articles" + (f"?{request.url.query}" if request.url.query else ""))
 
+    preloaded = threading.Event()
+    preload_s: list[float] = []
+
+    def health(request: Request) -> Response:
+        """``ready`` once the start-up preload is over (with its seconds), else ``preloading``."""
+        state = f"ready (preloaded in {preload_s[0]:.1f} s)" if preload_s else "ready" if preloaded.is_set() \
+            else "preloading"
+        return Response(state + "\n", media_type="text/plain")
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if warm:
+        if not warm:
+            preloaded.set()
+        else:
             def preload() -> None:  # what the first page needs first: every list, then search, then the rest
+                t0 = time.perf_counter()
                 for part in ("documents", "search", "features"):
                     for name in explorer.datasets():
                         try:
@@ -204,6 +218,8 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                     explorer.warm_models()
                 except Exception as e:  # noqa: BLE001
                     log.warning("ui: could not preload the saved models: %s", e)
+                preload_s.append(time.perf_counter() - t0)
+                preloaded.set()
             threading.Thread(target=preload, name="nlpkit-ui-warm", daemon=True).start()
         yield
 
@@ -217,6 +233,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         Route("/sql", guarded(sql, "sql.html", "SQL"), methods=["GET"]),
         Route("/sql", sql_post, methods=["POST"]),
         Route("/sql/download", sql_download),
+        Route("/healthz", health),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.explorer = explorer

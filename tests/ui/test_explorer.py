@@ -61,16 +61,6 @@ def test_term_series_counts_documents_per_day_and_outlet(docs: list[tuple[int, b
     assert sum(map(sum, s.counts.values())) == sum(has)
 
 
-@pytest.fixture(scope="module")
-def client(ui_store: Store):  # noqa: ANN201
-    from starlette.testclient import TestClient
-
-    from nlpkit.ui.app import create_app
-
-    with TestClient(create_app(ui_store, warm=False)) as c:
-        yield c
-
-
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
 
