@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from nlpkit.errors import FeatureError, NlpkitError
-from nlpkit.features.build import index_name, load_index
-from nlpkit.features.index import SimilarityIndex
+from nlpkit.features.query import index_name
 from nlpkit.store import SqlSandbox, Store
 from nlpkit.ui.corpus import Corpus, browsable, load_corpus, version_of
 from nlpkit.ui.models import Predictor
+
+if TYPE_CHECKING:  # scikit-learn (the index's TF-IDF) is imported when an index is first loaded, not at start-up
+    from nlpkit.features.index import SimilarityIndex
 
 __all__ = ["StoreCache"]
 
@@ -146,6 +148,8 @@ class StoreCache:
         with self._lock_of(("index", name)):
             cached = self._indexes.get(name)
             if cached is None or cached[0] != version:
+                from nlpkit.features.build import load_index
+
                 try:
                     cached = self._indexes[name] = (version, load_index(self.store, name), "")
                 except FeatureError as e:  # e.g. an index written by an older nlpkit: the error names the fix

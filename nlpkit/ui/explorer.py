@@ -12,21 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from nlpkit.errors import NlpkitError
-from nlpkit.features.build import index_name
-from nlpkit.features.index import SimilarityIndex
+from nlpkit.features.query import index_name
 from nlpkit.ui.cache import StoreCache
 from nlpkit.ui.charts import scatter_svg
 from nlpkit.ui.corpus import Corpus, UiError, filter_rows
 from nlpkit.ui.models import Predicted, SavedModel, read_model_runs, read_runs, saved_models
 from nlpkit.ui.predicted import Topics, read_topics
 from nlpkit.ui.trends import Burst, Series, bursts, term_series
+
+if TYPE_CHECKING:  # scikit-learn loads with the index, in the preload: the server answers its first page sooner
+    from nlpkit.features.index import SimilarityIndex
 
 __all__ = ["Explorer", "Hit", "SearchResult", "ArticleView"]
 
