@@ -52,7 +52,7 @@ def _port() -> int:
 def _get(url: str, data: bytes | None = None) -> tuple[float, int, bytes]:
     t0 = time.perf_counter()
     try:
-        with urllib.request.urlopen(url, data=data, timeout=60) as r:
+        with urllib.request.urlopen(url, data=data, timeout=180) as r:
             body, status = r.read(), r.status
     except urllib.error.HTTPError as e:
         body, status = e.read(), e.code
