@@ -29,7 +29,8 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,14 +273,32 @@ class SqlSandbox:
         except duckdb.Error:
             return None
 
-    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
+    def _open(self, sql: str) -> tuple[duckdb.DuckDBPyConnection, str, Callable[[], None]]:
+        """A connection for the one read statement in ``sql``, its time limit running, and what closes both."""
         statement = check_read_only(sql)
         con = self.connect(statement)
         timer = threading.Timer(self.timeout, con.interrupt)
         timer.daemon = True
         timer.start()
+
+        def close() -> None:
+            timer.cancel()
+            con.close()
+        return con, statement, close
+
+    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
+        con, statement, close = self._open(sql)
         try:
-            return fetch(con, statement)
+            with self._errors():
+                return fetch(con, statement)
+        finally:
+            close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """DuckDB's errors as one-line nlpkit errors that say what to change."""
+        try:
+            yield
         except duckdb.InterruptException as e:
             raise QueryTimeoutError(f"query stopped after the {self.timeout:g} s time limit; narrow it (WHERE, "
                                     "LIMIT) or allow more time with --timeout SECONDS") from e
@@ -292,9 +311,6 @@ class SqlSandbox:
             raise ReadOnlyQueryError(f"refused: {_first_line(e)} (queries read only the store's tables)") from e
         except duckdb.Error as e:
             raise QueryError(f"query failed: {_first_line(e)}") from e
-        finally:
-            timer.cancel()
-            con.close()
 
     def _unknown_name(self, e: BaseException) -> str:
         msg = _first_line(e)
@@ -330,6 +346,39 @@ class SqlSandbox:
     def arrow(self, sql: str) -> pa.Table:
         """The whole result of one read statement as a pyarrow Table."""
         return self._run(sql, lambda con, statement: con.sql(statement).to_arrow_table())
+
+    def batches(self, sql: str, *, limit: int | None = None, batch_rows: int = 10_000) -> pa.RecordBatchReader:
+        """The result of one read statement as a stream of record batches, at most ``limit`` rows.
+
+        The statement runs now (a bad one raises here, before anything is streamed); rows are then
+        fetched batch by batch as the reader is consumed, so a download of a large result holds one
+        batch in memory, not the whole result. The connection closes when the reader is exhausted or
+        closed; the time limit counts until then.
+        """
+        con, statement, close = self._open(sql)
+        try:
+            with self._errors():
+                source = con.sql(statement).to_arrow_reader(batch_rows)
+        except BaseException:
+            close()
+            raise
+
+        def stream() -> Iterator[pa.RecordBatch]:
+            left = limit
+            try:
+                with self._errors():
+                    for batch in source:
+                        if left is not None and batch.num_rows >= left:
+                            if left:
+                                yield batch.slice(0, left)
+                            return
+                        if left is not None:
+                            left -= batch.num_rows
+                        yield batch
+            finally:
+                close()
+
+        return pa.RecordBatchReader.from_batches(source.schema, stream())
 
     def export(self, sql: str, out: Path) -> int:
         """Write the result to ``out`` (.csv, .tsv, .parquet, .json array, .jsonl); returns rows.
