@@ -33,7 +33,7 @@ def source_sha256(path: str) -> str:
 def rebuild_imdb(path: str, sha256: str, data_dir: str, nltk_data: str | None, options: dict[str, Any],
                  baseline: dict[str, Any]) -> dict[str, object]:
     """`nlpkit rebuild imdb` with its dependants (one library call)."""
-    from nlpkit.datasets.dependants import rebuild_with_dependants
+    from nlpkit.rebuild import rebuild_with_dependants
     from nlpkit.store import Store
 
     st = Store(Path(data_dir))

@@ -25,7 +25,7 @@ def classify_dataset(store: Store, dataset: str, options: ClassifyOptions = Clas
                      ) -> tuple[ClassifyResult, list[Path]]:
     """Score ``options.model`` on ``dataset``'s labelled documents; returns the result and its plots."""
     from nlpkit.features.report import plot_classify_run
-    from nlpkit.models.runs import append_runs, new_run_id
+    from nlpkit.store.model_runs import append_runs, new_run_id
 
     index = load_index(store, dataset)
     info = store.latest(index_name(dataset))

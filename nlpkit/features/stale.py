@@ -2,7 +2,7 @@
 sha256) and the tokens dataset version it read; either changing makes it stale.
 
 ``nlpkit rebuild DATASET`` rebuilds stale feature outputs as dependants (see
-:mod:`nlpkit.datasets.dependants`).
+:mod:`nlpkit.rebuild`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpkit.cli import _common, app
-from nlpkit.datasets.dependants import find_dependants
+from nlpkit.rebuild import find_dependants
 from nlpkit.datasets.imdb import sample_tarball
 from nlpkit.store import Store
 from nlpkit.tokenize.dataset import tokenize_dataset
