@@ -1,4 +1,4 @@
-"""`nlpkit classify`: cross-validate a classical classifier on a built dataset and record the run.
+"""`nlpkit features classify`: cross-validate a classical classifier on a built dataset and record the run.
 
 Reads the persisted TF-IDF index (and PCA features) of ``nlpkit features build``, so nothing
 is re-tokenized; appends one row to ``model_runs`` and draws the confusion matrix and

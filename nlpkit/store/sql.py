@@ -329,7 +329,7 @@ class SqlSandbox:
         hint = f"did you mean {', '.join(close)}? " if close else ""
         latest = [k for k in known if "__v" not in k]
         return (f"unknown table {name!r}: {hint}tables: {', '.join(latest) or '(none: build a dataset first)'} "
-                "(older versions as NAME__vN; `nlpkit datasets` lists them)")
+                "(older versions as NAME__vN; `nlpkit data list` lists them)")
 
     # -- public calls --------------------------------------------------------------------------
     def fetch(self, sql: str, limit: int | None = None) -> QueryResult:

@@ -58,7 +58,7 @@ def test_rebuild_korean_corpus_with_explicit_source(cli, shared_data: Path) -> N
     [
         (["data", "rebuild", "ynat"], "unknown dataset 'ynat'; rebuildable datasets: imdb, nsmc"),
         (["data", "rebuild", "nsmc", "--source", "/no/such/file.zip"], "source '/no/such/file.zip' does not exist"),
-        (["models", "predict", "imdb", "text"], "no baseline model for dataset 'imdb'; train one with `nlpkit baseline imdb`"),
+        (["models", "predict", "imdb", "text"], "no baseline model for dataset 'imdb'; train one with `nlpkit models baseline imdb`"),
         (["models", "baseline", "imdb", "--variant", "svm"], "--variant 'svm': expected lr or nblr"),
         (["models", "predict", "./", "text"], "not a model directory"),
     ],

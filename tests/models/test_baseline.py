@@ -94,7 +94,7 @@ def test_bad_inputs_are_clear_errors(imdb_store: Store, store: Store, shared_dat
         train_baseline(imdb_store, "imdb", BaselineConfig(variant="svm"))  # type: ignore[arg-type]
     with pytest.raises(DatasetError, match="lacks column\\(s\\) body"):
         train_baseline(imdb_store, "imdb", BaselineConfig(text_column="body"))
-    with pytest.raises(ModelError, match="no baseline model for dataset 'nsmc'; train one with `nlpkit baseline nsmc`"):
+    with pytest.raises(ModelError, match="no baseline model for dataset 'nsmc'; train one with `nlpkit models baseline nsmc`"):
         predict_texts(store, "nsmc", ["x"])
     from nlpkit.datasets.registry import rebuild
 
