@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nlpkit.datasets.imdb import ImdbOptions, build_imdb, sample_tarball
+from nlpkit.datasets.imdb import ImdbOptions, build_imdb
 from nlpkit.errors import DatasetError, ModelError
 from nlpkit.models.baseline import (
     CONFIG_FILE, MODEL_FILE, MODEL_RUNS, BaselineConfig, NBWeighting, evaluate_baseline, load_baseline,
@@ -20,10 +20,10 @@ NAMES = {0: "negative", 1: "positive"}
 
 
 @pytest.fixture(scope="module")
-def imdb_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
+def imdb_store(imdb_sample, tmp_path_factory: pytest.TempPathFactory) -> Store:
     """300 real reviews per class and split (train incl. 20% valid, test), no unsup."""
     tmp = tmp_path_factory.mktemp("baseline")
-    src = sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", tmp / "slice.tar.gz", per_folder=300)
+    src = imdb_sample(300)
     store = Store(tmp / "data")
     cleaner = TextCleaner(options=CleanOptions(stopwords=False))  # clean_text is not used by the baseline
     build_imdb(store, src, cleaner=cleaner, options=ImdbOptions(valid_fraction=0.2, include_unsup=False))

@@ -13,9 +13,8 @@ from nlpkit.store import Catalog, Store
 
 
 @pytest.fixture(scope="module")
-def imdb_slice(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("imdb") / "aclImdb_slice.tar.gz"
-    return sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", dest, per_folder=150)
+def imdb_slice(imdb_sample) -> Path:
+    return imdb_sample(150)
 
 
 @pytest.mark.timeout(300)
