@@ -2,7 +2,7 @@
 
 Thin wiring of :mod:`nlpkit.tokenize.dataset`: plan (which documents are new or changed for
 this backend+options+dictionary), fan batches out through the flow's task runner, write one
-new version. Same library calls as ``nlpkit tokenize-dataset``. Documents the engine fails on
+new version. Same library calls as ``nlpkit tokens dataset``. Documents the engine fails on
 or that exceed ``tokenize.doc_budget_s`` (flows.yaml) are rejects of the version; the run goes on.
 A run with no new or changed document writes nothing and is ``skipped: no new documents``.
 """

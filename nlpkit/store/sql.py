@@ -20,6 +20,9 @@ and only one read statement is accepted, decided by DuckDB's own parser: ``SELEC
 ``EXPLAIN ANALYZE`` runs its statement, so it is refused outright. A timer interrupts a query
 after ``timeout`` seconds, and DuckDB's memory limit defaults to a quarter of the RAM.
 Readers open Delta snapshots and hold no lock, so writers never wait for them.
+
+The sandbox reads a store through :class:`StoreSnapshots`, the few read calls it needs, so this
+module sits below :mod:`nlpkit.store.store` (whose ``Store.sql()`` hands out a sandbox).
 """
 
 from __future__ import annotations
@@ -33,16 +36,17 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
 from nlpkit.errors import DatasetError, DatasetNotFoundError, QueryError, QueryTimeoutError, ReadOnlyQueryError
+from nlpkit.store.datasets import VersionInfo
 from nlpkit.store.layout import StorePath, arrow_dataset, delta_table, refuse_old_layout
-from nlpkit.store.store import Store
 
-__all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "check_read_only", "default_memory_limit"]
+__all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "StoreSnapshots", "check_read_only",
+           "default_memory_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -139,14 +143,32 @@ class QueryResult:
 Loader = Callable[[], Any]
 
 
+class StoreSnapshots(Protocol):
+    """What the sandbox reads of a store (:class:`nlpkit.store.Store` is the one implementation)."""
+
+    root: StorePath
+
+    def datasets(self) -> list[str]: ...
+
+    def tables(self) -> list[str]: ...
+
+    def versions(self, name: str) -> list[VersionInfo]: ...
+
+    def version(self, name: str, version: str | int) -> VersionInfo: ...
+
+    def dataset_table_dir(self, name: str, table: str = "data") -> StorePath: ...
+
+    def table_dir(self, name: str) -> StorePath: ...
+
+
 class SqlSandbox:
-    """Read-only SQL over a Store; every call opens a fresh, locked-down in-memory DuckDB.
+    """Read-only SQL over a :class:`~nlpkit.store.Store`; every call opens a fresh, locked-down in-memory DuckDB.
 
     >>> SqlSandbox(store).query("SELECT label, count(*) FROM imdb GROUP BY 1")  # doctest: +SKIP
     (['label', 'count_star()'], [(0, 25000), (1, 25000)])
     """
 
-    def __init__(self, store: Store, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: str | None = None,
+    def __init__(self, store: StoreSnapshots, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: str | None = None,
                  as_of: Mapping[str, int | str] | None = None) -> None:
         if timeout <= 0:
             raise QueryError(f"timeout must be > 0 seconds; got {timeout}")
@@ -323,7 +345,7 @@ class SqlSandbox:
         hint = f"did you mean {', '.join(close)}? " if close else ""
         latest = [k for k in known if "__v" not in k]
         return (f"unknown table {name!r}: {hint}tables: {', '.join(latest) or '(none: build a dataset first)'} "
-                "(older versions as NAME__vN; `nlpkit datasets` lists them)")
+                "(older versions as NAME__vN; `nlpkit data list` lists them)")
 
     # -- public calls --------------------------------------------------------------------------
     def fetch(self, sql: str, limit: int | None = None) -> QueryResult:
