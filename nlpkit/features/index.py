@@ -174,10 +174,10 @@ class SimilarityIndex:
     @classmethod
     def load(cls, directory: str | Path) -> SimilarityIndex:
         d = Path(directory)
-        meta, matrix, postings = read_stored("the similarity index", d, lambda: (
-            json.loads((d / "index.json").read_text("utf-8")),
-            sp.load_npz(d / "matrix.npz").tocsr(),
-            sp.load_npz(d / "postings.npz").tocsr()))
+        meta = read_stored("the similarity index", d, lambda: json.loads((d / "index.json").read_text("utf-8")))
+        # the format first: an old index is refused before its two matrices (70 MB each on IMDB) are read
         check_format(d / "index.json", meta.get("format") if "spec" in meta else "(no term spec)", (_FORMAT,))
+        matrix, postings = read_stored("the similarity index", d, lambda: (
+            sp.load_npz(d / "matrix.npz").tocsr(), sp.load_npz(d / "postings.npz").tocsr()))
         return cls(TokenTfidf.load(d / "tfidf"), matrix, meta["ids"], TermSpec.from_dict(meta["spec"]),
                    postings=postings)
