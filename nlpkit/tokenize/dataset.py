@@ -41,8 +41,6 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, repeat
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -53,24 +51,21 @@ from nlpkit.errors import DatasetError, DatasetNotFoundError, TokenizeFailure
 from nlpkit.tokenize.core import FailedTokens
 from nlpkit.tokenize.registry import get_tokenizer
 from nlpkit.tokenize.text import clean, split_chunks
+from nlpkit.tokenize.token_rows import TOKEN_TYPE, TOKENS_SCHEMA, read_tokens, tokens_table, tokens_to_arrow
 
 __all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "DEFAULT_DOC_BUDGET_S", "TokenBatch", "TokenizePlan", "TokenizeResult",
            "tokens_dataset_name", "plan_tokenize", "tokenize_texts", "tokenize_within", "write_tokens",
            "tokenize_dataset", "tokens_to_arrow", "tokens_table", "read_tokens"]
 
-TOKEN_TYPE = pa.struct([("form", pa.string()), ("tag", pa.string()), ("ptag", pa.string()),
-                        ("lemma", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
-TOKENS_SCHEMA = pa.schema([("id", pa.string()), ("text_sha256", pa.string()), ("fingerprint", pa.string()),
-                           ("n_tokens", pa.int32()), ("tokens", pa.list_(TOKEN_TYPE))])
 _REJECTS = pa.schema([("item", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
 #: Seconds one document may take (``Settings.tokenize.doc_budget_s``): a news article takes < 0.1 s.
 DEFAULT_DOC_BUDGET_S = 60.0
 _LONG_DOC_CHARS = 5_000  # longer documents are tagged alone, slice by slice, against the budget
 _SLICE_CHARS = 2_000  # characters per engine call for a long document (budget check granularity)
+_GROUP_DOCS = 512  # documents tagged together between budget checks (news: ~25 s on a busy machine)
 #: Tokens per Parquet row group of a tokens dataset (batches are gathered up to this before a write):
 #: large enough for fast column scans, small enough that a run holds little (~30 MB of Arrow).
 _ROW_GROUP_TOKENS = 1_000_000
-_FIELD_GETTERS = tuple(attrgetter(f.name) for f in TOKEN_TYPE)
 
 
 class TokenBatch(NamedTuple):
@@ -200,38 +195,6 @@ def _kept(store: Any, plan: TokenizePlan) -> pa.Table | None:
     return plan.kept
 
 
-def tokens_to_arrow(toks: Iterable[Any]) -> list[dict[str, Any]]:
-    """Tokens as dicts of :data:`TOKEN_TYPE` (one document; for JSON-like output, not for bulk storage)."""
-    return [{"form": t.form, "tag": t.tag, "ptag": t.ptag, "lemma": t.lemma, "start": t.start, "end": t.end}
-            for t in toks]
-
-
-def tokens_table(ids: Sequence[str], shas: Sequence[str], fingerprint: str,
-                 token_lists: Sequence[Sequence[Any]]) -> pa.Table:
-    """Rows of :data:`TOKENS_SCHEMA`, one per document, built column-wise.
-
-    Each token field becomes one flat array (read with C-level ``attrgetter`` maps over the
-    chained token lists) and the documents' lengths become the list offsets: no dict per
-    token. Equal to ``Table.from_pylist`` over :func:`tokens_to_arrow` rows, at a fraction
-    of the cost.
-
-    >>> from nlpkit.tokenize.base import Token
-    >>> t = tokens_table(["a", "b"], ["s1", "s2"], "fp", [[Token("좋", "VA", "ADJ", None, 0, 1)], []])
-    >>> t.column("tokens").to_pylist()[0][0]["form"], t.column("n_tokens").to_pylist()
-    ('좋', [1, 0])
-    """
-    if not len(ids) == len(shas) == len(token_lists):
-        raise ValueError(f"tokens_table: {len(ids)} ids, {len(shas)} shas and {len(token_lists)} token lists")
-    lengths = list(map(len, token_lists))
-    offsets = pa.array(chain((0,), accumulate(lengths)), pa.int32())
-    flat = list(chain.from_iterable(token_lists))
-    fields = [pa.array(list(map(get, flat)), f.type) for get, f in zip(_FIELD_GETTERS, TOKEN_TYPE)]
-    tokens = pa.ListArray.from_arrays(offsets, pa.StructArray.from_arrays(fields, fields=list(TOKEN_TYPE)))
-    return pa.Table.from_arrays([pa.array(ids, pa.string()), pa.array(shas, pa.string()),
-                                 pa.array(repeat(fingerprint, len(ids)), pa.string(), size=len(ids)),
-                                 pa.array(lengths, pa.int32()), tokens], schema=TOKENS_SCHEMA)
-
-
 def tokenize_within(tok: Any, text: str, budget_s: float | None) -> list[Any]:
     """``tok.tokenize(text)`` as a list, or a :class:`FailedTokens` when it fails or takes over ``budget_s``.
 
@@ -273,6 +236,9 @@ def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str
 
     A document the engine fails on or that takes over ``doc_budget_s`` seconds (None: no
     budget) is a reject instead of a row; see the module docstring for what the budget guarantees.
+    The batch is tagged ``_GROUP_DOCS`` documents at a time, each group's tokens turned into
+    Arrow rows before the next, so a large batch (few flow tasks) neither holds its tokens as
+    Python objects nor stretches the budget check.
     """
     tok = get_tokenizer(tokenizer["name"], user_dicts=tuple(tokenizer.get("user_dicts", ())),
                         **dict(tokenizer.get("options") or {}))
@@ -282,6 +248,22 @@ def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str
     warm_up = getattr(tok, "warm_up", None)
     if warm_up is not None:
         warm_up()  # loading the engine (JVM, models) is not a document's time
+    tables: list[pa.Table] = []
+    rejects: list[dict[str, str]] = []
+    for g in range(0, len(texts), _GROUP_DOCS):
+        group_ids, group_shas = ids[g:g + _GROUP_DOCS], shas[g:g + _GROUP_DOCS]
+        results = _tokenize_group(tok, texts[g:g + _GROUP_DOCS], doc_budget_s)
+        ok = [k for k, toks in enumerate(results) if not isinstance(toks, FailedTokens)]
+        rejects += [{"item": group_ids[k], "reason": toks.error.reason, "detail": str(toks.error)}
+                    for k, toks in enumerate(results) if isinstance(toks, FailedTokens)]
+        tables.append(tokens_table([group_ids[k] for k in ok], [group_shas[k] for k in ok], fingerprint,
+                                   [results[k] for k in ok]))
+    rows = pa.concat_tables(tables) if tables else tokens_table([], [], fingerprint, [])
+    return TokenBatch(rows, rejects)
+
+
+def _tokenize_group(tok: Any, texts: list[str], doc_budget_s: float | None) -> list[Any]:
+    """Token lists (or :class:`FailedTokens`) of ``texts``: short ones in one engine batch, long ones alone."""
     results: list[Any] = [None] * len(texts)
     short = [i for i, t in enumerate(texts) if len(t) <= _LONG_DOC_CHARS]
     started = time.monotonic()
@@ -299,12 +281,7 @@ def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str
     for i, t in enumerate(texts):
         if len(t) > _LONG_DOC_CHARS:
             results[i] = tokenize_within(tok, t, doc_budget_s)
-    rejects = [{"item": doc_id, "reason": toks.error.reason, "detail": str(toks.error)}
-               for doc_id, toks in zip(ids, results) if isinstance(toks, FailedTokens)]
-    if rejects:
-        ok = [i for i, toks in enumerate(results) if not isinstance(toks, FailedTokens)]
-        ids, shas, results = [ids[i] for i in ok], [shas[i] for i in ok], [results[i] for i in ok]
-    return TokenBatch(tokens_table(ids, shas, fingerprint, results), rejects)
+    return results
 
 
 def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[TokenBatch]) -> TokenizeResult:
@@ -396,15 +373,3 @@ def tokenize_dataset(store: Any, dataset: str, tokenizer: str, *, user_dicts: Se
             yield batch
 
     return write_tokens(store, plan, run())
-
-
-def read_tokens(store: Any, name: str) -> dict[str, list[Any]]:
-    """Document id -> its stored ``Token`` list, from the current version of tokens dataset ``name``."""
-    from nlpkit.tokenize.base import Token
-
-    t = store.read(name, columns=["id", "tokens"])
-    col = t.column("tokens").combine_chunks()
-    offsets, flat = col.offsets.to_numpy(), col.flatten()
-    # tuple.__new__ mapped over the zipped columns: Token objects without a Python call per token
-    toks = list(map(tuple.__new__, repeat(Token), zip(*(flat.field(f.name).to_pylist() for f in TOKEN_TYPE))))
-    return {doc: toks[offsets[i]:offsets[i + 1]] for i, doc in enumerate(t.column("id").to_pylist())}

@@ -100,6 +100,7 @@ def test_tokenize_texts_columnar_equals_per_token_path(backend, engines, monkeyp
     spec = {"name": backend, "user_dicts": dicts, "options": {}}
     ids = [f"doc{i}" for i in range(len(texts))]
     shas = [f"sha{i}" for i in range(len(texts))]
+    monkeypatch.setattr(tokds, "_GROUP_DOCS", 2)  # several groups per batch: rows concatenated in order
     with monkeypatch.context() as m:
         _fake_clock(m)
         new = tokenize_texts(spec, ids, texts, shas, tok.fingerprint, doc_budget_s=budget)
