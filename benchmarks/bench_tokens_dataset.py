@@ -9,7 +9,7 @@ Run: ``.venv/bin/python benchmarks/bench_tokens_dataset.py [--n 50000] [--backen
   own ``out_name`` (nothing reused). Timed: wall, process CPU (engine threads included), peak RSS.
 - ``per-token``: what main did before this change -- a dict per token and ``Table.from_pylist``,
   one Parquet row group per batch, the user-dictionary merge tried on every chunk.
-  ``columnar``: this code -- ``tokens_table`` (flat arrays + list offsets), ~1M-token row groups,
+  ``columnar``: this code -- ``tokens_table`` (flat arrays + list offsets), ~250k-token row groups,
   the merge only on chunks an entry's first word occurs in.
 - Runs alternate (per-token, columnar, per-token, ...) so a busy shared machine slows both alike.
 - Identity, outside the timed region: the two stored tables are equal row for row.

@@ -64,8 +64,8 @@ _LONG_DOC_CHARS = 5_000  # longer documents are tagged alone, slice by slice, ag
 _SLICE_CHARS = 2_000  # characters per engine call for a long document (budget check granularity)
 _GROUP_DOCS = 512  # documents tagged together between budget checks (news: ~25 s on a busy machine)
 #: Tokens per Parquet row group of a tokens dataset (batches are gathered up to this before a write):
-#: large enough for fast column scans, small enough that a run holds little (~30 MB of Arrow).
-_ROW_GROUP_TOKENS = 1_000_000
+#: ~25 batches of NSMC reviews per row group, while a run holds only ~10 MB of Arrow rows for it.
+_ROW_GROUP_TOKENS = 250_000
 
 
 class TokenBatch(NamedTuple):
@@ -316,13 +316,13 @@ def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[TokenBatch]) 
                 pending.append(batch.rows)
                 pending_tokens += pc.sum(batch.rows.column("n_tokens")).as_py() or 0
                 if pending_tokens >= _ROW_GROUP_TOKENS:
-                    w.write(pa.concat_tables(pending).combine_chunks())
+                    w.write(pa.concat_tables(pending))
                     pending, pending_tokens = [], 0
             tokenized += batch.rows.num_rows
             failed += len(batch.rejects)
             rejects.extend(batch.rejects)
         if pending:
-            w.write(pa.concat_tables(pending).combine_chunks())
+            w.write(pa.concat_tables(pending))
         if tokenized + failed != len(plan.todo_ids):
             raise DatasetError(f"{plan.out_name}: {tokenized} documents tokenized and {failed} rejected, "
                                f"{len(plan.todo_ids)} planned")
