@@ -6,7 +6,7 @@ new version. Same library calls as ``nlpkit tokenize-dataset``. Documents the en
 or that exceed ``tokenize.doc_budget_s`` (flows.yaml) are rejects of the version; the run goes on.
 A run with no new or changed document writes nothing and is ``skipped: no new documents``.
 
-Batches are large (``batch_size`` 8192 documents: a Prefect task costs ~0.4 CPU s of bookkeeping
+Batches are large (``batch_size`` 8192 documents: a Prefect task costs ~0.2-0.4 CPU s of bookkeeping
 on this machine, which at 256 documents per task was most of tokenizing NSMC) and at most
 ``_IN_FLIGHT`` are submitted ahead of the writer, so finished batches do not pile up in memory.
 """
