@@ -44,7 +44,7 @@ __all__ = ["BaseTokenizer", "ChunkError", "FailedTokens", "ResultCache", "RESULT
            "tokens_from_pairs"]
 
 log = logging.getLogger(__name__)
-_VERSION = 2  # bump when the shared processing changes token output (2: long whitespace-free runs cut)
+_VERSION = 3  # bump when the shared processing changes token output (2: long whitespace-free runs cut; 3: no whitespace tokens)
 
 
 class FailedTokens(list):  # type: ignore[type-arg]

@@ -334,6 +334,6 @@ def _hannanum_triples(chunk: str, raw: str) -> list[tuple[str, str, str | None]]
     from konlpy.tag._hannanum import parse
 
     surfaces = "".join(line for line in raw.split("\n") if line and not line.startswith("\t"))
-    if surfaces != "".join(chunk.split()):
+    if "".join(surfaces.split()) != "".join(chunk.split()):  # Hannanum keeps U+3000 inside a surface
         raise TokenizerError(f"JHannanum returned the analysis of another text ({surfaces[:40]!r}): stale workflow")
     return [(f, t, None) for f, t in parse(raw, flatten=True)]

@@ -21,16 +21,20 @@ from collections.abc import Iterator, Sequence
 
 __all__ = ["clean", "split_chunks", "align"]
 
-# C0/C1 controls except tab/newline/CR, DEL, lone surrogates, noncharacters, BOM/zero-width joiners are
+# C0/C1 controls except newline, DEL, lone surrogates, noncharacters, BOM/zero-width joiners are
 # harmless but the JVM taggers choke on unpaired surrogates and NUL: replace them by one space each.
-_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
+# ... and every whitespace but " " and "\n" (tab, CR, NBSP, U+3000, ...): engines tag some of them as tokens
+# (Okt: a tab is "Foreign"; mecab: U+3000 is a symbol), and whitespace is never a token
+_BAD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\xa0\ud800-\udfff\ufeff\ufffe\uffff"
+                  "\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 # A sentence ends after . ? ! … 。 (optionally closing quotes/brackets) followed by whitespace, or at a newline.
 _SENT_END = re.compile(r"(?<=[.?!…。？！])[\"'”’)\]]*\s+|\s*\n\s*")
 _SPACE = re.compile(r"\s")
 
 
 def clean(text: str) -> str:
-    """``text`` with control characters, NUL and lone surrogates replaced by spaces (same length)."""
+    """``text`` with control characters, NUL, lone surrogates and whitespace other than a space or a newline
+    replaced by spaces (same length, so offsets still point into the original)."""
     return _BAD.sub(" ", text)
 
 

@@ -106,7 +106,7 @@ def test_hannanum_tags_the_text_under_the_default_run_bound(bad_text: str):
 # -- the contract for any input ------------------------------------------------------------
 _PIECE = st.one_of(
     st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3),  # Hangul syllables
-    st.sampled_from(list("  \n\t.,!?\"'()·…-")),
+    st.sampled_from(list("  \n\t\r\xa0\u3000.,!?\"'()·…-")),
     st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80),  # Hanja
     st.sampled_from(["\x00", "\x07", "\x1d", "\x1f", "\x15", "\x7f", "\ufeff", "\ud800", "\udfff"]),  # controls, lone surrogates
     st.sampled_from(["😀", "👍🏽", "🇰🇷", "é", "a", "Z", "7", "ㅋ", "ㅠ", "word", "Seoul2024"]),
@@ -138,6 +138,18 @@ def test_batch_is_one_result_per_input_equal_to_alone(plain_tokenizer, texts: li
         for t in result:
             assert 0 <= t.start <= t.end <= len(text)
             assert t.start == t.end or text[t.start:t.end].strip()  # spans point at characters of the text
+
+
+_SPACES = ["\t", "\r", "\xa0", "\u3000", "\u2003", "\u202f"]
+
+
+@pytest.mark.parametrize("space", _SPACES, ids=["tab", "cr", "nbsp", "ideographic", "em", "narrow-nbsp"])
+def test_whitespace_is_never_a_token(plain_tokenizer, space: str):
+    # Okt tagged a tab as Foreign and mecab U+3000 as a symbol; Hannanum refused U+3000 as "stale workflow"
+    text = f"가{space}가 뉴스{space}기사{space}제목입니다.{space}Seoul{space}2024"
+    toks = plain_tokenizer.tokenize(text)
+    assert toks and not [t for t in toks if not t.form.strip()]
+    assert _forms(toks) == _forms(plain_tokenizer.tokenize(text.replace(space, " ")))  # same as a plain space
 
 
 def test_split_chunks_bounds_runs_and_keeps_offsets(news_articles: list[dict]):
