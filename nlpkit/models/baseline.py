@@ -141,12 +141,16 @@ def _update_tokens(store: Store, dataset: str, config: BaselineConfig, spec: Ter
     """Bring the stored tokens of ``dataset`` ``version`` up to date for ``spec`` (tokenizing only documents
     never tokenized with it); the provenance to record (tokens dataset, its version, dictionaries)."""
     from nlpkit.tokenize.dataset import tokenize_dataset
+    from nlpkit.tokenize.stored_terms import current_tokens
 
     if store.latest(dataset).version != version:
         raise DatasetError(f"dataset {dataset!r} moved on from {version}; retrain the baseline")
-    res = tokenize_dataset(store, dataset, spec.backend, user_dicts=spec.user_dicts, options=dict(spec.options),
-                           text_column=config.text_column, out_name=_tokens_name(dataset, config))
-    return {"tokens_dataset": res.out_name, "tokens_version": res.version, "dict_sha256": list(spec.dict_sha256)}
+    name, kw = _tokens_name(dataset, config), {"user_dicts": spec.user_dicts, "options": dict(spec.options),
+                                               "text_column": config.text_column}
+    current = current_tokens(store, dataset, spec.backend, out_name=name, **kw)
+    if current is None:
+        current = tokenize_dataset(store, dataset, spec.backend, out_name=name, **kw).version
+    return {"tokens_dataset": name, "tokens_version": current, "dict_sha256": list(spec.dict_sha256)}
 
 
 def _scores(model: Any, x: Any, y: np.ndarray) -> dict[str, float]:

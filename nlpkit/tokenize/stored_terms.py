@@ -11,11 +11,16 @@ of term lists; the terms are exactly :meth:`TermSpec.terms` of the stored tokens
 >>> docs = iter_stored_terms(store, "tokens_imdb_regex", spec, ["test_pos_0"])  # doctest: +SKIP
 >>> next(docs)[:3]                                                             # doctest: +SKIP
 ['i', 'went', 'and']
+
+:func:`current_tokens` tells, from manifests alone, whether a tokens dataset already holds every
+document of the source's latest version for a tokenizer: then readers skip the incremental
+update, whose plan reads the whole corpus and the whole tokens table only to find nothing to do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,7 +29,7 @@ import pyarrow.compute as pc
 from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.spec import TermSpec
 
-__all__ = ["iter_stored_terms"]
+__all__ = ["current_tokens", "iter_stored_terms"]
 
 _FIELDS = Token._fields  # form, tag, ptag, lemma, start, end: the stored struct's fields
 
@@ -61,3 +66,32 @@ def iter_stored_terms(store: Any, name: str, spec: TermSpec, ids: Sequence[str],
                 continue
             yield spec.terms(tokens[offsets[k]:offsets[k + 1]])
             k += 1
+
+
+def current_tokens(store: Any, dataset: str, backend: str, *, user_dicts: Sequence[str | Path] = (),
+                   options: Mapping[str, Any] | None = None, text_column: str | Sequence[str] = "text",
+                   out_name: str | None = None) -> str | None:
+    """The version of ``out_name`` (default ``tokens_<dataset>_<backend>``) when its latest version was built
+    from ``dataset``'s latest version with this tokenizer (same fingerprint: backend, options, dictionaries'
+    contents) and text column, else None (then :func:`~nlpkit.tokenize.dataset.tokenize_dataset` updates it).
+
+    A tokens version covers its whole source version (kept rows plus new ones; the documents the engine
+    rejected are in its ``rejects`` table), so nothing is missing when these match.
+    """
+    from nlpkit.errors import DatasetNotFoundError
+    from nlpkit.tokenize.dataset import tokens_dataset_name
+    from nlpkit.tokenize.registry import get_tokenizer
+
+    name = out_name or tokens_dataset_name(dataset, backend)
+    try:
+        info = store.latest(name)
+        source = store.latest(dataset).version
+    except DatasetNotFoundError:
+        return None
+    params = info.manifest.get("parameters") or {}
+    columns = text_column if isinstance(text_column, str) else list(text_column)
+    tok = get_tokenizer(backend, user_dicts=tuple(str(p) for p in user_dicts), **dict(options or {}))
+    same = (params.get("dataset") == dataset and params.get("source_version") == source
+            and params.get("fingerprint") == tok.fingerprint and params.get("text_column") == columns
+            and params.get("id_column", "id") == "id")
+    return info.version if same else None

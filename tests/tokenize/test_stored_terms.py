@@ -6,6 +6,7 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -94,3 +95,29 @@ def test_streaming_holds_a_chunk_not_the_corpus(tokens_store: tuple[Store, list[
         assert len(by_id) == len(ids)
 
     assert peak(streamed) * 3 < peak(all_at_once)
+
+
+def test_current_tokens_only_when_built_from_the_latest_source_with_this_tokenizer(
+        tokens_store: tuple[Store, list[str]], tmp_path: Path) -> None:
+    from nlpkit.tokenize.stored_terms import current_tokens
+
+    store, _ = tokens_store
+    latest = store.latest("tokens_imdb_regex").version
+    assert current_tokens(store, "imdb", "regex") == latest
+    assert current_tokens(store, "imdb", "regex", text_column="clean_text") is None  # other column
+    assert current_tokens(store, "imdb", "chars") is None  # never built
+    assert current_tokens(store, "no_such_dataset", "regex") is None
+    # a new source version (one review changed) is not covered until the tokenize stage updates the tokens
+    copy = Store(tmp_path / "data")
+    table = store.read("imdb")
+    with copy.write_version("imdb") as w:
+        w.write(table)
+    tokenize_dataset(copy, "imdb", "regex")
+    assert current_tokens(copy, "imdb", "regex") == copy.latest("tokens_imdb_regex").version
+    texts = table.column("text").to_pylist()
+    texts[0] = texts[0] + " An added sentence."
+    with copy.write_version("imdb") as w:
+        w.write(table.set_column(table.schema.get_field_index("text"), "text", pa.array(texts, pa.string())))
+    assert current_tokens(copy, "imdb", "regex") is None
+    res = tokenize_dataset(copy, "imdb", "regex")
+    assert (res.tokenized, current_tokens(copy, "imdb", "regex")) == (1, res.version)
