@@ -68,13 +68,15 @@ def imdb_flow(
     seed: int | None = None,
     variant: str | None = None,
     c_grid: list[float] | None = None,
+    tokenizer: str | None = None,
     include_unsup: bool | None = None,
     reload_check_limit: int = 2000,
     refresh: bool = False,
     settings: Settings | str | None = None,
 ) -> dict[str, object]:
     """`nlpkit rebuild imdb` from ``source`` (default: the settings' source, else the Stanford URL), dependants
-    included; ``variant``/``c_grid`` override the baseline's retraining parameters. ``include_unsup=False``
+    included; ``variant``/``c_grid``/``tokenizer`` override the baseline's retraining parameters (``tokenizer``:
+    the tokens dataset it reads, e.g. ``words``, the one the RNN classifier reads too). ``include_unsup=False``
     leaves out the 50,000 unlabelled reviews (no model reads them; the quick profile skips cleaning and
     tokenizing them). The reloaded baseline is checked on ``reload_check_limit`` test reviews."""
     cfg = resolve(settings, data_dir)
@@ -83,7 +85,8 @@ def imdb_flow(
     sha = source_sha256(path)
     options = {k: v for k, v in {"valid_fraction": valid_fraction, "seed": seed, "include_unsup": include_unsup}.items()
                if v is not None}
-    baseline = {k: v for k, v in {"variant": variant, "c_grid": c_grid}.items() if v is not None}
+    baseline = {k: v for k, v in {"variant": variant, "c_grid": c_grid, "tokenizer": tokenizer}.items()
+                if v is not None}
     nltk = str(cfg.nltk_data) if cfg.nltk_data else None
     args = (path, sha, data, nltk, options, baseline)
     state = rebuild_imdb.with_options(refresh_cache=refresh)(*args, return_state=True)

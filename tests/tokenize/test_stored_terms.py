@@ -19,7 +19,8 @@ from nlpkit.tokenize.spec import TermSpec
 from nlpkit.tokenize.stored_terms import iter_stored_terms
 
 SPECS = [TermSpec(backend="regex", ngram_max=2), TermSpec(backend="words", view="pos"),
-         TermSpec(backend="words", stopwords="en", drop_punct=False, char_ngrams=(2, 3))]
+         TermSpec(backend="words", stopwords="en", drop_punct=False, char_ngrams=(2, 3)),
+         TermSpec(backend="words", stopwords="en", ngram_max=2)]  # forms only, punctuation dropped column-wise
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def tokens_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return store, [str(d) for d in store.read("imdb", columns=["id"]).column("id").to_pylist()]
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=["regex-bigrams", "words-pos", "words-stop-chars"])
+@pytest.mark.parametrize("spec", SPECS, ids=["regex-bigrams", "words-pos", "words-stop-chars", "words-nopunct"])
 def test_streamed_terms_equal_the_token_walk(tokens_store: tuple[Store, list[str]], spec: TermSpec) -> None:
     store, ids = tokens_store
     name = f"tokens_imdb_{spec.backend}"
