@@ -16,7 +16,7 @@ transforms new documents identically. Features, KorSTS and the baseline all use 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,18 @@ def ngrams(terms: Sequence[str], ngram_range: tuple[int, int] = (1, 1)) -> list[
     lo, hi = ngram_range
     out = word_ngrams(terms, hi)
     return out if lo == 1 else [g for g in out if g.count(" ") + 1 >= lo]
+
+
+class _Counted:
+    """An iterable read once that counts the documents it gave (for the error messages)."""
+
+    def __init__(self, docs: Iterable[Sequence[str]]) -> None:
+        self._docs, self.n = docs, 0
+
+    def __iter__(self) -> Iterator[Sequence[str]]:
+        for doc in self._docs:
+            self.n += 1
+            yield doc
 
 
 class TokenTfidf(TfidfVectorizer):
@@ -86,15 +98,18 @@ class TokenTfidf(TfidfVectorizer):
         return self
 
     def fit_transform(self, docs: Iterable[Sequence[str]], y: Any = None) -> sp.csr_matrix:
-        """Learn vocabulary and idf, return the TF-IDF matrix (float32 CSR)."""
+        """Learn vocabulary and idf, return the TF-IDF matrix (float32 CSR).
+
+        ``docs`` may be a generator: it is read once, one document at a time (never held as a list).
+        """
         self._check(docs)
-        docs = list(docs)
-        if not docs:
-            raise FeatureError("no documents to fit: give at least one token list")
+        counted = _Counted(docs)
         try:
-            X = super().fit_transform(docs)
+            X = super().fit_transform(counted)
         except ValueError as e:  # scikit-learn's "After pruning, no terms remain", bad min_df/max_df ...
-            raise FeatureError(f"no term is left after min_df={self.min_df!r}, max_df={self.max_df!r} on {len(docs)} "
+            if not counted.n:
+                raise FeatureError("no documents to fit: give at least one token list") from None
+            raise FeatureError(f"no term is left after min_df={self.min_df!r}, max_df={self.max_df!r} on {counted.n} "
                                f"documents (scikit-learn: {e}): lower min_df or raise max_df") from e
         self.stop_words_ = None  # the pruned-term set is for introspection only (large; not saved)
         return X

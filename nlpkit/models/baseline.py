@@ -32,13 +32,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from nlpkit.datasets.download import ProgressFn
 from nlpkit.errors import DatasetError, ModelError
 from nlpkit.features.tfidf import TokenTfidf
+from nlpkit.models.labelled import labelled_rows, sample_rows, split_terms
 from nlpkit.models.prediction import Prediction
 from nlpkit.models.runs import MODEL_RUNS, append_runs
 from nlpkit.store.versions import Store, VersionInfo
@@ -129,15 +129,6 @@ class BaselineResult:
     fit_seconds: float
 
 
-def _splits(table: pa.Table, column: str) -> dict[str, tuple[list[Any], np.ndarray]]:
-    out = {}
-    for split in ("train", "valid", "test"):
-        part = table.filter(pc.equal(table["split"], split))
-        part = part.filter(pc.is_valid(part["label"]))
-        out[split] = (part[column].fill_null("").to_pylist(), part["label"].to_numpy(zero_copy_only=False))
-    return out
-
-
 def _tokens_name(dataset: str, config: BaselineConfig) -> str:
     from nlpkit.tokenize.dataset import tokens_dataset_name
 
@@ -145,27 +136,28 @@ def _tokens_name(dataset: str, config: BaselineConfig) -> str:
     return name if config.text_column == "text" else f"{name}_{config.text_column}"
 
 
-def _stored_terms(store: Store, dataset: str, config: BaselineConfig, spec: TermSpec,
-                  version: str) -> tuple[pa.Table, dict[str, Any]]:
-    """``split, label, terms`` of every row of ``dataset`` ``version`` from the stored tokens (tokenizing
-    only documents never tokenized with this spec), plus the provenance to record."""
-    from nlpkit.tokenize.dataset import read_tokens, tokenize_dataset
+def _update_tokens(store: Store, dataset: str, config: BaselineConfig, spec: TermSpec,
+                   version: str) -> dict[str, Any]:
+    """Bring the stored tokens of ``dataset`` ``version`` up to date for ``spec`` (tokenizing only documents
+    never tokenized with it); the provenance to record (tokens dataset, its version, dictionaries)."""
+    from nlpkit.tokenize.dataset import tokenize_dataset
+    from nlpkit.tokenize.stored_terms import current_tokens
 
     if store.latest(dataset).version != version:
         raise DatasetError(f"dataset {dataset!r} moved on from {version}; retrain the baseline")
-    res = tokenize_dataset(store, dataset, spec.backend, user_dicts=spec.user_dicts, options=dict(spec.options),
-                           text_column=config.text_column, out_name=_tokens_name(dataset, config))
-    by_id = {doc: spec.terms(toks) for doc, toks in read_tokens(store, res.out_name).items()}
-    table = store.read(dataset, version=version, columns=["id", "split", "label"])
-    terms = [by_id.get(str(doc), []) for doc in table.column("id").to_pylist()]
-    provenance = {"tokens_dataset": res.out_name, "tokens_version": res.version, "dict_sha256": list(spec.dict_sha256)}
-    return table.append_column("terms", pa.array(terms, pa.list_(pa.string()))), provenance
+    name, kw = _tokens_name(dataset, config), {"user_dicts": spec.user_dicts, "options": dict(spec.options),
+                                               "text_column": config.text_column}
+    current = current_tokens(store, dataset, spec.backend, out_name=name, **kw)
+    if current is None:
+        current = tokenize_dataset(store, dataset, spec.backend, out_name=name, **kw).version
+    return {"tokens_dataset": name, "tokens_version": current, "dict_sha256": list(spec.dict_sha256)}
 
 
-def _scores(model: Any, texts: list[str], y: np.ndarray) -> dict[str, float]:
+def _scores(model: Any, x: Any, y: np.ndarray) -> dict[str, float]:
+    """Accuracy, F1 and n of ``model`` on ``x`` (a TF-IDF matrix, or term lists for a model that starts with TF-IDF)."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    pred = model.predict(texts)
+    pred = model.predict(x)
     average = "binary" if len(np.unique(np.concatenate([y, pred]))) <= 2 else "macro"
     return {"accuracy": float(accuracy_score(y, pred)), "f1": float(f1_score(y, pred, average=average)), "n": len(y)}
 
@@ -194,53 +186,54 @@ def train_baseline(
     if missing:
         raise DatasetError(f"dataset {dataset!r} lacks column(s) {', '.join(missing)}; it has {', '.join(columns)}")
     spec = config.spec()
-    table, provenance = _stored_terms(store, dataset, config, spec, info.version)
-    data = _splits(table, "terms")
-    if not data["train"][0] or not data["test"][0]:
+    data = labelled_rows(store, dataset, info.version)
+    if not data["train"].ids or not data["test"].ids:
         raise DatasetError(f"dataset {dataset!r} needs labelled 'train' and 'test' rows; "
-                           f"found {len(data['train'][0])} train, {len(data['test'][0])} test")
-    y_all = data["train"][1]
+                           f"found {len(data['train'].ids)} train, {len(data['test'].ids)} test")
+    y_all = data["train"].y
     if y_all.dtype.kind == "f" and not np.all(np.mod(y_all, 1) == 0):
         raise DatasetError(f"dataset {dataset!r} has continuous labels (e.g. similarity scores); "
                            "the baseline is a classifier and needs class labels")
-    if len(config.c_grid) > 1 and not data["valid"][0]:
+    if len(config.c_grid) > 1 and not data["valid"].ids:
         raise DatasetError(f"dataset {dataset!r} has no 'valid' rows to choose C on; give a single-value c_grid")
+    provenance = _update_tokens(store, dataset, config, spec, info.version)
 
     steps_total = len(config.c_grid) + 2
     tick = (lambda i: progress("train baseline", i, steps_total)) if progress else (lambda i: None)
     tick(0)
     started = time.perf_counter()
+    # each split's terms are made once, streamed from the stored tokens into its TF-IDF matrix (built once)
     vec = TokenTfidf(min_df=config.min_df, sublinear_tf=config.sublinear_tf)  # n-grams come from the spec
-    x_train = vec.fit_transform(data["train"][0])
-    y_train = data["train"][1]
+    x_train = vec.fit_transform(split_terms(store, spec, provenance, data["train"]))
+    y_train = data["train"].y
     nb = NBWeighting(alpha=config.nb_alpha).fit(x_train, y_train) if config.variant == "nblr" else None
-    if nb is not None:
-        x_train = nb.transform(x_train)
+    x = {"train": nb.transform(x_train) if nb is not None else x_train}
+    del x_train
+    for split in ("valid", "test"):
+        if data[split].ids:
+            m = vec.transform(split_terms(store, spec, provenance, data[split]))
+            x[split] = nb.transform(m) if nb is not None else m
     tick(1)
     grid: list[dict[str, float]] = []
     best: tuple[float, float, Any] | None = None
-    x_valid = None
     for c in config.c_grid:
         t0 = time.perf_counter()
         # liblinear is binary-only in scikit-learn >= 1.8; multiclass (korean_news: 8 topics) uses lbfgs (softmax)
         solver = "liblinear" if len(np.unique(y_train)) <= 2 else "lbfgs"
         lr = LogisticRegression(C=c, solver=solver, max_iter=config.max_iter, random_state=config.seed)
-        lr.fit(x_train, y_train)
+        lr.fit(x["train"], y_train)
         acc = float("nan")
-        if data["valid"][0]:
-            if x_valid is None:
-                x_valid = vec.transform(data["valid"][0])
-                x_valid = nb.transform(x_valid) if nb is not None else x_valid
-            acc = float((lr.predict(x_valid) == data["valid"][1]).mean())
+        if "valid" in x:
+            acc = float((lr.predict(x["valid"]) == data["valid"].y).mean())
         grid.append({"c": float(c), "valid_accuracy": acc, "fit_seconds": round(time.perf_counter() - t0, 3)})
         if best is None or acc > best[0]:  # ties keep the smaller (earlier) C
             best = (acc, float(c), lr)
         tick(1 + len(grid))
     assert best is not None
     steps = [("tfidf", vec), *([("nb", nb)] if nb is not None else []), ("lr", best[2])]
-    model = Pipeline(steps)
+    classifier = Pipeline(steps[1:])  # what model.skops holds; the TF-IDF is saved as JSON + .npy
     fit_seconds = time.perf_counter() - started
-    metrics = {s: _scores(model, *data[s]) for s in ("valid", "test") if data[s][0]}
+    metrics = {s: _scores(best[2], x[s], data[s].y) for s in ("valid", "test") if s in x}  # x: NB-weighted already
     tick(steps_total)
 
     created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -256,7 +249,7 @@ def train_baseline(
         w.write(pa.Table.from_pylist([{"split": s, **m, "c": best[1]} for s, m in metrics.items()]))
         w.write(pa.Table.from_pylist(grid), "grid")
         vec.save(w.dir / TFIDF_DIR)
-        sio.dump(Pipeline(steps[1:]), w.dir / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
+        sio.dump(classifier, w.dir / MODEL_FILE, compression=zipfile.ZIP_DEFLATED)
         (w.dir / CONFIG_FILE).write_text(json.dumps(saved, indent=2), encoding="utf-8")
         w.counts.update({"n_train": len(y_train), "n_features": len(vec.vocabulary_)})
     version = store.latest(f"{dataset}_baseline")
@@ -358,17 +351,26 @@ def predict_texts(
     return out
 
 
-def evaluate_baseline(store: Store, dataset: str, split: str = "test") -> dict[str, float]:
+def evaluate_baseline(store: Store, dataset: str, split: str = "test", *, limit: int | None = None,
+                      seed: int = 0) -> dict[str, float]:
     """Reload the saved baseline (trusted types only) and score it on ``split`` of its dataset version.
 
-    An independent check that the stored artifact reproduces the metrics recorded at training.
+    An independent check that the stored artifact reproduces the metrics recorded at training: the
+    terms come from the tokens version the model recorded (nothing is tokenized). ``limit`` scores a
+    stratified sample of about that many rows (fixed by ``seed``; the whole split when it is smaller):
+    a cheap reload check, where the full split's figure is the one training stored.
     """
     model, config = load_baseline(store, dataset)
-    known = {f for f in BaselineConfig.__dataclass_fields__}
-    cfg = BaselineConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in config["params"].items()
-                            if k in known and k != "label_names"})
-    table, _ = _stored_terms(store, dataset, cfg, TermSpec.from_dict(config["spec"]), config["dataset_version"])
-    texts, y = _splits(table, "terms").get(split, ([], np.array([])))
-    if not texts:
+    rows = labelled_rows(store, dataset, config["dataset_version"]).get(split)
+    if rows is None or not rows.ids:
         raise DatasetError(f"dataset {dataset!r} {config['dataset_version']} has no labelled {split!r} rows")
-    return _scores(model, texts, y)
+    if limit is not None:
+        rows = sample_rows(rows, limit, seed)
+    spec = TermSpec.from_dict(config["spec"])
+    provenance = config
+    if not config.get("tokens_dataset") or not config.get("tokens_version"):  # older models: bring tokens up to date
+        known = set(BaselineConfig.__dataclass_fields__)
+        cfg = BaselineConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in config["params"].items()
+                                if k in known and k != "label_names"})
+        provenance = _update_tokens(store, dataset, cfg, spec, config["dataset_version"])
+    return _scores(model, split_terms(store, spec, provenance, rows), rows.y)

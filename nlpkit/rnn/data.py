@@ -140,8 +140,9 @@ def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed:
     them the negations ("not", "no") sentiment depends on. The ``words`` tokenizer strips the
     HTML tags left in raw IMDB text.
     """
-    table = store.read(dataset, version=version)
-    cols = set(table.column_names)
+    import pyarrow.compute as pc
+
+    cols = set(store.columns(dataset, version=version))
     text_col = text_column or ("text" if "text" in cols else "clean_text")
     missing = [c for c in (text_col, "label", "split") if c not in cols]
     if missing:
@@ -150,7 +151,10 @@ def load_labelled(store: Any, dataset: str, *, version: str | None = None, seed:
             f"(it has {', '.join(sorted(cols))})"
         )
     id_col = "id" if "id" in cols else None
-    data = table.select([text_col, "label", "split", *([id_col] if id_col else [])]).to_pydict()
+    # only the columns and splits a classifier uses (IMDB's 50,000 unsup reviews are never read)
+    used = pc.field("split").isin(["train", "test", *VALID_NAMES])
+    data = store.read(dataset, version=version, columns=[text_col, "label", "split", *([id_col] if id_col else [])],
+                      filter=used).to_pydict()
     splits = split_labelled(data[text_col], data["label"], data["split"], seed=seed,
                             ids=data[id_col] if id_col else None)
     splits.text_column = text_col

@@ -179,15 +179,19 @@ def read_stored_tokens(store: Any, dataset: str, backend: str, user_dicts: Seque
             stored = {}
         spec = stored.get("tokenizer") or {}
         user_dicts, options = tuple(spec.get("user_dicts", ())), dict(spec.get("options", {}))
+    from nlpkit.tokenize.stored_terms import current_tokens
+
     _engine(backend, user_dicts, options)  # checks the dictionaries before any work
-    res = tokenize_dataset(store, dataset, backend, user_dicts=list(user_dicts), options=options,
-                           text_column=text_column, progress=progress)
-    info = store.latest(res.out_name)
-    table = store.read(res.out_name, version=info.version, columns=list(columns))
+    kw = {"user_dicts": list(user_dicts), "options": options, "text_column": text_column}
+    name = tokens_dataset_name(dataset, backend)
+    if current_tokens(store, dataset, backend, **kw) is None:  # else up to date: no plan reads the corpus again
+        name = tokenize_dataset(store, dataset, backend, progress=progress, **kw).out_name
+    info = store.latest(name)
+    table = store.read(name, version=info.version, columns=list(columns))
     params = info.manifest.get("parameters") or {}
     return table, TokensRecord(backend=backend, user_dicts=tuple(str(Path(d).resolve()) for d in user_dicts),
                                dict_sha256=str(params.get("dict_sha256", "")),
-                               fingerprint=str(params.get("fingerprint", "")), dataset=res.out_name,
+                               fingerprint=str(params.get("fingerprint", "")), dataset=name,
                                version=info.version, options=tuple(sorted(options.items())))
 
 

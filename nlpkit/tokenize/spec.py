@@ -27,10 +27,10 @@ from nlpkit.errors import TokenizerError
 from nlpkit.tokenize.base import VIEWS, Token, view_terms
 from nlpkit.tokenize.userdict import DEFAULT_KO_DICT, DICTIONARIES_DIR, load_stopwords
 
-__all__ = ["TermSpec", "default_spec", "char_ngrams", "word_ngrams", "file_sha256"]
+__all__ = ["DROP_PTAGS", "TermSpec", "default_spec", "char_ngrams", "word_ngrams", "file_sha256"]
 
 _FORMAT = 1
-_DROP = ("PUNCT", "SYM")
+DROP_PTAGS = ("PUNCT", "SYM")  # project tags drop_punct removes
 
 
 def file_sha256(path: str | Path) -> str:
@@ -181,8 +181,28 @@ class TermSpec:
     def terms(self, tokens: Sequence[Token]) -> list[str]:
         """Terms of one analysed document (no re-analysis)."""
         if self.drop_punct:
-            tokens = [t for t in tokens if t.ptag not in _DROP]
-        out = view_terms(tokens, self.view)
+            tokens = [t for t in tokens if t.ptag not in DROP_PTAGS]
+        out = self._finish(view_terms(tokens, self.view))
+        if self.char_ngrams:
+            out = out + char_ngrams([t.form.lower() for t in tokens], self.char_ngrams)
+        return out
+
+    @property
+    def forms_only(self) -> bool:
+        """True when the terms depend on the tokens' forms alone (after punctuation is dropped):
+        view ``morphs`` and no character n-grams. Then :meth:`terms_of_forms` needs no ``Token``."""
+        return self.view == "morphs" and not self.char_ngrams
+
+    def terms_of_forms(self, forms: Sequence[str]) -> list[str]:
+        """:meth:`terms` of a document given the forms of its tokens that punctuation dropping kept
+        (read column-wise from stored tokens); only for a :attr:`forms_only` spec."""
+        if not self.forms_only:
+            raise TokenizerError(f"terms_of_forms needs view 'morphs' and no char_ngrams; this spec has view "
+                                 f"{self.view!r}, char_ngrams {self.char_ngrams!r}: use terms(tokens)")
+        return self._finish(list(forms))
+
+    def _finish(self, out: list[str]) -> list[str]:
+        """Case, stopwords and word n-grams over a view's strings."""
         if self.lowercase:
             out = [w.lower() for w in out]
         stop = self.stopword_set
@@ -190,8 +210,6 @@ class TermSpec:
             out = [w for w in out if w.split("/", 1)[0] not in stop]
         if self.ngram_max > 1:
             out = word_ngrams(out, self.ngram_max)
-        if self.char_ngrams:
-            out = out + char_ngrams([t.form.lower() for t in tokens], self.char_ngrams)
         return out
 
     def analyze(self, text: str) -> list[str]:

@@ -73,3 +73,26 @@ def test_bad_input_messages(tmp_path):
 def test_ngrams():
     assert ngrams(["a", "b", "c"], (1, 2)) == ["a", "b", "c", "a b", "b c"]
     assert ngrams(["a", "b"], (2, 3)) == ["a b"]
+
+
+def test_a_generator_is_read_once_and_gives_the_list_result(imdb_texts):
+    """The baseline streams each document's terms from the stored tokens: a one-pass generator must give exactly
+    what the list gives, and an empty one the 'no documents' error."""
+    tokens = [WORD.findall(t.lower()) for t in imdb_texts[:300]]
+    reads = []
+
+    def stream():
+        for doc in tokens:
+            reads.append(1)
+            yield doc
+
+    vec = TokenTfidf(min_df=2, ngram_range=(1, 2))
+    X = vec.fit_transform(stream())
+    ref = TokenTfidf(min_df=2, ngram_range=(1, 2))
+    assert len(reads) == len(tokens) and abs(X - ref.fit_transform(tokens)).max() == 0
+    assert vec.vocabulary_ == ref.vocabulary_
+    assert abs(vec.transform(iter(tokens[:50])) - ref.transform(tokens[:50])).max() == 0
+    with pytest.raises(FeatureError, match="no documents to fit"):
+        TokenTfidf().fit_transform(iter([]))
+    with pytest.raises(FeatureError, match=r"no term is left after min_df=5, max_df=1.0 on 2 documents"):
+        TokenTfidf(min_df=5).fit(iter([["a"], ["b"]]))

@@ -60,6 +60,27 @@ def test_saved_model_reloads_and_reproduces_metrics(imdb_store: Store) -> None:
     assert (result.model.path / MODEL_FILE).stat().st_size < 2_000_000
 
 
+def test_reload_check_on_a_sample_reads_the_recorded_tokens(imdb_store: Store) -> None:
+    """``limit`` scores a stratified sample from the tokens version the model recorded (nothing re-tokenized);
+    a limit over the split's size is the full evaluation."""
+    from nlpkit.tokenize.dataset import tokenize_dataset
+
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
+    sample = evaluate_baseline(imdb_store, "imdb", limit=100, seed=3)
+    assert sample["n"] == 100 and 0.6 < sample["accuracy"] <= 1.0
+    assert sample == evaluate_baseline(imdb_store, "imdb", limit=100, seed=3)  # seeded
+    assert evaluate_baseline(imdb_store, "imdb", limit=10_000) == pytest.approx(result.metrics["test"])
+    # a newer tokens version (tokenized differently) does not change what the saved model is scored on
+    recorded = json.loads((result.model.path / CONFIG_FILE).read_text())["tokens_version"]
+    tokenize_dataset(imdb_store, "imdb", "words", out_name="tokens_imdb_regex")
+    assert imdb_store.latest("tokens_imdb_regex").version != recorded
+    assert evaluate_baseline(imdb_store, "imdb") == pytest.approx(result.metrics["test"])
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(ModelError, match="limit must be an integer >= 1"):
+            evaluate_baseline(imdb_store, "imdb", limit=bad)  # type: ignore[arg-type]
+    train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))  # back to regex tokens
+
+
 def test_predict_prints_label_names_and_probabilities(imdb_store: Store) -> None:
     train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
     preds = predict_texts(imdb_store, "imdb", [

@@ -110,25 +110,57 @@ def test_sigterm_records_cancelled_under_the_flows_yaml_name(project: Path) -> N
     assert "SIGTERM" in runs[0]["error"]
 
 
-def test_quick_profile_fits_the_newcomers_twenty_minutes() -> None:
-    """`make run` = `nlpkit run all --profile quick`: set-up (measured 2.6 min) + the flows that do not
-    train (measured ~8 min on 2 loaded cores) + every training budget must stay under 20 minutes."""
+#: Seconds each quick-profile flow takes beyond its training budget on this 2-core machine: the issue's quiet-machine
+#: wall times, and CPU seconds (loaded machine, /usr/bin/time) for the two IMDB flows measured on branch imdbfast.
+#: A new or renamed flow needs a measurement here before the chain test below means anything.
+MEASURED_OVERHEAD_S = {
+    "ingest_news": 35, "features-news": 13, "datasets": 6, "tokenize-korean-news": 33,
+    "tokenize-nsmc": 264,  # before the column-wise token write (another branch)
+    "features-korean-news": 47,
+    "topics-news": 11,  # the issue's 31:12 total less set-up and every other flow
+    "imdb": 267,  # was 577: no unsup, one words tokens dataset streamed column-wise, reload check on 2,000 reviews
+    "train-classifier-imdb": 204,  # 292 CPU s less 88 of training (was 306: re-tokenizing, a second full read)
+    "train-classifier-nsmc": 26, "train-lm-tinyshakespeare": 10, "train-lm-korean-news": 14,
+    "train-seq2seq-addition": 0,  # stops when the task is learnt: 19 s in all, inside its budget
+}
+SETUP_MINUTES = 3.5  # venv + installs from the package mirror on a fresh clone
+
+
+def _quick_training_minutes() -> float:
     cfg = load_settings(REPO / "flows.yaml", {})
-    quick = {f.name: f for f in cfg.with_profile("quick")}
     declared = {f.name: f for f in cfg.flows}
     budget = 0.0
-    for name, spec in quick.items():
+    for spec in cfg.with_profile("quick"):
         if not spec.entrypoint.startswith("pipelines/train.py"):
             continue
         minutes = spec.parameters.get("max_minutes")
-        assert minutes is not None, f"{name}: the quick profile must bound its training"
+        assert minutes is not None, f"{spec.name}: the quick profile must bound its training"
+        cpu, threads = spec.parameters.get("max_cpu_minutes"), spec.parameters.get("threads") or 2
+        assert cpu is None or cpu <= minutes * threads, f"{spec.name}: a CPU budget past what its wall budget allows"
         budget += minutes * (3 if "seq2seq" in spec.entrypoint else 1)  # seq2seq trains 3 variants, each bounded
-        full = declared[name].parameters.get("max_minutes")
+        full = declared[spec.name].parameters.get("max_minutes")
         assert full is None or full >= minutes  # the declared (scheduled, make run-full) budgets stay as they were
+    return budget
+
+
+def test_quick_profile_fits_the_newcomers_twenty_minutes() -> None:
+    """`make run` = `nlpkit run all --profile quick`: the training budgets add up to at most 6 minutes."""
+    cfg = load_settings(REPO / "flows.yaml", {})
+    budget = _quick_training_minutes()
     assert budget <= 6.0, f"quick training budgets add up to {budget} min"
-    assert declared["train-classifier-imdb"].parameters["max_minutes"] == 30
+    assert {f.name: f for f in cfg.flows}["train-classifier-imdb"].parameters["max_minutes"] == 30
     # what an analyst can look at comes before any training
     order = [f.name for f in dependency_order(cfg.with_profile("quick"))]
     first_training = min(i for i, n in enumerate(order) if n.startswith("train-"))
     assert all(order.index(n) < first_training for n in order if n.startswith(("features-", "tokenize-")))
     assert "run all --profile quick" in (REPO / "Makefile").read_text()
+
+
+@pytest.mark.xfail(strict=True, reason="measured: about 24.9 min (tokenize-nsmc 264 s before its column-wise write, "
+                   "the IMDB pair 471 s + 1.5 budget); update MEASURED_OVERHEAD_S when a branch speeds a flow up")
+def test_the_whole_quick_chain_fits_twenty_minutes() -> None:
+    """Set-up + what every flow does beyond training (measured, above) + the training budgets <= 20 minutes."""
+    cfg = load_settings(REPO / "flows.yaml", {})
+    assert {f.name for f in cfg.with_profile("quick")} == set(MEASURED_OVERHEAD_S), "measure the new flows first"
+    total = SETUP_MINUTES + sum(MEASURED_OVERHEAD_S.values()) / 60 + _quick_training_minutes()
+    assert total <= 20.0, f"make run would take about {total:.1f} min"
