@@ -65,16 +65,19 @@ def main() -> None:
     ap.add_argument("--data-dir", required=True)
     ap.add_argument("--dataset", default="korean_news")
     ap.add_argument("--cpu-minutes", type=float, default=3.0)
+    ap.add_argument("--max-minutes", type=float, default=None, help="wall-clock cap too (a loaded machine)")
+    ap.add_argument("--out", default=None, help="keep the models in OUT/<n> (default: a temporary folder)")
     ap.add_argument("--candidate", action="append", required=True, help="LEVEL:key=value,... (LMSettings fields)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     store = Store(args.data_dir)
-    for spec in args.candidate:
+    for n, spec in enumerate(args.candidate):
         level, kw = _parse(spec)
         base = LMSettings(level=level, tokenizer="kiwi")
-        with tempfile.TemporaryDirectory() as out:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = f"{args.out}/{n}" if args.out else tmp
             result = train_news_lm(store, args.dataset, out=out, settings=base, overwrite=True, threads=1,
-                                   device="cpu", max_cpu_minutes=args.cpu_minutes, **kw)
+                                   device="cpu", max_cpu_minutes=args.cpu_minutes, max_minutes=args.max_minutes, **kw)
             corpus = load_news_corpus(store, args.dataset, "kiwi", level=level)
             spell, n_unk = _unk_spelling_nats(corpus, out)
         m = result.metrics

@@ -157,6 +157,7 @@ def train_lm_cmd(
     lr: float = typer.Option(L.train.lr, "--lr"),
     patience: int = typer.Option(L.train.patience, "--patience"),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
+    max_cpu_minutes: float = MaxCpuOpt,
     resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
     amp: bool = typer.Option(L.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
@@ -174,7 +175,8 @@ def train_lm_cmd(
                               tie_weights=tie, layer_norm=layer_norm, seq_len=seq_len, max_vocab=max_vocab,
                               epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device,
                               seed=seed, max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_,
-                              tokenizer=tokenizer, user_dicts=tuple(str(d) for d in dicts))
+                              tokenizer=tokenizer, user_dicts=tuple(str(d) for d in dicts),
+                              max_cpu_minutes=max_cpu_minutes)
     if tokenizer:
         from nlpkit.rnn.news_lm import train_news_lm
 
