@@ -7,7 +7,10 @@ then:
 - times each page and interaction over HTTP (median and max of ``--repeat`` requests);
 - loads each page in headless Chromium (Debian's, when installed) and reads the browser's own
   ``first-contentful-paint``;
-- reports the server's resident memory after the preload.
+- reports the server's resident memory and CPU seconds after the preload (the preload is over when
+  the server's CPU time stops growing), and the server's CPU milliseconds per interaction;
+- heads its output with the machine, the commit of each checkout and the load average before and
+  after each run (the machine is shared: wall times move with the load, CPU times much less).
 
 Targets (issue #14): first paint < 2 s, every interaction < 500 ms.
 
@@ -16,13 +19,16 @@ Targets (issue #14): first paint < 2 s, every interaction < 500 ms.
     python benchmarks/bench_ui.py --data-dir /tmp/ui_imdb --dataset imdb --query "gripping thriller" --paint
 
 Each page is requested once (``first``: what the first visitor waits, caches cold) and then
-``--repeat`` times (median, max).
+``--repeat`` times (median, max; ``cpu``: the server's median CPU ms per request). With ``--paint``
+the first page is also loaded in Chromium the moment the server accepts requests (caches cold, during
+the preload), then every page after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import shutil
 import socket
 import statistics
@@ -46,7 +52,7 @@ def _port() -> int:
 def _get(url: str, data: bytes | None = None) -> tuple[float, int, bytes]:
     t0 = time.perf_counter()
     try:
-        with urllib.request.urlopen(url, data=data, timeout=60) as r:
+        with urllib.request.urlopen(url, data=data, timeout=180) as r:
             body, status = r.read(), r.status
     except urllib.error.HTTPError as e:
         body, status = e.read(), e.code
@@ -58,6 +64,60 @@ def _rss_mib(pid: int) -> float:
 
     p = psutil.Process(pid)
     return sum(c.memory_info().rss for c in [p, *p.children(recursive=True)]) / 2**20
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of the server process (and its children) so far."""
+    import psutil
+
+    p = psutil.Process(pid)
+    return sum(sum(c.cpu_times()[:2]) for c in [p, *p.children(recursive=True)])
+
+
+def _preloaded(base: str, pid: int, timeout_s: float = 600.0) -> str:
+    """Wait until the server says its preload is over (``/healthz``); a server without that page (older
+    code) is taken as preloaded when its CPU time stops growing for 2 s (unreliable on a loaded machine)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout_s:
+        _, status, body = _get(base + "/healthz")
+        if status == 404:
+            last = _cpu_s(pid)
+            while time.perf_counter() - t0 < timeout_s:
+                time.sleep(2.0)
+                now = _cpu_s(pid)
+                if now - last < 0.04:
+                    return "CPU idle"
+                last = now
+        if body.startswith(b"ready"):
+            return body.decode().strip()
+        time.sleep(0.2)
+    return "timed out"
+
+
+def _load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def _commit(code: Path) -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=code,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    return head + (" + uncommitted changes" if dirty else "")
+
+
+def _machine() -> str:
+    model = ""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.node()}: {os.cpu_count()} CPUs ({model or platform.machine()}), {mem:.0f} GiB RAM"
 
 
 def _pages(base: str, args: argparse.Namespace) -> dict[str, tuple[str, bytes | None]]:
@@ -89,11 +149,15 @@ def _pages(base: str, args: argparse.Namespace) -> dict[str, tuple[str, bytes | 
     return pages
 
 
-def measure(code: Path, args: argparse.Namespace) -> tuple[str, dict[str, tuple[float, float, float, int, int]], str]:
+Timing = tuple[float, float, float, float, int, int]  # first ms, median ms, max ms, median server CPU ms, status, bytes
+
+
+def measure(code: Path, args: argparse.Namespace) -> tuple[str, dict[str, Timing], str]:
     """Start `nlpkit ui` from the checkout ``code``; time each page: first request, median and max of the rest."""
     port = _port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "NLPKIT_DATA_DIR": args.data_dir, "PYTHONPATH": str(code)}
+    load_before = _load()
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", "ui", "--port", str(port)], cwd=code, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -104,22 +168,33 @@ def measure(code: Path, args: argparse.Namespace) -> tuple[str, dict[str, tuple[
                 break
             except OSError:
                 time.sleep(0.05)
-        ready = time.perf_counter() - t0
+        ready, ready_cpu = time.perf_counter() - t0, _cpu_s(proc.pid)
         ds = urllib.parse.quote(args.dataset)
-        first_s, status, _ = _get(f"{base}/articles?dataset={ds}")  # waits for the dataset's preload
-        startup = (f"accepting requests {ready:.1f} s after launch; the first articles list answered "
-                   f"{first_s:.1f} s later (status {status}); RSS {_rss_mib(proc.pid):.0f} MiB")
-        time.sleep(args.settle)  # let the rest of the preload (feature tables, index, models) finish
+        if args.paint:  # what a visitor sees who opens the app the moment it accepts requests
+            fcp, load = _paint(base, [f"/articles?dataset={ds}"], quiet=True)[0]
+            first = f"Chromium's first paint of the articles page then: {fcp} ms (load {load} ms)"
+        else:
+            first_s, status, _ = _get(f"{base}/articles?dataset={ds}")  # waits for the dataset's preload
+            first = f"the first articles list answered {first_s:.1f} s later (status {status})"
+        how = _preloaded(base, proc.pid)
+        preload_s = time.perf_counter() - t0
+        startup = (f"{_commit(code)}; accepting requests {ready:.1f} s after launch ({ready_cpu:.1f} CPU s); "
+                   f"{first}; preload over "
+                   f"{preload_s:.1f} s after launch ({how}; {_cpu_s(proc.pid):.1f} CPU s in all); RSS "
+                   f"{_rss_mib(proc.pid):.0f} MiB; {load_before} before")
         out = {}
         pages = _pages(base, args)
         for name, (path, data) in pages.items():
             first, status, body = _get(base + path, data)
-            times = []
+            times, cpus = [], []
             for _ in range(args.repeat):
+                c0 = _cpu_s(proc.pid)
                 dt, status, body = _get(base + path, data)
+                cpus.append((_cpu_s(proc.pid) - c0) * 1000)
                 times.append(dt * 1000)
-            out[name] = (first * 1000, statistics.median(times), max(times), status, len(body))
-        return startup, out, base if args.paint else ""
+            out[name] = (first * 1000, statistics.median(times), max(times), statistics.median(cpus), status,
+                         len(body))
+        return startup + f", {_load()} after", out, base if args.paint else ""
     finally:
         if not args.paint:
             proc.terminate()
@@ -137,13 +212,14 @@ def main() -> None:
     ap.add_argument("--trend-dataset", default=None, help="dataset with dates for the trend page (default: --dataset)")
     ap.add_argument("--extra", action="append", default=[], help="NAME=/PATH: another page to time (repeatable)")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--settle", type=float, default=5.0, help="seconds to wait after the first page before timing")
     ap.add_argument("--before", type=Path, default=None,
                     help="another checkout (e.g. `git worktree add /tmp/before main`) timed first on the same store")
     ap.add_argument("--paint", action="store_true", help="also read Chromium's first contentful paint (this code)")
     args = ap.parse_args()
 
-    runs: dict[str, tuple[str, dict[str, tuple[float, float, float, int, int]]]] = {}
+    runs: dict[str, tuple[str, dict[str, Timing]]] = {}
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {_machine()}; store {args.data_dir}, "
+          f"dataset {args.dataset}")
     paint_base = ""
     if args.before is not None:
         keep, args.paint = args.paint, False
@@ -155,29 +231,34 @@ def main() -> None:
     for label, (startup, _) in runs.items():
         print(f"{label}: server {startup}")
     names = list(out)
-    header = f"{'interaction':<26}" + "".join(f" {label + ' first':>14} {label + ' median':>14} {'max':>6}"
-                                                for label in runs) + f" {'status':>6} {'KiB':>6}"
+    header = f"{'interaction (ms)':<26}" + "".join(f" {label + ' first':>14} {label + ' median':>14} {'max':>6} "
+                                                     f"{'cpu':>5}" for label in runs) + f" {'status':>6} {'KiB':>6}"
     print(header)
     for name in names:
         row = f"{name:<26}"
         for _, (_, res) in runs.items():
-            first, med, mx, _, _ = res.get(name, (float("nan"),) * 3 + (0, 0))
-            row += f" {first:>14.0f} {med:>14.0f} {mx:>6.0f}"
-        _, _, _, status, size = out[name]
+            first, med, mx, cpu, _, _ = res.get(name, (float("nan"),) * 4 + (0, 0))
+            row += f" {first:>14.0f} {med:>14.0f} {mx:>6.0f} {cpu:>5.0f}"
+        _, _, _, _, status, size = out[name]
         print(row + f" {status:>6} {size / 1024:>6.0f}")
     if paint_base:
         try:
-            _paint(paint_base, [p for n, (p, d) in _pages(paint_base, args).items() if d is None and "download" not in n])
+            paths = [p for n, (p, d) in _pages(paint_base, args).items() if d is None and "download" not in n]
+            print(f"{'page (Chromium, ' + _load() + ')':<40} {'first contentful paint ms':>26} {'load ms':>8}")
+            for path, (fcp, load) in zip(paths, _paint(paint_base, paths)):
+                print(f"{path[:40]:<40} {fcp:>26} {load:>8}")
         finally:
             args._proc.terminate()
             args._proc.wait(10)
 
 
-def _paint(base: str, paths: list[str]) -> None:
+def _paint(base: str, paths: list[str], quiet: bool = False) -> list[tuple[str, str]]:
+    """(first contentful paint ms, load ms) of each page in a fresh headless Chromium ("-" when unknown)."""
     chromium, driver_bin = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver_bin:
-        print("first paint: skipped (chromium/chromedriver not installed)")
-        return
+        if not quiet:
+            print("first paint: skipped (chromium/chromedriver not installed)")
+        return [("-", "-")] * len(paths)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -187,20 +268,27 @@ def _paint(base: str, paths: list[str]) -> None:
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", "--window-size=1280,1000"):
         opts.add_argument(flag)
+    out = []
     with tempfile.TemporaryDirectory() as profile:
         opts.add_argument(f"--user-data-dir={profile}")
         driver = webdriver.Chrome(service=Service(executable_path=driver_bin), options=opts)
+        driver.set_page_load_timeout(120)
         try:
-            print(f"{'page (Chromium)':<40} {'first contentful paint ms':>26} {'load ms':>8}")
             for path in paths:
                 driver.get(base + path)
-                fcp = driver.execute_script(
-                    "const e = performance.getEntriesByName('first-contentful-paint')[0]; return e ? e.startTime : null")
+                fcp = None
+                for _ in range(20):  # the paint entry can land a moment after the load event
+                    fcp = driver.execute_script("const e = performance.getEntriesByName('first-contentful-paint')[0]; "
+                                                "return e ? e.startTime : null")
+                    if fcp is not None:
+                        break
+                    time.sleep(0.1)
                 load = driver.execute_script("const n = performance.getEntriesByType('navigation')[0]; "
                                              "return n.loadEventEnd - n.startTime")
-                print(f"{path[:40]:<40} {'-' if fcp is None else round(fcp):>26} {round(load):>8}")
+                out.append(("-" if fcp is None else str(round(fcp)), str(round(load))))
         finally:
             driver.quit()
+    return out
 
 
 if __name__ == "__main__":

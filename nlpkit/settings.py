@@ -78,10 +78,10 @@ class ScheduleSpec(_Frozen):
 class FlowSpec(_Frozen):
     """One flow declared in flows.yaml."""
 
-    name: str = Field(description="Unique flow name used by `nlpkit run NAME`.")
+    name: str = Field(description="Unique flow name used by `nlpkit flows run NAME`.")
     entrypoint: str = Field(description="'path/to/file.py:function' of the Prefect flow.")
     parameters: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the flow.")
-    schedule: ScheduleSpec | None = Field(None, description="When `nlpkit serve` runs it; none = manual only.")
+    schedule: ScheduleSpec | None = Field(None, description="When `nlpkit flows serve` runs it; none = manual only.")
     depends_on: list[str] = Field(default_factory=list, description="Flows that must succeed first.")
     task_runner: Literal["default", "threads", "dask"] | dict[str, Any] = Field(
         "default", description="'default' (in-process threads), 'dask' (LocalCluster) or {dask: {address: ...}}."
@@ -111,9 +111,9 @@ StorageOptionKey = Literal["endpoint_url", "access_key_id", "secret_access_key",
 
 
 class StoreSettings(_Frozen):
-    """How much history the store keeps (applied by `nlpkit vacuum`), and how to reach object storage."""
+    """How much history the store keeps (applied by `nlpkit data vacuum`), and how to reach object storage."""
 
-    retention: int = Field(5, ge=1, description="Versions of each dataset `nlpkit vacuum` keeps (the last K).")
+    retention: int = Field(5, ge=1, description="Versions of each dataset `nlpkit data vacuum` keeps (the last K).")
     append_retention_hours: int = Field(
         1, ge=0, description="Files of append tables replaced by compaction are deleted once this old (hours); "
         "keeps files that an append in progress has written but not yet committed.")
@@ -140,18 +140,18 @@ class Settings(_Frozen):
     java_heap_mb: int = Field(2048, ge=128, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
     max_decompressed_mb: int = Field(
         4096, ge=1, description="Largest size (MiB) a compressed input (.gz/.zip/.bz2/.xz) may expand to; more is "
-        "refused as a decompression bomb (`nlpkit import --max-decompressed-mb` overrides it).")
+        "refused as a decompression bomb (`nlpkit data import --max-decompressed-mb` overrides it).")
     sources: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SOURCES),
         description="Dataset name -> URL, tarball, file or directory it is built from.",
     )
     flows: list[FlowSpec] = Field(default_factory=list, description="Declared flows, see FlowSpec.")
     news: NewsSettings = Field(default_factory=NewsSettings, description="News sources and fetch limits (nlpkit.news).")
-    store: StoreSettings = Field(default_factory=StoreSettings, description="Version retention (nlpkit vacuum).")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Version retention (`nlpkit data vacuum`).")
     tokenize: TokenizeSettings = Field(default_factory=TokenizeSettings, description="Tokenization bounds (nlpkit.tokenize).")
     profiles: dict[str, dict[str, dict[str, Any]]] = Field(
         default_factory=dict, description="Named sets of flow-parameter overrides, profile -> flow -> parameters "
-        "(`nlpkit run all --profile quick`: small training budgets for a first run).")
+        "(`nlpkit flows run all --profile quick`: small training budgets for a first run).")
     base_dir: Path | None = Field(None, description="Folder that relative paths in flow parameters are read from; "
                                   "set by load_settings to the settings file's folder (else the current directory).")
 

@@ -1,7 +1,7 @@
 """What every flow needs at run time: settings, store, task runners, run-history hooks, deployments.
 
-Flows declare ``@flow(name=..., **RUN_HOOKS)`` so that scheduled runs (fired by ``nlpkit serve``)
-append a row to the ``runs`` table just like ``nlpkit run`` does.
+Flows declare ``@flow(name=..., **RUN_HOOKS)`` so that scheduled runs (fired by ``nlpkit flows serve``)
+append a row to the ``runs`` table just like ``nlpkit flows run`` does.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from nlpkit.store import Store
 log = logging.getLogger(__name__)
 
 
-#: What a flow's ``settings`` parameter accepts: the resolved object (``nlpkit run`` passes it), the path of a
+#: What a flow's ``settings`` parameter accepts: the resolved object (``nlpkit flows run`` passes it), the path of a
 #: settings file (served deployments pass flows.yaml's path), or None (defaults).
 SettingsArg = Settings | str | None
 
@@ -84,7 +84,7 @@ def _flows_name(flow: Any, tags: list[str] | None) -> str:
 
 
 def _record_run(flow: Any, flow_run: Any, state: Any) -> None:
-    """Flow hook: append a served run's outcome to ``runs`` (``nlpkit run`` records its own)."""
+    """Flow hook: append a served run's outcome to ``runs`` (``nlpkit flows run`` records its own)."""
     if getattr(flow_run, "deployment_id", None) is None:
         return
     try:
@@ -213,7 +213,7 @@ def prepare(spec: FlowSpec, fn: Any) -> Any:
     return fn
 
 
-# -- deployments for `nlpkit serve` -------------------------------------------------------------
+# -- deployments for `nlpkit flows serve` -------------------------------------------------------------
 def deployments(cfg: Settings, root: Path, flows_file: Path | None = None) -> list[Any]:
     """One Prefect deployment per flow in flows.yaml.
 

@@ -1,7 +1,7 @@
 """Weekly dataset rebuilds: each named dataset from its source, then what depends on it.
 
-Each dataset is one call of :func:`nlpkit.datasets.dependants.rebuild_with_dependants`, the
-library call behind `nlpkit rebuild NAME`. Fetching retries (a download can fail transiently);
+Each dataset is one call of :func:`nlpkit.rebuild.rebuild_with_dependants`, the
+library call behind `nlpkit data rebuild NAME`. Fetching retries (a download can fail transiently);
 one dataset's failure is reported and the others still rebuild.
 """
 
@@ -36,8 +36,8 @@ def source_of(name: str, cfg: Settings, source: str | None = None) -> str:
 @task(cache_policy=NO_CACHE)
 def rebuild_dataset(name: str, path: str, data_dir: str, nltk_data: str | None, dependants: bool,
                     options: dict[str, object] | None = None) -> dict[str, object]:
-    """`nlpkit rebuild NAME`: a new version (swapped in when complete), then its dependants."""
-    from nlpkit.datasets.dependants import rebuild_with_dependants
+    """`nlpkit data rebuild NAME`: a new version (swapped in when complete), then its dependants."""
+    from nlpkit.rebuild import rebuild_with_dependants
     from nlpkit.store import Store
 
     done = rebuild_with_dependants(Store(Path(data_dir)), name, path, dependants=dependants,

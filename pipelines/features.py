@@ -2,9 +2,9 @@
 
 Runs after news ingestion (flows.yaml ``depends_on: [ingest_news]``) on the ``articles`` table
 by default; any text dataset in the store works. The same library steps as
-`nlpkit features build DATASET` then `nlpkit report DATASET`. A run whose input has not changed
+`nlpkit features build DATASET` then `nlpkit features report DATASET`. A run whose input has not changed
 since the last build with the same options does no work (``skipped: no new articles``;
-``refresh=True`` rebuilds anyway), so ``nlpkit serve`` no longer rebuilds every 30 s.
+``refresh=True`` rebuilds anyway), so ``nlpkit flows serve`` no longer rebuilds every 30 s.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Weekly IMDB flow: `nlpkit rebuild imdb` (the dataset, then its dependants: the TF-IDF baseline and
+"""Weekly IMDB flow: `nlpkit data rebuild imdb` (the dataset, then its dependants: the TF-IDF baseline and
 token datasets), then the saved baseline reloaded and evaluated.
 
 Only the fetch retries (a download can fail transiently) and it is never cached. The rebuild is
@@ -32,8 +32,8 @@ def source_sha256(path: str) -> str:
 @task(cache_policy=INPUTS + TASK_SOURCE, persist_result=True, result_serializer="json")
 def rebuild_imdb(path: str, sha256: str, data_dir: str, nltk_data: str | None, options: dict[str, Any],
                  baseline: dict[str, Any]) -> dict[str, object]:
-    """`nlpkit rebuild imdb` with its dependants (one library call)."""
-    from nlpkit.datasets.dependants import rebuild_with_dependants
+    """`nlpkit data rebuild imdb` with its dependants (one library call)."""
+    from nlpkit.rebuild import rebuild_with_dependants
     from nlpkit.store import Store
 
     st = Store(Path(data_dir))
@@ -69,7 +69,7 @@ def imdb_flow(
     refresh: bool = False,
     settings: Settings | str | None = None,
 ) -> dict[str, object]:
-    """`nlpkit rebuild imdb` from ``source`` (default: the settings' source, else the Stanford URL), dependants
+    """`nlpkit data rebuild imdb` from ``source`` (default: the settings' source, else the Stanford URL), dependants
     included; ``variant``/``c_grid`` override the baseline's retraining parameters."""
     cfg = resolve(settings, data_dir)
     data = str(cfg.data_dir)

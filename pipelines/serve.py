@@ -1,4 +1,4 @@
-"""`nlpkit serve`: serve every scheduled flow of flows.yaml with Prefect.
+"""`nlpkit flows serve`: serve every scheduled flow of flows.yaml with Prefect.
 
 Prefect cannot schedule on its ephemeral server, so unless ``PREFECT_API_URL`` names a
 server we start one ourselves (SQLite under the data directory, bound to 127.0.0.1), wait

@@ -50,7 +50,7 @@ def topics_flow(
 ) -> dict[str, object]:
     """Append topic predictions for new articles; returns the run's counts (``rows`` = rows written).
 
-    Settings are resolved once here (``settings``: the object ``nlpkit run`` passes, or a flows.yaml
+    Settings are resolved once here (``settings``: the object ``nlpkit flows run`` passes, or a flows.yaml
     path) and only the data directory reaches the tasks. No new article is a skip.
     """
     from nlpkit.errors import DatasetNotFoundError, ModelError

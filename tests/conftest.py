@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,33 @@ def shared_data() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return SHARED_DATA
+
+
+#: The most reviews per folder any test takes from the real IMDB tarball (``imdb_sample``).
+IMDB_SAMPLE_MAX = 300
+
+
+@pytest.fixture(scope="session")
+def imdb_sample(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """``imdb_sample(n)``: an aclImdb-shaped tarball of the first ``n`` real reviews of each folder.
+
+    Reaching the last folder (train/unsup) means streaming the whole 84 MB archive (~4.5 CPU s), so it is
+    read once per session into a 300-per-folder slice; smaller samples are cut from that slice. They are
+    the same reviews as sampling the archive directly: both keep the first ``n`` of each folder in order.
+    """
+    from nlpkit.datasets.imdb import sample_tarball
+
+    folder = tmp_path_factory.mktemp("imdb_sample")
+    full = sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", folder / f"imdb_{IMDB_SAMPLE_MAX}.tar.gz",
+                          per_folder=IMDB_SAMPLE_MAX)
+
+    def sample(n: int) -> Path:
+        if not 1 <= n <= IMDB_SAMPLE_MAX:
+            raise ValueError(f"imdb_sample takes 1..{IMDB_SAMPLE_MAX} reviews per folder, got {n}")
+        dest = folder / f"imdb_{n}.tar.gz"
+        return dest if dest.exists() else sample_tarball(full, dest, per_folder=n)
+
+    return sample
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def rebuild(
                   f"(view {dataset}_rejects), built in {time.perf_counter() - started:.1f} s")
     if not dependants:
         return
-    from nlpkit.datasets.dependants import find_dependants, rebuild_dependant
+    from nlpkit.rebuild import find_dependants, rebuild_dependant
 
     for dep in find_dependants(get_store(), dataset, default_baseline=get_builder(dataset).baseline):
         started = time.perf_counter()

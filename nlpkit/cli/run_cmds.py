@@ -1,4 +1,4 @@
-"""`nlpkit run`: run one declared flow, or all of them in dependency order, once; then say what was built."""
+"""`nlpkit flows run`: run one declared flow, or all of them in dependency order, once; then say what was built."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """RNN model commands: `train classifier|lm|seq2seq`, `evaluate`, `generate`, `plot-temperature`.
 
-`nlpkit predict DIR TEXT` (in dataset_cmds) hands model directories to ``nlpkit.rnn.predict``.
+`nlpkit models predict DIR TEXT` (in dataset_cmds) hands model directories to ``nlpkit.rnn.predict``.
 torch is imported only when one of these commands runs.
 """
 

@@ -17,7 +17,7 @@ when the corpus grows (new articles never move old ones between train and test).
 
 Rows (a line table like ``lm_tinyshakespeare``): ``id``, ``doc``, ``split``, ``line``, ``text``;
 joining a split's ``text`` with ``"\\n"`` in ``line`` order gives the split's text.
-``nlpkit rebuild lm_korean_news`` (source ``store``: the store itself) rebuilds it.
+``nlpkit data rebuild lm_korean_news`` (source ``store``: the store itself) rebuilds it.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _documents(store: Store) -> Iterator[tuple[str, str]]:
         news = store.read("korean_news", columns=["id", "text"]).to_pydict()
     except DatasetNotFoundError as e:
         raise DatasetNotFoundError(f"lm_korean_news is built from the korean_news dataset, which is not in the store "
-                                   f"({e}); run `nlpkit rebuild korean_news` first") from e
+                                   f"({e}); run `nlpkit data rebuild korean_news` first") from e
     yield from ((f"korean_news:{i}", t or "") for i, t in zip(news["id"], news["text"], strict=True))
     if "articles" in store.tables():
         arts = store.read_appended("articles", ["canonical_url", "body", "language"]).to_pydict()

@@ -1,4 +1,4 @@
-"""The datasets `nlpkit rebuild NAME` knows: builder, default source, label names.
+"""The datasets `nlpkit data rebuild NAME` knows: builder, default source, label names.
 
 Sources come from ``Settings.sources`` (flows.yaml ``sources:`` or ``NLPKIT_<NAME>_SOURCE``),
 then from the builder's fallback keys (``lm`` for both LM corpora), then from the builder's
@@ -33,7 +33,7 @@ class DatasetBuilder:
     fallback_keys: tuple[str, ...] = ()
     label_names: dict[int, str] = field(default_factory=dict)
     needs_nltk: bool = False
-    baseline: bool = False  # `nlpkit rebuild` also (re)trains the TF-IDF baseline on it
+    baseline: bool = False  # `nlpkit data rebuild` also (re)trains the TF-IDF baseline on it
 
 
 def _imdb(store: Store, source: str, *, nltk_data: Path | None = None, **kw: Any) -> VersionInfo:

@@ -162,6 +162,6 @@ def run_rows(result: ClassifyResult, dataset: str, run_id: str, model_dir: str =
         "confusion": json.dumps(result.confusion.tolist()),
         "top_features": json.dumps(result.top_features, ensure_ascii=False),
     }
-    from nlpkit.models.runs import run_table
+    from nlpkit.store.model_runs import run_table
 
     return run_table([row])

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nlpkit.errors import FeatureError
-from nlpkit.features.query import Hit
+from nlpkit.features.query import Hit, check_format, read_stored
 from nlpkit.features.similarity import prepare_matrix
 from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.tokenize.spec import TermSpec
@@ -174,17 +174,10 @@ class SimilarityIndex:
     @classmethod
     def load(cls, directory: str | Path) -> SimilarityIndex:
         d = Path(directory)
-        try:
-            meta = json.loads((d / "index.json").read_text("utf-8"))
-            matrix = sp.load_npz(d / "matrix.npz").tocsr()
-            postings = sp.load_npz(d / "postings.npz").tocsr()
-        except (OSError, ValueError) as e:
-            raise FeatureError(f"cannot load the similarity index in {d}: {e}; "
-                               "rebuild it with `nlpkit features build DATASET`") from e
-        if meta.get("format") != _FORMAT:
-            raise FeatureError(f"{d}/index.json has format {meta.get('format')!r}; this nlpkit reads {_FORMAT}")
-        if "spec" not in meta:
-            raise FeatureError(f"{d}/index.json predates term specs (no 'spec'); rebuild it with "
-                               "`nlpkit features build DATASET`")
+        meta = read_stored("the similarity index", d, lambda: json.loads((d / "index.json").read_text("utf-8")))
+        # the format first: an old index is refused before its two matrices (70 MB each on IMDB) are read
+        check_format(d / "index.json", meta.get("format") if "spec" in meta else "(no term spec)", (_FORMAT,))
+        matrix, postings = read_stored("the similarity index", d, lambda: (
+            sp.load_npz(d / "matrix.npz").tocsr(), sp.load_npz(d / "postings.npz").tocsr()))
         return cls(TokenTfidf.load(d / "tfidf"), matrix, meta["ids"], TermSpec.from_dict(meta["spec"]),
                    postings=postings)

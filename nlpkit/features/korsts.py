@@ -1,6 +1,6 @@
 """How well TF-IDF cosine follows human similarity judgements: Spearman on KorSTS, per tokenizer.
 
-Pairs come from the store's ``korsts`` dataset (``nlpkit rebuild korsts``) or straight from
+Pairs come from the store's ``korsts`` dataset (``nlpkit data rebuild korsts``) or straight from
 a KorSTS folder (``sts-{train,dev,test}.tsv``, read with quoting disabled). The TF-IDF of
 each setting is fit on all KorSTS sentences (no scores used). Gold scores of the train split
 tune the one supervised knob (the term-group weights of the ``weighted`` view); dev and test

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -29,10 +29,32 @@ from nlpkit.store import Store
 from nlpkit.suggest import missing_hint
 from nlpkit.tokenize.spec import TermSpec, word_ngrams
 
-__all__ = ["Hit", "QueryIndex", "index_name", "index_path", "load_query_index"]
+__all__ = ["Hit", "QueryIndex", "check_format", "index_name", "index_path", "load_query_index", "read_stored"]
 
 _INDEX_FORMAT = 1
 _TFIDF_FORMATS = (1, 2)
+_REBUILD = "rebuild it with `nlpkit features build DATASET`"
+T = TypeVar("T")
+
+
+def read_stored(what: str, directory: Path, read: Callable[[], T]) -> T:
+    """``read()`` of a stored TF-IDF or index folder; a missing, unreadable or malformed file is one error.
+
+    The one place the three readers of ``features build`` output (:class:`QueryIndex`, the full
+    :class:`~nlpkit.features.index.SimilarityIndex` and :class:`~nlpkit.features.tfidf.TokenTfidf`) turn
+    a bad file into a :class:`FeatureError` that names the folder and the fix.
+    """
+    try:
+        return read()
+    except (OSError, ValueError, KeyError) as e:
+        raise FeatureError(f"cannot load {what} in {directory}: {e}; {_REBUILD}") from e
+
+
+def check_format(file: Path, found: Any, accepted: Collection[int]) -> None:
+    """Refuse a stored file whose ``format`` this version does not read, naming the fix."""
+    if found not in accepted:
+        raise FeatureError(f"{file} has format {found!r}; this nlpkit reads format "
+                           f"{' or '.join(map(str, accepted))}; {_REBUILD}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,18 +96,13 @@ class QueryIndex:
     def load(cls, directory: str | Path) -> QueryIndex:
         """Read the index folder written by :meth:`SimilarityIndex.save` (no pickle, no scipy)."""
         d = Path(directory)
-        try:
-            meta = json.loads((d / "index.json").read_text("utf-8"))
-            tfidf = json.loads((d / "tfidf" / "tfidf.json").read_text("utf-8"))
-            terms = json.loads((d / "tfidf" / "vocabulary.json").read_text("utf-8"))
-            idf = np.load(d / "tfidf" / "idf.npy", allow_pickle=False)
-            postings = _csr(d / "postings.npz")
-        except (OSError, ValueError, KeyError) as e:
-            raise FeatureError(f"cannot load the similarity index in {d}: {e}; "
-                               "rebuild it with `nlpkit features build DATASET`") from e
-        if meta.get("format") != _INDEX_FORMAT or "spec" not in meta:
-            raise FeatureError(f"{d}/index.json has format {meta.get('format')!r} (or no term spec); "
-                               "rebuild it with `nlpkit features build DATASET`")
+        meta, tfidf, terms, idf, postings = read_stored("the similarity index", d, lambda: (
+            json.loads((d / "index.json").read_text("utf-8")),
+            json.loads((d / "tfidf" / "tfidf.json").read_text("utf-8")),
+            json.loads((d / "tfidf" / "vocabulary.json").read_text("utf-8")),
+            np.load(d / "tfidf" / "idf.npy", allow_pickle=False),
+            _csr(d / "postings.npz")))
+        check_format(d / "index.json", meta.get("format") if "spec" in meta else "(no term spec)", (_INDEX_FORMAT,))
         if tfidf.get("format") not in _TFIDF_FORMATS or len(terms) != len(idf) or postings[3][0] != len(terms):
             raise FeatureError(f"{d}: TF-IDF files do not match the posting lists ({len(terms)} terms, {len(idf)} "
                                f"idf values, {postings[3][0]} posting lists); rebuild the features")

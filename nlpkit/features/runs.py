@@ -1,4 +1,4 @@
-"""`nlpkit classify`: cross-validate a classical classifier on a built dataset and record the run.
+"""`nlpkit features classify`: cross-validate a classical classifier on a built dataset and record the run.
 
 Reads the persisted TF-IDF index (and PCA features) of ``nlpkit features build``, so nothing
 is re-tokenized; appends one row to ``model_runs`` and draws the confusion matrix and
@@ -25,7 +25,7 @@ def classify_dataset(store: Store, dataset: str, options: ClassifyOptions = Clas
                      ) -> tuple[ClassifyResult, list[Path]]:
     """Score ``options.model`` on ``dataset``'s labelled documents; returns the result and its plots."""
     from nlpkit.features.report import plot_classify_run
-    from nlpkit.models.runs import append_runs, new_run_id
+    from nlpkit.store.model_runs import append_runs, new_run_id
 
     index = load_index(store, dataset)
     info = store.latest(index_name(dataset))

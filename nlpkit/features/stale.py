@@ -1,8 +1,8 @@
 """Is a features build out of date? Its manifest records the term spec (with the user dictionaries'
 sha256) and the tokens dataset version it read; either changing makes it stale.
 
-``nlpkit rebuild DATASET`` rebuilds stale feature outputs as dependants (see
-:mod:`nlpkit.datasets.dependants`).
+``nlpkit data rebuild DATASET`` rebuilds stale feature outputs as dependants (see
+:mod:`nlpkit.rebuild`).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def _read_articles(store: Store, max_docs: int | None) -> Corpus:
     if max_docs is not None:
         ids, texts, labels = ids[:max_docs], texts[:max_docs], labels[:max_docs]
     if not ids:
-        raise FeatureError("the news table 'articles' has no articles yet: run `nlpkit run ingest_news` first")
+        raise FeatureError("the news table 'articles' has no articles yet: run `nlpkit flows run ingest_news` first")
     return Corpus("articles", f"rows{t.num_rows}", ids, texts, labels if any(labels) else None, None)
 
 

@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from nlpkit.errors import FeatureError
+from nlpkit.features.query import check_format, read_stored
 from nlpkit.tokenize.spec import word_ngrams
 
 __all__ = ["TokenTfidf", "ngrams"]
@@ -123,14 +124,11 @@ class TokenTfidf(TfidfVectorizer):
     def load(cls, directory: str | Path) -> TokenTfidf:
         """Re-create a fitted transformer saved by :meth:`save`."""
         d = Path(directory)
-        try:
-            meta = json.loads((d / "tfidf.json").read_text("utf-8"))
-            terms = json.loads((d / "vocabulary.json").read_text("utf-8"))
-            idf = np.load(d / "idf.npy", allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise FeatureError(f"cannot load TF-IDF from {d}: {e}; rebuild it with `nlpkit features build`") from e
-        if meta.get("format") not in (1, _FORMAT):
-            raise FeatureError(f"{d}/tfidf.json has format {meta.get('format')!r}; this nlpkit reads {_FORMAT}")
+        meta, terms, idf = read_stored("TF-IDF", d, lambda: (
+            json.loads((d / "tfidf.json").read_text("utf-8")),
+            json.loads((d / "vocabulary.json").read_text("utf-8")),
+            np.load(d / "idf.npy", allow_pickle=False)))
+        check_format(d / "tfidf.json", meta.get("format"), (1, _FORMAT))
         if len(terms) != len(idf):
             raise FeatureError(f"{d}: vocabulary has {len(terms)} terms but idf.npy {len(idf)} values")
         params = dict(meta["params"])

@@ -271,17 +271,17 @@ def train_baseline(
 def _read_baseline_config(path: Path) -> dict[str, Any]:
     """``baseline_config.json``, checked for the keys prediction and evaluation use."""
     if not path.is_file():
-        raise ModelError(f"{path} is missing; the saved baseline is incomplete (retrain it with `nlpkit baseline`)")
+        raise ModelError(f"{path} is missing; the saved baseline is incomplete (retrain it with `nlpkit models baseline`)")
     try:
         config = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelError(f"{path} is not readable JSON ({e}); retrain the baseline with `nlpkit baseline`") from e
+        raise ModelError(f"{path} is not readable JSON ({e}); retrain the baseline with `nlpkit models baseline`") from e
     params = config.get("params") if isinstance(config, dict) else None
     if (not isinstance(params, dict) or not isinstance(params.get("text_column"), str)
             or not isinstance(params.get("label_names") or {}, dict)
             or not isinstance(config.get("dataset_version"), str)):
         raise ModelError(f"{path} lacks 'params.text_column', 'params.label_names' or 'dataset_version'; "
-                         "the file is damaged (retrain the baseline with `nlpkit baseline`)")
+                         "the file is damaged (retrain the baseline with `nlpkit models baseline`)")
     return config
 
 
@@ -302,19 +302,19 @@ def load_baseline(store: Store, dataset: str) -> tuple[Any, dict[str, Any]]:
         if hint:
             then = "" if target in models else f" (then train its baseline: `nlpkit models baseline {target}`)"
             raise ModelError(f"no baseline model for dataset {dataset!r}; {hint}{then}") from e
-        raise ModelError(f"no baseline model for dataset {dataset!r}; train one with `nlpkit baseline {dataset}`") from e
+        raise ModelError(f"no baseline model for dataset {dataset!r}; train one with `nlpkit models baseline {dataset}`") from e
     config = _read_baseline_config(info.path / CONFIG_FILE)
     path = info.path / MODEL_FILE
     if not path.is_file():
-        raise ModelError(f"{path} is missing; the saved baseline is incomplete (retrain it with `nlpkit baseline`)")
+        raise ModelError(f"{path} is missing; the saved baseline is incomplete (retrain it with `nlpkit models baseline`)")
     if not zipfile.is_zipfile(path):
         raise ModelError(f"{path} is not a skops file (not a zip archive: truncated, or another format such as a "
-                         "pickle); refusing to load it. Retrain the baseline with `nlpkit baseline`")
+                         "pickle); refusing to load it. Retrain the baseline with `nlpkit models baseline`")
     try:
         unexpected = sorted(set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
     except Exception as e:  # skops raises KeyError/JSONDecodeError/BadZipFile/... on a damaged schema.json
         raise ModelError(f"{path} is damaged: its skops schema cannot be read ({type(e).__name__}: {e}); "
-                         "retrain the baseline with `nlpkit baseline`") from e
+                         "retrain the baseline with `nlpkit models baseline`") from e
     if unexpected:
         raise ModelError(f"refusing to load {path}: it contains types outside the trusted list: {', '.join(unexpected)}")
     try:
@@ -322,10 +322,10 @@ def load_baseline(store: Store, dataset: str) -> tuple[Any, dict[str, Any]]:
     except Exception as e:  # skops raises UntrustedTypesFoundException and others
         raise ModelError(f"cannot load {path}: {type(e).__name__}: {e}") from e
     if not all(hasattr(model, a) for a in ("predict", "predict_proba", "classes_", "steps")):
-        raise ModelError(f"{path} does not hold a fitted classifier pipeline; retrain it with `nlpkit baseline`")
+        raise ModelError(f"{path} does not hold a fitted classifier pipeline; retrain it with `nlpkit models baseline`")
     if not isinstance(config.get("spec"), dict):
         raise ModelError(f"{info.path / CONFIG_FILE} has no term spec (a baseline from before stored tokens); "
-                         "retrain it with `nlpkit baseline`")
+                         "retrain it with `nlpkit models baseline`")
     from sklearn.pipeline import Pipeline
 
     tfidf = TokenTfidf.load(info.path / TFIDF_DIR)

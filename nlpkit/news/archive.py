@@ -45,4 +45,4 @@ def read_raw(raw_dir: Path, sha: str) -> bytes:
     try:
         return gzip.decompress(path.read_bytes())
     except (OSError, EOFError) as e:
-        raise DatasetError(f"raw page {sha} missing or unreadable in {raw_dir}: {e}; re-fetch it with `nlpkit scrape`") from e
+        raise DatasetError(f"raw page {sha} missing or unreadable in {raw_dir}: {e}; re-fetch it with `nlpkit news scrape`") from e

@@ -23,7 +23,7 @@ fetch_log row: exactly the unfinished ones.
 
 Appends were chosen over versioned datasets because a version is only visible once the whole
 run finishes (a kill would lose the run); appends make each flushed batch visible to
-``nlpkit query`` at once. ``nlpkit reextract`` replaces the articles in one overwrite commit,
+``nlpkit query`` at once. ``nlpkit news reextract`` replaces the articles in one overwrite commit,
 and a run first compacts a table whose files number more than 200 (one commit, same rows,
 same order); a kill during either leaves the previous version.
 """

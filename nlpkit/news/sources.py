@@ -76,7 +76,7 @@ class FetchOptions(_Frozen):
 class SourceSpec(_Frozen):
     """One news source: where its article URLs come from and how its pages are read."""
 
-    name: str = Field(description="Unique source name used by `nlpkit scrape --source NAME`.")
+    name: str = Field(description="Unique source name used by `nlpkit news scrape --source NAME`.")
     kind: SourceKind = Field(description="rss | sitemap | section | urls | directory.")
     url: str | None = Field(None, description="Feed, sitemap or section page URL (rss, sitemap, section).")
     path: Path | None = Field(None, description="URL file (urls) or folder of saved pages (directory).")

@@ -253,7 +253,7 @@ def generate_news(model_dir: str | Path, prompt: str = "", *, length: int = 80, 
     stop = sentence_stop(morph_sentence_end, sentences) if sentences is not None else None
     model, config, vocab = load_lm(model_dir, "cpu")
     if model.config.level != "morph":
-        raise ModelError(f"{model_dir} is a {model.config.level}-level model; `nlpkit generate` samples it directly")
+        raise ModelError(f"{model_dir} is a {model.config.level}-level model; `nlpkit models generate` samples it directly")
     rec = config.get("tokens") or {}
     context: list[str] = ["<eos>"]
     if prompt.strip():

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from nlpkit.models.runs import METRICS, MODEL_RUNS, append_runs, new_run_id, run_table
+from nlpkit.store.model_runs import METRICS, MODEL_RUNS, append_runs, new_run_id, run_table
 
 __all__ = ["MODEL_RUNS", "new_run_id", "history_table", "plot_history", "save_and_report"]
 

@@ -11,7 +11,7 @@ in Spark reads the same rows); side tables are read at the versions it names.
 A kill before the last commit leaves the previous version exactly as it was; a first build
 killed leaves no version (the dataset is absent). What the killed writer left (uncommitted
 Parquet files, an unnamed artifact folder, an extra side-table commit) is never read, and
-``nlpkit vacuum`` deletes it.
+``nlpkit data vacuum`` deletes it.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ half-written file.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from collections.abc import Iterator
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import pyarrow as pa
 from nlpkit.errors import StorageError
 from nlpkit.store.layout import os_error_message
 
-__all__ = ["write_table"]
+__all__ = ["stream_table", "write_table"]
 
 
 def _flat(table: pa.Table) -> pa.Table:
@@ -65,3 +67,42 @@ def write_table(table: pa.Table, out: Path) -> None:
         if msg is None:
             msg = f"cannot write {out}: {e.strerror or e}; choose another --out path"
         raise StorageError(msg) from e
+
+
+def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
+    """``batches`` as the bytes of a ``.csv``/``.tsv`` (nested columns as JSON text) or ``.parquet`` file,
+    one piece per batch: a download of a large result is sent as it is read, never held whole."""
+    if suffix not in (".csv", ".tsv", ".parquet"):
+        raise ValueError(f"stream_table writes .csv, .tsv or .parquet, not {suffix!r}")
+    sink = io.BytesIO()
+
+    def drain() -> bytes:
+        data = sink.getvalue()
+        sink.seek(0)
+        sink.truncate()
+        return data
+
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        with pq.ParquetWriter(sink, batches.schema, compression="zstd") as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                yield drain()
+        yield drain()  # the footer
+        return
+    import pyarrow.csv as pacsv
+
+    options = pacsv.WriteOptions(delimiter="\t" if suffix == ".tsv" else ",")
+    writer = None
+    for batch in batches:
+        table = _flat(pa.Table.from_batches([batch]))
+        if writer is None:
+            writer = pacsv.CSVWriter(sink, table.schema, write_options=options)
+        writer.write_table(table)
+        yield drain()
+    if writer is None:  # no rows: the header alone
+        pacsv.write_csv(_flat(batches.schema.empty_table()), sink, options)
+    else:
+        writer.close()
+    yield drain()

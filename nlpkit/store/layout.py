@@ -233,5 +233,5 @@ def refuse_old_layout(root: StorePath) -> None:
     if old:
         raise StoreLayoutError(
             f"{root} holds a store in the old Parquet layout (LATEST files / part-*.parquet); "
-            "convert it once with `nlpkit store migrate`"
+            "convert it once with `nlpkit data migrate`"
         )

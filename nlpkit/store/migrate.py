@@ -1,4 +1,4 @@
-"""``nlpkit store migrate``: convert a data dir from the old Parquet layout to Delta tables, once.
+"""``nlpkit data migrate``: convert a data dir from the old Parquet layout to Delta tables, once.
 
 Old layout: ``datasets/<name>/v<N>/<table>.parquet + manifest.json``, ``datasets/<name>/LATEST``,
 ``tables/<name>/part-*.parquet`` and ``catalog.duckdb``. Every complete version (one with a

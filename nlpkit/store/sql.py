@@ -20,6 +20,9 @@ and only one read statement is accepted, decided by DuckDB's own parser: ``SELEC
 ``EXPLAIN ANALYZE`` runs its statement, so it is refused outright. A timer interrupts a query
 after ``timeout`` seconds, and DuckDB's memory limit defaults to a quarter of the RAM.
 Readers open Delta snapshots and hold no lock, so writers never wait for them.
+
+The sandbox reads a store through :class:`StoreSnapshots`, the few read calls it needs, so this
+module sits below :mod:`nlpkit.store.store` (whose ``Store.sql()`` hands out a sandbox).
 """
 
 from __future__ import annotations
@@ -29,19 +32,21 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
 from nlpkit.errors import DatasetError, DatasetNotFoundError, QueryError, QueryTimeoutError, ReadOnlyQueryError
+from nlpkit.store.datasets import VersionInfo
 from nlpkit.store.layout import StorePath, arrow_dataset, delta_table, refuse_old_layout
-from nlpkit.store.store import Store
 
-__all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "check_read_only", "default_memory_limit"]
+__all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "StoreSnapshots", "check_read_only",
+           "default_memory_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +143,32 @@ class QueryResult:
 Loader = Callable[[], Any]
 
 
+class StoreSnapshots(Protocol):
+    """What the sandbox reads of a store (:class:`nlpkit.store.Store` is the one implementation)."""
+
+    root: StorePath
+
+    def datasets(self) -> list[str]: ...
+
+    def tables(self) -> list[str]: ...
+
+    def versions(self, name: str) -> list[VersionInfo]: ...
+
+    def version(self, name: str, version: str | int) -> VersionInfo: ...
+
+    def dataset_table_dir(self, name: str, table: str = "data") -> StorePath: ...
+
+    def table_dir(self, name: str) -> StorePath: ...
+
+
 class SqlSandbox:
-    """Read-only SQL over a Store; every call opens a fresh, locked-down in-memory DuckDB.
+    """Read-only SQL over a :class:`~nlpkit.store.Store`; every call opens a fresh, locked-down in-memory DuckDB.
 
     >>> SqlSandbox(store).query("SELECT label, count(*) FROM imdb GROUP BY 1")  # doctest: +SKIP
     (['label', 'count_star()'], [(0, 25000), (1, 25000)])
     """
 
-    def __init__(self, store: Store, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: str | None = None,
+    def __init__(self, store: StoreSnapshots, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: str | None = None,
                  as_of: Mapping[str, int | str] | None = None) -> None:
         if timeout <= 0:
             raise QueryError(f"timeout must be > 0 seconds; got {timeout}")
@@ -272,14 +295,32 @@ class SqlSandbox:
         except duckdb.Error:
             return None
 
-    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
+    def _open(self, sql: str) -> tuple[duckdb.DuckDBPyConnection, str, Callable[[], None]]:
+        """A connection for the one read statement in ``sql``, its time limit running, and what closes both."""
         statement = check_read_only(sql)
         con = self.connect(statement)
         timer = threading.Timer(self.timeout, con.interrupt)
         timer.daemon = True
         timer.start()
+
+        def close() -> None:
+            timer.cancel()
+            con.close()
+        return con, statement, close
+
+    def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
+        con, statement, close = self._open(sql)
         try:
-            return fetch(con, statement)
+            with self._errors():
+                return fetch(con, statement)
+        finally:
+            close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """DuckDB's errors as one-line nlpkit errors that say what to change."""
+        try:
+            yield
         except duckdb.InterruptException as e:
             raise QueryTimeoutError(f"query stopped after the {self.timeout:g} s time limit; narrow it (WHERE, "
                                     "LIMIT) or allow more time with --timeout SECONDS") from e
@@ -292,9 +333,6 @@ class SqlSandbox:
             raise ReadOnlyQueryError(f"refused: {_first_line(e)} (queries read only the store's tables)") from e
         except duckdb.Error as e:
             raise QueryError(f"query failed: {_first_line(e)}") from e
-        finally:
-            timer.cancel()
-            con.close()
 
     def _unknown_name(self, e: BaseException) -> str:
         msg = _first_line(e)
@@ -307,7 +345,7 @@ class SqlSandbox:
         hint = f"did you mean {', '.join(close)}? " if close else ""
         latest = [k for k in known if "__v" not in k]
         return (f"unknown table {name!r}: {hint}tables: {', '.join(latest) or '(none: build a dataset first)'} "
-                "(older versions as NAME__vN; `nlpkit datasets` lists them)")
+                "(older versions as NAME__vN; `nlpkit data list` lists them)")
 
     # -- public calls --------------------------------------------------------------------------
     def fetch(self, sql: str, limit: int | None = None) -> QueryResult:
@@ -330,6 +368,39 @@ class SqlSandbox:
     def arrow(self, sql: str) -> pa.Table:
         """The whole result of one read statement as a pyarrow Table."""
         return self._run(sql, lambda con, statement: con.sql(statement).to_arrow_table())
+
+    def batches(self, sql: str, *, limit: int | None = None, batch_rows: int = 10_000) -> pa.RecordBatchReader:
+        """The result of one read statement as a stream of record batches, at most ``limit`` rows.
+
+        The statement runs now (a bad one raises here, before anything is streamed); rows are then
+        fetched batch by batch as the reader is consumed, so a download of a large result holds one
+        batch in memory, not the whole result. The connection closes when the reader is exhausted or
+        closed; the time limit counts until then.
+        """
+        con, statement, close = self._open(sql)
+        try:
+            with self._errors():
+                source = con.sql(statement).to_arrow_reader(batch_rows)
+        except BaseException:
+            close()
+            raise
+
+        def stream() -> Iterator[pa.RecordBatch]:
+            left = limit
+            try:
+                with self._errors():
+                    for batch in source:
+                        if left is not None and batch.num_rows >= left:
+                            if left:
+                                yield batch.slice(0, left)
+                            return
+                        if left is not None:
+                            left -= batch.num_rows
+                        yield batch
+            finally:
+                close()
+
+        return pa.RecordBatchReader.from_batches(source.schema, stream())
 
     def export(self, sql: str, out: Path) -> int:
         """Write the result to ``out`` (.csv, .tsv, .parquet, .json array, .jsonl); returns rows.

@@ -29,6 +29,7 @@ from nlpkit.store.layout import (
     validate_name,
 )
 from nlpkit.store.remote import is_uri, parse_store_uri
+from nlpkit.store.sql import SqlSandbox
 from nlpkit.store.tables import append_rows, read_table
 from nlpkit.suggest import did_you_mean
 
@@ -275,10 +276,8 @@ class Store:
             self.version(name, version)
             vacuum_dataset(self, name, keep=[v for v in versions if v.version != version])
 
-    def sql(self) -> Any:
+    def sql(self) -> SqlSandbox:
         """The analysts' sandbox over this store (see :class:`nlpkit.store.sql.SqlSandbox`)."""
-        from nlpkit.store.sql import SqlSandbox
-
         return SqlSandbox(self)
 
     def refresh_catalog(self) -> None:

@@ -38,7 +38,7 @@ from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.build import shift_tokens, tokens_from_columns, tokens_from_pairs
 from nlpkit.tokenize.cache import RESULT_CACHE, ResultCache
 from nlpkit.tokenize.text import clean, iter_batches, split_chunks
-from nlpkit.tokenize.userdict import DictEntry, UserDictionary, load_user_dicts, merge_entries
+from nlpkit.tokenize.userdict import DictEntry, UserDictionary, entry_probe, load_user_dicts, merge_entries
 
 __all__ = ["BaseTokenizer", "ChunkError", "FailedTokens", "ResultCache", "RESULT_CACHE", "tokens_from_columns",
            "tokens_from_pairs"]
@@ -113,6 +113,7 @@ class BaseTokenizer:
         self._engine: Any = None
         self._load_lock = threading.Lock()
         self._post_merge: list[DictEntry] = []
+        self._merge_probe = entry_probe(())  # finds the chunks the post-tagging merge could change
         #: How many dictionary entries the engine took natively (known after the engine loads).
         self.native_entries = 0
 
@@ -169,6 +170,7 @@ class BaseTokenizer:
                     # the merge is a no-op where the engine already kept an entry whole; it also covers
                     # entries the native mechanism could not take (spaces, non-nouns, low scores)
                     self._post_merge = sorted(entries, key=lambda e: -len(e.form))
+                    self._merge_probe = entry_probe(entries)
 
     def _load(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -312,7 +314,7 @@ class BaseTokenizer:
                 if isinstance(toks, ChunkError):
                     errors[chunk] = toks
                     continue
-                if self._post_merge:
+                if self._post_merge and self._merge_probe.search(chunk):
                     toks = merge_entries(self.name, chunk, toks, self._post_merge)
                 if self.cache:
                     toks = tuple(toks)

@@ -17,6 +17,13 @@ The steps are separate so a flow can fan batches out: :func:`plan_tokenize` ->
 :func:`tokenize_texts` per batch (a module-level function of plain data, picklable for any
 task runner) -> :func:`write_tokens`. :func:`tokenize_dataset` runs them in-process.
 
+Rows are built column-wise (:func:`tokens_table`: one flat array per token field plus list
+offsets, no dict per token; the same table ``tokens_to_arrow`` + ``Table.from_pylist`` give),
+and :func:`write_tokens` streams them to one Parquet file of the version in row groups of
+about ``_ROW_GROUP_TOKENS`` tokens (one Delta commit), so a run holds one row group of
+Arrow rows, never the whole corpus as Python objects. The previous version's re-used rows are
+read only when a new version is written.
+
 Failures: a document the engine fails on, or one that exceeds the per-document time budget,
 is a row of the version's ``rejects`` table (``reason`` ``engine_error`` or ``over_budget``,
 ``detail`` the message) and gets no tokens row, so the next run tries it again; every other
@@ -38,25 +45,27 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from nlpkit.errors import DatasetError, DatasetNotFoundError, TokenizeFailure
 from nlpkit.tokenize.core import FailedTokens
 from nlpkit.tokenize.registry import get_tokenizer
 from nlpkit.tokenize.text import clean, split_chunks
+from nlpkit.tokenize.token_rows import TOKEN_TYPE, TOKENS_SCHEMA, read_tokens, tokens_table, tokens_to_arrow
 
 __all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "DEFAULT_DOC_BUDGET_S", "TokenBatch", "TokenizePlan", "TokenizeResult",
            "tokens_dataset_name", "plan_tokenize", "tokenize_texts", "tokenize_within", "write_tokens",
-           "tokenize_dataset", "tokens_to_arrow", "read_tokens"]
+           "tokenize_dataset", "tokens_to_arrow", "tokens_table", "read_tokens"]
 
-TOKEN_TYPE = pa.struct([("form", pa.string()), ("tag", pa.string()), ("ptag", pa.string()),
-                        ("lemma", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
-TOKENS_SCHEMA = pa.schema([("id", pa.string()), ("text_sha256", pa.string()), ("fingerprint", pa.string()),
-                           ("n_tokens", pa.int32()), ("tokens", pa.list_(TOKEN_TYPE))])
 _REJECTS = pa.schema([("item", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
 #: Seconds one document may take (``Settings.tokenize.doc_budget_s``): a news article takes < 0.1 s.
 DEFAULT_DOC_BUDGET_S = 60.0
 _LONG_DOC_CHARS = 5_000  # longer documents are tagged alone, slice by slice, against the budget
 _SLICE_CHARS = 2_000  # characters per engine call for a long document (budget check granularity)
+_GROUP_DOCS = 512  # documents tagged together between budget checks (news: ~25 s on a busy machine)
+#: Tokens per Parquet row group of a tokens dataset (batches are gathered up to this before a write):
+#: ~25 batches of NSMC reviews per row group, while a run holds only ~10 MB of Arrow rows for it.
+_ROW_GROUP_TOKENS = 250_000
 
 
 class TokenBatch(NamedTuple):
@@ -84,7 +93,9 @@ class TokenizePlan:
     todo_ids: list[str] = field(default_factory=list)
     todo_texts: list[str] = field(default_factory=list)
     todo_shas: list[str] = field(default_factory=list)
-    kept: pa.Table | None = None  # rows re-used from the previous version
+    kept: pa.Table | None = None  # rows re-used from the previous version (read by write_tokens, when it writes)
+    keep_rows: list[int] = field(default_factory=list)  # their row numbers in previous_version
+    previous_version: str | None = None  # the tokens dataset version compared with
     dropped: int = 0  # previous rows whose document is gone or changed
     rejects: list[dict[str, str]] = field(default_factory=list)
     #: recorded in the manifest so a dependant rebuild re-tokenizes with the same columns
@@ -124,6 +135,10 @@ def plan_tokenize(store: Any, dataset: str, tokenizer: str, *, user_dicts: Seque
     """
     opts = dict(options or {})
     tok = get_tokenizer(tokenizer, user_dicts=tuple(str(p) for p in user_dicts), **opts)
+    if user_dicts and getattr(tok, "warm_up", None) is not None:
+        # Okt's dictionary nouns live in its JVM, so its fingerprint covers them only once the engine has
+        # loaded them: fingerprint the tokenizer the batches will see, not the one before loading
+        tok.warm_up()
     info = store.latest(dataset)
     cols = [text_column] if isinstance(text_column, str) else list(text_column)
     table = store.read(dataset, version=info.version)
@@ -141,7 +156,8 @@ def plan_tokenize(store: Any, dataset: str, tokenizer: str, *, user_dicts: Seque
     previous: dict[tuple[str, str], int] = {}
     prev_table = None
     try:
-        prev_table = store.read(out, columns=["id", "text_sha256", "fingerprint"])
+        plan.previous_version = store.latest(out).version
+        prev_table = store.read(out, columns=["id", "text_sha256", "fingerprint"], version=plan.previous_version)
     except DatasetNotFoundError:
         pass
     if prev_table is not None:
@@ -171,14 +187,16 @@ def plan_tokenize(store: Any, dataset: str, tokenizer: str, *, user_dicts: Seque
             plan.todo_shas.append(sha)
     if prev_table is not None:
         plan.dropped = prev_table.num_rows - len(keep_rows)
-        if keep_rows:
-            plan.kept = store.read(out).take(pa.array(keep_rows)).cast(TOKENS_SCHEMA)
+        plan.keep_rows = keep_rows
     return plan
 
 
-def tokens_to_arrow(toks: Iterable[Any]) -> list[dict[str, Any]]:
-    return [{"form": t.form, "tag": t.tag, "ptag": t.ptag, "lemma": t.lemma, "start": t.start, "end": t.end}
-            for t in toks]
+def _kept(store: Any, plan: TokenizePlan) -> pa.Table | None:
+    """The previous version's re-used rows (read once, and only when a new version is written)."""
+    if plan.kept is None and plan.keep_rows:
+        prev = store.read(plan.out_name, version=plan.previous_version)
+        plan.kept = prev.take(pa.array(plan.keep_rows)).cast(TOKENS_SCHEMA)
+    return plan.kept
 
 
 def tokenize_within(tok: Any, text: str, budget_s: float | None) -> list[Any]:
@@ -222,6 +240,9 @@ def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str
 
     A document the engine fails on or that takes over ``doc_budget_s`` seconds (None: no
     budget) is a reject instead of a row; see the module docstring for what the budget guarantees.
+    The batch is tagged ``_GROUP_DOCS`` documents at a time, each group's tokens turned into
+    Arrow rows before the next, so a large batch (few flow tasks) neither holds its tokens as
+    Python objects nor stretches the budget check.
     """
     tok = get_tokenizer(tokenizer["name"], user_dicts=tuple(tokenizer.get("user_dicts", ())),
                         **dict(tokenizer.get("options") or {}))
@@ -231,6 +252,22 @@ def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str
     warm_up = getattr(tok, "warm_up", None)
     if warm_up is not None:
         warm_up()  # loading the engine (JVM, models) is not a document's time
+    tables: list[pa.Table] = []
+    rejects: list[dict[str, str]] = []
+    for g in range(0, len(texts), _GROUP_DOCS):
+        group_ids, group_shas = ids[g:g + _GROUP_DOCS], shas[g:g + _GROUP_DOCS]
+        results = _tokenize_group(tok, texts[g:g + _GROUP_DOCS], doc_budget_s)
+        ok = [k for k, toks in enumerate(results) if not isinstance(toks, FailedTokens)]
+        rejects += [{"item": group_ids[k], "reason": toks.error.reason, "detail": str(toks.error)}
+                    for k, toks in enumerate(results) if isinstance(toks, FailedTokens)]
+        tables.append(tokens_table([group_ids[k] for k in ok], [group_shas[k] for k in ok], fingerprint,
+                                   [results[k] for k in ok]))
+    rows = pa.concat_tables(tables) if tables else tokens_table([], [], fingerprint, [])
+    return TokenBatch(rows, rejects)
+
+
+def _tokenize_group(tok: Any, texts: list[str], doc_budget_s: float | None) -> list[Any]:
+    """Token lists (or :class:`FailedTokens`) of ``texts``: short ones in one engine batch, long ones alone."""
     results: list[Any] = [None] * len(texts)
     short = [i for i, t in enumerate(texts) if len(t) <= _LONG_DOC_CHARS]
     started = time.monotonic()
@@ -248,47 +285,51 @@ def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str
     for i, t in enumerate(texts):
         if len(t) > _LONG_DOC_CHARS:
             results[i] = tokenize_within(tok, t, doc_budget_s)
-    rows, rejects = [], []
-    for doc_id, sha, toks in zip(ids, shas, results):
-        if isinstance(toks, FailedTokens):
-            rejects.append({"item": doc_id, "reason": toks.error.reason, "detail": str(toks.error)})
-            continue
-        rows.append({"id": doc_id, "text_sha256": sha, "fingerprint": fingerprint, "n_tokens": len(toks),
-                     "tokens": tokens_to_arrow(toks)})
-    return TokenBatch(pa.Table.from_pylist(rows, schema=TOKENS_SCHEMA), rejects)
+    return results
 
 
 def write_tokens(store: Any, plan: TokenizePlan, batches: Iterable[TokenBatch]) -> TokenizeResult:
     """Write kept rows plus new ``batches`` as a new version (none when nothing changed).
 
     Documents the batches rejected go to the version's ``rejects`` table with the plan's own.
+    Batches are gathered into row groups of about ``_ROW_GROUP_TOKENS`` tokens as they come
+    (the batches of a 200k-document corpus are never all in memory).
     """
-    if not plan.todo_ids and plan.dropped == 0 and plan.kept is not None:
-        prev = store.latest(plan.out_name)
-        return TokenizeResult(plan.out_name, prev.version, False, 0, plan.kept.num_rows, 0, len(plan.rejects),
-                              plan.fingerprint)
+    if not plan.todo_ids and plan.dropped == 0 and plan.keep_rows:
+        return TokenizeResult(plan.out_name, plan.previous_version, False, 0, len(plan.keep_rows), 0,
+                              len(plan.rejects), plan.fingerprint)
     params = {"dataset": plan.dataset, "source_version": plan.source_version, "tokenizer": plan.tokenizer,
               "fingerprint": plan.fingerprint, "dict_sha256": plan.dict_sha256,
               "text_column": plan.text_column, "id_column": plan.id_column}
     tokenized = 0
     rejects = list(plan.rejects)
+    kept_table = _kept(store, plan)
     with store.write_version(plan.out_name, parameters=params, source=f"{plan.dataset}@{plan.source_version}") as w:
-        if plan.kept is not None and plan.kept.num_rows:
-            w.write(plan.kept)
+        if kept_table is not None and kept_table.num_rows:
+            w.write(kept_table)
+            plan.kept = kept_table = None  # written: let it go
         failed = 0
+        pending: list[pa.Table] = []
+        pending_tokens = 0
         for batch in batches:
             if batch.rows.num_rows:
-                w.write(batch.rows)
+                pending.append(batch.rows)
+                pending_tokens += pc.sum(batch.rows.column("n_tokens")).as_py() or 0
+                if pending_tokens >= _ROW_GROUP_TOKENS:
+                    w.write(pa.concat_tables(pending))
+                    pending, pending_tokens = [], 0
             tokenized += batch.rows.num_rows
             failed += len(batch.rejects)
             rejects.extend(batch.rejects)
+        if pending:
+            w.write(pa.concat_tables(pending))
         if tokenized + failed != len(plan.todo_ids):
             raise DatasetError(f"{plan.out_name}: {tokenized} documents tokenized and {failed} rejected, "
                                f"{len(plan.todo_ids)} planned")
-        if not (plan.kept is not None and plan.kept.num_rows) and not tokenized:
+        kept = len(plan.keep_rows)
+        if not kept and not tokenized:
             w.write(TOKENS_SCHEMA.empty_table())
         w.write(pa.Table.from_pylist(rejects, schema=_REJECTS), "rejects")
-        kept = plan.kept.num_rows if plan.kept is not None else 0
         w.counts.update(tokenized=tokenized, reused=kept, dropped=plan.dropped, rejected=len(rejects))
     version = store.latest(plan.out_name).version
     return TokenizeResult(plan.out_name, version, True, tokenized, kept, plan.dropped, len(rejects),
@@ -336,15 +377,3 @@ def tokenize_dataset(store: Any, dataset: str, tokenizer: str, *, user_dicts: Se
             yield batch
 
     return write_tokens(store, plan, run())
-
-
-def read_tokens(store: Any, name: str) -> dict[str, list[Any]]:
-    """Document id -> its stored ``Token`` list, from the current version of tokens dataset ``name``."""
-    from nlpkit.tokenize.base import Token
-
-    t = store.read(name, columns=["id", "tokens"])
-    col = t.column("tokens").combine_chunks()
-    offsets, flat = col.offsets.to_numpy(), col.flatten()
-    toks = [Token(*row) for row in zip(*(flat.field(n).to_pylist() for n in ("form", "tag", "ptag", "lemma",
-                                                                                "start", "end")))]
-    return {doc: toks[offsets[i]:offsets[i + 1]] for i, doc in enumerate(t.column("id").to_pylist())}

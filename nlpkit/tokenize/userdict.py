@@ -24,7 +24,7 @@ from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.tagset import SEJONG_TAGS, map_tag
 
 __all__ = ["DictEntry", "UserDictionary", "load_user_dict", "load_user_dicts", "merge_entries",
-           "load_stopwords", "DICTIONARIES_DIR", "DEFAULT_KO_DICT"]
+           "entry_probe", "load_stopwords", "DICTIONARIES_DIR", "DEFAULT_KO_DICT"]
 
 
 def _dictionaries_dir() -> Path:
@@ -139,6 +139,19 @@ def _occurrences(chunk: str, form: str) -> list[tuple[int, int]]:
         return out
     pattern = r"\s+".join(re.escape(p) for p in form.split(" "))
     return [m.span() for m in re.finditer(pattern, chunk)]
+
+
+def entry_probe(entries: Sequence[DictEntry]) -> re.Pattern[str]:
+    """One pattern that finds a chunk :func:`merge_entries` could change (any entry's first word in it).
+
+    Checking a chunk with one ``search`` instead of a loop over the entries: a chunk it does
+    not match gets its tokens unchanged from :func:`merge_entries`.
+
+    >>> bool(entry_probe([DictEntry("오징어 게임", "NNP")]).search("오징어가 맛있다"))
+    True
+    """
+    words = sorted({e.form.split(" ", 1)[0] for e in entries}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words)) if words else r"(?!)")
 
 
 def merge_entries(backend: str, chunk: str, tokens: Sequence[Token], entries: Sequence[DictEntry]) -> list[Token]:

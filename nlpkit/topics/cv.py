@@ -2,7 +2,7 @@
 
 The 160-article test split of korean_news gives an accuracy with a standard error of about
 +/-0.03; stratified k-fold over all labelled rows (1,599) says more. The model is the saved
-baseline itself (``nlpkit baseline korean_news``) cloned, unfitted, with the C chosen on valid, so
+baseline itself (``nlpkit models baseline korean_news``) cloned, unfitted, with the C chosen on valid, so
 the folds measure exactly what is stored, not a re-implementation of it.
 """
 

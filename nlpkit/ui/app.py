@@ -8,7 +8,8 @@ tests it without waiting for a client-side render; every interaction is a plain 
 Pages: ``/articles`` (search + filters), ``/article`` (body, keywords, neighbours, cluster),
 ``/topics`` (clusters, members, projection scatter), ``/trends`` (term counts, bursts),
 ``/models`` (model_runs with confusion matrices, run history), ``/sql`` (sandboxed query box,
-CSV/Parquet download). Every expected failure is shown on the page as one line (HTTP 400).
+CSV/Parquet download), ``/healthz`` (``preloading`` until the start-up preload is over, then ``ready``).
+Every expected failure is shown on the page as one line (HTTP 400).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import Any
 import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from nlpkit.errors import NlpkitError
@@ -32,7 +34,7 @@ from nlpkit.store import Store
 from nlpkit.ui.charts import heat, lines_svg
 from nlpkit.ui.explorer import Explorer
 
-__all__ = ["create_app", "PAGES"]
+__all__ = ["create_app", "DOWNLOAD_ROWS", "PAGES"]
 
 log = logging.getLogger(__name__)
 PAGES = [("/articles", "Articles"), ("/topics", "Topics and clusters"), ("/trends", "Trends"),
@@ -42,6 +44,7 @@ _BURST_HELP = ("Burst = log2 of (share of last-window documents mentioning the t
                "previous window), each count +0.5; +1 means the share doubled. Terms in fewer than 2 documents of "
                "the last window are left out.")
 _SQL_ROWS = 500
+DOWNLOAD_ROWS = 200_000  # a download stops here (said on the SQL page); `nlpkit query --out` has no cap
 
 
 def _fmt(v: Any) -> str:
@@ -150,7 +153,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
 
     def sql(request: Request) -> HTMLResponse:
         return page(request, "sql.html", "SQL", q=request.query_params.get("q", "SELECT * FROM model_runs LIMIT 20"),
-                    tables=_tables(), result=None, sql_error=None)
+                    tables=_tables(), result=None, sql_error=None, cap=DOWNLOAD_ROWS)
 
     def _tables() -> list[str]:
         return explorer.tables()
@@ -168,44 +171,55 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
             except NlpkitError as e:
                 result, error = None, str(e)
             return page(request, "sql.html", "SQL", status=400 if error else 200, q=q, tables=_tables(),
-                        result=result, sql_error=error)
+                        result=result, sql_error=error, cap=DOWNLOAD_ROWS)
         return await run_in_threadpool(run)
 
     def sql_download(request: Request) -> Response:
+        """The query's result as CSV or Parquet, streamed batch by batch, at most ``DOWNLOAD_ROWS`` rows."""
         q, fmt = request.query_params.get("q", ""), request.query_params.get("format", "csv")
         if fmt not in ("csv", "parquet"):
             return Response(f"error: format {fmt!r}: use csv or parquet\n", status_code=400, media_type="text/plain")
         try:
-            table = explorer.sandbox().arrow(q)
+            batches = explorer.sandbox().batches(q, limit=DOWNLOAD_ROWS)
         except NlpkitError as e:
             return Response(f"error: {e}\n", status_code=400, media_type="text/plain")
-        import tempfile
+        from nlpkit.store.export import stream_table  # list/struct columns become JSON text in CSV
 
-        from nlpkit.store.export import write_table  # list/struct columns become JSON text in CSV
-
-        with tempfile.TemporaryDirectory(prefix="nlpkit-ui-") as tmp:
-            out = Path(tmp) / f"query.{fmt}"
-            write_table(table, out)
-            data = out.read_bytes()
-        return Response(data, media_type="text/csv" if fmt == "csv" else "application/vnd.apache.parquet",
-                        headers={"Content-Disposition": f'attachment; filename="query.{fmt}"'})
+        return StreamingResponse(stream_table(batches, f".{fmt}"),
+                                 media_type="text/csv" if fmt == "csv" else "application/vnd.apache.parquet",
+                                 headers={"Content-Disposition": f'attachment; filename="query.{fmt}"'})
 
     def home(request: Request) -> Response:
         return RedirectResponse("/articles" + (f"?{request.url.query}" if request.url.query else ""))
 
+    preloaded = threading.Event()
+    preload_s: list[float] = []
+
+    def health(request: Request) -> Response:
+        """``ready`` once the start-up preload is over (with its seconds), else ``preloading``."""
+        state = f"ready (preloaded in {preload_s[0]:.1f} s)" if preload_s else "ready" if preloaded.is_set() \
+            else "preloading"
+        return Response(state + "\n", media_type="text/plain")
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if warm:
-            def preload() -> None:
-                for name in explorer.datasets():
-                    try:
-                        explorer.warm_up(name)
-                    except Exception as e:  # noqa: BLE001 - a page will show the error; start-up goes on
-                        log.warning("ui: could not preload %s: %s", name, e)
+        if not warm:
+            preloaded.set()
+        else:
+            def preload() -> None:  # what the first page needs first: every list, then search, then the rest
+                t0 = time.perf_counter()
+                for part in ("documents", "search", "features"):
+                    for name in explorer.datasets():
+                        try:
+                            explorer.warm_up(name, part)
+                        except Exception as e:  # noqa: BLE001 - a page will show the error; start-up goes on
+                            log.warning("ui: could not preload %s of %s: %s", part, name, e)
                 try:
                     explorer.warm_models()
                 except Exception as e:  # noqa: BLE001
                     log.warning("ui: could not preload the saved models: %s", e)
+                preload_s.append(time.perf_counter() - t0)
+                preloaded.set()
             threading.Thread(target=preload, name="nlpkit-ui-warm", daemon=True).start()
         yield
 
@@ -219,6 +233,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         Route("/sql", guarded(sql, "sql.html", "SQL"), methods=["GET"]),
         Route("/sql", sql_post, methods=["POST"]),
         Route("/sql/download", sql_download),
+        Route("/healthz", health),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.explorer = explorer
@@ -235,4 +250,4 @@ def _empty(template: str) -> dict[str, Any]:
                             "burst_note": "", "burst_help": _BURST_HELP},
             "models.html": {"runs": [], "run_cols": [], "run_rows": [], "saved": [], "model": "", "text": "",
                             "predicted": None},
-            "sql.html": {"q": "", "tables": [], "result": None, "sql_error": None}}[template]
+            "sql.html": {"q": "", "tables": [], "result": None, "sql_error": None, "cap": DOWNLOAD_ROWS}}[template]

@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from nlpkit.errors import FeatureError, NlpkitError
-from nlpkit.features.build import index_name, load_index
-from nlpkit.features.index import SimilarityIndex
+from nlpkit.features.query import index_name
 from nlpkit.store import SqlSandbox, Store
 from nlpkit.ui.corpus import Corpus, browsable, load_corpus, version_of
 from nlpkit.ui.models import Predictor
+
+if TYPE_CHECKING:  # scikit-learn (the index's TF-IDF) is imported when an index is first loaded, not at start-up
+    from nlpkit.features.index import SimilarityIndex
 
 __all__ = ["StoreCache"]
 
@@ -53,15 +54,22 @@ class StoreCache:
     def __init__(self, store: Store, *, sql_timeout: float = 30.0) -> None:
         self.store = store
         self.sql_timeout = sql_timeout
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _locks only
+        self._locks: dict[Any, threading.Lock] = {}
         self._corpora: dict[str, Corpus] = {}
-        self._indexes: dict[str, tuple[str, SimilarityIndex | None]] = {}
+        self._indexes: dict[str, tuple[str, SimilarityIndex | None, str]] = {}  # version, index, why none
         self._checked: dict[str, tuple[float, str]] = {}
-        self._shared: dict[tuple[str, str], tuple[str, pd.DataFrame | None, dict[Any, range]]] = {}
+        self._shared: dict[tuple[str, str], tuple[str, pa.Table | None, dict[Any, range]]] = {}
         self._memos: dict[str, tuple[str, Any]] = {}
         self._predictor = Predictor(store)
 
     # -- caches -----------------------------------------------------------------------------------
+    def _lock_of(self, key: Any) -> threading.Lock:
+        """One lock per cached thing: a page that needs a loaded corpus does not wait while the preload
+        reads another dataset's feature tables."""
+        with self._lock:
+            return self._locks.setdefault(key, threading.Lock())
+
     def _memo(self, key: str, version: str, compute: Any) -> Any:
         """``compute()`` once per ``version`` of what it reads (a sandbox query costs ~0.1-0.3 s)."""
         hit = self._memos.get(key)
@@ -118,36 +126,50 @@ class StoreCache:
         if name not in self._corpora and name not in self.datasets():
             load_corpus(self.store, name)  # raises the unknown-dataset error with suggestions
         version = self._version(name)
-        with self._lock:
+        with self._lock_of(("corpus", name)):
             c = self._corpora.get(name)
             if c is None or c.version != version:
                 c = self._corpora[name] = load_corpus(self.store, name, version)
             return c
 
     def index(self, name: str) -> SimilarityIndex | None:
-        """The dataset's similarity index (None when `features build` has not run on it)."""
+        """The dataset's similarity index (None when there is none that loads: :meth:`index_problem` says why)."""
+        return self._index(name)[1]
+
+    def index_problem(self, name: str) -> str:
+        """Why ``name`` has no usable index, with the command that makes one ("" when it has one)."""
+        return self._index(name)[2]
+
+    def _index(self, name: str) -> tuple[str, SimilarityIndex | None, str]:
         try:
-            version = self.store.latest(index_name(name)).version
+            version = self._version(index_name(name))
         except NlpkitError:
-            return None
-        with self._lock:
+            return "", None, f"{name} has no term index yet: run `nlpkit features build {name}` to search it"
+        with self._lock_of(("index", name)):
             cached = self._indexes.get(name)
             if cached is None or cached[0] != version:
+                from nlpkit.features.build import load_index
+
                 try:
-                    cached = self._indexes[name] = (version, load_index(self.store, name))
-                except FeatureError:
-                    cached = self._indexes[name] = (version, None)
-            return cached[1]
+                    cached = self._indexes[name] = (version, load_index(self.store, name), "")
+                except FeatureError as e:  # e.g. an index written by an older nlpkit: the error names the fix
+                    why = f"{name}'s term index cannot be used: {e}".replace("DATASET", name)
+                    cached = self._indexes[name] = (version, None, why)
+            return cached
 
     def shared(self, name: str, table: str, side: str = "data", key: str | None = None
-               ) -> tuple[pd.DataFrame | None, dict[Any, range]]:
-        """``name``'s rows of a shared features table (read once per version) and row positions by ``key``."""
+               ) -> tuple[pa.Table | None, dict[Any, range]]:
+        """``name``'s rows of a shared features table (read once per version) and row positions by ``key``.
+
+        Kept as Arrow (IMDB's 1M neighbour rows and 1M keyword rows: tens of MiB, where pandas object
+        columns held a Python string per id and term); a page slices the few rows it shows.
+        """
         try:
             version = self._version(table)
         except NlpkitError:
             return None, {}
         cache_key = (name, f"{table}_{side}")
-        with self._lock:
+        with self._lock_of(cache_key):
             hit = self._shared.get(cache_key)
             if hit is None or hit[0] != version:
                 sql_name = table if side == "data" else f"{table}_{side}"
@@ -156,18 +178,22 @@ class StoreCache:
                 order = [c for c in (key, "rank") if c and c in cols]  # each key's rows together, best first
                 by = f" ORDER BY {', '.join(order)}" if order else ""
                 t = sb.arrow(f"SELECT * FROM {sql_name} WHERE dataset = {_q(name)}{by}")
-                hit = self._shared[cache_key] = (version, t.to_pandas(), _runs(t.column(key)) if key else {})
+                t = t.combine_chunks()
+                hit = self._shared[cache_key] = (version, t, _runs(t.column(key)) if key else {})
             return hit[1], hit[2]
 
-    def warm_up(self, name: str) -> None:
-        """Load a dataset's documents, feature tables, index and tokenizer now, so pages answer fast."""
+    def warm_up(self, name: str, part: Literal["documents", "search", "features", "all"] = "all") -> None:
+        """Load a dataset's documents (``part="documents"``), its index and tokenizer (``"search"``), its
+        feature tables (``"features"``), or all three, so that pages answer fast."""
         c = self.corpus(name)
-        self.shared(name, "similar_docs", key="doc")
-        kw, _ = self.shared(name, "tfidf_keywords", key="key")
-        self.shared(name, "clusters", key="id")
-        self.shared(name, "clusters", "summary")
-        self.shared(name, "projections", key="method")
-        idx = self.index(name)
-        if idx is not None:
-            idx.warm_up()
-            idx.analyzer(c.frame["title"].iloc[0] if len(c.frame) else "warm up")  # loads the tokenizer
+        if part in ("search", "all"):
+            idx = self.index(name)
+            if idx is not None:
+                idx.warm_up()
+                idx.analyzer(c.get("title", 0) if len(c) else "warm up")  # loads the tokenizer
+        if part in ("features", "all"):
+            self.shared(name, "similar_docs", key="doc")
+            self.shared(name, "tfidf_keywords", key="key")
+            self.shared(name, "clusters", key="id")
+            self.shared(name, "clusters", "summary")
+            self.shared(name, "projections", key="method")

@@ -1,4 +1,4 @@
-"""One browsable corpus: a dataset's (or the scraped ``articles``) documents in one normalized frame.
+"""One browsable corpus: a dataset's (or the scraped ``articles``) documents in one normalized form.
 
 Every corpus the web app shows has the same columns, whatever its source:
 ``id, title, text, outlet, section, time, language, label, split`` (empty strings / NaT where
@@ -9,6 +9,12 @@ the source has nothing). Rows are read once per version through :class:`nlpkit.s
 - a dataset with ``id`` and ``text`` (``korean_news``, ``imdb``, an import): ``title`` when there is
   one, else the first words of the text; ``label`` shown by name (a ``category`` column, else the
   dataset registry's names, else the value).
+
+Bodies and titles stay in Arrow memory, one string array each, and become Python strings only for
+the rows a page shows (a list shows 50, an article one): a 100,000-review corpus then loads in a
+fraction of the time and memory that a Python string per body and a first-words title per review
+took. The short columns (ids, outlets, labels, times) are Python lists and a pandas frame, for the
+filters and the id -> row lookup.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from nlpkit.errors import DatasetNotFoundError, NlpkitError
 from nlpkit.store import SqlSandbox, Store
@@ -26,6 +34,8 @@ from nlpkit.store import SqlSandbox, Store
 __all__ = ["Corpus", "UiError", "browsable", "filter_rows", "first_words", "label_names", "load_corpus", "version_of"]
 
 COLUMNS = ("id", "title", "text", "outlet", "section", "time", "language", "label", "split")
+_SHORT = ("id", "outlet", "section", "language", "label", "split")  # Python lists + the frame
+_LONG = ("title", "text")  # Arrow only; Python strings for the rows shown
 _INTERNAL = ("features_", "tokens_", "terms_")
 _SHARED = {"similar_docs", "tfidf_keywords", "projections", "clusters"}
 
@@ -36,15 +46,30 @@ class UiError(NlpkitError):
 
 @dataclass(frozen=True)
 class Corpus:
-    """The normalized documents of one dataset version (``frame`` indexed by position, ``row`` by id)."""
+    """The normalized documents of one dataset version.
+
+    ``frame`` (by position) holds the short columns and ``time``; ``row`` maps an id to its
+    position; ``long`` holds ``title`` (stored titles, "" where none) and ``text`` as Arrow arrays.
+    """
 
     name: str
     version: str
     frame: pd.DataFrame
     row: dict[str, int]
-    lists: dict[str, list[Any]]  # the columns as Python lists: one value is a list index, not a pandas lookup
+    lists: dict[str, list[Any]]  # the short columns as Python lists: one value is a list index
+    long: dict[str, pa.Array]
+
+    def __len__(self) -> int:
+        return len(self.lists["id"])
 
     def get(self, column: str, r: int) -> Any:
+        """One value; a document without a stored title is titled by its first words."""
+        if column == "title":
+            return self.long["title"][r].as_py() or first_words(self.long["text"][r].as_py())
+        if column == "text":
+            return self.long["text"][r].as_py()
+        if column == "time":
+            return self.frame["time"].iat[r]
         return self.lists[column][r]
 
     def has(self, column: str) -> bool:
@@ -52,15 +77,17 @@ class Corpus:
 
     @cached_property
     def _present(self) -> dict[str, bool]:
-        return {c: bool(self.frame[c].notna().any()) if c == "time" else any(self.lists[c]) for c in COLUMNS}
+        long = {c: bool(len(a)) and bool(pc.any(pc.greater(pc.utf8_length(a), 0)).as_py()) for c, a in self.long.items()}
+        return {"time": bool(self.frame["time"].notna().any()), **long, "title": long["title"] or long["text"],
+                **{c: any(self.lists[c]) for c in _SHORT}}
 
     def values(self, column: str) -> list[str]:
-        """Distinct non-empty values of a text column, sorted (for the filter menus)."""
+        """Distinct non-empty values of a short text column, sorted (for the filter menus)."""
         return self._values[column]
 
     @cached_property
     def _values(self) -> dict[str, list[str]]:
-        return {c: sorted({v for v in self.lists[c] if v}) for c in COLUMNS if c not in ("id", "title", "text", "time")}
+        return {c: sorted({v for v in self.lists[c] if v}) for c in _SHORT if c != "id"}
 
     def facets(self, limit: int = 200) -> list[tuple[str, list[str]]]:
         """The filter menus: columns with 1 to ``limit`` distinct values."""
@@ -114,46 +141,60 @@ def version_of(store: Store, name: str) -> str:
     return store.latest(name).version
 
 
-def _strings(df: pd.DataFrame, column: str) -> pd.Series:
-    if column not in df:
-        return pd.Series([""] * len(df), index=df.index, dtype=object)
-    col = df[column]
-    if pd.api.types.is_string_dtype(col.dtype):  # vectorized: no Python call per value
-        return pd.Series(col.to_numpy(dtype=object, na_value=""), index=df.index, dtype=object)
-    def text(v: Any) -> str:  # a nullable integer label arrives as a float: 1.0 -> "1"
-        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-    return col.astype(object).where(col.notna(), "").map(text)
+def _strings(t: pa.Table, column: str, large: bool = False) -> pa.Array:
+    """``column`` of ``t`` as one string array, nulls as "" (all "" when absent); integral floats as integers
+    (a nullable integer label read as 1.0 shows as "1")."""
+    typ = pa.large_string() if large else pa.string()
+    if column not in t.column_names:
+        return pa.array([""] * t.num_rows, typ)
+    col = t.column(column).combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    if pa.types.is_floating(col.type):
+        valid = pc.drop_null(col)
+        if pc.all(pc.equal(valid, pc.floor(valid))).as_py() is not False:
+            col = pc.cast(col, pa.int64(), safe=False)
+    return pc.fill_null(pc.cast(col, typ), "")
 
 
-def _articles(sandbox: SqlSandbox) -> pd.DataFrame:
+def _named(col: pa.Array, names: dict[str, str]) -> pa.Array:
+    """Each distinct value mapped through ``names`` once (not once per row)."""
+    if not names or not len(col):
+        return col
+    enc = pc.dictionary_encode(col)
+    return pa.array([names.get(v, v) for v in enc.dictionary.to_pylist()], pa.string()).take(enc.indices)
+
+
+def _articles(sandbox: SqlSandbox) -> pa.Table:
     t = sandbox.arrow("SELECT canonical_url AS id, title, body AS text, outlet, section, published_at AS time, "
                       "language FROM articles WHERE duplicate_of IS NULL AND canonical_url IS NOT NULL")
-    df = t.to_pandas().drop_duplicates("id", keep="first")
-    df["label"] = ""
-    df["split"] = ""
-    return df
+    repeated = pd.Series(t.column("id").to_pylist()).duplicated(keep="first").to_numpy()
+    return t.filter(pa.array(~repeated)) if repeated.any() else t
 
 
-def _dataset(store: Store, sandbox: SqlSandbox, name: str) -> pd.DataFrame:
+def _dataset(store: Store, sandbox: SqlSandbox, name: str) -> pa.Table:
     cols = store.columns(name)
     wanted = [c for c in ("id", "title", "text", "label", "category", "split", "outlet", "source", "section",
                           "published_at", "time", "language") if c in cols]
     columns = ", ".join(f'"{c}"' for c in wanted)
-    df = sandbox.arrow(f'SELECT {columns} FROM "{name}"').to_pandas()
-    df["id"] = _strings(df, "id")
-    if "title" not in df or not (_strings(df, "title") != "").any():
-        df["title"] = df["text"].map(first_words)
-    if "outlet" not in df and "source" in df:
-        df["outlet"] = df["source"]
-    if "time" not in df and "published_at" in df:
-        df["time"] = df["published_at"]
-    names = label_names(name)
-    if "category" in df:  # the source's own label names (korean_news)
-        df["label"] = _strings(df, "category")
-    elif "label" in df:
-        raw = _strings(df, "label")
-        df["label"] = raw.map(lambda v: names.get(v, v))
-    return df
+    t = sandbox.arrow(f'SELECT {columns} FROM "{name}"')
+    renames = {"source": "outlet", "published_at": "time"}
+    for old, new in renames.items():
+        if old in t.column_names and new not in t.column_names:
+            t = t.append_column(new, t.column(old))
+    if "category" in t.column_names:  # the source's own label names (korean_news)
+        t = t.drop_columns([c for c in ("label",) if c in t.column_names])
+        t = t.append_column("label", _strings(t, "category"))
+    elif "label" in t.column_names:
+        t = t.set_column(t.column_names.index("label"), "label", _named(_strings(t, "label"), label_names(name)))
+    return t
+
+
+def _times(t: pa.Table) -> pd.Series:
+    if "time" not in t.column_names:
+        return pd.Series(pd.NaT, index=range(t.num_rows), dtype="datetime64[ns, UTC]")
+    times = pd.to_datetime(t.column("time").to_pandas(), utc=True, errors="coerce")
+    return times.where(times >= pd.Timestamp("1900-01-01", tz="UTC"))  # placeholder dates (0001-01-01) -> NaT
 
 
 def load_corpus(store: Store, name: str, version: str | None = None) -> Corpus:
@@ -168,22 +209,14 @@ def load_corpus(store: Store, name: str, version: str | None = None) -> Corpus:
     version = version or version_of(store, name)
     sandbox = SqlSandbox(store)
     try:
-        df = _articles(sandbox) if version.startswith("t") else _dataset(store, sandbox, name)
+        t = _articles(sandbox) if version.startswith("t") else _dataset(store, sandbox, name)
     except DatasetNotFoundError as e:
         raise UiError(f"dataset {name!r} disappeared while reading it: {e}") from e
-    for c in ("title", "text", "outlet", "section", "language", "label", "split"):
-        df[c] = _strings(df, c)
-    if "time" in df:
-        df["time"] = pd.to_datetime(df["time"], utc=True, errors="coerce")
-    else:
-        df["time"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
-    df.loc[df["time"] < pd.Timestamp("1900-01-01", tz="UTC"), "time"] = pd.NaT  # placeholder dates (0001-01-01)
-    untitled = df["title"] == ""
-    df.loc[untitled, "title"] = df.loc[untitled, "text"].map(first_words)
-    df = df[list(COLUMNS)].reset_index(drop=True)
-    lists = {c: df[c].tolist() for c in COLUMNS}
+    lists = {c: _strings(t, c).to_pylist() for c in _SHORT}
+    frame = pd.DataFrame({**{c: pd.Series(lists[c], dtype=object) for c in _SHORT}, "time": _times(t)})
+    long = {c: _strings(t, c, large=True) for c in _LONG}
     row = {doc: i for i, doc in enumerate(lists["id"])}
-    return Corpus(name, version, df, row, lists)
+    return Corpus(name, version, frame, row, lists, long)
 
 
 def filter_rows(corpus: Corpus, filters: dict[str, Any]) -> np.ndarray:

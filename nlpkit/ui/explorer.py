@@ -12,22 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from nlpkit.errors import NlpkitError
-from nlpkit.features.build import index_name
-from nlpkit.features.index import SimilarityIndex
+from nlpkit.features.query import index_name
 from nlpkit.ui.cache import StoreCache
 from nlpkit.ui.charts import scatter_svg
 from nlpkit.ui.corpus import Corpus, UiError, filter_rows
 from nlpkit.ui.models import Predicted, SavedModel, read_model_runs, read_runs, saved_models
 from nlpkit.ui.predicted import Topics, read_topics
 from nlpkit.ui.trends import Burst, Series, bursts, term_series
+
+if TYPE_CHECKING:  # scikit-learn loads with the index, in the preload: the server answers its first page sooner
+    from nlpkit.features.index import SimilarityIndex
 
 __all__ = ["Explorer", "Hit", "SearchResult", "ArticleView"]
 
@@ -49,6 +50,7 @@ class SearchResult:
     hits: list[Hit]
     total: int
     method: str  # how the list was ranked, said on the page
+    missing: str = ""  # why a query could not be answered (no term index) and the command that fixes it
 
 
 @dataclass
@@ -61,6 +63,12 @@ class ArticleView:
     cluster: int | None = None
     cluster_terms: str = ""
     topic: tuple[str, float, str] | None = None  # predicted topic name, probability, model
+
+
+def _rows(table: pa.Table, rows: range, *columns: str) -> list[list[Any]]:
+    """``columns`` of the contiguous ``rows`` of ``table`` as Python lists (a page shows a handful)."""
+    part = table.slice(rows.start, len(rows))
+    return [part.column(col).to_pylist() for col in columns]
 
 
 def _fmt_time(t: Any) -> str:
@@ -82,8 +90,8 @@ class Explorer(StoreCache):
              topics: Topics | None = None) -> Hit:
         g = c.lists
         topic = topics.of(r) if topics is not None else None
-        return Hit(g["id"][r], g["title"][r], g["outlet"][r], _fmt_time(g["time"][r]), g["label"][r],
-                   _snippet(g["text"][r], words), None if score is None else round(float(score), 3),
+        return Hit(g["id"][r], c.get("title", r), g["outlet"][r], _fmt_time(c.get("time", r)), g["label"][r],
+                   _snippet(c.get("text", r), words), None if score is None else round(float(score), 3),
                    f"{topic[0]} ({topic[1]:.0%})" if topic else "")
 
     def topics(self, name: str) -> Topics | None:
@@ -107,7 +115,11 @@ class Explorer(StoreCache):
     # -- Articles ---------------------------------------------------------------------------------
     def search(self, name: str, query: str = "", filters: dict[str, Any] | None = None, *, limit: int = 50,
                offset: int = 0) -> SearchResult:
-        """Documents matching ``filters``, ranked by TF-IDF cosine to ``query`` (newest first without one)."""
+        """Documents matching ``filters``, ranked by TF-IDF cosine to ``query`` (newest first without one).
+
+        A query is answered from the stored term index only (its posting lists): a dataset without one
+        gets an empty list and the command that builds it, never a scan of every body.
+        """
         c = self.corpus(name)
         mask, topics = self._filter(name, c, filters or {})
         query = (query or "").strip()
@@ -121,11 +133,7 @@ class Explorer(StoreCache):
                                 "newest first" if c.has("time") else "stored order")
         idx = self.index(name)
         if idx is None:
-            found = pc.match_substring(self._haystack(name, c), query.lower())
-            rows = np.flatnonzero(mask & found.to_numpy(zero_copy_only=False))
-            return SearchResult([self._hit(c, int(r), [query], topics=topics) for r in rows[offset:offset + limit]],
-                                int(rows.size),
-                                f"text contains {query!r} (no index: run `nlpkit features build {name}`)")
+            return SearchResult([], 0, "no term index", missing=self.index_problem(name))
         terms = idx.analyzer(query)
         q = idx.tfidf.transform([terms])
         norm = float(np.sqrt(q.multiply(q).sum()))
@@ -144,15 +152,9 @@ class Explorer(StoreCache):
         out = [self._hit(c, int(rows[i]), words, float(scores[i]), topics) for i in top]
         return SearchResult(out, int(rows.size), f"TF-IDF cosine over the stored terms; query terms: {' '.join(terms)}")
 
-    def _haystack(self, name: str, c: Corpus) -> pa.Array:
-        """Lower-cased title + body of every document, once per version (IMDB: 4.5 s a query before, when
-        pandas lower-cased and joined 100,000 reviews for each search)."""
-        return self._memo(f"haystack:{name}", c.version, lambda: pc.utf8_lower(
-            pa.array([f"{t}\n{x}" for t, x in zip(c.lists["title"], c.lists["text"])], pa.large_string())))
-
     def _corpus_rows(self, name: str, c: Corpus, idx: SimilarityIndex) -> np.ndarray:
         """Corpus row of each index row (-1: the document is no longer in the dataset)."""
-        version = f"{self._indexes[name][0]}|{c.version}"
+        version = f"{self._index(name)[0]}|{c.version}"
         return self._memo(f"rows:{name}", version,
                           lambda: np.fromiter((c.row.get(d, -1) for d in idx.ids), np.int64, len(idx.ids)))
 
@@ -167,21 +169,17 @@ class Explorer(StoreCache):
                            topic=topics.of(r) if topics is not None else None)
         kw, by_key = self.shared(name, "tfidf_keywords", key="key")
         if kw is not None and doc_id in by_key:
-            part = kw.iloc[by_key[doc_id]]
-            part = part[part["scope"] == "doc"]
-            view.keywords = [(str(t), round(float(w), 3)) for t, w in zip(part["term"], part["weight"])]
+            part = _rows(kw, by_key[doc_id], "scope", "term", "weight")
+            view.keywords = [(str(t), round(float(w), 3)) for s, t, w in zip(*part) if s == "doc"]
         nb, by_doc = self.shared(name, "similar_docs", key="doc")
         if nb is not None and doc_id in by_doc:
-            part = nb.iloc[by_doc[doc_id][:k]]
-            view.neighbours = [self._hit(c, c.row[n], [], sc) for n, sc in zip(part["neighbour"], part["score"])
-                               if n in c.row]
+            neighbours, scores = _rows(nb, by_doc[doc_id][:k], "neighbour", "score")
+            view.neighbours = [self._hit(c, c.row[n], [], sc) for n, sc in zip(neighbours, scores) if n in c.row]
         cl, by_id = self.shared(name, "clusters", key="id")
         if cl is not None and doc_id in by_id:
-            view.cluster = int(cl["cluster"].iloc[by_id[doc_id][0]])
-            summary, _ = self.shared(name, "clusters", "summary")
-            if summary is not None:
-                terms = summary.loc[summary["cluster"] == view.cluster, "top_terms"]
-                view.cluster_terms = str(terms.iloc[0]) if len(terms) else ""
+            view.cluster = int(cl.column("cluster")[by_id[doc_id][0]].as_py())
+            view.cluster_terms = next((t["top_terms"] for t in self._summary(name) if t["cluster"] == view.cluster),
+                                      "")
         return view
 
     # -- Topics and clusters ------------------------------------------------------------------------
@@ -193,32 +191,46 @@ class Explorer(StoreCache):
             return []
         return self._memo(f"clusters:{name}", version, lambda: self._clusters(name))
 
-    def _clusters(self, name: str) -> list[dict[str, Any]]:
+    def _summary(self, name: str) -> list[dict[str, Any]]:
+        """The clusters' summary rows (cluster, size, top_terms), largest first."""
         summary, _ = self.shared(name, "clusters", "summary")
+        if summary is None:
+            return []
+        rows = [{"cluster": int(cl), "size": int(size), "top_terms": str(terms or "")} for cl, size, terms in
+                zip(*(summary.column(col).to_pylist() for col in ("cluster", "size", "top_terms")))]
+        return sorted(rows, key=lambda r: (-r["size"], r["cluster"]))
+
+    def _clusters(self, name: str) -> list[dict[str, Any]]:
         members, _ = self.shared(name, "clusters", key="id")
-        if summary is None or members is None:
+        summary = self._summary(name)
+        if not summary or members is None:
             return []
         c = self.corpus(name)
-        rows = members["id"].map(c.row)
-        known = rows.notna().to_numpy()
-        labels = pd.DataFrame({"cluster": members["cluster"].to_numpy()[known],
-                               "label": c.frame["label"].to_numpy()[rows[known].astype(int).to_numpy()]})
+        rows = self._member_rows(name, c, members)
+        known = rows >= 0
+        labels = pd.DataFrame({"cluster": members.column("cluster").to_numpy()[known],
+                               "label": np.asarray(c.lists["label"], dtype=object)[rows[known]]})
         labels = labels[labels["label"] != ""]
-        out = []
-        for cl, size, terms in summary.sort_values(["size", "cluster"], ascending=[False, True])[
-                ["cluster", "size", "top_terms"]].itertuples(index=False):
-            labs = labels.loc[labels["cluster"] == cl, "label"].value_counts()
-            top = f"{labs.index[0]} ({labs.iloc[0] / labs.sum():.0%})" if len(labs) else ""
-            out.append({"cluster": int(cl), "size": int(size), "top_terms": str(terms or ""), "label": top})
-        return out
+        top: dict[int, str] = {}
+        for cl, labs in labels.groupby("cluster")["label"]:
+            counts = labs.value_counts()
+            top[int(cl)] = f"{counts.index[0]} ({counts.iloc[0] / counts.sum():.0%})"
+        return [{**s, "label": top.get(s["cluster"], "")} for s in summary]
+
+    def _member_rows(self, name: str, c: Corpus, members: pa.Table) -> np.ndarray:
+        """Corpus row of each ``clusters`` row (-1: no longer in the dataset), once per version."""
+        version = f"{self._version('clusters')}|{c.version}"
+        return self._memo(f"member_rows:{name}", version, lambda: np.fromiter(
+            (c.row.get(d, -1) for d in members.column("id").to_pylist()), np.int64, members.num_rows))
 
     def cluster_members(self, name: str, cluster: int, limit: int = 30) -> tuple[list[Hit], int]:
         c = self.corpus(name)
         members, _ = self.shared(name, "clusters", key="id")
         if members is None:
             return [], 0
-        ids = [d for d in members.loc[members["cluster"] == int(cluster), "id"] if d in c.row]
-        return [self._hit(c, c.row[d], []) for d in ids[:limit]], len(ids)
+        rows = self._member_rows(name, c, members)
+        rows = rows[(members.column("cluster").to_numpy() == int(cluster)) & (rows >= 0)]
+        return [self._hit(c, int(r), []) for r in rows[:limit]], int(rows.size)
 
     def projection(self, name: str, method: str = "pca", max_points: int = 2000, seed: int = 0) -> dict[str, Any]:
         """Up to ``max_points`` projected documents (a seeded sample) and the variance the projection keeps."""
@@ -245,11 +257,12 @@ class Explorer(StoreCache):
         total = len(rows)
         if total > max_points:
             rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
-        part = proj.iloc[rows]
+        part = proj.take(pa.array(np.asarray(rows, dtype=np.int64)))
         c = self.corpus(name)
         points = [{"id": d, "x": float(x), "y": float(y), "cluster": int(cl), "title": c.get("title", c.row[d]),
                    "label": c.get("label", c.row[d])}
-                  for d, x, y, cl in zip(part["id"], part["x"], part["y"], part["cluster"]) if d in c.row]
+                  for d, x, y, cl in zip(*(part.column(col).to_pylist() for col in ("id", "x", "y", "cluster")))
+                  if d in c.row]
         return {"points": points, "total": total, "note": self._variance_note(name, method)}
 
     def _variance_note(self, name: str, method: str) -> str:
@@ -290,7 +303,7 @@ class Explorer(StoreCache):
 
     def bursts(self, name: str, days: int = 7, top: int = 20) -> tuple[list[Burst], str]:
         c, idx = self._aligned(name)
-        version = f"{self._indexes[name][0]}|{c.version}"
+        version = f"{self._index(name)[0]}|{c.version}"
         return self._memo(f"bursts:{name}:{days}:{top}", version, lambda: self._bursts(c, idx, days, top))
 
     def _bursts(self, c: Corpus, idx: SimilarityIndex, days: int, top: int) -> tuple[list[Burst], str]:

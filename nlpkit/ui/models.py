@@ -3,7 +3,7 @@ models a person can try, and the predict box behind them.
 
 A saved model is one of
 
-- a TF-IDF baseline (the latest ``<dataset>_baseline`` dataset, ``nlpkit baseline``), key ``baseline:<dataset>``;
+- a TF-IDF baseline (the latest ``<dataset>_baseline`` dataset, ``nlpkit models baseline``), key ``baseline:<dataset>``;
 - an RNN classifier directory (``nlpkit train classifier``) named by a ``model_runs.model_dir`` or found
   under ``<data_dir>/models/``, key its path.
 
@@ -136,7 +136,7 @@ class Predictor:
     def predict(self, models: list[SavedModel], key: str, text: str) -> Predicted:
         by_key = {m.key: m for m in models}
         if key not in by_key:
-            offered = ", ".join(m.title for m in models) or "(none: train one with `nlpkit baseline korean_news`)"
+            offered = ", ".join(m.title for m in models) or "(none: train one with `nlpkit models baseline korean_news`)"
             raise UiError(f"unknown model {key[:80]!r}: pick one of the saved models: {offered}")
         text = text.strip()
         if not text:

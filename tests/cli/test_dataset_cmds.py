@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpkit.cli import _common, app
-from nlpkit.datasets.imdb import sample_tarball
 
 
 @pytest.fixture
@@ -28,8 +27,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data: Path):
     return invoke
 
 
-def test_rebuild_baseline_predict_end_to_end(cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    src = sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", tmp_path / "s.tar.gz", per_folder=120)
+def test_rebuild_baseline_predict_end_to_end(cli, imdb_sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = imdb_sample(120)
     monkeypatch.setenv("NLPKIT_IMDB_SOURCE", str(src))  # the env override is the default source
     code, out = cli("data", "rebuild", "imdb", "--valid-fraction", "0.2")
     assert code == 0, out
@@ -58,7 +57,7 @@ def test_rebuild_korean_corpus_with_explicit_source(cli, shared_data: Path) -> N
     [
         (["data", "rebuild", "ynat"], "unknown dataset 'ynat'; rebuildable datasets: imdb, nsmc"),
         (["data", "rebuild", "nsmc", "--source", "/no/such/file.zip"], "source '/no/such/file.zip' does not exist"),
-        (["models", "predict", "imdb", "text"], "no baseline model for dataset 'imdb'; train one with `nlpkit baseline imdb`"),
+        (["models", "predict", "imdb", "text"], "no baseline model for dataset 'imdb'; train one with `nlpkit models baseline imdb`"),
         (["models", "baseline", "imdb", "--variant", "svm"], "--variant 'svm': expected lr or nblr"),
         (["models", "predict", "./", "text"], "not a model directory"),
     ],

@@ -8,21 +8,18 @@ import pytest
 from typer.testing import CliRunner
 
 from nlpkit.cli import _common, app
-from nlpkit.datasets.dependants import find_dependants
-from nlpkit.datasets.imdb import sample_tarball
+from nlpkit.rebuild import find_dependants
 from nlpkit.store import Store
 from nlpkit.tokenize.dataset import tokenize_dataset
 
 
-def test_rebuild_retrains_baseline_and_retokenizes_incrementally(tmp_path: Path, shared_data: Path,
+def test_rebuild_retrains_baseline_and_retokenizes_incrementally(tmp_path: Path, shared_data: Path, imdb_sample,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NLPKIT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NLTK_DATA", str(shared_data / "nltk_data"))
     monkeypatch.delenv("NLPKIT_FLOWS", raising=False)
-    tarball = shared_data / "imdb" / "aclImdb_v1.tar.gz"
-    small = sample_tarball(tarball, tmp_path / "small.tar.gz", per_folder=40)
-    bigger = sample_tarball(tarball, tmp_path / "bigger.tar.gz", per_folder=50)
+    small, bigger = imdb_sample(40), imdb_sample(50)
 
     def cli(*args: str) -> str:
         _common._state.clear()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
-from nlpkit.datasets.imdb import ImdbOptions, build_imdb, sample_tarball
+from nlpkit.datasets.imdb import ImdbOptions, build_imdb
 from nlpkit.errors import SourceError
 from nlpkit.store import Catalog, Store
 from nlpkit.text.clean import TextCleaner
@@ -122,8 +122,8 @@ def test_broken_sources_are_clear_errors(store: Store, synthetic: Path, cleaner:
     assert store.datasets() == []  # nothing half-written became visible
 
 
-def test_valid_split_is_seeded_and_stratified(store: Store, shared_data: Path, cleaner: TextCleaner, tmp_path: Path) -> None:
-    small = sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", tmp_path / "s.tar.gz", per_folder=50)
+def test_valid_split_is_seeded_and_stratified(store: Store, imdb_sample, cleaner: TextCleaner) -> None:
+    small = imdb_sample(50)
     ids = []
     for seed in (1, 1, 2):
         build_imdb(store, small, cleaner=cleaner, options=ImdbOptions(valid_fraction=0.2, seed=seed, include_unsup=False))

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from nlpkit.datasets.dependants import find_dependants, rebuild_dependant
+from nlpkit.rebuild import find_dependants, rebuild_dependant
 from nlpkit.datasets.importer import ImportOptions, import_corpus
 from nlpkit.features.build import BuildOptions, build_features, load_index
 from nlpkit.features.stale import is_stale, stale_reasons

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nlpkit.datasets.imdb import ImdbOptions, build_imdb, sample_tarball
+from nlpkit.datasets.imdb import ImdbOptions, build_imdb
 from nlpkit.errors import DatasetError, ModelError
 from nlpkit.models.baseline import (
     CONFIG_FILE, MODEL_FILE, MODEL_RUNS, BaselineConfig, NBWeighting, evaluate_baseline, load_baseline,
@@ -20,10 +20,10 @@ NAMES = {0: "negative", 1: "positive"}
 
 
 @pytest.fixture(scope="module")
-def imdb_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
+def imdb_store(imdb_sample, tmp_path_factory: pytest.TempPathFactory) -> Store:
     """300 real reviews per class and split (train incl. 20% valid, test), no unsup."""
     tmp = tmp_path_factory.mktemp("baseline")
-    src = sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", tmp / "slice.tar.gz", per_folder=300)
+    src = imdb_sample(300)
     store = Store(tmp / "data")
     cleaner = TextCleaner(options=CleanOptions(stopwords=False))  # clean_text is not used by the baseline
     build_imdb(store, src, cleaner=cleaner, options=ImdbOptions(valid_fraction=0.2, include_unsup=False))
@@ -94,7 +94,7 @@ def test_bad_inputs_are_clear_errors(imdb_store: Store, store: Store, shared_dat
         train_baseline(imdb_store, "imdb", BaselineConfig(variant="svm"))  # type: ignore[arg-type]
     with pytest.raises(DatasetError, match="lacks column\\(s\\) body"):
         train_baseline(imdb_store, "imdb", BaselineConfig(text_column="body"))
-    with pytest.raises(ModelError, match="no baseline model for dataset 'nsmc'; train one with `nlpkit baseline nsmc`"):
+    with pytest.raises(ModelError, match="no baseline model for dataset 'nsmc'; train one with `nlpkit models baseline nsmc`"):
         predict_texts(store, "nsmc", ["x"])
     from nlpkit.datasets.registry import rebuild
 

@@ -13,9 +13,8 @@ from nlpkit.store import Catalog, Store
 
 
 @pytest.fixture(scope="module")
-def imdb_slice(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("imdb") / "aclImdb_slice.tar.gz"
-    return sample_tarball(shared_data / "imdb" / "aclImdb_v1.tar.gz", dest, per_folder=150)
+def imdb_slice(imdb_sample) -> Path:
+    return imdb_sample(150)
 
 
 @pytest.mark.timeout(300)
@@ -42,10 +41,11 @@ def test_imdb_flow_builds_trains_and_evaluates_after_a_failed_download(
 
 
 @pytest.mark.timeout(300)
-def test_rerun_with_unchanged_source_is_served_from_prefect_cache(prefect_harness: None, imdb_slice: Path,
+def test_rerun_with_unchanged_source_is_served_from_prefect_cache(prefect_harness: None, imdb_sample,
                                                                   tmp_path: Path) -> None:
     from pipelines.imdb import imdb_flow
 
+    imdb_slice = imdb_sample(40)  # four flow runs; caching needs no more reviews than this
     data_dir = str(tmp_path / "data")
     first = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0])
     second = imdb_flow(source=str(imdb_slice), data_dir=data_dir, c_grid=[8.0])

@@ -115,7 +115,7 @@ def test_read_commands_exit_0_every_time_on_a_table_of_many_small_commits(store:
     env = {**ENV, "NLPKIT_DATA_DIR": str(store.root)}
     codes = []
     for i in range(20):
-        args = ["query", "SELECT count(*), sum(n) FROM fetch_log"] if i % 2 == 0 else ["datasets"]
+        args = ["query", "SELECT count(*), sum(n) FROM fetch_log"] if i % 2 == 0 else ["data", "list"]
         res = subprocess.run([sys.executable, "-m", "nlpkit.cli", *args], env=env, capture_output=True, text=True,
                              timeout=120, cwd=store.root.parent)
         codes.append(res.returncode)

@@ -5,6 +5,10 @@ of ``Store.write_version`` (files written, artifacts hashed, a table created, si
 committed, data committed). After each kill every command still works, the dataset shows its
 last committed version (or is absent after a killed first build), and ``vacuum`` removes
 what the dead writer left.
+
+Only the killed writer needs a process of its own; the commands read afterwards and the next
+build run in this process (``_crash_writer.build`` is the one writer both use; a child
+start-up costs ~1.5 CPU s).
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -21,32 +24,11 @@ import pytest
 from nlpkit.store import SqlSandbox, Store
 from nlpkit.store.layout import file_sha256
 from nlpkit.store.maintenance import vacuum
+from tests.cli_harness import cli_invoker
+from tests.store._crash_writer import build
 
 ROOT = Path(__file__).resolve().parents[2]
-
-_WRITER = textwrap.dedent(
-    """
-    import os, signal, sys
-    import pyarrow as pa
-    from nlpkit.store import Store, datasets
-
-    root, step, occurrence, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    seen = {}
-
-    def hook(name):
-        seen[name] = seen.get(name, 0) + 1
-        if name == step and seen[name] == occurrence:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    datasets.crash_hook = hook
-    with Store(root).write_version("demo", parameters={"n": n}, source="crash test") as w:
-        for _ in range(n):
-            w.write(pa.table({"x": [n] * 100}))
-        w.write(pa.table({"item": [str(n)] * n, "reason": ["r"] * n}), "rejects")
-        (w.dir / "model.bin").write_bytes(bytes([n]) * 1000)
-    print("committed", flush=True)
-    """
-)
+WRITER = Path(__file__).with_name("_crash_writer.py")
 
 #: (step, occurrence): "created" fires once per table created (rejects first, then data) on a first build.
 FIRST_BUILD_STEPS = [("files", 1), ("artifacts", 1), ("created", 1), ("created", 2), ("side_tables", 1),
@@ -55,16 +37,11 @@ REBUILD_STEPS = [("files", 1), ("artifacts", 1), ("side_tables", 1), ("committed
 
 
 def _write(root: Path, step: str, occurrence: int, n: int) -> int:
+    """Run :func:`build` in a child that SIGKILLs itself at ``step``; returns the child's exit code."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", _WRITER, str(root), step, str(occurrence), str(n)],
+    proc = subprocess.run([sys.executable, str(WRITER), str(root), step, str(occurrence), str(n)],
                           env=env, capture_output=True, text=True, timeout=120)
     return proc.returncode
-
-
-def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NLPKIT_DATA_DIR": str(root), "NLPKIT_NO_PROGRESS": "1"}
-    return subprocess.run([sys.executable, "-m", "nlpkit.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=root.parent)
 
 
 def _untracked_files(store: Store) -> list[Path]:
@@ -93,17 +70,18 @@ def _files_at(path: Path, version: int) -> list[str]:
 
 
 @pytest.mark.parametrize(("step", "occurrence"), FIRST_BUILD_STEPS)
-def test_kill_9_during_first_build(store: Store, step: str, occurrence: int) -> None:
+def test_kill_9_during_first_build(store: Store, step: str, occurrence: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli = cli_invoker(store.root.parent, monkeypatch)
     rc = _write(store.root, step, occurrence, 3)
     assert rc == -9
     committed = step == "committed"
     assert store.datasets() == (["demo"] if committed else [])
-    assert _cli(store.root, "datasets").returncode == 0
-    assert _cli(store.root, "query", "SELECT 1").returncode == 0
+    assert cli("data", "list")[0] == 0
+    assert cli("query", "SELECT 1")[0] == 0
     if committed:
         assert SqlSandbox(store).query("SELECT count(*) FROM demo")[1] == [(300,)]
     # the next build works and nothing of the dead writer is visible
-    assert _write(store.root, "none", 1, 2) == 0
+    build(store, 2)
     info = store.latest("demo")
     assert info.version == ("v2" if committed else "v1") and info.rows == 200
     assert store.read("demo", "rejects").num_rows == 2
@@ -114,8 +92,9 @@ def test_kill_9_during_first_build(store: Store, step: str, occurrence: int) -> 
 
 
 @pytest.mark.parametrize(("step", "occurrence"), REBUILD_STEPS)
-def test_kill_9_during_rebuild(store: Store, step: str, occurrence: int) -> None:
-    assert _write(store.root, "none", 1, 2) == 0
+def test_kill_9_during_rebuild(store: Store, step: str, occurrence: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli = cli_invoker(store.root.parent, monkeypatch)
+    build(store, 2)
     v1 = store.latest("demo")
     assert _write(store.root, step, occurrence, 4) == -9
     committed = step == "committed"
@@ -124,13 +103,13 @@ def test_kill_9_during_rebuild(store: Store, step: str, occurrence: int) -> None
     rejects = store.read("demo", "rejects")
     assert rejects.num_rows == (4 if committed else 2)  # the side table is read at the version the commit names
     assert set(rejects.column("item").to_pylist()) == {"4" if committed else "2"}
-    res = _cli(store.root, "query", "SELECT count(*) AS n, min(x) AS lo, max(x) AS hi FROM demo")
-    assert res.returncode == 0, res.stderr
-    assert _cli(store.root, "datasets").returncode == 0
+    code, out = cli("query", "SELECT count(*) AS n, min(x) AS lo, max(x) AS hi FROM demo")
+    assert code == 0, out
+    assert cli("data", "list")[0] == 0
     # the previous version's artifacts are untouched and match the manifest
     for name, meta in v1.manifest["files"].items():
         assert file_sha256(v1.path / name) == meta["sha256"]
-    assert _write(store.root, "none", 1, 5) == 0
+    build(store, 5)
     assert store.latest("demo").rows == 500
     assert store.read("demo", version="v1").num_rows == 200
     vacuum(store, keep=2)
@@ -141,7 +120,7 @@ def test_kill_9_during_rebuild(store: Store, step: str, occurrence: int) -> None
 
 def test_manifest_is_never_half_written(store: Store) -> None:
     """The manifest lives inside the data commit's JSON: each commit file is parsed whole or not at all."""
-    assert _write(store.root, "none", 1, 2) == 0
+    build(store, 2)
     log = store.dataset_table_dir("demo") / "_delta_log"
     for f in sorted(log.glob("*.json")):
         for line in f.read_text().splitlines():

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from nlpkit.errors import StorageError
 from nlpkit.store import Store
+from tests.cli_harness import cli_invoker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,31 +63,33 @@ def _one_error_line(res: subprocess.CompletedProcess[str], *needles: str) -> Non
         assert n in lines[0], lines[0]
 
 
-def test_full_disk(tiny_fs: Path, tmp_path: Path) -> None:
+def test_full_disk(tiny_fs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = tiny_fs / "data"
-    assert _cli(data, "data", "import", "demo", str(_jsonl(tmp_path / "small.jsonl", 10, 30))).returncode == 0
+    cli = cli_invoker(tiny_fs, monkeypatch)  # in-process where only the outcome counts; the failure is a real child
+    assert cli("data", "import", "demo", str(_jsonl(tmp_path / "small.jsonl", 10, 30)))[0] == 0
     big = _jsonl(tmp_path / "big.jsonl", 3000, 3000)  # ~12 MB of incompressible text for a 4 MB disk
     _one_error_line(_cli(data, "data", "import", "demo", str(big)), "disk is full")
-    res = _cli(data, "query", "SELECT count(*) AS n FROM demo")
-    assert res.returncode == 0 and "10" in res.stdout
-    assert _cli(data, "data", "list").returncode == 0
+    code, out = cli("query", "SELECT count(*) AS n FROM demo")
+    assert code == 0 and "10" in out
+    assert cli("data", "list")[0] == 0
     # the failed writer removed its files: a small import fits again
-    assert _cli(data, "data", "import", "demo", str(_jsonl(tmp_path / "small2.jsonl", 5, 30))).returncode == 0
+    assert cli("data", "import", "demo", str(_jsonl(tmp_path / "small2.jsonl", 5, 30)))[0] == 0
     assert [v.version for v in Store(data).versions("demo")] == ["v1", "v2"]
 
 
-def test_read_only_data_dir(tiny_fs: Path, tmp_path: Path) -> None:
+def test_read_only_data_dir(tiny_fs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = tiny_fs / "data"
+    cli = cli_invoker(tiny_fs, monkeypatch)
     small = _jsonl(tmp_path / "small.jsonl", 10, 30)
-    assert _cli(data, "data", "import", "demo", str(small)).returncode == 0
+    assert cli("data", "import", "demo", str(small))[0] == 0
     Store(data).append("runs", pa.table({"flow": ["a"]}))
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], check=True)
     _one_error_line(_cli(data, "data", "import", "demo", str(small)), "read-only")
     _one_error_line(_cli(data, "data", "vacuum"), "read-only")
-    res = _cli(data, "query", "SELECT count(*) AS n FROM demo")  # readers write nothing, so they keep working
-    assert res.returncode == 0 and "10" in res.stdout, res.stderr
-    assert _cli(data, "data", "list").returncode == 0
-    assert _cli(data, "data", "history", "demo").returncode == 0
+    code, out = cli("query", "SELECT count(*) AS n FROM demo")  # readers write nothing, so they keep working
+    assert code == 0 and "10" in out, out
+    assert cli("data", "list")[0] == 0
+    assert cli("data", "history", "demo")[0] == 0
 
 
 def test_patched_enospc_while_writing_rows(store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,8 +13,7 @@ from nlpkit.errors import DatasetError, QueryError
 from nlpkit.store import SqlSandbox, Store
 from nlpkit.store.maintenance import history, vacuum
 from nlpkit.store.tables import table_files
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli_harness import cli_invoker
 
 
 def _versions(store: Store, n: int, name: str = "demo") -> None:
@@ -68,23 +64,21 @@ def test_remove_version(store: Store) -> None:
         store.remove_version("demo", "v3")
 
 
-def test_cli_history_and_vacuum_use_the_retention_setting(store: Store, tmp_path: Path) -> None:
+def test_cli_history_and_vacuum_use_the_retention_setting(store: Store, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     _versions(store, 3)
     flows = tmp_path / "flows.yaml"
     flows.write_text(yaml.safe_dump({"data_dir": str(store.root), "store": {"retention": 1}}))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NLPKIT_FLOWS": str(flows), "NLPKIT_NO_PROGRESS": "1"}
-    env.pop("NLPKIT_DATA_DIR", None)
+    cli = cli_invoker(tmp_path, monkeypatch)  # in-process: exit codes and stderr are the subprocess tests' job
+    monkeypatch.setenv("NLPKIT_FLOWS", str(flows))
+    monkeypatch.delenv("NLPKIT_DATA_DIR")
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "nlpkit.cli", *args], env=env, capture_output=True, text=True,
-                              cwd=tmp_path, timeout=120, check=False)
-
-    res = cli("vacuum")
-    assert res.returncode == 0 and "demo: dropped v1, v2" in res.stdout, res.stderr
-    res = cli("history", "demo")
-    assert res.returncode == 0 and "vacuumed" in res.stdout and "VACUUM" in res.stdout
-    res = cli("datasets", "--all")
-    assert res.returncode == 0 and "v3" in res.stdout and "v1 " not in res.stdout
+    code, out = cli("data", "vacuum")
+    assert code == 0 and "demo: dropped v1, v2" in out, out
+    code, out = cli("data", "history", "demo")
+    assert code == 0 and "vacuumed" in out and "VACUUM" in out
+    code, out = cli("data", "list", "--all")
+    assert code == 0 and "v3" in out and "v1 " not in out
 
 
 def test_names_that_would_collide_are_refused(store: Store) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from nlpkit.errors import StoreLayoutError
 from nlpkit.store import SqlSandbox, Store
+from tests.cli_harness import cli_invoker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,19 +59,20 @@ def korean(shared_data: Path) -> list[str]:
     return texts
 
 
-def test_old_layout_is_refused_then_migrated(tmp_path: Path, korean: list[str]) -> None:
+def test_old_layout_is_refused_then_migrated(tmp_path: Path, korean: list[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "data"
     _old_store(root, korean)
     store = Store(root)
-    with pytest.raises(StoreLayoutError, match="nlpkit store migrate"):
+    with pytest.raises(StoreLayoutError, match="nlpkit data migrate"):
         store.datasets()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NLPKIT_DATA_DIR": str(root), "NLPKIT_NO_PROGRESS": "1"}
     res = subprocess.run([sys.executable, "-m", "nlpkit.cli", "query", "SELECT 1"], env=env, capture_output=True,
                          text=True, cwd=ROOT)
-    assert res.returncode == 2 and "nlpkit store migrate" in res.stderr
-    res = subprocess.run([sys.executable, "-m", "nlpkit.cli", "store", "migrate"], env=env, capture_output=True,
-                         text=True, cwd=ROOT)
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 2 and "nlpkit data migrate" in res.stderr
+    cli = cli_invoker(tmp_path, monkeypatch)  # the refusal above is the one that needs a real exit code and stderr
+    code, out = cli("data", "migrate")
+    assert code == 0, out
     assert [v.version for v in store.versions("korean_news")] == ["v1", "v2"]
     latest = store.latest("korean_news")
     assert latest.manifest["migrated_from"] == "v2" and latest.manifest["parameters"] == {"n": 2}
@@ -85,9 +87,8 @@ def test_old_layout_is_refused_then_migrated(tmp_path: Path, korean: list[str]) 
     backups = list(root.glob("old-layout-*"))
     assert len(backups) == 1 and (backups[0] / "datasets" / "korean_news" / "LATEST").is_file()
     assert not (root / "catalog.duckdb").exists()
-    res = subprocess.run([sys.executable, "-m", "nlpkit.cli", "store", "migrate"], env=env, capture_output=True,
-                         text=True, cwd=ROOT)
-    assert res.returncode == 2 and "nothing to migrate" in res.stderr  # once
+    code, out = cli("data", "migrate")
+    assert code == 2 and "nothing to migrate" in out  # once
 
 
 def test_a_delta_table_being_created_is_not_taken_for_the_old_layout(tmp_path: Path) -> None:
@@ -100,5 +101,5 @@ def test_a_delta_table_being_created_is_not_taken_for_the_old_layout(tmp_path: P
     pq.write_table(pa.table({"n": [1]}), t / "part-00001-0b7c1f7e-2a4d-4c55-9a0e-6f1f2c1d3e4f-c000.zstd.parquet")
     refuse_old_layout(tmp_path)  # no error: a Delta table in the making
     pq.write_table(pa.table({"n": [1]}), t / "part-20260101T000000000000-abcd1234.parquet")
-    with pytest.raises(StoreLayoutError, match="nlpkit store migrate"):
+    with pytest.raises(StoreLayoutError, match="nlpkit data migrate"):
         refuse_old_layout(tmp_path)

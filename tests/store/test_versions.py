@@ -135,7 +135,7 @@ def test_old_layout_is_refused_with_the_fix(store: Store, tmp_path: Path) -> Non
     old = store.root / "datasets" / "demo"
     (old / "v1").mkdir(parents=True)
     (old / "LATEST").write_text("v1\n")
-    with pytest.raises(DatasetError, match="nlpkit store migrate"):
+    with pytest.raises(DatasetError, match="nlpkit data migrate"):
         store.datasets()
 
 

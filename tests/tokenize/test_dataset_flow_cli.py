@@ -96,3 +96,15 @@ def test_cli_tokenize_json_and_parquet(tmp_path: Path, news_sentences, monkeypat
     assert res.exit_code == 2 and "choose one of" in res.output
     res = runner.invoke(app, ["tokens", "text", "--dict", str(tmp_path / "missing.tsv"), "문장"])
     assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_okt_with_a_user_dictionary_builds_and_reuses_its_tokens(store: Store, news_articles):
+    # Okt's dictionary nouns go into its JVM, which changed its fingerprint between planning and the
+    # first batch: every okt+dictionary build failed with "tokenizer fingerprint changed during the run"
+    _write_news(store, news_articles, 6)
+    first = tokenize_dataset(store, "news", "okt", user_dicts=[DEFAULT_KO_DICT])
+    assert (first.version, first.tokenized, first.rejected) == ("v1", 6, 0)
+    forms = [t["form"] for t in store.read("tokens_news_okt").to_pylist()[0]["tokens"]]
+    assert forms == [t.form for t in get_tokenizer("okt", user_dicts=[str(DEFAULT_KO_DICT)]).tokenize(news_articles[0]["body"])]
+    again = tokenize_dataset(store, "news", "okt", user_dicts=[DEFAULT_KO_DICT])
+    assert not again.written and again.reused == 6 and again.fingerprint == first.fingerprint

@@ -141,6 +141,17 @@ def ui_url(ui_store: Store) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def client(ui_store: Store) -> Iterator[object]:
+    """One in-process app over the store for every HTTP test (its caches fill once, as a running app's do)."""
+    from starlette.testclient import TestClient
+
+    from nlpkit.ui.app import create_app
+
+    with TestClient(create_app(ui_store, warm=False)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """Headless Chromium (Debian's chromium + chromium-driver; no browser download)."""
     if not CHROMIUM or not CHROMEDRIVER:

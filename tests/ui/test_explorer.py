@@ -61,16 +61,6 @@ def test_term_series_counts_documents_per_day_and_outlet(docs: list[tuple[int, b
     assert sum(map(sum, s.counts.values())) == sum(has)
 
 
-@pytest.fixture(scope="module")
-def client(ui_store: Store):  # noqa: ANN201
-    from starlette.testclient import TestClient
-
-    from nlpkit.ui.app import create_app
-
-    with TestClient(create_app(ui_store, warm=False)) as c:
-        yield c
-
-
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
 
@@ -144,3 +134,27 @@ def test_models_page_names_labels_in_the_confusion_matrix(client, ui_store: Stor
     n = SqlSandbox(ui_store).query("SELECT count(*) FROM korean_news")[1][0][0]
     assert len(cells) == len(header) ** 2 and sum(cells) == n == 320
     assert re.search(r"accuracy 0\.\d{3} ± 0\.\d{3}", r.text)
+
+
+def test_downloads_stop_at_the_row_cap(client, ui_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from nlpkit.ui import app as ui_app
+
+    monkeypatch.setattr(ui_app, "DOWNLOAD_ROWS", 7)
+    q = "SELECT id, title FROM korean_news ORDER BY id"
+    want = SqlSandbox(ui_store).arrow(q).slice(0, 7)
+    csv = client.get("/sql/download", params={"q": q, "format": "csv"})
+    assert pacsv.read_csv(io.BytesIO(csv.content)).column("id").to_pylist() == want.column("id").to_pylist()
+    assert pq.read_table(io.BytesIO(client.get("/sql/download", params={"q": q, "format": "parquet"}).content)
+                         ).equals(want)
+    page = client.post("/sql", data={"q": q}).text
+    assert "downloads hold the first 7 rows" in page
+
+
+def test_health_says_ready_without_a_preload(client) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.text == "ready\n"

@@ -17,16 +17,6 @@ SENTENCE = "정부가 반도체 수출 지원 대책을 발표했다"
 NAMES = set(BUILDERS["korean_news"].label_names.values())
 
 
-@pytest.fixture(scope="module")
-def client(ui_store: Store):  # noqa: ANN201
-    from starlette.testclient import TestClient
-
-    from nlpkit.ui.app import create_app
-
-    with TestClient(create_app(ui_store, warm=False)) as c:
-        yield c
-
-
 def _prediction(text: str) -> tuple[str, float]:
     m = re.search(r'<b class="label">([^<]*)</b> with probability <span class="probability">([\d.]+)</span>', text)
     assert m, text[-1500:]

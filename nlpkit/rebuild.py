@@ -1,6 +1,6 @@
 """What is built from a dataset, and rebuilding it after the dataset changes.
 
-`nlpkit rebuild imdb` rebuilds the dataset, then what depends on it, found from the store
+`nlpkit data rebuild imdb` rebuilds the dataset, then what depends on it, found from the store
 itself (every derived artifact records its source in its manifest):
 
 - ``<dataset>_baseline``: the TF-IDF baseline, retrained with the parameters it was built with
@@ -80,7 +80,7 @@ def rebuild_dependant(store: Store, dataset: str, dep: Dependant, *,
 
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
-    """What `nlpkit rebuild NAME` did: the new version of the dataset and one line per dependant."""
+    """What `nlpkit data rebuild NAME` did: the new version of the dataset and one line per dependant."""
 
     info: VersionInfo
     dependants: list[str]
@@ -92,7 +92,7 @@ def rebuild_with_dependants(store: Store, dataset: str, source: str, *, dependan
                             on_dependant: Callable[[Dependant], None] | None = None,
                             baseline: dict[str, Any] | None = None,
                             **options: Any) -> Rebuilt:
-    """`nlpkit rebuild DATASET` as one call: a new version from ``source``, then (``dependants``) what is built
+    """`nlpkit data rebuild DATASET` as one call: a new version from ``source``, then (``dependants``) what is built
     from it (its baseline, retrained; its token datasets, re-tokenized incrementally). The CLI and the flows
     both call this, so a scheduled rebuild does exactly what the command does. ``baseline`` overrides
     parameters of the baseline's retraining (e.g. ``{"c_grid": [4.0]}``)."""
