@@ -102,18 +102,19 @@ def train_lm_flow(text: str | None = None, dataset: str | None = "lm_tinyshakesp
                   epochs: int = 50, batch_size: int = 64, lr: float = 3e-3, max_minutes: float | None = 30.0,
                   seed: int = 0, device: str = "auto", threads: int | None = None,
                   data_dir: str | None = None, settings: Settings | str | None = None,
-                  tokenizer: str | None = None, max_vocab: int | None = None, seq_len: int | None = None
-                  ) -> dict[str, Any]:
+                  tokenizer: str | None = None, max_vocab: int | None = None, seq_len: int | None = None,
+                  max_cpu_minutes: float | None = None) -> dict[str, Any]:
     """Train a char/word LM on a text file or store dataset; report nats/char or perplexity.
 
     With ``tokenizer`` (e.g. kiwi) the LM learns from the dataset's stored tokens
     (``tokens_<dataset>_<backend>``; ``level`` morph or char), as `nlpkit train lm --tokenizer` does.
+    ``max_cpu_minutes`` bounds the process's CPU time, ``max_minutes`` the wall time.
     """
     cfg = resolve(settings, data_dir)
     data_dir, out = str(cfg.data_dir), str(cfg.path(out))
     text = str(cfg.path(text)) if text else None
     options = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_minutes": max_minutes, "seed": seed,
-               "device": device, "threads": threads, "warmup_steps": 100}
+               "device": device, "threads": threads, "warmup_steps": 100, "max_cpu_minutes": max_cpu_minutes}
     model = {"hidden_size": hidden_size, "num_layers": num_layers, "dropout": dropout,
              **({"tokenizer": tokenizer} if tokenizer else {}),
              **{k: v for k, v in {"max_vocab": max_vocab, "seq_len": seq_len}.items() if v is not None}}

@@ -157,6 +157,7 @@ def train_lm_cmd(
     lr: float = typer.Option(L.train.lr, "--lr"),
     patience: int = typer.Option(L.train.patience, "--patience"),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
+    max_cpu_minutes: float = MaxCpuOpt,
     resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
     amp: bool = typer.Option(L.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
@@ -174,7 +175,8 @@ def train_lm_cmd(
                               tie_weights=tie, layer_norm=layer_norm, seq_len=seq_len, max_vocab=max_vocab,
                               epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device,
                               seed=seed, max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_,
-                              tokenizer=tokenizer, user_dicts=tuple(str(d) for d in dicts))
+                              tokenizer=tokenizer, user_dicts=tuple(str(d) for d in dicts),
+                              max_cpu_minutes=max_cpu_minutes)
     if tokenizer:
         from nlpkit.rnn.news_lm import train_news_lm
 
@@ -291,28 +293,37 @@ def evaluate(
 def generate(
     model_dir: Path = typer.Argument(..., help="A language-model directory."),
     prompt: str = typer.Option("", "--prompt", "-p", help="Text to continue."),
-    temperature: float = typer.Option(1.0, "--temperature", "-t", help="> 0; lower is more conservative."),
-    top_k: int = typer.Option(None, "--top-k", help="Sample only among the k most likely tokens (>= 1)."),
-    length: int = typer.Option(300, "--length", "-n", help="Tokens to generate (characters, words or morphemes)."),
+    temperature: float = typer.Option(None, "--temperature", "-t",
+                                      help="> 0; lower is more conservative [default: 0.8 morpheme models, else 1.0]."),
+    top_k: int = typer.Option(None, "--top-k", help="Sample only among the k most likely tokens (>= 1) "
+                              "[default: 40 morpheme models, else no limit]."),
+    top_p: float = typer.Option(None, "--top-p", help="Nucleus: sample among the most likely tokens whose probability "
+                                "sums to p, in (0, 1] [default: 0.9 morpheme models, else no cut]."),
+    length: int = typer.Option(300, "--length", "-n", help="At most this many tokens (characters, words or morphemes)."),
+    sentences: int = typer.Option(None, "--sentences", help="Stop after this many sentences (char and morpheme "
+                                  "models; 0: only at --length) [default: 2 morpheme models, else 0]."),
     greedy: bool = typer.Option(False, "--greedy", help="Always take the most likely token."),
-    seed: int = typer.Option(None, "--seed"),
+    seed: int = typer.Option(None, "--seed", help="Same seed, same model, same options: the same text."),
     device: str = typer.Option("cpu", "--device"),
 ) -> None:
-    """Sample a continuation of --prompt from a trained language model."""
+    """Sample a continuation of --prompt from a trained language model (never <unk>)."""
     from nlpkit.rnn.lm_train import load_lm
     from nlpkit.rnn.sampling import check_sampling_args, generate as _generate
 
-    check_sampling_args(temperature, top_k, length)
     model, _, vocab = load_lm(model_dir, device)
     if model.config.level == "morph":  # morphemes: the prompt is analysed, the output joined back into text
         from nlpkit.rnn.news_lm import generate_news
 
-        text = generate_news(model_dir, prompt, length=length, temperature=temperature, top_k=top_k, greedy=greedy,
-                             seed=seed)
+        given = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+        text = generate_news(model_dir, prompt, length=length, greedy=greedy, seed=seed,
+                             sentences=2 if sentences is None else (sentences or None),
+                             **{k: v for k, v in given.items() if v is not None})
         console.print(text, highlight=False, markup=False, soft_wrap=True)
         return
-    text = _generate(model, vocab, prompt, length=length, temperature=temperature, top_k=top_k, greedy=greedy,
-                     seed=seed)
+    temperature = 1.0 if temperature is None else temperature
+    check_sampling_args(temperature, top_k, length, top_p)
+    text = _generate(model, vocab, prompt, length=length, temperature=temperature, top_k=top_k, top_p=top_p,
+                     greedy=greedy, seed=seed, sentences=sentences or None)
     console.print(prompt + text, highlight=False, markup=False)
 
 

@@ -40,7 +40,7 @@ from nlpkit.rnn.token_source import TokensRecord, read_stored_tokens, record_tok
 from nlpkit.rnn.train_loop import ProgressFn
 
 __all__ = ["SPACE", "MORPH_VOCAB", "NewsCorpus", "morph_token", "split_morph", "doc_units", "load_news_corpus",
-           "train_news_lm", "detokenize", "generate_news", "evaluate_news_lm"]
+           "train_news_lm", "detokenize", "generate_news", "evaluate_news_lm", "morph_sentence_end"]
 
 log = logging.getLogger(__name__)
 
@@ -225,18 +225,32 @@ def detokenize(tokens: Sequence[str]) -> str:
     return "\n".join(out)
 
 
+def morph_sentence_end(tokens: list[str]) -> bool:
+    """Stop rule of a morpheme model: a sentence-final mark (``./SF``, ``?/SF``, ``!/SF``) or ``<eos>``."""
+    if not tokens:
+        return False
+    form, tag, _ = split_morph(tokens[-1])
+    return tokens[-1] == "<eos>" or (tag == "SF" and form in (".", "?", "!"))
+
+
 def generate_news(model_dir: str | Path, prompt: str = "", *, length: int = 80, temperature: float = 0.8,
-                  top_k: int | None = 40, greedy: bool = False, seed: int | None = None) -> str:
+                  top_k: int | None = 40, top_p: float | None = 0.9, greedy: bool = False, seed: int | None = None,
+                  sentences: int | None = 2) -> str:
     """Prompt + continuation from a saved morpheme-level news LM, as Korean text.
 
     The prompt is analysed with the tokenizer recorded in the model directory (the dictionary
     must be unchanged); morphemes the model never saw count as ``<unk>``. ``<unk>`` is never
-    generated; ``<eos>`` (end of an article) becomes a line break.
+    generated; ``<eos>`` (end of an article) becomes a line break. Generation stops after
+    ``sentences`` sentence ends (:func:`morph_sentence_end`; ``None``: at ``length`` morphemes only).
+
+    >>> generate_news("models/news_lm", "정부는", seed=0)   # doctest: +SKIP
+    '정부는 ... 밝혔다.'
     """
     from nlpkit.rnn.lm_train import load_lm
-    from nlpkit.rnn.sampling import check_sampling_args, sample_tokens
+    from nlpkit.rnn.sampling import check_sampling_args, sample_tokens, sentence_stop
 
-    check_sampling_args(temperature, top_k, length)
+    check_sampling_args(temperature, top_k, length, top_p)
+    stop = sentence_stop(morph_sentence_end, sentences) if sentences is not None else None
     model, config, vocab = load_lm(model_dir, "cpu")
     if model.config.level != "morph":
         raise ModelError(f"{model_dir} is a {model.config.level}-level model; `nlpkit models generate` samples it directly")
@@ -247,6 +261,6 @@ def generate_news(model_dir: str | Path, prompt: str = "", *, length: int = 80, 
                                dict(rec.get("options") or {}))
         context = doc_units([{"form": t.form, "tag": t.tag, "start": t.start, "end": t.end}
                              for t in tok.tokenize(prompt)], "morph")[0] or context
-    new = sample_tokens(model, vocab, context, length=length, temperature=temperature, top_k=top_k, greedy=greedy,
-                        seed=seed, banned=[vocab.unk_id])
+    new = sample_tokens(model, vocab, context, length=length, temperature=temperature, top_k=top_k, top_p=top_p,
+                        greedy=greedy, seed=seed, banned=[vocab.unk_id], stop=stop)
     return detokenize([t for t in context if t != "<eos>"] + new)

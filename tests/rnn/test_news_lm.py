@@ -118,7 +118,7 @@ def test_generate_writes_korean_without_tags(news_lm: tuple[Path, dict[str, Any]
 
     out, _ = news_lm
     for prompt in ("정부는", "반도체", "서울"):
-        text = generate_news(out, prompt, length=40, seed=0)
+        text = generate_news(out, prompt, length=40, seed=0, sentences=None)
         assert text.startswith(prompt) and not TAG_LEAK.search(text), text
         letters = [c for c in text if not c.isspace()]
         assert len(HANGUL.findall(text)) > 0.6 * len(letters) and len(text) > 30, text
@@ -127,15 +127,49 @@ def test_generate_writes_korean_without_tags(news_lm: tuple[Path, dict[str, Any]
         generate_news(out, "정부는", temperature=0)
 
 
+def _hangul_share(text: str) -> float:
+    letters = [c for c in text if c.isalnum()]
+    return len(HANGUL.findall(text)) / max(1, len(letters))
+
+
 def test_generate_cli_prints_joined_korean(news_lm: tuple[Path, dict[str, Any]]) -> None:
     from typer.testing import CliRunner
 
     from nlpkit.cli import app
 
     out, _ = news_lm
-    res = CliRunner().invoke(app, ["models", "generate", str(out), "--prompt", "정부는", "--length", "30", "--seed", "1"])
+    cmd = ["models", "generate", str(out), "--prompt", "정부는", "--length", "60", "--seed", "1"]
+    res = CliRunner().invoke(app, cmd)
     assert res.exit_code == 0, res.output
     assert res.output.startswith("정부는") and not TAG_LEAK.search(res.output)
+    assert _hangul_share(res.output) > 0.8 and len(res.output.strip()) > len("정부는"), res.output
+    assert CliRunner().invoke(app, cmd).output == res.output  # --seed reproduces
+    one = CliRunner().invoke(app, [*cmd[:-2], "--seed", "2", "--sentences", "1", "--top-p", "0.5", "--top-k", "5"])
+    assert one.exit_code == 0, one.output
+    # one sentence: it ends at its first sentence mark, or runs to --length without one
+    body = one.output.strip()
+    assert sum(body.count(m) for m in ".?!") <= 1 and (body[-1] in ".?!" or "." not in body), body
+    bad = CliRunner().invoke(app, [*cmd, "--top-p", "1.5"])
+    assert bad.exit_code == 2 and "top_p must be a number in (0, 1]" in bad.output
+
+
+def test_char_level_news_lm_from_stored_tokens_generates_korean(news_store: Store, engine_calls: list[int],
+                                                                tmp_path: Path) -> None:
+    """The character-level candidate reads the same stored tokens (no engine call) and `generate` writes Korean."""
+    from typer.testing import CliRunner
+
+    from nlpkit.cli import app
+    from nlpkit.rnn.news_lm import train_news_lm
+
+    out = tmp_path / "char_lm"
+    metrics = train_news_lm(news_store, "korean_news", out=out,
+                            settings=with_overrides(TINY, level="char", seq_len=32, max_vocab=None)).metrics
+    assert engine_calls == [] and metrics["level"] == "char" and metrics["test_nats_per_char"] > 0
+    res = CliRunner().invoke(app, ["models", "generate", str(out), "--prompt", "정부는", "--length", "80",
+                                   "--seed", "0", "--top-k", "20", "--top-p", "0.9", "--sentences", "1"])
+    assert res.exit_code == 0, res.output
+    text = res.output.strip()
+    assert text.startswith("정부는") and _hangul_share(text) > 0.8 and "<unk>" not in text, text
 
 
 def test_resumes_from_the_checkpoint(news_store: Store, news_lm: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
