@@ -158,3 +158,23 @@ def test_downloads_stop_at_the_row_cap(client, ui_store: Store, monkeypatch: pyt
 def test_health_says_ready_without_a_preload(client) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.text == "ready\n"
+
+
+def test_models_page_shows_each_kinds_own_figures(tmp_path) -> None:
+    # seq2seq and language-model rows have no accuracy: the page printed "accuracy –, macro F1 –" for them
+    from starlette.testclient import TestClient
+
+    from nlpkit.store.model_runs import append_runs
+    from nlpkit.ui.app import create_app
+
+    store = Store(tmp_path / "data")
+    append_runs(store, [{"model": "seq2seq_reversed+peeky", "dataset": "addition", "split": "test", "loss": 0.0123,
+                         "exact_match": 0.9968},
+                        {"model": "rnn_lm_morph", "dataset": "store:korean_news", "split": "test", "loss": 4.339,
+                         "perplexity": 76.633, "nats_per_token": 4.339}])
+    with TestClient(create_app(store, warm=False)) as c:
+        page = c.get("/models").text
+    seq2seq = page.split("<h3>seq2seq_reversed+peeky")[1].split("</div>")[0]
+    lm = page.split("<h3>rnn_lm_morph")[1].split("</div>")[0]
+    assert "exact match 0.997" in seq2seq and "accuracy" not in seq2seq and "–" not in seq2seq
+    assert "perplexity 76.633" in lm and "loss 4.339" in lm and "accuracy" not in lm
