@@ -135,10 +135,6 @@ def plan_tokenize(store: Any, dataset: str, tokenizer: str, *, user_dicts: Seque
     """
     opts = dict(options or {})
     tok = get_tokenizer(tokenizer, user_dicts=tuple(str(p) for p in user_dicts), **opts)
-    if user_dicts and getattr(tok, "warm_up", None) is not None:
-        # Okt's dictionary nouns live in its JVM, so its fingerprint covers them only once the engine has
-        # loaded them: fingerprint the tokenizer the batches will see, not the one before loading
-        tok.warm_up()
     info = store.latest(dataset)
     cols = [text_column] if isinstance(text_column, str) else list(text_column)
     table = store.read(dataset, version=info.version)

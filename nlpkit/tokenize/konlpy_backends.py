@@ -171,6 +171,10 @@ class OktTokenizer(_KonlpyTokenizer):
 
     @property
     def fingerprint(self) -> str:
+        if self.user_dicts and self._engine is None:
+            # this tokenizer's dictionary nouns enter the JVM when the engine loads: fingerprint after that,
+            # so planning and every batch (and the next run) agree
+            self._ensure_engine()
         base = super().fingerprint
         if not _OKT_JVM_NOUNS:
             return base
