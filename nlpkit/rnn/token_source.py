@@ -201,7 +201,6 @@ def _stored_units(table: Any, token_format: str, view: str = "all",
     string (200k reviews in seconds; IMDB's 25M tokens as dicts took over 15 GB). Only the ``wanted``
     documents are kept (a classifier needs no unlabelled rows); ``view`` filters by project tag.
     """
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -212,10 +211,10 @@ def _stored_units(table: Any, token_format: str, view: str = "all",
     if view != "all":
         from nlpkit.tokenize.base import CONTENT_PTAGS
 
+        from nlpkit.tokenize.token_rows import keep_tokens
+
         mask = pc.is_in(flat.field("ptag"), value_set=pa.array(sorted(CONTENT_PTAGS), pa.string()))
-        mask = pc.fill_null(mask, False)
-        kept = np.concatenate([[0], np.cumsum(mask.to_numpy(zero_copy_only=False))])
-        offsets, flat = kept[offsets], flat.filter(mask)
+        offsets, flat = keep_tokens(offsets, flat, pc.fill_null(mask, False))
     forms = flat.field("form").to_pylist()
     units = forms if token_format == "form" else [_unit(f, t, token_format)
                                                   for f, t in zip(forms, flat.field("tag").to_pylist(), strict=True)]

@@ -23,11 +23,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from nlpkit.tokenize.base import Token
+from nlpkit.tokenize.token_rows import keep_tokens
 from nlpkit.tokenize.spec import DROP_PTAGS, TermSpec
 
 __all__ = ["current_tokens", "iter_stored_terms"]
@@ -60,8 +60,7 @@ def iter_stored_terms(store: Any, name: str, spec: TermSpec, ids: Sequence[str],
         if spec.forms_only:  # forms alone decide the terms: no Token per token (3x faster on IMDB)
             if spec.drop_punct:
                 keep = pc.fill_null(pc.invert(pc.is_in(flat.field("ptag"), value_set=_DROPPED)), True)
-                offsets = np.concatenate([[0], np.cumsum(keep.to_numpy(zero_copy_only=False))])[offsets]
-                flat = flat.filter(keep)
+                offsets, flat = keep_tokens(offsets, flat, keep)
             forms = flat.field("form").to_pylist()
             docs = (spec.terms_of_forms(forms[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True))
         else:

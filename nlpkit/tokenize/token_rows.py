@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "tokens_to_arrow", "tokens_table", "read_tokens"]
+__all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "tokens_to_arrow", "tokens_table", "read_tokens", "keep_tokens"]
 
 TOKEN_TYPE = pa.struct([("form", pa.string()), ("tag", pa.string()), ("ptag", pa.string()),
                         ("lemma", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
@@ -68,3 +68,12 @@ def read_tokens(store: Any, name: str) -> dict[str, list[Any]]:
     # tuple.__new__ mapped over the zipped columns: Token objects without a Python call per token
     toks = list(map(tuple.__new__, repeat(Token), zip(*(flat.field(f.name).to_pylist() for f in TOKEN_TYPE))))
     return {doc: toks[offsets[i]:offsets[i + 1]] for i, doc in enumerate(t.column("id").to_pylist())}
+
+
+def keep_tokens(offsets: Any, flat: Any, keep: Any) -> tuple[Any, Any]:
+    """The flattened tokens of a list column with only those where ``keep`` (a boolean array without
+    nulls, one per token) is true, and the documents' offsets into them (numpy), column-wise."""
+    import numpy as np
+
+    kept = np.concatenate([[0], np.cumsum(keep.to_numpy(zero_copy_only=False))])
+    return kept[offsets], flat.filter(keep)
