@@ -169,3 +169,51 @@ def test_real_nsmc_tokens_are_stored_column_wise_and_reused(store: Store, shared
     want = _per_token_rows(ids[:2900], [tokds._sha(r["text"]) for r in rows[:2900]], tok.fingerprint,
                            [tok.tokenize(r["text"]) for r in rows[:2900]]).sort_by("id")
     assert now.equals(want)
+
+
+_KILLED_WRITER = """
+import os, signal, sys
+import nlpkit.tokenize.dataset as ds
+from nlpkit.store import Store
+from nlpkit.tokenize.dataset import plan_tokenize, tokenize_texts, write_tokens
+
+ds._ROW_GROUP_TOKENS = 1  # every batch goes to the version's Parquet file at once
+store = Store(sys.argv[1])
+plan = plan_tokenize(store, "news", "regex")
+
+def batches():
+    for n, (ids, texts, shas) in enumerate(plan.batches(5)):
+        if n == 2:  # two row groups written, nothing committed
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield tokenize_texts(plan.tokenizer, ids, texts, shas, plan.fingerprint)
+
+write_tokens(store, plan, batches())
+"""
+
+
+def test_kill_9_while_a_tokens_version_is_written_leaves_the_last_one_intact(store: Store, news_articles, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from nlpkit.tokenize import tokenize_dataset
+
+    def write_news(n: int) -> None:
+        rows = [{"id": a["id"], "text": a["body"]} for a in news_articles[:n]]
+        with store.write_version("news") as w:
+            w.write(pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.string()), ("text", pa.string())])))
+
+    write_news(10)
+    first = tokenize_dataset(store, "news", "regex")
+    before = store.read("tokens_news_regex")
+    write_news(40)  # 30 new documents to tokenize
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_WRITER)
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "data")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert store.latest("tokens_news_regex").version == first.version
+    assert store.read("tokens_news_regex").equals(before)  # the killed write left nothing visible
+    again = tokenize_dataset(store, "news", "regex")  # the next run reuses v1's rows and tokenizes the rest
+    assert (again.version, again.reused, again.tokenized) == ("v2", 10, 30)
