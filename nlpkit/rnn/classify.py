@@ -28,7 +28,7 @@ from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.token_source import (TokenFormat, TokensRecord, attach_stored_tokens, is_engine_backend,
                                      text_tokenizer)
-from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
+from nlpkit.rnn.train_loop import Clock, Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
 
 __all__ = ["ClassifierResult", "ClassifierTask", "train_classifier", "evaluate_classifier", "load_classifier",
@@ -167,7 +167,7 @@ class ClassifierTask(TaskBase):
 
 def train_classifier(splits: LabelledSplits, *, out: str | Path, settings: ClassifierSettings | None = None,
                      opts: TrainOptions | None = None, source: str = "", store: Any = None, resume: bool = False,
-                     overwrite: bool = False, on_progress: ProgressFn | None = None,
+                     overwrite: bool = False, on_progress: ProgressFn | None = None, clock: Clock | None = None,
                      **overrides: Any) -> TrainResult:
     """Train on ``splits['train']``, early-stop on ``valid``, report ``test``; save to ``out``.
 
@@ -176,11 +176,12 @@ def train_classifier(splits: LabelledSplits, *, out: str | Path, settings: Class
     dataset the splits came from) and an engine tokenizer, the tokens are read from the stored
     ``tokens_<source>_<tokenizer>`` dataset (built first when missing), never re-computed.
     With ``resume=True`` training continues from ``out`` (its config and vocabulary win).
+    ``clock`` is where the time budgets read wall and CPU time (default: the real clocks).
     """
     settings = with_overrides(settings or ClassifierSettings(), opts, **overrides)
     task = ClassifierTask(splits, settings, store=store, source=source)
     return fit(task, settings.train, out=out, source=source, store=store, resume=resume, overwrite=overwrite,
-               on_progress=on_progress)
+               on_progress=on_progress, clock=clock)
 
 
 def load_classifier(path: str | Path, device: str = "cpu") -> tuple[RNNClassifier, dict[str, Any], Vocab]:

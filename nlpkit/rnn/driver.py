@@ -23,7 +23,7 @@ from nlpkit.rnn.checkpoint import (ModelDir, check_out_dir, load_saved_model, lo
                                    save_model_dir)
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.reports import save_and_report
-from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions, set_seed
+from nlpkit.rnn.train_loop import Clock, Loop, ProgressFn, TrainOptions, set_seed
 
 __all__ = ["TrainResult", "TrainTask", "TaskBase", "Kind", "Built", "fit"]
 
@@ -88,12 +88,14 @@ class TaskBase:
 
 
 def fit(task: TrainTask, opts: TrainOptions, *, out: str | Path, source: str = "", store: Any = None,
-        resume: bool = False, overwrite: bool = False, on_progress: ProgressFn | None = None) -> TrainResult:
+        resume: bool = False, overwrite: bool = False, on_progress: ProgressFn | None = None,
+        clock: Clock | None = None) -> TrainResult:
     """Train ``task`` under ``opts`` into the model directory ``out``.
 
     With ``resume=True`` the run continues from the checkpoint in ``out`` (written after each
     epoch). An existing ``out`` is replaced only when it is an nlpkit model directory and
-    ``overwrite=True`` (see :func:`~nlpkit.rnn.checkpoint.check_out_dir`).
+    ``overwrite=True`` (see :func:`~nlpkit.rnn.checkpoint.check_out_dir`). ``clock`` is where the
+    budgets read wall and CPU time (default: the real clocks).
     """
     set_seed(opts.seed)
     runtime = resolve_runtime(opts.device, amp=opts.amp, compile=opts.compile, threads=opts.threads)
@@ -108,7 +110,8 @@ def fit(task: TrainTask, opts: TrainOptions, *, out: str | Path, source: str = "
     if saved is not None:
         load_weights(model, saved.weights, str(out))
     config = {"kind": kind.name, **built.config, "source": source, "train": opts.to_dict()}
-    loop = Loop(model, opts, runtime, total_steps=built.steps_per_epoch * opts.epochs, on_progress=on_progress)
+    loop = Loop(model, opts, runtime, total_steps=built.steps_per_epoch * opts.epochs, on_progress=on_progress,
+                clock=clock or Clock())
     if saved is not None:
         loop.load_counters(load_training_state(out, loop.optimizer))
         loop.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from nlpkit.rnn.device import Runtime
 
-__all__ = ["TrainOptions", "ProgressEvent", "ProgressFn", "Loop", "StopReason", "lr_factor", "set_seed"]
+__all__ = ["Clock", "TrainOptions", "ProgressEvent", "ProgressFn", "Loop", "StopReason", "lr_factor", "set_seed"]
 
 #: Why training ended: epochs done, patience used up, a budget spent, or the task had nothing left to learn.
 StopReason = Literal["epochs", "early_stopping", "max_minutes", "max_cpu_minutes", "done"]
@@ -92,6 +92,19 @@ class ProgressEvent:
 ProgressFn = Callable[[ProgressEvent], None]
 
 
+@dataclass(frozen=True)
+class Clock:
+    """Where the budgets read the time: wall seconds and the process's CPU seconds (all threads).
+
+    Passed in (never read from globals) so a test can drive the budgets with a fake clock and
+    assert the mechanism (stop after the step that spends the budget) instead of a duration
+    that depends on the machine's speed and load.
+    """
+
+    wall: Callable[[], float] = time.perf_counter
+    cpu: Callable[[], float] = time.process_time
+
+
 def set_seed(seed: int) -> None:
     """Seed Python's and torch's generators (CPU and CUDA)."""
     from nlpkit.rnn._torch import torch
@@ -135,7 +148,8 @@ class Loop:
     best: float | None = None
     bad_evals: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
-    started: float = field(default_factory=time.perf_counter)
+    clock: Clock = field(default_factory=Clock)
+    started: float = 0.0
     train_seconds: float = 0.0
     tokens_seen: int = 0
     cpu_before: float = 0.0  # CPU seconds of earlier runs of this model (resume)
@@ -150,16 +164,16 @@ class Loop:
             _param_groups(self.model, self.opts.weight_decay), lr=self.opts.lr, betas=(0.9, 0.99), fused=fused
         )
         self.best_state: dict[str, torch.Tensor] | None = None
-        self.started = time.perf_counter()  # the budgets start now, not before the optimizer's first import
-        self.cpu_started = time.process_time()
+        self.started = self.clock.wall()  # the budgets start now, not before the optimizer's first import
+        self.cpu_started = self.clock.cpu()
 
     # -- clock --------------------------------------------------------------------------
     def elapsed(self) -> float:
-        return time.perf_counter() - self.started
+        return self.clock.wall() - self.started
 
     def cpu_seconds(self) -> float:
         """CPU time of this process (all threads) since the loop started, plus that of earlier runs."""
-        return self.cpu_before + time.process_time() - self.cpu_started
+        return self.cpu_before + self.clock.cpu() - self.cpu_started
 
     def progress(self) -> float:
         frac = self.step / max(1, self.total_steps)
@@ -185,7 +199,7 @@ class Loop:
     # -- one step -----------------------------------------------------------------------
     def train_step(self, compute_loss: Callable[[], torch.Tensor], tokens: int, steps_per_epoch: int) -> float:
         """Run ``compute_loss`` under autocast, step the optimizer at the scheduled LR, report progress."""
-        t0 = time.perf_counter()
+        t0 = self.clock.wall()
         lr = self.opts.lr * lr_factor(self.step, self.progress(), self.opts.warmup_steps, self.opts.min_lr_ratio)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -195,7 +209,7 @@ class Loop:
             raise ModelError(f"training diverged at step {self.step}: loss is {float(loss)}; lower --lr")
         self.runtime.backward_step(loss, self.model, self.optimizer, self.opts.clip)
         value = float(loss.detach())
-        dt = time.perf_counter() - t0
+        dt = self.clock.wall() - t0
         self.train_seconds += dt
         self.tokens_seen += tokens
         self.step += 1
@@ -258,4 +272,4 @@ class Loop:
         self.tokens_seen = int(data.get("tokens_seen", 0))
         self.train_seconds = float(data.get("train_seconds", 0.0))
         self.cpu_before = float(data.get("cpu_seconds", 0.0))
-        self.cpu_started = time.process_time()
+        self.cpu_started = self.clock.cpu()

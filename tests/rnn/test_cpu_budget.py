@@ -4,55 +4,59 @@ It counts the process's CPU time (all threads), not wall time: waiting for the C
 neighbours run is free, and CPU spent before a resume still counts. Training stops within one
 step of the budget, and the run records why it stopped, with CPU and wall seconds, in
 ``metrics.json`` and ``config.json`` (hence in every ``model_runs`` row).
+
+The budget tests drive training with a fake :class:`Clock` (a fixed CPU and wall cost per step),
+so they assert the mechanism (which step stops, which budget) and pass or fail the same on a
+fast idle machine and a slow loaded one.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nlpkit.errors import ModelError
-from nlpkit.rnn.train_loop import ProgressEvent, TrainOptions
+from nlpkit.rnn.train_loop import Clock, ProgressEvent, TrainOptions
 
 TINY = {"tokenizer": "chars", "arch": "gru", "embed_dim": 16, "hidden_size": 24, "max_len": 60}
 
 
-def _train(splits: Any, out: Path, opts: TrainOptions, on_progress: Any = None, resume: bool = False) -> Any:
+def _train(splits: Any, out: Path, opts: TrainOptions, on_progress: Any = None, resume: bool = False,
+           clock: Clock | None = None) -> Any:
     from nlpkit.rnn.classify import train_classifier
 
-    return train_classifier(splits, out=out, opts=opts, on_progress=on_progress, resume=resume, **TINY)
+    return train_classifier(splits, out=out, opts=opts, on_progress=on_progress, resume=resume, clock=clock, **TINY)
 
 
-class _StepClock:
-    """Process CPU time at every training step (to size "one batch's worth")."""
+class _FakeClock:
+    """A machine whose speed the test decides: each training step costs ``step_cpu`` CPU seconds
+    and ``step_wall`` wall seconds, whatever the real CPU does (the budgets read only this clock)."""
 
-    def __init__(self, sleep_s: float = 0.0) -> None:
-        self.cpu: list[float] = [time.process_time()]
-        self.sleep_s = sleep_s
+    def __init__(self, step_cpu: float = 0.1, step_wall: float = 0.1) -> None:
+        self.cpu_s = 1000.0  # an arbitrary origin: the loop must measure from its own start
+        self.wall_s = 5000.0
+        self.step_cpu, self.step_wall = step_cpu, step_wall
+        self.steps = 0
+        self.clock = Clock(wall=lambda: self.wall_s, cpu=lambda: self.cpu_s)
 
-    def __call__(self, ev: ProgressEvent) -> None:
-        self.cpu.append(time.process_time())
-        if self.sleep_s:
-            time.sleep(self.sleep_s)  # a busy neighbour: wall time passes, this process's CPU time does not
-
-    def longest_step(self) -> float:
-        return max(b - a for a, b in zip(self.cpu, self.cpu[1:], strict=False))
+    def __call__(self, ev: ProgressEvent) -> None:  # on_progress: one more step was spent
+        self.steps += 1
+        self.cpu_s += self.step_cpu
+        self.wall_s += self.step_wall
 
 
-def test_cpu_budget_stops_training_within_one_step(nsmc_splits: Any, tmp_path: Path) -> None:
-    budget_min = 0.03  # 1.8 CPU seconds: a fraction of one epoch of ~3,200 reviews
-    clock = _StepClock()
+def test_cpu_budget_stops_training_after_the_step_that_spends_it(nsmc_splits: Any, tmp_path: Path) -> None:
+    budget_min = 0.03  # 1.8 CPU seconds = 18 steps of 0.1 s on the fake clock: inside the first epoch
+    fake = _FakeClock(step_cpu=0.1)
     result = _train(nsmc_splits, tmp_path / "m", TrainOptions(epochs=50, batch_size=32, warmup_steps=5, threads=1,
-                                                              max_cpu_minutes=budget_min), clock)
+                                                              max_cpu_minutes=budget_min), fake, clock=fake.clock)
     m = result.metrics
     assert m["stop_reason"] == "max_cpu_minutes"
-    assert m["epochs"] == 1 and m["steps"] < 3200 // 32  # stopped inside the first epoch
-    budget = 60 * budget_min
-    assert budget <= m["stop_cpu_seconds"] <= budget + clock.longest_step() + 0.05
+    assert m["steps"] == fake.steps == 18 and m["epochs"] == 1  # stopped right after the step reaching 1.8 s
+    assert m["stop_cpu_seconds"] == pytest.approx(1.8)
     assert m["cpu_seconds"] >= m["stop_cpu_seconds"]  # the total adds the last validation
     config = json.loads((result.model_dir / "config.json").read_text(encoding="utf-8"))
     assert config["train"]["max_cpu_minutes"] == budget_min
@@ -61,12 +65,21 @@ def test_cpu_budget_stops_training_within_one_step(nsmc_splits: Any, tmp_path: P
 
 
 def test_waiting_is_not_cpu_time(nsmc_splits: Any, tmp_path: Path) -> None:
-    """A step that waits (a loaded machine) spends wall time, not the CPU budget."""
-    clock = _StepClock(sleep_s=0.03)
+    """A loaded machine (10 wall seconds per step) spends wall time, not the CPU budget."""
+    fake = _FakeClock(step_cpu=0.1, step_wall=10.0)
     m = _train(nsmc_splits, tmp_path / "m", TrainOptions(epochs=50, batch_size=32, warmup_steps=5, threads=1,
-                                                         max_cpu_minutes=0.02), clock).metrics
-    assert m["stop_reason"] == "max_cpu_minutes"
-    assert m["wall_seconds"] > m["cpu_seconds"] + 0.03 * (m["steps"] - 1)
+                                                         max_cpu_minutes=0.02), fake, clock=fake.clock).metrics
+    assert m["stop_reason"] == "max_cpu_minutes" and m["steps"] == 12  # 1.2 CPU s, however long it waited
+    assert m["wall_seconds"] == pytest.approx(120.0, abs=0.2)
+
+
+def test_wall_budget_stops_on_wall_time(nsmc_splits: Any, tmp_path: Path) -> None:
+    """``max_minutes`` is the wall clock: with both budgets, the one spent first stops training."""
+    fake = _FakeClock(step_cpu=0.1, step_wall=10.0)
+    m = _train(nsmc_splits, tmp_path / "m", TrainOptions(epochs=50, batch_size=32, warmup_steps=5, threads=1,
+                                                         max_cpu_minutes=0.02, max_minutes=1.0), fake,
+               clock=fake.clock).metrics
+    assert m["stop_reason"] == "max_minutes" and m["steps"] == 6  # 60 wall s reached before 1.2 CPU s
 
 
 def test_without_a_budget_the_epochs_end_training(nsmc_splits: Any, tmp_path: Path) -> None:
