@@ -293,8 +293,10 @@ def test_slow_drip_holds_a_slot_no_longer_than_the_deadline(fault_server: FaultS
     started = time.monotonic()
     res = asyncio.run(go())
     took = time.monotonic() - started
-    assert res.error_kind == "timeout" and took < 3.8  # 3 attempts x 2 s without the deadline
-    assert "fetch.deadline" in res.message
+    # the mechanism: the deadline (not the third 2 s attempt) ended it; the time bound is only a coarse
+    # guard below the 6 s that 3 attempts x 2 s take without the deadline (loose: CI may be loaded)
+    assert res.error_kind == "timeout" and "fetch.deadline" in res.message
+    assert took < 6.0
 
 
 def test_every_input_url_has_exactly_one_logged_outcome(fault_server: FaultServer, store: Store, tmp_path: Path) -> None:
