@@ -21,14 +21,16 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 
 from nlpkit import __version__
 from nlpkit.errors import DatasetError, StoreLayoutError
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as pads
 
 __all__ = [
     "MAX_NAME",
@@ -151,6 +153,8 @@ def arrow_dataset(dt: Any, path: StorePath, *, commit_order: bool = False) -> pa
     those threads. ``commit_order`` sorts the files by
     the time they were written, so appended rows come back in the order they were appended.
     """
+    import pyarrow.dataset as pads  # 1 s of pandas/pyarrow.dataset imports: only when a table is read
+
     fs = pafs.SubTreeFileSystem(*reversed(arrow_fs(path)))
     ds = dt.to_pyarrow_dataset(filesystem=fs)
     if not commit_order:
