@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from nlpkit.errors import DatasetError, FeatureError
 from nlpkit.features import plots
 from nlpkit.features.build import index_name
+from nlpkit.features.storeio import feature_table
 from nlpkit.store import Store
 
 __all__ = ["write_report", "plot_classify_run", "readable"]
@@ -82,8 +82,7 @@ def _count(n: int) -> str:
 
 
 def _rows(store: Store, name: str, dataset: str, table: str = "data") -> Any:
-    t = store.read(name, table)
-    return t.filter(pc.equal(t.column("dataset"), dataset)).to_pandas()
+    return feature_table(store, dataset, name if table == "data" else f"{name}_{table}").to_pandas()
 
 
 def _label_names(store: Store, dataset: str) -> dict[str, str]:

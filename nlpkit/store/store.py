@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from nlpkit.errors import DatasetError, DatasetNotFoundError, StorageError
+from nlpkit.errors import DatasetError, DatasetNotFoundError, StorageError, StoreLayoutError
 from nlpkit.store.datasets import VersionInfo, VersionWriter, commit_version, list_versions
 from nlpkit.store.layout import (
     StorePath,
@@ -31,6 +31,7 @@ from nlpkit.store.layout import (
 from nlpkit.store.remote import is_uri, parse_store_uri
 from nlpkit.store.sql import SqlSandbox
 from nlpkit.store.tables import append_rows, read_table
+from nlpkit.store.views import UNION_VIEWS
 from nlpkit.suggest import did_you_mean
 
 __all__ = ["Store"]
@@ -72,6 +73,9 @@ class Store:
             self.root = parse_store_uri(str(root), storage_options, cache_dir)
         else:
             self.root = Path(root)
+            if self.root.exists() and not self.root.is_dir():
+                raise StoreLayoutError(f"data directory {root} is not a folder; point NLPKIT_DATA_DIR (or "
+                                       "data_dir in flows.yaml) at a folder, or remove the file")
         self.storage_options = dict(storage_options or {})
 
     @property
@@ -108,7 +112,7 @@ class Store:
 
     def _sql_names(self) -> dict[str, str]:
         """SQL name -> what owns it, for every dataset table and append table now in the store."""
-        owners: dict[str, str] = {}
+        owners: dict[str, str] = {v: f"the cross-dataset view {v!r}" for v in UNION_VIEWS}
         for t in self.tables():
             owners.setdefault(t, f"append table {t!r}")
         for d in self.datasets():
@@ -119,8 +123,12 @@ class Store:
         return owners
 
     def _refuse_collision(self, sql_names: list[str], owner: str) -> None:
-        taken = self._sql_names()
-        for n in sql_names:
+        self._refuse_collisions(dict.fromkeys(sql_names, owner))
+
+    def _refuse_collisions(self, wanted: Mapping[str, str]) -> None:
+        """Raise if an SQL name in ``wanted`` (name -> its would-be owner) is owned by something else."""
+        taken = self._sql_names() if wanted else {}
+        for n, owner in wanted.items():
             if n in taken and taken[n] != owner:
                 raise DatasetError(
                     f"cannot create {owner}: its SQL name {n!r} is already used by {taken[n]}; choose another name"
@@ -242,9 +250,8 @@ class Store:
             started = time.time()
             try:
                 yield writer
-                for t in writer._parts:
-                    if t != "data":
-                        self._refuse_collision([f"{name}_{t}"], f"table {t!r} of dataset {name!r}")
+                self._refuse_collisions({f"{name}_{t}": f"table {t!r} of dataset {name!r}"
+                                         for t in writer._parts if t != "data"})
                 with _storage_errors(f"cannot write dataset {name!r} in {self.root}"):
                     commit_version(writer, parameters=parameters, source=source, started=started)
             except BaseException as e:
