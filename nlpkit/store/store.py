@@ -73,9 +73,11 @@ class Store:
             self.root = parse_store_uri(str(root), storage_options, cache_dir)
         else:
             self.root = Path(root)
-            if self.root.exists() and not self.root.is_dir():
-                raise StoreLayoutError(f"data directory {root} is not a folder; point NLPKIT_DATA_DIR (or "
-                                       "data_dir in flows.yaml) at a folder, or remove the file")
+            existing = next((p for p in (self.root, *self.root.parents) if p.exists()), None)
+            if existing is not None and not existing.is_dir():
+                where = "" if existing == self.root else f" ({existing} is a file)"
+                raise StoreLayoutError(f"data directory {root} is not a folder{where}; point NLPKIT_DATA_DIR (or "
+                                       "data_dir in flows.yaml) at a folder")
         self.storage_options = dict(storage_options or {})
 
     @property
@@ -123,12 +125,8 @@ class Store:
         return owners
 
     def _refuse_collision(self, sql_names: list[str], owner: str) -> None:
-        self._refuse_collisions(dict.fromkeys(sql_names, owner))
-
-    def _refuse_collisions(self, wanted: Mapping[str, str]) -> None:
-        """Raise if an SQL name in ``wanted`` (name -> its would-be owner) is owned by something else."""
-        taken = self._sql_names() if wanted else {}
-        for n, owner in wanted.items():
+        taken = self._sql_names()
+        for n in sql_names:
             if n in taken and taken[n] != owner:
                 raise DatasetError(
                     f"cannot create {owner}: its SQL name {n!r} is already used by {taken[n]}; choose another name"
@@ -250,8 +248,9 @@ class Store:
             started = time.time()
             try:
                 yield writer
-                self._refuse_collisions({f"{name}_{t}": f"table {t!r} of dataset {name!r}"
-                                         for t in writer._parts if t != "data"})
+                for t in writer._parts:
+                    if t != "data":
+                        self._refuse_collision([f"{name}_{t}"], f"table {t!r} of dataset {name!r}")
                 with _storage_errors(f"cannot write dataset {name!r} in {self.root}"):
                     commit_version(writer, parameters=parameters, source=source, started=started)
             except BaseException as e:
