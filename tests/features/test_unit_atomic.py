@@ -16,6 +16,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from nlpkit.datasets.importer import ImportOptions, import_corpus
@@ -86,6 +87,7 @@ def _waiting_on_a_lock(pid: int) -> bool:
                for parts in (line.split() for line in Path("/proc/locks").read_text().splitlines()) if len(parts) > 1)
 
 
+@pytest.mark.slow
 def test_overlapping_builds_of_two_datasets_both_land(reviews, tmp_path):
     """Issue 19 probe: `features build fa --k 5` and `fb --k 5` both reach "write" while the shared tables'
     locks are held, and both go as far as they can (exited, or blocked on a lock); then the locks go. Both
@@ -150,3 +152,25 @@ def test_a_rebuild_killed_at_any_write_step_leaves_a_whole_unit_and_the_flow_rep
     summary = features_flow(dataset="mixk", data_dir=str(store.root), k=5)
     assert ("skipped" in summary) == (step == "committed")
     assert units(store, ["mixk"]) == {"mixk": (50, 5)} and stale_reasons(store, "mixk") == []
+
+
+def test_a_features_version_without_the_whole_unit_is_stale_and_in_no_view(reviews, tmp_path):
+    """A ``features_<d>`` version that does not pin every feature table (one written before they were per
+    dataset) is stale for the flow's skip check and `data rebuild`, and the views show none of its rows."""
+    from pipelines.features import unchanged_since_last_build
+
+    store = Store(tmp_path / "data")
+    import_reviews(store, "legacy", reviews[:30], tmp_path, "l")
+    build_features(store, "legacy", options(3))
+    assert stale_reasons(store, "legacy") == []
+    assert unchanged_since_last_build(str(store.root), "legacy", {"tokenizer": None, "k": 3, "max_docs": None})
+    params = store.latest("features_legacy").manifest["parameters"]
+    with store.write_version("features_legacy", parameters=params) as w:  # the old layout: index rows only
+        w.write(pa.table({"id": ["l0"], "row": [0], "terms": [1]}))
+    reasons = stale_reasons(store, "legacy")
+    assert len(reasons) == 1 and "does not pin similar_docs, tfidf_keywords" in reasons[0]
+    assert not unchanged_since_last_build(str(store.root), "legacy", {"tokenizer": None, "k": 3, "max_docs": None})
+    from nlpkit.errors import QueryError
+
+    with pytest.raises(QueryError, match="similar_docs"):  # no dataset pins the table: the view is not there
+        SqlSandbox(store).query("SELECT count(*) FROM similar_docs")

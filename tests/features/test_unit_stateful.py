@@ -67,6 +67,7 @@ def template(imdb_texts, tmp_path_factory) -> tuple[Path, dict[tuple[str, int], 
     return store.root, fitted
 
 
+@pytest.mark.slow
 def test_every_read_sees_whole_units(template, monkeypatch):
     root, fitted = template
     ran: dict[str, int] = {}
