@@ -88,7 +88,8 @@ def current_input(data_dir: str, dataset: str) -> str | None:
 
 
 def unchanged_since_last_build(data_dir: str, dataset: str, options: dict) -> bool:
-    """Whether the latest feature build of ``dataset`` used this input version and these options."""
+    """Whether the latest feature build of ``dataset`` used this input version and these options, and is a whole
+    unit (every feature table pinned by its one commit; :func:`nlpkit.features.stale.stale_reasons`)."""
     import json
 
     from nlpkit.errors import DatasetNotFoundError

@@ -130,6 +130,8 @@ def vacuum(
         console.print(f"{name}: dropped {', '.join(dropped)}")
     for name in report.removed_datasets:
         console.print(f"{name}: removed (its first build never committed)")
+    for name, why in report.skipped.items():
+        console.print(f"{name}: skipped ({why})")
     console.print(f"deleted {report.files_deleted:,} data files and {report.artifacts_deleted:,} artifact folders; "
                   f"compacted: {', '.join(report.compacted) or '-'}")
 

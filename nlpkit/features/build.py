@@ -1,15 +1,17 @@
 """`nlpkit features build DATASET`: terms -> TF-IDF -> similar -> keywords -> projections -> clusters.
 
 Each step is a function the Prefect flow calls as a task; :func:`build_features` runs them in
-order for the CLI. Outputs (each with a ``dataset`` column, other datasets' rows kept):
+order for the CLI. Outputs: one version of ``features_<dataset>`` holding all of them, committed at
+once (a kill leaves the previous version whole), each a side table with a ``dataset`` column and
+queried through a cross-dataset SQL view of the same name (:mod:`nlpkit.store.views`):
 
 - ``similar_docs``: ``dataset, doc, neighbour, score, rank`` (exact top-k cosine, no NaN);
 - ``tfidf_keywords``: ``dataset, scope (doc|label|cluster), key, term, weight, rank``;
 - ``projections``: ``dataset, id, method (pca|lda), x, y, label, cluster``;
-- ``clusters``: ``dataset, id, cluster, k``; tables ``summary`` (sizes, top terms) and ``scores``
-  (silhouette and inertia per k);
-- ``features_<dataset>``: per-document rows plus the persisted similarity index (query path),
-  the 50-D PCA features and the projection numbers in its manifest.
+- ``clusters``: ``dataset, id, cluster, k``; ``clusters_summary`` (sizes, top terms) and
+  ``clusters_scores`` (silhouette and inertia per k);
+- ``features_<dataset>`` itself (``data``): per-document rows plus the persisted similarity index
+  (query path), the 50-D PCA features and the projection numbers in its manifest.
 """
 
 from __future__ import annotations
@@ -31,14 +33,15 @@ from nlpkit.features.query import index_name, index_path
 from nlpkit.features.keywords import doc_keywords, group_keywords
 from nlpkit.features.projections import LdaResult, PcaResult, lda_project, pca_project, separation
 from nlpkit.features.similarity import Neighbours, topk_cosine
-from nlpkit.features.storeio import Corpus, read_corpus, replace_rows, stored_terms
+from nlpkit.features.storeio import Corpus, read_corpus, stored_terms
 from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.store import Store
+from nlpkit.store.views import FEATURE_TABLES
 from nlpkit.text.lang import detect_language
 from nlpkit.tokenize.spec import TermSpec, default_spec
 
 __all__ = ["BuildOptions", "BuildResult", "Fitted", "build_features", "step_terms", "step_tfidf",
-           "step_similarity", "step_keywords", "step_projections", "step_clusters", "write_outputs",
+           "step_similarity", "step_keywords", "step_projections", "step_clusters", "unit_tables", "write_outputs",
            "index_name", "load_index"]
 
 log = logging.getLogger(__name__)
@@ -207,28 +210,10 @@ def _with_dataset(table: pa.Table, dataset: str) -> pa.Table:
     return table.add_column(0, "dataset", pa.array([dataset] * table.num_rows, pa.string()))
 
 
-def write_outputs(store: Store, f: Fitted, options: BuildOptions) -> BuildResult:
-    """Write the index dataset and the four shared tables."""
-    t0 = time.perf_counter()
-    assert f.X is not None and f.tfidf is not None and f.neighbours is not None and f.pca is not None
-    assert f.clusters is not None and f.keywords is not None
+def unit_tables(f: Fitted) -> dict[str, pa.Table]:
+    """Every feature table of one build (each with a ``dataset`` column), by its side-table name."""
+    assert f.neighbours is not None and f.keywords is not None and f.pca is not None and f.clusters is not None
     ds, ids = f.corpus.dataset, f.corpus.ids
-    versions: dict[str, str] = {}
-    opts = {k: v for k, v in asdict(options).items() if k != "spec"}
-    params = {"options": opts, "spec": f.spec.to_dict(), "spec_fingerprint": f.spec.fingerprint,
-              "dataset": ds, "dataset_version": f.corpus.version, **f.provenance}
-    nnz = np.diff(f.X.indptr)
-    with store.write_version(index_name(ds), parameters=params, source=f"{ds} {f.corpus.version}") as w:
-        w.write(pa.table({"id": ids, "row": np.arange(len(ids), dtype=np.int64), "terms": nnz.astype(np.int32)}))
-        SimilarityIndex(f.tfidf, f.X, ids, f.spec).save(w.dir / "index")
-        np.save(w.dir / "pca.npy", f.pca.features, allow_pickle=False)
-        w.counts.update({"documents": len(ids), "terms": int(f.X.shape[1]), "empty_documents": int((nnz == 0).sum()),
-                         "tokenized_now": f.tokenized_now})
-        w.extra["numbers"] = {**f.numbers, "chosen_k": f.clusters.k,
-                              "pca_explained_variance_ratio": f.pca.explained_variance_ratio.round(5).tolist()}
-    versions[index_name(ds)] = store.latest(index_name(ds)).version
-    versions["similar_docs"] = replace_rows(store, "similar_docs", ds, {"data": _with_dataset(f.neighbours.to_table(ids), ds)})
-    versions["tfidf_keywords"] = replace_rows(store, "tfidf_keywords", ds, {"data": _with_dataset(f.keywords, ds)})
     labels = f.corpus.labels or [""] * len(ids)
     proj = [pa.table({"id": ids, "method": ["pca"] * len(ids), "x": f.pca.features[:, 0],
                       "y": f.pca.features[:, 1], "label": labels, "cluster": f.clusters.labels})]
@@ -237,22 +222,57 @@ def write_outputs(store: Store, f: Fitted, options: BuildOptions) -> BuildResult
         proj.append(pa.table({"id": ids, "method": ["lda"] * len(ids), "x": c[:, 0],
                               "y": c[:, 1] if c.shape[1] > 1 else np.zeros(len(ids), np.float32),
                               "label": labels, "cluster": f.clusters.labels}))
-    versions["projections"] = replace_rows(store, "projections", ds, {"data": _with_dataset(pa.concat_tables(proj), ds)})
     cl = f.clusters
     kw = f.keywords.filter(pa.compute.equal(f.keywords.column("scope"), "cluster"))
-    tops = {}
+    tops: dict[str, list[str]] = {}
     for key, term in zip(kw.column("key").to_pylist(), kw.column("term").to_pylist()):
         tops.setdefault(key, []).append(term)
     summary = pa.table({"cluster": np.arange(cl.k, dtype=np.int32), "size": cl.sizes.astype(np.int64),
                         "top_terms": [", ".join(tops.get(str(c), [])) for c in range(cl.k)]})
     scores = pa.table({"k": [int(s["k"]) for s in cl.scores], "silhouette": [s["silhouette"] for s in cl.scores],
                        "inertia": [s["inertia"] for s in cl.scores], "chosen": [int(s["k"]) == cl.k for s in cl.scores]})
-    versions["clusters"] = replace_rows(store, "clusters", ds, {
-        "data": _with_dataset(pa.table({"id": ids, "cluster": cl.labels, "k": np.full(len(ids), cl.k, np.int32)}), ds),
-        "summary": _with_dataset(summary, ds), "scores": _with_dataset(scores, ds)})
+    tables = {
+        "similar_docs": f.neighbours.to_table(ids),
+        "tfidf_keywords": f.keywords,
+        "projections": pa.concat_tables(proj),
+        "clusters": pa.table({"id": ids, "cluster": cl.labels, "k": np.full(len(ids), cl.k, np.int32)}),
+        "clusters_summary": summary,
+        "clusters_scores": scores,
+    }
+    assert tuple(tables) == FEATURE_TABLES
+    return {name: _with_dataset(t, ds) for name, t in tables.items()}
+
+
+def write_outputs(store: Store, f: Fitted, options: BuildOptions) -> BuildResult:
+    """Write the whole unit as one version of ``features_<dataset>``: its per-document rows, index
+    files and every feature table as side tables, all made visible by its one ``data`` commit.
+
+    Nothing here reads or rewrites another dataset's rows; the cross-dataset names (``similar_docs``
+    ...) are SQL views over every dataset's pinned tables (:mod:`nlpkit.store.views`).
+    """
+    t0 = time.perf_counter()
+    assert f.X is not None and f.tfidf is not None and f.neighbours is not None and f.pca is not None
+    assert f.clusters is not None and f.keywords is not None
+    ds, ids = f.corpus.dataset, f.corpus.ids
+    opts = {k: v for k, v in asdict(options).items() if k != "spec"}
+    params = {"options": opts, "spec": f.spec.to_dict(), "spec_fingerprint": f.spec.fingerprint,
+              "dataset": ds, "dataset_version": f.corpus.version, **f.provenance}
+    nnz = np.diff(f.X.indptr)
+    tables = unit_tables(f)
+    with store.write_version(index_name(ds), parameters=params, source=f"{ds} {f.corpus.version}") as w:
+        w.write(pa.table({"id": ids, "row": np.arange(len(ids), dtype=np.int64), "terms": nnz.astype(np.int32)}))
+        for name, table in tables.items():
+            w.write(table, name)
+        SimilarityIndex(f.tfidf, f.X, ids, f.spec).save(w.dir / "index")
+        np.save(w.dir / "pca.npy", f.pca.features, allow_pickle=False)
+        w.counts.update({"documents": len(ids), "terms": int(f.X.shape[1]), "empty_documents": int((nnz == 0).sum()),
+                         "tokenized_now": f.tokenized_now, **{n: t.num_rows for n, t in tables.items()}})
+        w.extra["numbers"] = {**f.numbers, "chosen_k": f.clusters.k,
+                              "pca_explained_variance_ratio": f.pca.explained_variance_ratio.round(5).tolist()}
+    versions = {index_name(ds): store.latest(index_name(ds)).version}
     _timed(f, "write", t0)
-    return BuildResult(ds, len(ids), int(f.X.shape[1]), f.tokenized_now, cl.k, dict(f.numbers), dict(f.seconds),
-                       versions)
+    return BuildResult(ds, len(ids), int(f.X.shape[1]), f.tokenized_now, f.clusters.k, dict(f.numbers),
+                       dict(f.seconds), versions)
 
 
 def build_features(store: Store, dataset: str, options: BuildOptions = BuildOptions(),

@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from nlpkit.errors import DatasetError, FeatureError
 from nlpkit.features import plots
 from nlpkit.features.build import index_name
+from nlpkit.features.storeio import feature_table
 from nlpkit.store import Store
 
 __all__ = ["write_report", "plot_classify_run", "readable"]
@@ -81,9 +81,10 @@ def _count(n: int) -> str:
     return f"{rounded:,}" if rounded == n else f"about {rounded:,}"
 
 
-def _rows(store: Store, name: str, dataset: str, table: str = "data") -> Any:
-    t = store.read(name, table)
-    return t.filter(pc.equal(t.column("dataset"), dataset)).to_pandas()
+def _rows(store: Store, name: str, dataset: str, table: str = "data", *, version: str | None = None) -> Any:
+    """``dataset``'s rows of feature table ``name`` from its features version ``version`` (the report pins one
+    version, so every table it shows comes from the same build)."""
+    return feature_table(store, dataset, name if table == "data" else f"{name}_{table}", version).to_pandas()
 
 
 def _label_names(store: Store, dataset: str) -> dict[str, str]:
@@ -131,8 +132,8 @@ def plot_classify_run(result_row: dict[str, Any], out_dir: Path, names: dict[str
     return out
 
 
-def _bars(store: Store, dataset: str, scope: str) -> dict[str, list[tuple[str, float]]]:
-    kw = _rows(store, "tfidf_keywords", dataset)
+def _bars(store: Store, dataset: str, scope: str, version: str) -> dict[str, list[tuple[str, float]]]:
+    kw = _rows(store, "tfidf_keywords", dataset, version=version)
     kw = kw[kw["scope"] == scope].sort_values(["key", "rank"])
     return {str(k): [(str(t), float(w)) for t, w in zip(g["term"], g["weight"])] for k, g in kw.groupby("key")}
 
@@ -148,10 +149,10 @@ def _variance_caption(numbers: dict[str, Any]) -> str:
     return f"The first 2 components keep {readable(kept, 'percent')} of the variance{total}: {verdict}."
 
 
-def _figures(store: Store, dataset: str, tmp: Path, numbers: dict[str, Any], names: dict[str, str]
-             ) -> list[tuple[str, str]]:
-    proj = _rows(store, "projections", dataset)
-    scores = _rows(store, "clusters", dataset, "scores")
+def _figures(store: Store, dataset: str, tmp: Path, numbers: dict[str, Any], names: dict[str, str],
+             version: str) -> list[tuple[str, str]]:
+    proj = _rows(store, "projections", dataset, version=version)
+    scores = _rows(store, "clusters", dataset, "scores", version=version)
     figures: list[tuple[str, str]] = []
     pca = proj[proj["method"] == "pca"]
     xy = pca[["x", "y"]].to_numpy()
@@ -197,12 +198,13 @@ def _runs(store: Store, dataset: str, tmp: Path, names: dict[str, str]) -> list[
     return out
 
 
-def _clusters(store: Store, dataset: str, names: dict[str, str]) -> list[dict[str, Any]]:
-    summary = _rows(store, "clusters", dataset, "summary").sort_values(["size", "cluster"], ascending=[False, True])
-    members = _rows(store, "clusters", dataset)
+def _clusters(store: Store, dataset: str, names: dict[str, str], version: str) -> list[dict[str, Any]]:
+    summary = _rows(store, "clusters", dataset, "summary", version=version).sort_values(
+        ["size", "cluster"], ascending=[False, True])
+    members = _rows(store, "clusters", dataset, version=version)
     titles = _titles(store, dataset)
-    bars = _bars(store, dataset, "cluster")
-    labels = {str(d): names.get(str(v), str(v)) for d, v in _rows(store, "projections", dataset)
+    bars = _bars(store, dataset, "cluster", version)
+    labels = {str(d): names.get(str(v), str(v)) for d, v in _rows(store, "projections", dataset, version=version)
               .query("method == 'pca'")[["id", "label"]].itertuples(index=False)}
     out = []
     for cl, size in summary[["cluster", "size"]].itertuples(index=False):
@@ -239,7 +241,7 @@ def write_report(store: Store, dataset: str, out_dir: str | Path | None = None) 
     """Draw the plots for ``dataset`` and write the HTML page; returns the path of ``index.html``."""
     try:
         info = store.latest(index_name(dataset))
-        _rows(store, "clusters", dataset, "summary")
+        _rows(store, "clusters", dataset, "summary", version=info.version)
     except DatasetError as e:
         raise FeatureError(f"no features for dataset {dataset!r} yet: run `nlpkit features build {dataset}` first") from e
     final = Path(out_dir) if out_dir else store.root / "reports" / dataset
@@ -258,9 +260,10 @@ def write_report(store: Store, dataset: str, out_dir: str | Path | None = None) 
         page = _render(
             dataset=dataset, version=info.version, built=str(info.created_at)[:16].replace("T", " "),
             documents=_count(int(counts.get("documents", 0))), terms=_count(int(counts.get("terms", 0))),
-            numbers=shown, figures=_figures(store, dataset, tmp, numbers, names),
-            clusters=_clusters(store, dataset, names),
-            labels=[(names.get(k, k), _scaled(v)) for k, v in sorted(_bars(store, dataset, "label").items())],
+            numbers=shown, figures=_figures(store, dataset, tmp, numbers, names, info.version),
+            clusters=_clusters(store, dataset, names, info.version),
+            labels=[(names.get(k, k), _scaled(v))
+                    for k, v in sorted(_bars(store, dataset, "label", info.version).items())],
             runs=_runs(store, dataset, tmp, names))
         (tmp / "index.html").write_text(page, "utf-8")
         old = None

@@ -1,5 +1,7 @@
 """Is a features build out of date? Its manifest records the term spec (with the user dictionaries'
-sha256) and the tokens dataset version it read; either changing makes it stale.
+sha256) and the tokens dataset version it read; either changing makes it stale. So does a version
+that does not hold the whole unit (every feature table of :data:`~nlpkit.store.views.FEATURE_TABLES`
+pinned by its one commit), such as one written before feature tables were per dataset.
 
 ``nlpkit data rebuild DATASET`` rebuilds stale feature outputs as dependants (see
 :mod:`nlpkit.rebuild`).
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from nlpkit.errors import DatasetError
+from nlpkit.store.views import FEATURE_TABLES
 from nlpkit.tokenize.spec import TermSpec
 
 __all__ = ["stale_reasons", "is_stale", "recorded_spec"]
@@ -26,9 +29,14 @@ def stale_reasons(store: Any, dataset: str) -> list[str]:
     from nlpkit.features.build import index_name
 
     try:
-        params = store.latest(index_name(dataset)).manifest.get("parameters", {})
+        info = store.latest(index_name(dataset))
     except DatasetError:
         return [f"no features build for {dataset!r}"]
+    params = info.manifest.get("parameters", {})
+    missing = [t for t in FEATURE_TABLES if t not in info.tables]
+    if missing:
+        return [f"{index_name(dataset)} {info.version} does not pin {', '.join(missing)} (built before feature "
+                "tables were kept per dataset)"]
     spec = recorded_spec(params)
     if spec is None:
         return ["built before term specs were recorded"]

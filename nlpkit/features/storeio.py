@@ -1,11 +1,11 @@
-"""Reading corpora and stored terms from the store, and writing the shared feature tables.
+"""Reading corpora, stored terms and feature tables from the store.
 
 - :func:`read_corpus`: a text dataset's ``id``, ``text`` and (when present) ``label``/``split``.
 - :func:`stored_terms`: terms per document from the stored ``tokens_<dataset>_<backend>``
   dataset (tokenized once, incrementally, by the tokenize stage), through a
   :class:`~nlpkit.tokenize.TermSpec`.
-- :func:`replace_rows`: a new version of a shared table (``similar_docs``, ``tfidf_keywords`` ...)
-  holding this dataset's new rows and every other dataset's rows unchanged.
+- :func:`feature_table`: one feature table (``similar_docs``, ``tfidf_keywords`` ...) of a dataset's
+  features build, read at the version its ``features_<dataset>`` commit pinned.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from nlpkit.errors import DatasetError, FeatureError
 from nlpkit.store import Store
 from nlpkit.tokenize.spec import TermSpec
 
-__all__ = ["Corpus", "read_corpus", "stored_terms", "replace_rows"]
+__all__ = ["Corpus", "feature_table", "read_corpus", "stored_terms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,34 +137,12 @@ def _table_terms(store: Store, corpus: Corpus, spec: TermSpec,
     return [list(known[doc]) for doc in corpus.ids], len(todo), provenance
 
 
-def replace_rows(store: Store, name: str, dataset: str, tables: dict[str, pa.Table],
-                 parameters: dict[str, Any] | None = None) -> str:
-    """Write a version of shared table ``name``: other datasets' rows kept, ``dataset``'s replaced.
+def feature_table(store: Store, dataset: str, name: str, version: str | None = None) -> pa.Table:
+    """Feature table ``name`` (``similar_docs``, ``clusters_summary`` ...) of ``dataset``'s features build.
 
-    Every table in ``tables`` must have a ``dataset`` column; returns the new version id.
+    Read from the latest ``features_<dataset>`` version (or ``version``) at the Delta version that
+    version's commit pinned, so every table read from one version comes from the same build.
     """
-    old: dict[str, pa.Table] = {}
-    try:
-        info = store.latest(name)
-        for table in info.tables:
-            prev = store.read(name, table)
-            if "dataset" in prev.column_names:
-                old[table] = prev.filter(pc.not_equal(prev.column("dataset"), dataset))
-    except DatasetError:
-        pass
-    params = dict(parameters or {})
-    params.setdefault("datasets", sorted({dataset, *(str(d) for t in old.values()
-                                                     for d in np.unique(t.column("dataset").to_numpy(False)))}))
-    with store.write_version(name, parameters=params, source=f"nlpkit features build {dataset}") as w:
-        for table, new in tables.items():
-            prev = old.get(table)
-            if prev is not None and prev.num_rows:
-                try:
-                    prev = prev.cast(new.schema)
-                    w.write(pa.concat_tables([prev, new]), table)
-                    continue
-                except (pa.ArrowInvalid, ValueError, NotImplementedError):
-                    pass  # schema changed: the old rows of other datasets are dropped, rebuild them
-            w.write(new, table)
-        w.counts.update({f"{dataset}_{t}": tb.num_rows for t, tb in tables.items()})
-    return store.latest(name).version
+    from nlpkit.features.query import index_name
+
+    return store.read(index_name(dataset), name, version=version)

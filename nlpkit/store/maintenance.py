@@ -7,13 +7,19 @@ committed. The versions it kept are written into its vacuum commit, so ``version
 listing the dropped ones in the same step. Append tables are compacted into one file; the
 files compaction replaced are deleted only once older than ``append_retention_hours``, because
 an append may be writing a file that its commit has not named yet.
+
+``vacuum`` deletes only inside the data directory: a dataset or table folder that is a symbolic
+link, or resolves outside it (into another store), is skipped and reported with the reason, and
+it reports only what it did (a folder it could not remove is a skip, never "removed").
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nlpkit.errors import DatasetError
@@ -24,7 +30,7 @@ from nlpkit.store.tables import compact_table
 if TYPE_CHECKING:
     from nlpkit.store.store import Store
 
-__all__ = ["VacuumReport", "history", "vacuum", "vacuum_dataset"]
+__all__ = ["VacuumReport", "escapes", "history", "vacuum", "vacuum_dataset"]
 
 
 @dataclass
@@ -36,16 +42,49 @@ class VacuumReport:
     artifacts_deleted: int = 0
     compacted: list[str] = field(default_factory=list)
     removed_datasets: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # dataset or table -> why vacuum left it alone
+
+
+def escapes(store: Store, path: Any) -> str | None:
+    """Why deleting under ``path`` could reach outside the data directory, or None when it cannot.
+
+    A symbolic link (to anywhere) or a folder that resolves outside the data directory escapes; so
+    does a dataset folder any of whose direct children (``data``, ``_artifacts`` ...) or artifact
+    folders does. Object-storage paths have no links and never escape.
+    """
+    if not isinstance(path, Path):
+        return None
+    root = Path(store.root).resolve()
+    for p in [path, *_children(path)]:
+        if p.is_symlink():
+            return f"{p} is a symbolic link (to {p.readlink()}); vacuum deletes only inside {root}"
+        if not p.resolve().is_relative_to(root):
+            return f"{p} resolves to {p.resolve()}, outside the data directory {root}"
+    return None
+
+
+def _children(path: Path) -> list[Path]:
+    if path.is_symlink() or not path.is_dir():
+        return []
+    kids = list(path.iterdir())
+    art = path / ARTIFACTS
+    if art.is_dir() and not art.is_symlink():
+        kids += list(art.iterdir())
+    return kids
 
 
 def vacuum_dataset(store: Store, name: str, keep: list[VersionInfo]) -> tuple[int, int]:
     """Delete every file of dataset ``name`` that the versions ``keep`` do not read (caller holds its lock).
 
-    Returns (data files deleted, artifact folders deleted).
+    Returns (data files deleted, artifact folders deleted). Refuses a dataset folder that reaches
+    outside the data directory (see :func:`escapes`).
     """
     from deltalake import CommitProperties
 
     root = store._dataset_dir(name)
+    why = escapes(store, root)
+    if why:
+        raise DatasetError(f"refusing to vacuum dataset {name!r}: {why}; replace the link by the folder itself")
     deleted = 0
     for folder in sorted(root.iterdir()):
         if folder.name == ARTIFACTS or not is_delta_table(folder):
@@ -74,11 +113,18 @@ def vacuum(store: Store, keep: int = 3, append_retention_hours: int = 1, compact
             validate_name(folder.name)
         except DatasetError:
             continue
+        why = escapes(store, folder)
+        if why:
+            report.skipped[folder.name] = why
+            continue
         with store._lock(folder.name):
             versions = store.versions(folder.name)
             if not versions:  # a first build that never committed: nothing in it is a version
-                remove_tree(folder)
-                report.removed_datasets.append(folder.name)
+                why = _remove(folder)
+                if why:
+                    report.skipped[folder.name] = why
+                else:
+                    report.removed_datasets.append(folder.name)
                 continue
             kept = versions[-keep:]
             files, arts = vacuum_dataset(store, folder.name, kept)
@@ -89,12 +135,28 @@ def vacuum(store: Store, keep: int = 3, append_retention_hours: int = 1, compact
                 report.dropped_versions[folder.name] = dropped
     for name in store.tables():
         path = store.table_dir(name)
+        why = escapes(store, path)
+        if why:
+            report.skipped[name] = why
+            continue
         if compact and compact_table(path):
             report.compacted.append(name)
         deleted = delta_table(path).vacuum(retention_hours=append_retention_hours, enforce_retention_duration=False,
                                                dry_run=False)
         report.files_deleted += len(deleted)
     return report
+
+
+def _remove(folder: Any) -> str | None:
+    """Delete ``folder``; None when it is gone, else why it is still there."""
+    if not isinstance(folder, Path):
+        remove_tree(folder)
+        return None
+    try:
+        shutil.rmtree(folder)
+    except OSError as e:
+        return f"could not remove {folder}: {e.strerror or e}"
+    return None if not folder.exists() else f"could not remove {folder}"
 
 
 def history(store: Store, name: str) -> list[dict[str, Any]]:

@@ -6,7 +6,9 @@ Names registered (only those a query mentions are opened):
   (``imdb_rejects``), read at the versions that version's commit names;
 - ``<dataset>__v<N>`` / ``<dataset>_<table>__v<N>``: every version still kept, by name;
   ``as_of={"imdb": 3}`` (``--as-of imdb=3``) makes plain ``imdb`` mean ``v3``;
-- ``<table>``: every append-only table (``articles``, ``fetch_log``, ``runs``, ``model_runs`` ...).
+- ``<table>``: every append-only table (``articles``, ``fetch_log``, ``runs``, ``model_runs`` ...);
+- the cross-dataset views of :mod:`nlpkit.store.views` (``similar_docs`` ...): the union of one table
+  of every ``features_<dataset>``'s current version.
 
 If two of these ever share a name (a store written before names were checked), the first in
 that order wins and a warning names the loser; nothing else breaks.
@@ -44,6 +46,7 @@ import pyarrow as pa
 from nlpkit.errors import DatasetError, DatasetNotFoundError, QueryError, QueryTimeoutError, ReadOnlyQueryError
 from nlpkit.store.datasets import VersionInfo
 from nlpkit.store.layout import StorePath, arrow_dataset, delta_table, refuse_old_layout
+from nlpkit.store.views import UNION_VIEWS, union_source, view_prefix
 
 __all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "StoreSnapshots", "check_read_only",
            "default_memory_limit"]
@@ -191,12 +194,14 @@ class SqlSandbox:
         entries: list[tuple[str, str, Loader]] = []
         side: list[tuple[str, str, Loader]] = []
         bases = None if only is None else {n.split("__")[0] for n in only}
+        prefixes = view_prefix(bases)  # a cross-dataset view (similar_docs) reads every features_<d>
 
         def delta(path: StorePath, version: int | None) -> Loader:
             return lambda: _source(delta_table(path, version), path)
 
         def wanted(d: str) -> bool:
-            return bases is None or d in self.as_of or any(b == d or b.startswith(d + "_") for b in bases)
+            return bases is None or d in self.as_of or any(b == d or b.startswith(d + "_") for b in bases) \
+                or d.startswith(prefixes)
 
         tables = [t for t in store.tables() if bases is None or t in bases or t in self.as_of]
         datasets: list[tuple[str, list[Any]]] = []
@@ -215,8 +220,13 @@ class SqlSandbox:
         if unknown:
             raise DatasetNotFoundError(f"--as-of {unknown[0]}: no such dataset or table; known: "
                                        f"{', '.join(store.datasets() + store.tables()) or '(none)'}")
+        views: dict[str, list[Loader]] = {}
         for d, versions in datasets:
             current = store.version(d, self._as_of_key(d)) if d in self.as_of else versions[-1]
+            for view, (prefix, table) in UNION_VIEWS.items():
+                if d.startswith(prefix) and table in current.tables:
+                    views.setdefault(view, []).append(delta(store.dataset_table_dir(d, table),
+                                                            current.table_version(table)))
             for info, name_suffix in [(current, ""), *((v, f"__{v.version}") for v in versions)]:
                 for table in info.tables:
                     path = store.dataset_table_dir(d, table)
@@ -231,7 +241,8 @@ class SqlSandbox:
             entries.append((t, f"append table {t}", delta(store.table_dir(t), version)))
         out: dict[str, Loader] = {}
         owners: dict[str, str] = {}
-        for name, owner, loader in [*entries, *side]:
+        united = [(v, f"view {v} over {len(ls)} datasets", union_source(ls)) for v, ls in views.items()]
+        for name, owner, loader in [*united, *entries, *side]:
             if name in out:
                 log.warning("SQL name %r is used by both %s and %s; %s wins (rename one to reach the other)",
                             name, owners[name], owner, owners[name])

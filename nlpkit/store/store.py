@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from nlpkit.errors import DatasetError, DatasetNotFoundError, StorageError
+from nlpkit.errors import DatasetError, DatasetNotFoundError, StorageError, StoreLayoutError
 from nlpkit.store.datasets import VersionInfo, VersionWriter, commit_version, list_versions
 from nlpkit.store.layout import (
     StorePath,
@@ -31,6 +31,7 @@ from nlpkit.store.layout import (
 from nlpkit.store.remote import is_uri, parse_store_uri
 from nlpkit.store.sql import SqlSandbox
 from nlpkit.store.tables import append_rows, read_table
+from nlpkit.store.views import UNION_VIEWS
 from nlpkit.suggest import did_you_mean
 
 __all__ = ["Store"]
@@ -72,6 +73,11 @@ class Store:
             self.root = parse_store_uri(str(root), storage_options, cache_dir)
         else:
             self.root = Path(root)
+            existing = next((p for p in (self.root, *self.root.parents) if p.exists()), None)
+            if existing is not None and not existing.is_dir():
+                where = "" if existing == self.root else f" ({existing} is a file)"
+                raise StoreLayoutError(f"data directory {root} is not a folder{where}; point NLPKIT_DATA_DIR (or "
+                                       "data_dir in flows.yaml) at a folder")
         self.storage_options = dict(storage_options or {})
 
     @property
@@ -108,7 +114,7 @@ class Store:
 
     def _sql_names(self) -> dict[str, str]:
         """SQL name -> what owns it, for every dataset table and append table now in the store."""
-        owners: dict[str, str] = {}
+        owners: dict[str, str] = {v: f"the cross-dataset view {v!r}" for v in UNION_VIEWS}
         for t in self.tables():
             owners.setdefault(t, f"append table {t!r}")
         for d in self.datasets():

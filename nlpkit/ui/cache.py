@@ -165,14 +165,14 @@ class StoreCache:
         columns held a Python string per id and term); a page slices the few rows it shows.
         """
         try:
-            version = self._version(table)
+            version = self._version(f"features_{name}")  # one commit pins every feature table of ``name``
         except NlpkitError:
             return None, {}
         cache_key = (name, f"{table}_{side}")
         with self._lock_of(cache_key):
             hit = self._shared.get(cache_key)
             if hit is None or hit[0] != version:
-                sql_name = table if side == "data" else f"{table}_{side}"
+                sql_name = f"features_{name}_{table}" + ("" if side == "data" else f"_{side}")
                 sb = self.sandbox()
                 cols = {c[0] for c in sb.query(f"DESCRIBE {sql_name}")[1]}
                 order = [c for c in (key, "rank") if c and c in cols]  # each key's rows together, best first

@@ -186,7 +186,7 @@ class Explorer(StoreCache):
     def clusters(self, name: str) -> list[dict[str, Any]]:
         """Each cluster's size, top terms and its most common label (empty without `features build`)."""
         try:
-            version = f"{self._version('clusters')}|{self.corpus(name).version}"
+            version = f"{self._version(f'features_{name}')}|{self.corpus(name).version}"
         except NlpkitError:
             return []
         return self._memo(f"clusters:{name}", version, lambda: self._clusters(name))
@@ -219,7 +219,7 @@ class Explorer(StoreCache):
 
     def _member_rows(self, name: str, c: Corpus, members: pa.Table) -> np.ndarray:
         """Corpus row of each ``clusters`` row (-1: no longer in the dataset), once per version."""
-        version = f"{self._version('clusters')}|{c.version}"
+        version = f"{self._version(f'features_{name}')}|{c.version}"
         return self._memo(f"member_rows:{name}", version, lambda: np.fromiter(
             (c.row.get(d, -1) for d in members.column("id").to_pylist()), np.int64, members.num_rows))
 
@@ -237,7 +237,7 @@ class Explorer(StoreCache):
         if method not in ("pca", "lda"):
             raise UiError(f"projection {method!r}: use pca or lda")
         try:
-            version = f"{self._version('projections')}|{self.corpus(name).version}"
+            version = f"{self._version(f'features_{name}')}|{self.corpus(name).version}"
         except NlpkitError:
             version = ""
         return self._memo(f"projection:{name}:{method}:{max_points}:{seed}", version,

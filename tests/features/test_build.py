@@ -15,6 +15,7 @@ from nlpkit.features.classify import ClassifyOptions
 from nlpkit.features.projections import lda_project
 from nlpkit.features.report import write_report
 from nlpkit.features.runs import classify_dataset
+from nlpkit.features.storeio import feature_table
 from nlpkit.store import Catalog, Store
 from tests.features.conftest import write_news_slice
 
@@ -41,13 +42,13 @@ def test_every_output_table_is_written_nan_free(news_store):
     _, rows = cat.query('SELECT count(*), count(DISTINCT doc), min(score), max(rank) FROM similar_docs '
                         "WHERE isnan(score) OR score IS NULL")
     assert rows[0][0] == 0
-    sim = store.read("similar_docs")
+    sim = feature_table(store, "news", "similar_docs")
     assert sim.num_rows > 0 and pc.min(sim.column("score")).as_py() > 0
-    kw = store.read("tfidf_keywords")
+    kw = feature_table(store, "news", "tfidf_keywords")
     assert set(kw.column("scope").to_pylist()) == {"doc", "label", "cluster"}
     labels = set(pc.filter(kw.column("key"), pc.equal(kw.column("scope"), "label")).to_pylist())
     assert labels == {"정치", "경제", "사회", "생활/문화", "세계", "기술/IT", "연예", "스포츠"}
-    proj = store.read("projections").to_pandas()
+    proj = feature_table(store, "news", "projections").to_pandas()
     assert set(proj["method"]) == {"pca", "lda"} and np.isfinite(proj[["x", "y"]].to_numpy()).all()
     assert result.chosen_k in (4, 6, 8)
 
@@ -67,7 +68,7 @@ def test_rebuild_tokenizes_only_new_documents_and_keeps_other_datasets(news_stor
     cols, rows = Catalog(store).query('SELECT dataset, count(*) FROM similar_docs GROUP BY 1 ORDER BY 1')
     assert [r[0] for r in rows] == ["news", "news2"]
     # no labels: no LDA rows, no label keywords; the index answers by id
-    proj = store.read("projections").to_pandas()
+    proj = Catalog(store).arrow("SELECT * FROM projections").to_pandas()
     assert set(proj.loc[proj["dataset"] == "news2", "method"]) == {"pca"}
     hits = load_index(store, "news2").by_id(store.read("news2").column("id")[0].as_py(), 3)
     assert len(hits) == 3
@@ -119,7 +120,7 @@ def test_tiny_corpus_with_k_larger_than_it(news_rows, tmp_path):
     store = Store(tmp_path / "data")
     import_corpus(store, "tiny", write_news_slice(news_rows, tmp_path / "t.jsonl", 1), ImportOptions(label_col="label"))
     result = build_features(store, "tiny", BuildOptions(k=50, k_values=(2, 3, 40)))
-    sim = store.read("similar_docs").to_pandas()
+    sim = feature_table(store, "tiny", "similar_docs").to_pandas()
     assert result.documents == 8 and sim.groupby("doc").size().max() <= 7
     assert sim["score"].notna().all() and (sim["score"] > 0).all()
     assert result.chosen_k in (2, 3)

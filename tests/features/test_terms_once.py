@@ -13,6 +13,7 @@ from nlpkit.rebuild import find_dependants, rebuild_dependant
 from nlpkit.datasets.importer import ImportOptions, import_corpus
 from nlpkit.features.build import BuildOptions, build_features, load_index
 from nlpkit.features.stale import is_stale, stale_reasons
+from nlpkit.features.storeio import feature_table
 from nlpkit.store import Store
 from nlpkit.tokenize import BACKENDS, DEFAULT_KO_DICT, TermSpec
 from nlpkit.tokenize.dataset import tokenize_dataset
@@ -120,7 +121,7 @@ def test_keyword_tables_of_real_korean_news_have_no_single_syllable_function_wor
     import_corpus(store, "news", write_news_slice(news_rows, tmp_path / "news.jsonl", 50),
                   ImportOptions(label_col="label", id_col="id"))
     build_features(store, "news", BuildOptions(**OPTIONS))
-    kw = store.read("tfidf_keywords")
+    kw = feature_table(store, "news", "tfidf_keywords")
     terms = set(kw.column("term").to_pylist())
     assert not {"씨", "없", "받", "대하", "명", "원", "억", "만", "거"} & terms
     assert "드루킹" in terms  # the user dictionary keeps it whole
