@@ -157,9 +157,9 @@ def import_corpus(
     if options.label_col:
         out["label"] = df[options.label_col].values
     used = {c for c in (options.text_col, options.label_col, options.title_col, options.id_col) if c}
-    for col in df.columns:
-        if col not in used and col not in out.columns:
-            out[col] = df[col].values
+    rest = [c for c in df.columns if c not in used and c not in out.columns]
+    if rest:  # in one step: a column at a time is quadratic in a wide file
+        out = pd.concat([out, df[rest].reset_index(drop=True)], axis=1)
 
     empty = out["text"].str.strip() == ""
     empty_id = out["id"].str.strip() == ""
