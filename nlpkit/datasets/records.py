@@ -54,11 +54,15 @@ class TooLong:
 
 
 # -- CSV ---------------------------------------------------------------------------------------------
-def _state_after(piece: str, state: int, sep: str, field_rx: re.Pattern[str]) -> int:
+def _state_after(piece: str, state: int, sep: str, field_rx: re.Pattern[str], fields_rx: re.Pattern[str]) -> int:
     """The :mod:`csv` parser state after ``piece``: 0 field start, 1 in an unquoted field (or text after
     a closing quote), 2 in a quoted field, 3 just after a quote inside a quoted field, -1 record ended."""
     pos, n = 0, len(piece)
     while pos < n:
+        if state == 0:  # skip the whole fields (each followed by a separator) in one C call
+            pos = fields_rx.match(piece, pos).end()  # type: ignore[union-attr]
+            if pos >= n:
+                return 0
         if state == 2:
             end = piece.find('"', pos)
             if end < 0:
@@ -90,7 +94,12 @@ def csv_records(text: io.TextIOBase, sep: str, quoting: bool, max_chars: int) ->
     ``text`` must be opened with ``newline=""``. With ``quoting=False`` (``csv.QUOTE_NONE``) every
     physical line is a record. Memory holds at most ``max_chars`` of a record plus 1 MiB.
     """
-    field_rx = re.compile(f"[^{re.escape(sep)}\r\n]*")
+    d = re.escape(sep)
+    field_rx = re.compile(f"[^{d}\r\n]*")
+    # one whole record on one line (every quote closed), recognised in C: most quoted lines
+    field = f'(?:"(?:[^"]|"")*+"(?:[^{d}"\r\n][^{d}\r\n]*+)?|[^{d}"\r\n][^{d}\r\n]*+|)'
+    one_line = re.compile(f"{field}(?:{d}{field})*+(?:\r\n|\n|\r)")
+    fields_rx = re.compile(f"(?:{field}{d})*+")
     line_no, first, size, state, whole_line = 0, 1, 0, 0, False
     parts: list[str] | None = []
     cut_cr = after_cr = False  # the last piece was cut after a "\r" (and that ended a record)
@@ -105,8 +114,10 @@ def csv_records(text: io.TextIOBase, sep: str, quoting: bool, max_chars: int) ->
         if not quoting or ('"' not in piece and state in (0, 1)):  # the common case: no quote to follow
             ended = whole_line
             state = -1 if ended else 0 if piece.endswith(sep) else 1
+        elif state == 0 and one_line.fullmatch(piece):
+            ended, state = True, -1
         else:
-            state = _state_after(piece, state, sep, field_rx)
+            state = _state_after(piece, state, sep, field_rx, fields_rx)
             ended = state == -1
         after_cr = ended and piece.endswith("\r")
         if whole_line:

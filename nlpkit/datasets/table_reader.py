@@ -155,7 +155,7 @@ def _delimited(stream: io.BufferedReader, name: str, sep: str, quoting: bool, ma
                                    f"characters ({record.chars:,}; an over-long or unclosed quoted field), "
                                    "rejected whole"))
                 continue
-            first, last, body = record
+            _, last, body = record
             texts.next = body
             try:
                 row = next(reader, [])
