@@ -16,6 +16,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 from pytest_httpserver import HTTPServer
 
@@ -225,3 +227,14 @@ def test_read_local_page_reads_at_most_the_cap(tmp_path: Path) -> None:
     ok.write_bytes(b"<html>x</html>")
     assert read_local_page(ok, ok.as_uri(), 14).body == b"<html>x</html>"
     assert read_local_page(ok, ok.as_uri(), 13).error_kind == "too_large"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("http:/[]:.9%#?@ a<>\"'=")) | st.characters(), max_size=40))
+def test_url_helpers_never_raise(text: str) -> None:
+    for url in (text, "http://" + text, "https://[" + text):
+        why = url_problem(url)
+        assert why is None or isinstance(why, str)
+        assert isinstance(normalize_url(url), str)
+        links_from_section(f'<a href="{url}">x</a>', "http://s.test/", ".")
+        links_from_sitemap(f"<urlset><url><loc>{url}</loc></url></urlset>", "http://s.test/")
