@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from nlpkit.datasets.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_RATIO, DecompressionLimits
+from nlpkit.datasets.records import MAX_JSON_DEPTH
 from nlpkit.datasets.table_reader import Format, ParsedTable, parse_table
 from nlpkit.errors import DatasetError, SourceError
 from nlpkit.store.versions import Store, VersionInfo, validate_name
@@ -102,6 +103,31 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
         return pa.Table.from_pandas(frame, preserve_index=False)
 
 
+def _nesting(t: pa.DataType) -> int:
+    """How deeply struct/list/map types nest in ``t`` (a plain type: 0)."""
+    deepest, todo = 0, [(t, 0)]
+    while todo:
+        t, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if pa.types.is_struct(t):
+            todo += [(t.field(i).type, depth + 1) for i in range(t.num_fields)]
+        elif pa.types.is_map(t):
+            todo += [(t.key_type, depth + 1), (t.item_type, depth + 1)]
+        elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+            todo.append((t.value_type, depth + 1))
+    return deepest
+
+
+def _storable(table: pa.Table, path: str | Path) -> pa.Table:
+    """``table`` when Delta Lake and the SQL sandbox can store and query it; SourceError naming the column
+    otherwise (checked before the store is touched, so a refused import leaves nothing behind)."""
+    for f in table.schema:
+        if _nesting(f.type) >= MAX_JSON_DEPTH:
+            raise SourceError(f"{path}: column {f.name!r} nests {_nesting(f.type)} levels deep; the store takes at most "
+                              f"{MAX_JSON_DEPTH - 1} below the row (flatten it, or store it as JSON text)")
+    return table
+
+
 def import_corpus(
     store: Store,
     name: str,
@@ -131,9 +157,9 @@ def import_corpus(
     if options.label_col:
         out["label"] = df[options.label_col].values
     used = {c for c in (options.text_col, options.label_col, options.title_col, options.id_col) if c}
-    for col in df.columns:
-        if col not in used and col not in out.columns:
-            out[col] = df[col].values
+    rest = [c for c in df.columns if c not in used and c not in out.columns]
+    if rest:  # in one step: a column at a time is quadratic in a wide file
+        out = pd.concat([out, df[rest].reset_index(drop=True)], axis=1)
 
     empty = out["text"].str.strip() == ""
     empty_id = out["id"].str.strip() == ""
@@ -158,9 +184,11 @@ def import_corpus(
         raise SourceError(f"{path}: no usable rows ({len(out)} read, all rejected: "
                           f"{rejects['reason'].value_counts().to_dict()})")
     params = {"file": str(Path(path).resolve()), **asdict(options)}
+    data = _storable(_arrow_table(kept), path)  # converted and checked before the store is touched
+    reject_table = pa.Table.from_pandas(rejects, schema=REJECT_SCHEMA, preserve_index=False)
     with store.write_version(name, parameters=params, source=str(Path(path).resolve())) as w:
-        w.write(_arrow_table(kept))
-        w.write(pa.Table.from_pandas(rejects, schema=REJECT_SCHEMA, preserve_index=False), "rejects")
+        w.write(data)
+        w.write(reject_table, "rejects")
         w.counts.update({"read": len(out) + len(bad_lines), "kept": len(kept), "rejected": len(rejects),
                          "unreadable_lines": len(bad_lines)})
         if progress:

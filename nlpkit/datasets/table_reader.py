@@ -4,7 +4,10 @@ The file is streamed through :func:`nlpkit.datasets.limits.open_stream`, so a de
 bomb stops at the configured cap and memory holds the parsed rows, not copies of the file.
 A line that does not parse (malformed JSON, a JSON value that is not an object, a CSV row
 with the wrong number of fields, a line over ``max_line_bytes``) becomes a :class:`BadLine`
-with its line number and the reason; the other rows are kept.
+with its line number and the reason; the other rows are kept. A row is read whole or rejected
+whole: a CSV record (quoted newlines included) over ``max_line_bytes`` characters is skipped to
+its real end, and a JSON row past the :class:`~nlpkit.datasets.records.RowLimits` (nesting depth 32,
+1,000 keys per object, 2,000 distinct keys per file, no unpaired surrogate) is one reject.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +25,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from nlpkit.datasets.limits import DecompressionLimits, compression_of, open_stream, read_bounded
+from nlpkit.datasets.records import RowLimits, TooLong, csv_records, json_row_problem
 from nlpkit.errors import SourceError
 
 __all__ = ["BadLine", "Format", "ParsedTable", "detect_format", "parse_table"]
@@ -35,7 +41,7 @@ class BadLine:
     """One line of the file that could not be read as a row."""
 
     line: int  # 1-based physical line number (for CSV: the line the record ends on)
-    reason: Literal["malformed_json", "not_an_object", "not_utf8", "bad_row", "line_too_long"]
+    reason: Literal["malformed_json", "not_an_object", "not_utf8", "bad_row", "line_too_long", "over_limit"]
     detail: str
 
 
@@ -72,10 +78,11 @@ def _lines(stream: io.BufferedReader, max_line: int) -> Iterator[bytes | None]:
             yield line
 
 
-def _jsonl(stream: io.BufferedReader, name: str, max_line: int) -> ParsedTable:
+def _jsonl(stream: io.BufferedReader, name: str, max_line: int, limits: RowLimits = RowLimits()) -> ParsedTable:
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
     bad: list[BadLine] = []
+    paths: set[str] = set()
     for n, line in enumerate(_lines(stream, max_line), 1):
         if line is None:
             bad.append(BadLine(n, "line_too_long", f"{name} line {n}: longer than {max_line:,} bytes"))
@@ -92,34 +99,69 @@ def _jsonl(stream: io.BufferedReader, name: str, max_line: int) -> ParsedTable:
         except json.JSONDecodeError as e:
             bad.append(BadLine(n, "malformed_json", f"{name} line {n}: {e.msg} at column {e.colno}"))
             continue
+        except RecursionError:  # thousands of nested [ or {: past Python's parser, far past the limit
+            bad.append(BadLine(n, "over_limit", f"{name} line {n}: nested deeper than {limits.max_depth} levels "
+                                                "(the limit for a row)"))
+            continue
         if not isinstance(value, dict):
             bad.append(BadLine(n, "not_an_object", f"{name} line {n}: a JSON {type(value).__name__}, not an object"))
+            continue
+        if (problem := json_row_problem(value, limits, paths, line)) is not None:
+            bad.append(BadLine(n, "over_limit", f"{name} line {n}: {problem}"))
             continue
         rows.append(value)
         numbers.append(n)
     return ParsedTable(pd.DataFrame.from_records(rows) if rows else pd.DataFrame(), bad, numbers)
 
 
+class _OneRecord:
+    """An iterator that hands :func:`csv.reader` the one record put in ``next``, then stops until the next."""
+
+    def __init__(self) -> None:
+        self.next: str | None = None
+
+    def __iter__(self) -> _OneRecord:
+        return self
+
+    def __next__(self) -> str:
+        record, self.next = self.next, None
+        if record is None:
+            raise StopIteration
+        return record
+
+
 def _delimited(stream: io.BufferedReader, name: str, sep: str, quoting: bool, max_line: int) -> ParsedTable:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     header: list[str] | None = None
     rows: list[list[str]] = []
     numbers: list[int] = []
     bad: list[BadLine] = []
-    old_limit = csv.field_size_limit(max_line)
+    old_limit = csv.field_size_limit(max_line + 1)  # records are cut to max_line first; a field never passes it
+    records = csv_records(text, sep, quoting, max_line)
+    texts = _OneRecord()  # csv.reader parses one whole record at a time: a bad one cannot spill over
+    reader = csv.reader(texts, delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     try:
         while True:
             try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:
-                bad.append(BadLine(reader.line_num, "bad_row", f"{name} line {reader.line_num}: {e}"))
-                continue
+                record = next(records, None)
             except UnicodeDecodeError as e:
-                raise SourceError(f"{name}: not UTF-8 text near line {reader.line_num + 1} (byte {e.start} of a "
-                                  "block); convert it to UTF-8 first") from e
+                raise SourceError(f"{name}: not UTF-8 text after line {numbers[-1] if numbers else 0} (byte "
+                                  f"{e.start} of a block); convert it to UTF-8 first") from e
+            if record is None:
+                break
+            if isinstance(record, TooLong):
+                where = f"lines {record.first}-{record.last}" if record.last > record.first else f"line {record.last}"
+                bad.append(BadLine(record.last, "line_too_long", f"{name} {where}: a row of over {max_line:,} "
+                                   f"characters ({record.chars:,}; an over-long or unclosed quoted field), "
+                                   "rejected whole"))
+                continue
+            _, last, body = record
+            texts.next = body
+            try:
+                row = next(reader, [])
+            except csv.Error as e:
+                bad.append(BadLine(last, "bad_row", f"{name} line {last}: {e}"))
+                continue
             if not row:
                 continue  # a blank line
             if header is None:
@@ -129,11 +171,10 @@ def _delimited(stream: io.BufferedReader, name: str, sep: str, quoting: bool, ma
                     raise SourceError(f"{name}: the header repeats column(s) {', '.join(map(repr, dupes))}; "
                                       "rename them so every column name is unique")
             elif len(row) != len(header):
-                bad.append(BadLine(reader.line_num, "bad_row",
-                                   f"{name} line {reader.line_num}: {len(row)} fields, the header has {len(header)}"))
+                bad.append(BadLine(last, "bad_row", f"{name} line {last}: {len(row)} fields, the header has {len(header)}"))
             else:
                 rows.append(row)
-                numbers.append(reader.line_num)
+                numbers.append(last)
     finally:
         csv.field_size_limit(old_limit)
         text.detach()
@@ -158,11 +199,31 @@ def _parquet(path: Path, member: str | None, limits: DecompressionLimits) -> Par
         raise SourceError(f"{path}: not a readable Parquet file ({e})") from e
 
 
+def _check_regular_file(path: Path) -> None:
+    """SourceError unless ``path`` is (or links to) a regular file, saying what it is instead."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise SourceError(f"corpus file {path} is a broken symbolic link (to {os.readlink(path)}); "
+                              "give a regular file") from None
+        raise SourceError(f"corpus file {path} not found") from None
+    except OSError as e:
+        raise SourceError(f"cannot read corpus file {path}: {e.strerror or e}") from e
+    if stat.S_ISREG(st.st_mode):
+        return
+    kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a character device" if stat.S_ISCHR(st.st_mode)
+            else "a block device" if stat.S_ISBLK(st.st_mode) else "a pipe (FIFO)" if stat.S_ISFIFO(st.st_mode)
+            else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+    target = os.path.realpath(path)
+    via = f" (a link to {target})" if target != os.path.abspath(path) else ""
+    raise SourceError(f"corpus file {path}{via} is {kind}, not a regular file; give a regular file to import")
+
+
 def parse_table(path: Path, fmt: Format = "auto", *, quoting: bool = True, member: str | None = None,
                 limits: DecompressionLimits = DecompressionLimits(), max_line_bytes: int = MAX_LINE_BYTES) -> ParsedTable:
     """Stream ``path`` and parse it as ``fmt``; raises SourceError for an unreadable or empty file."""
-    if not path.is_file():
-        raise SourceError(f"corpus file {path} not found")
+    _check_regular_file(path)
     with open_stream(path, member, limits) as (stream, inner):
         fmt = fmt if fmt != "auto" else detect_format(inner)  # type: ignore[assignment]
         if fmt == "parquet":

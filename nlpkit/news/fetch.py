@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import zlib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -20,12 +21,14 @@ from nlpkit.news.fetch_result import (
     GZIP_MAGIC,
     GZIP_TYPES,
     RETRYABLE,
+    ROBOTS_MAX_BYTES,
     ErrorKind,
     FetchResult,
     gunzip_bounded,
     is_binary,
     retry_after_seconds,
 )
+from nlpkit.news.metadata import url_problem
 from nlpkit.news.sources import FetchOptions
 
 try:
@@ -58,6 +61,14 @@ class _Host:
                 await asyncio.sleep(self.next_start - now)
             self.next_start = max(now, self.next_start) + self.delay
 
+
+
+def _join(base: str, location: str) -> str:
+    """``location`` resolved against ``base``; as written when it does not parse (then logged as bad_url)."""
+    try:
+        return urljoin(base, location)
+    except ValueError:
+        return location
 
 
 class Fetcher:
@@ -106,7 +117,9 @@ class Fetcher:
         """(allowed, failure): failure is set when robots.txt itself could not be read.
 
         robots.txt is fetched once per host and run (redirects followed, up to 5); a 4xx means
-        no restrictions (RFC 9309); a 5xx or a network failure blocks the host for this run.
+        no restrictions (RFC 9309); only its first :data:`ROBOTS_MAX_BYTES` are read (a 30 MB file
+        is cut there, as the RFC allows). A 5xx, a network failure or a redirect loop blocks the host
+        for this run with ``robots_unavailable``, which is not final: the pages are tried again next run.
         """
         if not self.options.respect_robots:
             return True, None
@@ -116,7 +129,7 @@ class Fetcher:
                 await self._load_robots(host, url)
         if isinstance(host.robots, FetchResult):
             failure = host.robots
-            return False, FetchResult(url, url, failure.error_kind, status=failure.status, message=failure.message)
+            return False, FetchResult(url, url, "robots_unavailable", status=failure.status, message=failure.message)
         if host.robots == "allow":
             return True, None
         assert isinstance(host.robots, RobotFileParser)
@@ -126,15 +139,19 @@ class Fetcher:
         parts = urlsplit(url)
         robots_url = current = f"{parts.scheme}://{parts.netloc}/robots.txt"
         for _ in range(6):
-            res = await self._get(current, {}, check_types=False)
+            res = await self._get(current, {}, check_types=False, truncate_at=ROBOTS_MAX_BYTES)
             if res.error_kind != "redirect":
                 break
-            current = urljoin(current, res.message)
-            if urlsplit(current).scheme not in ("http", "https"):
+            current = _join(current, res.message)
+            if (why := url_problem(current)) is not None:
+                res = FetchResult(robots_url, current, "bad_url", message=f"robots.txt redirects to {current!r}: {why}")
                 break
         if res.ok or res.error_kind in ("empty_page", "bad_content_type", "binary_content"):
             rp = RobotFileParser()
-            rp.parse(res.body.decode("utf-8", "replace").splitlines() if res.ok else [])
+            body = res.body if res.ok else b""
+            if len(body) >= ROBOTS_MAX_BYTES:  # cut: drop the partial last line rather than misread it
+                body = body[: body.rfind(b"\n") + 1]
+            rp.parse(body.decode("utf-8", "replace").splitlines())
             host.robots = rp
             delay = rp.crawl_delay(self.options.user_agent)
             if delay:
@@ -164,8 +181,8 @@ class Fetcher:
         current = url
         attempts = 0
         while True:
-            if urlsplit(current).scheme not in ("http", "https"):
-                return FetchResult(url, current, "bad_url", message=f"{current!r} is not an http(s) URL",
+            if (why := url_problem(current)) is not None:
+                return FetchResult(url, current, "bad_url", message=f"{current!r} is not a fetchable URL: {why}",
                                    elapsed=time.monotonic() - started)
             allowed, failure = await self._allowed(current)
             if failure is not None:
@@ -181,7 +198,7 @@ class Fetcher:
             if location is None:
                 res.url, res.attempts, res.elapsed = url, attempts, time.monotonic() - started
                 return res
-            nxt = urljoin(current, location)
+            nxt = _join(current, location)
             if nxt in seen:
                 return FetchResult(url, nxt, "redirect_loop", status=res.status, attempts=attempts,
                                    message=f"redirect loop: {' -> '.join([*seen, nxt])}", elapsed=time.monotonic() - started)
@@ -223,10 +240,11 @@ class Fetcher:
         return res
 
     async def _get(self, url: str, headers: Mapping[str, str], *, check_types: bool = True,
-                   until: float | None = None, gzip_ok: bool = False) -> FetchResult:
+                   until: float | None = None, gzip_ok: bool = False, truncate_at: int | None = None) -> FetchResult:
         """One GET without redirects; redirects come back as error_kind 'redirect' with the Location.
 
         The response must be complete within ``fetch.total_timeout`` and before ``until`` (the URL's deadline).
+        ``truncate_at`` keeps the first that many bytes of a longer body instead of refusing it (robots.txt).
         """
         assert self._client is not None and self._global is not None, "use `async with Fetcher(...)`"
         host = self._host(url)
@@ -239,7 +257,7 @@ class Fetcher:
                 limit, which = max(0.0, until - time.monotonic()), f"fetch.deadline, {o.deadline:g}s for the URL in all"
             try:
                 async with asyncio.timeout(limit):
-                    return await self._read(url, headers, check_types, t0, gzip_ok)
+                    return await self._read(url, headers, check_types, t0, gzip_ok, truncate_at)
             except TimeoutError:
                 return FetchResult(url, url, "timeout", elapsed=time.monotonic() - t0,
                                    message=f"no complete response within {limit:.3g}s ({which})")
@@ -262,7 +280,7 @@ class Fetcher:
                 return FetchResult(url, url, "network_error", elapsed=time.monotonic() - t0, message=f"{type(e).__name__}: {e}")
 
     async def _read(self, url: str, headers: Mapping[str, str], check_types: bool, t0: float,
-                    gzip_ok: bool = False) -> FetchResult:
+                    gzip_ok: bool = False, truncate_at: int | None = None) -> FetchResult:
         o = self.options
         assert self._client is not None
         async with self._client.stream("GET", url, headers=dict(headers)) as r:
@@ -286,7 +304,7 @@ class Fetcher:
                 res.message = f"Content-Type {mime!r} not accepted (fetch.content_types: {', '.join(o.content_types)})"
                 return res
             declared = r.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > o.max_bytes:
+            if truncate_at is None and declared and declared.isdigit() and int(declared) > o.max_bytes:
                 res.error_kind = "too_large"
                 res.message = f"Content-Length {int(declared):,} > fetch.max_bytes {o.max_bytes:,}"
                 return res
@@ -294,6 +312,9 @@ class Fetcher:
             size = 0
             async for chunk in r.aiter_bytes():
                 size += len(chunk)
+                if truncate_at is not None and size >= truncate_at:
+                    chunks.append(chunk[: len(chunk) - (size - truncate_at)])
+                    break
                 if size > o.max_bytes:
                     res.error_kind = "too_large"
                     res.message = f"body exceeded fetch.max_bytes {o.max_bytes:,} while reading"

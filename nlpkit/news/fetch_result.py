@@ -8,18 +8,20 @@ because none of this needs a network library; ``nlpkit.news.fetch`` re-exports t
 from __future__ import annotations
 
 import email.utils
+import gzip
 import time
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
-__all__ = ["ERROR_KINDS", "ErrorKind", "FetchResult", "GZIP_MAGIC", "GZIP_TYPES", "RETRYABLE", "gunzip_bounded",
-           "is_binary", "retry_after_seconds"]
+__all__ = ["ERROR_KINDS", "ErrorKind", "FetchResult", "GZIP_MAGIC", "GZIP_TYPES", "RETRYABLE", "ROBOTS_MAX_BYTES",
+           "gunzip_bounded", "is_binary", "read_local_page", "retry_after_seconds"]
 
 ErrorKind = Literal[
     "ok", "not_modified", "http_error", "rate_limited", "timeout", "connect_error", "connection_reset",
     "truncated", "too_large", "bad_content_type", "binary_content", "empty_page", "redirect_loop",
-    "too_many_redirects", "robots_disallowed", "bad_url", "network_error",
+    "too_many_redirects", "robots_disallowed", "robots_unavailable", "bad_url", "network_error",
 ]
 #: Every fetch outcome, with what it means (also the values of ``fetch_log.error_kind`` for fetches).
 ERROR_KINDS: dict[str, str] = {
@@ -38,7 +40,9 @@ ERROR_KINDS: dict[str, str] = {
     "redirect_loop": "a redirect came back to a URL already visited",
     "too_many_redirects": "more than fetch.max_redirects redirects",
     "robots_disallowed": "robots.txt disallows this URL for our User-Agent",
-    "bad_url": "not an http(s) URL",
+    "robots_unavailable": "the host's robots.txt could not be read (5xx, network failure, redirect loop): "
+                          "its pages are not fetched this run and are retried in later runs",
+    "bad_url": "not a fetchable http(s) URL (another scheme, no host, a port past 65535, a broken IPv6 address)",
     "network_error": "other transport error",
 }
 #: Outcomes worth another attempt.
@@ -46,6 +50,8 @@ RETRYABLE = {"timeout", "connect_error", "connection_reset", "truncated"}
 #: Content types a gzipped sitemap (``sitemap.xml.gz``) is served with; accepted only where gzip is asked for.
 GZIP_TYPES = frozenset({"application/x-gzip", "application/gzip", "application/octet-stream"})
 GZIP_MAGIC = b"\x1f\x8b"
+#: How much of a robots.txt is read and parsed; the rest is ignored (RFC 9309 section 2.5: at least 500 KiB).
+ROBOTS_MAX_BYTES = 500 * 1024
 _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"BZh", b"RIFF")
 
 
@@ -113,3 +119,26 @@ def is_binary(body: bytes) -> bool:
     """Whether ``body`` starts like an image/PDF/archive/executable or holds a NUL byte in its first 2 KiB."""
     head = body[:2048]
     return head.startswith(_BINARY_MAGIC) or b"\x00" in head
+
+
+def read_local_page(path: Path, url: str, max_bytes: int) -> FetchResult:
+    """A saved page (``news scrape --dir``) read like a fetched one: at most ``max_bytes`` (``fetch.max_bytes``).
+
+    A ``.gz`` file is decompressed as a stream and refused as ``too_large`` once it passes the cap,
+    so a 0.5 MB file that expands to 512 MiB costs ``max_bytes`` of memory, not 512 MiB.
+    """
+    started = time.monotonic()
+    try:
+        with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as f:
+            body = f.read(max_bytes + 1)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+        return FetchResult(url, url, "binary_content", elapsed=time.monotonic() - started,
+                           message=f"{path}: broken gzip file ({e or type(e).__name__})")
+    except OSError as e:
+        return FetchResult(url, url, "bad_url", elapsed=time.monotonic() - started,
+                           message=f"cannot read {path}: {e.strerror or e}")
+    if len(body) > max_bytes:
+        what = "decompresses past" if path.name.lower().endswith(".gz") else "is larger than"
+        return FetchResult(url, url, "too_large", elapsed=time.monotonic() - started,
+                           message=f"{path} {what} fetch.max_bytes {max_bytes:,}")
+    return FetchResult(url, url, "ok", body=body, elapsed=time.monotonic() - started)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gzip
 import logging
 import signal
 import time
@@ -28,6 +27,7 @@ from urllib.request import url2pathname
 
 from nlpkit.errors import DatasetError, Interrupted, NlpkitError
 from nlpkit.news.fetch import Fetcher, FetchResult
+from nlpkit.news.fetch_result import read_local_page
 from nlpkit.news.metadata import normalize_url
 from nlpkit.news.newsstore import ARTICLES, FETCH_LOG, FINAL_KINDS, FRONTIER, IngestState, NewsStore
 from nlpkit.news.sources import (NewsSettings, SourceSpec, html_files, links_from_feed, links_from_section,
@@ -155,33 +155,18 @@ class _Run:
             if not res.ok:
                 self.report.sources_failed[spec.name] = f"{res.error_kind}: {res.message}"
                 continue
-            from nlpkit.news.encoding import decode_html
-
-            text = decode_html(res.body, res.content_type).text
-            base = res.final_url
-            if spec.kind == "rss":
-                found += links_from_feed(text, base, spec.link_pattern, spec.max_articles)
-            elif spec.kind == "section":
-                assert spec.link_pattern is not None
-                found += links_from_section(text, base, spec.link_pattern, spec.max_articles)
-            else:
-                pages, children = links_from_sitemap(text, base, spec.link_pattern, spec.max_articles)
-                found += pages
-                todo += [c for c in children if c not in seen]
+            # parsing a page of up to fetch.max_bytes is CPU work: off the event loop, so signals and
+            # the periodic flush are served meanwhile
+            pages, children = await asyncio.to_thread(_links, spec, res)
+            found += pages
+            todo += [c for c in children if c not in seen]
         return [(u, spec.name) for u in dict.fromkeys(found)][: spec.max_articles]
 
     # -- one page ------------------------------------------------------------------------------------
     async def page(self, fetcher: Fetcher, url: str, spec: SourceSpec) -> None:
         if spec.kind == "directory" and url.startswith("file://"):
             path = Path(url2pathname(urlsplit(url).path))
-            try:
-                body = path.read_bytes()
-                body = gzip.decompress(body) if path.name.endswith(".gz") else body
-            except OSError as e:
-                self.log_row(url, spec.name, "article", "bad_url", message=f"cannot read {path}: {e}")
-                self.report.failed += 1
-                return self.tick("failed")
-            res = FetchResult(url, url, "ok", body=body)
+            res = await asyncio.to_thread(read_local_page, path, url, self.news.fetch.max_bytes)
         else:
             res = await fetcher.fetch(url)
         if not res.ok:
@@ -213,6 +198,19 @@ class _Run:
                      + (f"; same body as {dup_of}" if dup_of != art.canonical_url else ""))
         self.report.stored += 1
         self.tick("extracted")
+
+
+def _links(spec: SourceSpec, res: FetchResult) -> tuple[list[str], list[str]]:
+    """(article URLs, child sitemaps) of a fetched feed, section page or sitemap."""
+    from nlpkit.news.encoding import decode_html
+
+    text = decode_html(res.body, res.content_type).text
+    if spec.kind == "rss":
+        return links_from_feed(text, res.final_url, spec.link_pattern, spec.max_articles), []
+    if spec.kind == "section":
+        assert spec.link_pattern is not None
+        return links_from_section(text, res.final_url, spec.link_pattern, spec.max_articles), []
+    return links_from_sitemap(text, res.final_url, spec.link_pattern, spec.max_articles)
 
 
 def _source_params(spec: SourceSpec) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 from nlpkit.text.lang import detect_language  # the project's one language detector (re-exported)
 
 __all__ = ["canonical_url", "detect_language", "meta_authors", "meta_published", "meta_section",
-           "normalize_url", "parse_time"]
+           "normalize_url", "parse_time", "url_problem"]
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid|from)$", re.IGNORECASE)
 _NAVER_ARTICLE = re.compile(r"^/(?:mnews/)?article/(\d{3})/(\d{10})")
@@ -24,18 +24,49 @@ _DATE_META = ("article:published_time", "og:published_time", "pubdate", "publish
               "parsely-pub-date", "sailthru.date", "dc.date", "dc.date.issued", "dcterms.created", "datePublished")
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be fetched (not http(s), no host, a port outside 0-65535, a broken IPv6
+    bracket), or None when it can. Never raises: one bad URL is one ``bad_url`` row, not a failed run.
+
+    >>> url_problem("http://127.0.0.1:99999/x")
+    "bad port in '127.0.0.1:99999' (Port out of range 0-65535)"
+    >>> url_problem("http://[::1") is not None, url_problem("https://example.com/a") is None
+    (True, True)
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:  # "Invalid IPv6 URL"
+        return f"{e}"
+    try:
+        parts.port  # noqa: B018 - reading the port is the check
+    except ValueError as e:
+        return f"bad port in {parts.netloc!r} ({e})"
+    if parts.scheme not in ("http", "https"):
+        return f"scheme {parts.scheme or '(none)'!r} is not http(s)"
+    if not parts.hostname:
+        return "no host name"
+    return None
+
+
 def normalize_url(url: str) -> str:
     """Canonical form used for deduplication: lower-case scheme/host, no fragment or tracking query.
 
     Naver News article URLs (``/article/OID/AID`` and ``/mnews/article/OID/AID?sid=..``) map to one form.
+    A URL that cannot be parsed (a bad port, a broken IPv6 bracket) is returned stripped, as it is.
 
     >>> normalize_url("HTTPS://n.news.naver.com/article/016/0002194334?sid=102#x")
     'https://n.news.naver.com/mnews/article/016/0002194334'
+    >>> normalize_url("http://[::1")
+    'http://[::1'
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
     host = (parts.hostname or "").lower()
-    if parts.port and not ((parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)):
-        host = f"{host}:{parts.port}"
+    if port and not ((parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
     path = parts.path or "/"
     if host.endswith("news.naver.com") and (m := _NAVER_ARTICLE.match(path)):
         return f"https://n.news.naver.com/mnews/article/{m.group(1)}/{m.group(2)}"
@@ -44,12 +75,19 @@ def normalize_url(url: str) -> str:
 
 
 def canonical_url(tree: lxml_html.HtmlElement, fetched_url: str) -> str:
-    """``<link rel=canonical>``, else ``og:url``, else the fetched URL; normalized, same scheme family."""
+    """``<link rel=canonical>``, else ``og:url``, else the fetched URL; normalized, same scheme family.
+
+    A canonical link that is not a usable http(s) URL (a bad port, a broken IPv6 address) is ignored:
+    the article keeps the URL it was fetched from.
+    """
     for xp in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
         found = tree.xpath(xp)
         if found and str(found[0]).strip():
-            cand = urljoin(fetched_url, str(found[0]).strip())
-            if urlsplit(cand).scheme in ("http", "https"):
+            try:
+                cand = urljoin(fetched_url, str(found[0]).strip())
+            except ValueError:
+                continue
+            if url_problem(cand) is None:
                 return normalize_url(cand)
     return normalize_url(fetched_url)
 

@@ -33,8 +33,8 @@ def test_default_sources_fail_per_source_with_a_network_error(store: Store) -> N
     rows = store.read_appended("fetch_log").to_pylist()
     assert {r["source"] for r in rows} == {s.name for s in news.sources}
     for r in rows:
-        assert r["error_kind"] == "connect_error"
-        assert "robots.txt unreachable" in r["message"] and "Name or service not known" in r["message"]
+        assert r["error_kind"] == "robots_unavailable" and not r["final"]  # tried again next run
+        assert "robots.txt unreachable (connect_error)" in r["message"] and "Name or service not known" in r["message"]
 
 
 @pytest.fixture

@@ -107,7 +107,8 @@ def test_every_fault_is_logged_and_the_run_goes_on(http, raw_server, store: Stor
     urls = {http.url_for(p): kind for p, kind in expected.items()}
     urls[f"{raw_server}/reset"] = "connection_reset"
     urls[f"{raw_server}/truncated"] = "truncated"
-    urls[f"http://127.0.0.1:{_closed_port()}/refused"] = "connect_error"
+    # its robots.txt cannot be read either: not final, the page is tried again next run
+    urls[f"http://127.0.0.1:{_closed_port()}/refused"] = "robots_unavailable"
     urls["ftp://127.0.0.1/file.html"] = "bad_url"
     urls["file:///etc/hostname"] = "bad_url"  # a URL file never reads local files
     spec = url_source(tmp_path, list(urls))
