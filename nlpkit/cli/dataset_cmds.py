@@ -84,14 +84,12 @@ def baseline(
     min_df: int = typer.Option(2, "--min-df", help="Drop n-grams seen in fewer documents."),
 ) -> None:
     """Train the TF-IDF baseline on DATASET's train split, tune C on valid, report test; store model + metrics."""
-    from nlpkit.datasets.registry import BUILDERS
     from nlpkit.models.baseline import BaselineConfig, train_baseline
 
     if variant not in ("lr", "nblr"):
         raise ConfigError(f"--variant {variant!r}: expected lr or nblr")
-    labels = BUILDERS[dataset].label_names if dataset in BUILDERS else {}
     config = BaselineConfig(text_column=text_column, min_df=min_df, variant=variant,  # type: ignore[arg-type]
-                            label_names=dict(labels), **({"c_grid": tuple(c)} if c else {}))
+                            **({"c_grid": tuple(c)} if c else {}))
     with progress_bar() as bar:
         result = train_baseline(get_store(), dataset, config, progress=_Bars(bar))
     table = Table("split", "accuracy", "f1", "n")

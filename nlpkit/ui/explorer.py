@@ -333,7 +333,7 @@ class Explorer(StoreCache):
         models = self.store.root / "models"  # where RNN classifiers are saved by default
         stamp = str(models.stat().st_mtime_ns) if isinstance(models, Path) and models.is_dir() else ""
         key = "|".join([self._listing(), self._table_version("model_runs"), stamp])
-        return self._memo("saved_models", key, lambda: saved_models(self.store, self.model_runs()))
+        return self._memo("saved_models", key, lambda: saved_models(self.store, self.model_runs(), self.sandbox()))
 
     def predict(self, key: str, text: str) -> Predicted:
         """The label name and probability the saved model ``key`` gives ``text``."""
