@@ -344,7 +344,8 @@ def predict_texts(
         from nlpkit.text.clean import TextCleaner
 
         inputs = list(TextCleaner(nltk_data=nltk_data).clean_batch(inputs))
-    names: Mapping[str, str] = params.get("label_names") or {}
+    # the names stored with the model at training, else (a model trained before names were stored) the dataset's
+    names: Mapping[str, str] = params.get("label_names") or label_names(store, dataset, config["dataset_version"])
     spec = TermSpec.from_dict(config["spec"])  # new text gets exactly the stored spec
     proba = model.predict_proba(list(spec.analyze_batch(inputs)))
     classes = model.classes_

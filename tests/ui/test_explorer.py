@@ -125,8 +125,9 @@ def test_downloads_hold_the_query_result(client, ui_store: Store) -> None:
 def test_models_page_names_labels_in_the_confusion_matrix(client, ui_store: Store) -> None:
     r = client.get("/models")
     assert r.status_code == 200
-    run = r.text.split("<h3>tfidf_softmax on korean_news")[1]  # the cross-validated run (every document once)
-    table = re.search(r'<table class="confusion">(.*?)</table>', run, re.S).group(1)
+    # the cross-validated run (every document once)
+    table = re.search(r'<table class="confusion"><caption>tfidf_softmax on korean_news, cv2:.*?</caption>(.*?)</table>',
+                      r.text, re.S).group(1)
     header = re.findall(r"<th>([^<]*)</th>", table.split("</tr>")[0])[1:]
     _, rows = SqlSandbox(ui_store).query("SELECT DISTINCT category FROM korean_news")
     assert sorted(header) == sorted(r[0] for r in rows)  # names, not 0-7
@@ -174,7 +175,7 @@ def test_models_page_shows_each_kinds_own_figures(tmp_path) -> None:
                          "perplexity": 76.633, "nats_per_token": 4.339}])
     with TestClient(create_app(store, warm=False)) as c:
         page = c.get("/models").text
-    seq2seq = page.split("<h3>seq2seq_reversed+peeky")[1].split("</div>")[0]
-    lm = page.split("<h3>rnn_lm_morph")[1].split("</div>")[0]
+    seq2seq = page.split("<td>seq2seq_reversed+peeky</td>")[1].split("</tr>")[0]
+    lm = page.split("<td>rnn_lm_morph</td>")[1].split("</tr>")[0]
     assert "exact match 0.997" in seq2seq and "accuracy" not in seq2seq and "–" not in seq2seq
     assert "perplexity 76.633" in lm and "loss 4.339" in lm and "accuracy" not in lm
