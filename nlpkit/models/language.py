@@ -6,7 +6,7 @@ training dataset: the most common :func:`nlpkit.text.lang.detect_language` answe
 texts of the dataset (a few dozen are plenty: each corpus is in one language).
 
 >>> mismatch("en", "정말 감동적인 영화였다")
-"the model was trained on English text; this text looks Korean (ko): its answer means little"
+'the model was trained on English text; this text looks Korean (ko): its answer means little'
 """
 
 from __future__ import annotations

@@ -70,10 +70,20 @@ def write_table(table: pa.Table, out: Path) -> None:
 
 
 def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
-    """``batches`` as the bytes of a ``.csv``/``.tsv`` (nested columns as JSON text) or ``.parquet`` file,
-    one piece per batch: a download of a large result is sent as it is read, never held whole."""
-    if suffix not in (".csv", ".tsv", ".parquet"):
-        raise ValueError(f"stream_table writes .csv, .tsv or .parquet, not {suffix!r}")
+    """``batches`` as the bytes of a ``.csv``/``.tsv`` (nested columns as JSON text), ``.parquet`` or ``.json``
+    (one array of row objects, dates as ISO text) file, one piece per batch: a download of a large result is
+    sent as it is read, never held whole."""
+    if suffix not in (".csv", ".tsv", ".parquet", ".json"):
+        raise ValueError(f"stream_table writes .csv, .tsv, .parquet or .json, not {suffix!r}")
+    if suffix == ".json":
+        yield b"["
+        first = True
+        for batch in batches:
+            for row in batch.to_pylist():
+                yield (b"" if first else b",\n") + json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
+                first = False
+        yield b"]\n"
+        return
     sink = io.BytesIO()
 
     def drain() -> bytes:
