@@ -97,7 +97,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
             facets = [*facets, ("topic", topics.values())]
         wanted = page_number(p)
         result = explorer.search(dataset, p.get("q", ""), filters, limit=PER_PAGE, offset=(wanted - 1) * PER_PAGE)
-        pg = pager(p, "/articles", result.total)
+        pg = pager(p, "/articles", result.total, PER_PAGE)
         if pg.page != wanted:  # past the end: the last page
             result = explorer.search(dataset, p.get("q", ""), filters, limit=PER_PAGE, offset=pg.offset)
         return page(request, "articles.html", "Articles", dataset=dataset, q=p.get("q", ""), filters=filters,
@@ -124,7 +124,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                 wanted = page_number(p)
                 members, total = explorer.cluster_members(dataset, number, limit=PER_PAGE,
                                                           offset=(wanted - 1) * PER_PAGE)
-                pg = pager(p, "/topics", total)
+                pg = pager(p, "/topics", total, PER_PAGE)
                 if pg.page != wanted:
                     members, total = explorer.cluster_members(dataset, number, limit=PER_PAGE, offset=pg.offset)
         return page(request, "topics.html", "Topics and clusters", dataset=dataset, clusters=explorer.clusters(dataset),
@@ -155,7 +155,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
     def models(request: Request) -> HTMLResponse:
         p = request.query_params
         cols, all_rows = explorer.runs(limit=100_000)
-        pg = pager(p, "/models", len(all_rows), key="runs_page")
+        pg = pager(p, "/models", len(all_rows), PER_PAGE, key="runs_page")
         rows = all_rows[pg.offset:pg.offset + pg.per_page]
         saved = explorer.saved_models()
         key, text = p.get("model") or AUTO, p.get("text", "")
