@@ -90,7 +90,8 @@ def read_model_runs(sandbox: SqlSandbox, store: Store, datasets: list[str], limi
             "created_at": str(latest.get("created_at") or "")[:19].replace("T", " "),
             "figures": [(label, round(float(latest[key]), 3)) for key, label in FIGURES
                         if latest.get(key) is not None and latest[key] == latest[key]],
-            "accuracy_std": latest.get("accuracy_std"), "rows": latest.get("n"), "sample": _sample_note(latest), "elapsed_s": latest.get("elapsed_s"),
+            "accuracy_std": latest.get("accuracy_std"), "rows": latest.get("n"), "sample": _sample_note(latest),
+            "elapsed_s": latest.get("elapsed_s"),
             "matrix": matrix, "class_names": [name_of(names_of[dataset], c) for c in classes],
             "matrix_split": shown.get("split") if shown else None,
             "history": [{"created_at": str(d.get("created_at") or "")[:19].replace("T", " "), "split": d.get("split"),
