@@ -242,8 +242,9 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                             log.warning("ui: could not preload %s of %s: %s", part, name, e)
                 try:
                     explorer.warm_models()
+                    explorer.schema()  # one DESCRIBE per table: seconds on a busy machine, paid here
                 except Exception as e:  # noqa: BLE001
-                    log.warning("ui: could not preload the saved models: %s", e)
+                    log.warning("ui: could not preload the saved models or the schema: %s", e)
                 preload_s.append(time.perf_counter() - t0)
                 preloaded.set()
             threading.Thread(target=preload, name="nlpkit-ui-warm", daemon=True).start()
