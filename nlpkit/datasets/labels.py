@@ -11,6 +11,8 @@ trained with (taken from here at training time).
 '경제'
 >>> name_of({"1": "경제"}, "9")
 '9'
+>>> parse_label_names("정치, 경제 ,사회")
+{'0': '정치', '1': '경제', '2': '사회'}
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nlpkit.errors import NlpkitError
+from nlpkit.errors import ConfigError, NlpkitError
 
-__all__ = ["int_label_names", "label_key", "label_names", "name_of"]
+__all__ = ["int_label_names", "label_key", "label_names", "name_of", "parse_label_names"]
 
 
 def label_key(value: Any) -> str:
@@ -34,6 +36,15 @@ def name_of(names: Mapping[str, str], value: Any) -> str:
     """The name of label ``value`` in ``names`` (from :func:`label_names`), else the value itself as text."""
     key = label_key(value)
     return names.get(key, key)
+
+
+def parse_label_names(text: str, option: str = "--label-names") -> dict[str, str]:
+    """``"a,b,c"`` -> ``{"0": "a", "1": "b", "2": "c"}`` (label ids are positions); blank names are refused."""
+    names = [n.strip() for n in str(text).split(",")]
+    if not names or any(not n for n in names):
+        raise ConfigError(f"{option} {text!r}: give one name per label id, comma-separated, in id order "
+                          f"(e.g. {option} negative,positive)")
+    return {str(i): n for i, n in enumerate(names)}
 
 
 def _from_manifest(params: Mapping[str, Any]) -> dict[str, str]:

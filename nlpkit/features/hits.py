@@ -7,8 +7,6 @@ gives them (``--label-names a,b,c``: label 0 is ``a``), else the dataset's own
 (:func:`nlpkit.datasets.labels.label_names`: ``imdb`` negative/positive); a label without a name is
 shown as its id.
 
->>> parse_label_names("정치, 경제 ,사회")
-{'0': '정치', '1': '경제', '2': '사회'}
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from nlpkit.errors import FeatureError
 from nlpkit.features.query import Hit
 from nlpkit.store import Store
 
-__all__ = ["DescribedHit", "describe_hits", "first_words", "parse_label_names"]
+__all__ = ["DescribedHit", "describe_hits", "first_words"]
 
 _OUTLET_COLUMNS = ("outlet", "source")
 
@@ -42,15 +40,6 @@ def first_words(text: str, n: int = 12) -> str:
     """The first ``n`` words of ``text`` (a title for documents without one), with "…" when cut."""
     words = str(text or "").split()
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
-
-
-def parse_label_names(text: str) -> dict[str, str]:
-    """``"a,b,c"`` -> ``{"0": "a", "1": "b", "2": "c"}`` (label ids are positions); blank names are refused."""
-    names = [n.strip() for n in str(text).split(",")]
-    if not names or any(not n for n in names):
-        raise FeatureError(f"--label-names {text!r}: give one name per label id, comma-separated, in id order "
-                           "(e.g. --label-names negative,positive)")
-    return {str(i): n for i, n in enumerate(names)}
 
 
 def describe_hits(store: Store, dataset: str, hits: Sequence[Hit],

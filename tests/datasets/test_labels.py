@@ -40,3 +40,21 @@ def test_korean_news_reads_its_source_names_everywhere() -> None:
 def test_label_values_meet_their_names_whatever_their_type(value: object, key: str) -> None:
     assert label_key(value) == key
     assert name_of({"1": "경제"}, value) == ("경제" if key == "1" else key)
+
+
+def test_an_imported_corpus_stores_its_label_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from nlpkit.cli import app
+
+    src = tmp_path / "reviews.csv"
+    src.write_text("text,label\n정말 재미있다,1\n지루했다,0\n최고의 영화,1\n", encoding="utf-8")
+    monkeypatch.setenv("NLPKIT_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    res = runner.invoke(app, ["data", "import", "reviews", str(src), "--label-col", "label",
+                              "--label-names", "부정,긍정"])
+    assert res.exit_code == 0, res.output
+    assert label_names(Store(tmp_path / "data"), "reviews") == {"0": "부정", "1": "긍정"}
+    res = runner.invoke(app, ["data", "import", "reviews", str(src), "--label-col", "label", "--label-names", "a,,b"])
+    assert res.exit_code == 2 and res.output.startswith("error: --label-names 'a,,b'")
+    assert len(res.output.strip().splitlines()) == 1
