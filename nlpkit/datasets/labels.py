@@ -1,7 +1,7 @@
 """The one place a dataset's label ids get their names.
 
 A dataset's label id -> name mapping is stored with the dataset: in its version manifest
-(``parameters.label_names``, id -> name, as a builder writes it (``korean_news``),
+(``parameters.label_names``, id -> name, as ``nlpkit data import --label-names`` or a builder writes it,
 or ``parameters.labels``, name -> id, as the hate-speech builder writes it), else declared once by the
 dataset registry (:data:`nlpkit.datasets.registry.BUILDERS`, for versions built before names were stored).
 Every page, command, table and report asks :func:`label_names`; models carry the names they were
