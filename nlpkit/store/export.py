@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from collections.abc import Iterator
 import uuid
@@ -69,6 +70,17 @@ def write_table(table: pa.Table, out: Path) -> None:
         raise StorageError(msg) from e
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (JSON has no such numbers; browsers refuse ``NaN``)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
     """``batches`` as the bytes of a ``.csv``/``.tsv`` (nested columns as JSON text), ``.parquet`` or ``.json``
     (one array of row objects, dates as ISO text) file, one piece per batch: a download of a large result is
@@ -80,7 +92,8 @@ def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
         first = True
         for batch in batches:
             for row in batch.to_pylist():
-                yield (b"" if first else b",\n") + json.dumps(row, ensure_ascii=False, default=str).encode("utf-8")
+                text = json.dumps(_finite(row), ensure_ascii=False, default=str, allow_nan=False)
+                yield (b"" if first else b",\n") + text.encode("utf-8")
                 first = False
         yield b"]\n"
         return

@@ -92,6 +92,11 @@ def test_downloads_in_json_csv_and_parquet(client, ui_store: Store) -> None:
     csv = pacsv.read_csv(io.BytesIO(client.get("/sql/download", params={"q": q, "format": "csv"}).content))
     assert csv.column("id").to_pylist() == want.column("id").to_pylist()
     assert pq.read_table(io.BytesIO(client.get("/sql/download", params={"q": q, "format": "parquet"}).content)).equals(want)
+    odd = ("SELECT 'nan'::DOUBLE AS x, 'inf'::DOUBLE AS y, DATE '2024-01-01' AS d, [1.5, 'nan'::DOUBLE] AS l, "
+           "'경제' AS name")
+    text = client.get("/sql/download", params={"q": odd, "format": "json"}).text
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON")) == [
+        {"x": None, "y": None, "d": "2024-01-01", "l": [1.5, None], "name": "경제"}]
     r = client.get("/sql/download", params={"q": q, "format": "xml"})
     assert r.status_code == 400 and r.text == "error: format 'xml': use csv, json or parquet\n"
 
