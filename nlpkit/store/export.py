@@ -89,12 +89,12 @@ def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
         raise ValueError(f"stream_table writes .csv, .tsv, .parquet or .json, not {suffix!r}")
     if suffix == ".json":
         yield b"["
-        first = True
+        sep = b""
         for batch in batches:
-            for row in batch.to_pylist():
-                text = json.dumps(_finite(row), ensure_ascii=False, default=str, allow_nan=False)
-                yield (b"" if first else b",\n") + text.encode("utf-8")
-                first = False
+            rows = [json.dumps(_finite(r), ensure_ascii=False, default=str, allow_nan=False) for r in batch.to_pylist()]
+            if rows:
+                yield sep + ",\n".join(rows).encode("utf-8")
+                sep = b",\n"
         yield b"]\n"
         return
     sink = io.BytesIO()
