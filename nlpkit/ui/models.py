@@ -60,7 +60,8 @@ FIGURES = (("accuracy", "accuracy"), ("f1", "macro F1"), ("exact_match", "exact 
 
 
 def read_model_runs(sandbox: SqlSandbox, store: Store, datasets: list[str], limit: int) -> list[dict[str, Any]]:
-    """One entry per model (name, dataset, directory or version), newest first, from the newest ``limit`` rows.
+    """One entry per model (name, dataset and, for RNNs, directory), newest first, from the newest ``limit`` rows:
+    a retrained baseline's earlier versions are its history.
 
     An entry is its latest evaluation (the latest ``test`` row when there is one, else the latest row),
     with ``figures`` (label, value rounded to 3 decimals), the sample size when the test was a sample
@@ -72,8 +73,7 @@ def read_model_runs(sandbox: SqlSandbox, store: Store, datasets: list[str], limi
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in rows:
         d = dict(zip(cols, r, strict=True))
-        key = (str(d.get("model") or ""), str(d.get("dataset") or ""), str(d.get("model_dir") or d.get("model_version")
-                                                                           or ""))
+        key = (str(d.get("model") or ""), str(d.get("dataset") or ""), str(d.get("model_dir") or ""))
         groups.setdefault(key, []).append(d)
     names_of: dict[str, dict[str, str]] = {}
     out = []

@@ -27,7 +27,7 @@ def test_one_row_per_model_with_rounded_figures(client, ui_store: Store, rnn_mod
     page = client.get("/models").text
     rows = re.findall(r'<tr class="model-row"><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>\s*'
                       r'<td class="metrics">(.*?)</td>', page, re.S)
-    _, runs = SqlSandbox(ui_store).query("SELECT DISTINCT model, dataset, coalesce(model_dir, model_version, '') "
+    _, runs = SqlSandbox(ui_store).query("SELECT DISTINCT model, dataset, coalesce(model_dir, '') "
                                          "FROM model_runs")
     assert len(rows) == len(runs) >= 3  # cross-validated run, baseline, RNN: one row each, not one per evaluation
     assert len({(m, d) for m, d, _, _ in rows}) == len(rows)
