@@ -150,7 +150,7 @@ def bursts(matrix: sp.csr_matrix, vocabulary: list[str], times: pd.Series, days:
     t = times.to_numpy(dtype="datetime64[ns]") if times.notna().any() else None
     if t is None:
         raise UiError("this dataset has no publication times, so it has no bursts")
-    end = pd.Timestamp(times.max())
+    end = pd.Timestamp(dense_range(times)[1])  # the newest date of the dense range: a mis-dated 2030 page is no "now"
     last_start = end - pd.Timedelta(days=days)
     prev_start = last_start - pd.Timedelta(days=days)
     tt = times

@@ -39,6 +39,14 @@ def test_burst_score_is_the_explained_formula() -> None:
     assert "10 documents" in note
 
 
+def test_one_misdated_document_does_not_move_the_burst_windows() -> None:
+    days = [1] * 10 + [9] * 10
+    chip = [1] + [0] * 9 + [1] * 5 + [0] * 5
+    X = sp.csr_matrix(np.array([chip + [1]], dtype=np.float32).T)
+    got, note = bursts(X, ["chip"], _times(days + [3650]), days=7)  # one page dated ten years later
+    assert [(b.term, b.last, b.previous) for b in got] == [("chip", 5, 1)] and "2024-03-10" in note
+
+
 def test_burst_needs_both_windows() -> None:
     X = sp.csr_matrix(np.ones((3, 1), np.float32))
     with pytest.raises(UiError, match="longer window"):
