@@ -45,16 +45,20 @@ def test_label_values_meet_their_names_whatever_their_type(value: object, key: s
 def test_an_imported_corpus_stores_its_label_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from nlpkit.cli import app
+    from nlpkit.cli import _common, app
 
     src = tmp_path / "reviews.csv"
     src.write_text("text,label\n정말 재미있다,1\n지루했다,0\n최고의 영화,1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # no flows.yaml here: settings come from the environment only
     monkeypatch.setenv("NLPKIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("NLPKIT_FLOWS", raising=False)
+    _common._state.clear()  # the settings and store another test's command left behind
     runner = CliRunner()
     res = runner.invoke(app, ["data", "import", "reviews", str(src), "--label-col", "label",
                               "--label-names", "부정,긍정"])
     assert res.exit_code == 0, res.output
     assert label_names(Store(tmp_path / "data"), "reviews") == {"0": "부정", "1": "긍정"}
+    _common._state.clear()
     res = runner.invoke(app, ["data", "import", "reviews", str(src), "--label-col", "label", "--label-names", "a,,b"])
     assert res.exit_code == 2 and res.output.startswith("error: --label-names 'a,,b'")
     assert len(res.output.strip().splitlines()) == 1
