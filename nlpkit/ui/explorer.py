@@ -335,7 +335,8 @@ class Explorer(StoreCache):
         return list(self._memo("schema", self._listing(), read))
 
     # -- Models and runs ----------------------------------------------------------------------------
-    def model_runs(self, limit: int = 200) -> list[dict[str, Any]]:
+    def model_runs(self, limit: int = 5000) -> list[dict[str, Any]]:
+        """One entry per model from the newest ``limit`` evaluations (RNNs write two per epoch: 200 dropped models)."""
         version = self._table_version("model_runs")
         if not version:
             return []
