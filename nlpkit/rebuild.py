@@ -62,8 +62,6 @@ def rebuild_dependant(store: Store, dataset: str, dep: Dependant, *,
         params = {k: v for k, v in dep.parameters.items() if k in known}
         if "c_grid" in params:
             params["c_grid"] = tuple(params["c_grid"])
-        if "label_names" in params:
-            params["label_names"] = {int(k): v for k, v in params["label_names"].items()}
         result = train_baseline(store, dataset, BaselineConfig(**params), progress=progress)
         test = result.metrics.get("test", {})
         return f"{dep.name} {result.model.version}: test accuracy {test.get('accuracy', float('nan')):.4f} (C={result.c:g})"

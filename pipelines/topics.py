@@ -19,13 +19,11 @@ from pipelines._runtime import RUN_HOOKS, publish, resolve, store
 
 @task(cache_policy=NO_CACHE)
 def ensure_baseline(model: str, data_dir: str | None) -> None:
-    from nlpkit.datasets.registry import BUILDERS
-    from nlpkit.models.baseline import BaselineConfig, train_baseline
+    from nlpkit.models.baseline import train_baseline
 
     dataset = model.removeprefix("baseline:")
     if f"{dataset}_baseline" not in store(data_dir).datasets():
-        names = dict(BUILDERS[dataset].label_names) if dataset in BUILDERS else {}
-        train_baseline(store(data_dir), dataset, BaselineConfig(label_names=names))
+        train_baseline(store(data_dir), dataset)  # label names: the dataset's own (nlpkit.datasets.labels)
 
 
 @task(cache_policy=NO_CACHE)

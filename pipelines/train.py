@@ -33,12 +33,13 @@ def train_classifier_task(dataset: str, out: str, data_dir: str | None, options:
                           reload_check_limit: int = 1000) -> dict[str, Any]:
     """Train, then reload the saved directory and score it on a stratified sample of the test rows already
     in memory (their stored tokens attached): the round trip is checked without reading the data again."""
+    from nlpkit.datasets.labels import int_label_names
     from nlpkit.rnn.classify import evaluate_classifier, train_classifier
     from nlpkit.rnn.data import cap_eval_splits, load_labelled
 
     s = store(data_dir)
     opts = _opts(**options)
-    splits = load_labelled(s, dataset, seed=opts.seed, eval_limit=eval_limit)
+    splits = load_labelled(s, dataset, seed=opts.seed, eval_limit=eval_limit, label_names=int_label_names(s, dataset))
     metrics = _brief(train_classifier(splits, out=out, opts=opts, source=dataset, store=s, **model).metrics)
     check = replace(splits, texts=dict(splits.texts), labels=dict(splits.labels), ids=dict(splits.ids),
                     tokens=dict(splits.tokens or {}) or None, notes=[])

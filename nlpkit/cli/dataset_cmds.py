@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import Progress
@@ -84,14 +86,12 @@ def baseline(
     min_df: int = typer.Option(2, "--min-df", help="Drop n-grams seen in fewer documents."),
 ) -> None:
     """Train the TF-IDF baseline on DATASET's train split, tune C on valid, report test; store model + metrics."""
-    from nlpkit.datasets.registry import BUILDERS
     from nlpkit.models.baseline import BaselineConfig, train_baseline
 
     if variant not in ("lr", "nblr"):
         raise ConfigError(f"--variant {variant!r}: expected lr or nblr")
-    labels = BUILDERS[dataset].label_names if dataset in BUILDERS else {}
     config = BaselineConfig(text_column=text_column, min_df=min_df, variant=variant,  # type: ignore[arg-type]
-                            label_names=dict(labels), **({"c_grid": tuple(c)} if c else {}))
+                            **({"c_grid": tuple(c)} if c else {}))
     with progress_bar() as bar:
         result = train_baseline(get_store(), dataset, config, progress=_Bars(bar))
     table = Table("split", "accuracy", "f1", "n")
@@ -108,24 +108,42 @@ def predict(
     target: str = typer.Argument(..., help="A dataset with a trained baseline (e.g. imdb), or an RNN model directory."),
     texts: list[str] = typer.Argument(..., help="One or more texts to classify."),
 ) -> None:
-    """Print one tab-separated line per text: predicted label, its probability, the text."""
+    """Print a header, then one tab-separated line per text: label name, its probability, the runner-up, the text.
+
+    A text in another language than the model's training data gets a warning line (on stderr).
+    """
     path = Path(target)
     if path.is_dir() and (path / "config.json").is_file():
         if importlib.util.find_spec("nlpkit.rnn") is None:
             raise ModelError(f"{path} looks like an RNN model directory, but nlpkit.rnn is not available")
         from nlpkit import rnn
 
-        for text in texts:
-            label, probability = rnn.predict_text(path, text)
-            typer.echo(f"{label}\t{probability:.3f}\t{_short(text)}")
-        return
-    if path.exists() and not re.fullmatch(r"[a-z][a-z0-9_]*", target):
-        raise ModelError(f"{target}: not a model directory (no config.json); give a dataset name with a baseline")
-    from nlpkit.models.baseline import predict_texts
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        preds = rnn.predict(path, texts)
+        dataset = str(config.get("source") or "")
+    else:
+        if path.exists() and not re.fullmatch(r"[a-z][a-z0-9_]*", target):
+            raise ModelError(f"{target}: not a model directory (no config.json); give a dataset name with a baseline")
+        from nlpkit.models.baseline import predict_texts
 
-    preds = predict_texts(get_store(), target, texts, nltk_data=get_settings().nltk_data)
-    for text, p in zip(texts, preds):
-        typer.echo(f"{p.name}\t{p.probability:.3f}\t{_short(text)}")
+        preds = predict_texts(get_store(), target, texts, nltk_data=get_settings().nltk_data)
+        dataset = target
+    print_predictions(texts, preds, dataset)
+
+
+def print_predictions(texts: list[str], preds: list[Any], dataset: str) -> None:
+    """The table ``models predict`` prints (label names, probabilities) and a warning per text in another language."""
+    from nlpkit.models.language import dataset_language, mismatch
+
+    language = dataset_language(get_store().sql(), dataset) if dataset else "und"
+    typer.echo("label\tprobability\trunner-up\ttext")
+    for text, p in zip(texts, preds, strict=True):
+        others = sorted(((n, v) for n, v in p.probabilities.items() if n != p.name), key=lambda kv: -kv[1])
+        second = f"{others[0][0]} {others[0][1]:.3f}" if others else "-"
+        typer.echo(f"{p.name}\t{p.probability:.3f}\t{second}\t{_short(text)}")
+        warning = mismatch(language, text)
+        if warning:
+            typer.echo(f"warning: {_short(text, 30)}: {warning}", err=True)
 
 
 def _short(text: str, width: int = 60) -> str:

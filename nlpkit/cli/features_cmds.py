@@ -98,7 +98,8 @@ def similar(
                                  rich_help_panel="Output"),
 ) -> None:
     """Most similar documents from the persisted index: title, outlet or label, score (milliseconds per query)."""
-    from nlpkit.features.hits import describe_hits, parse_label_names
+    from nlpkit.datasets.labels import parse_label_names
+    from nlpkit.features.hits import describe_hits
 
     if (doc_id is None) == (text is None):
         raise FeatureError("give exactly one of --id ID or --text \"...\"")

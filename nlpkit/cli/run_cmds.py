@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
-
 from nlpkit.cli import app
 from nlpkit.cli._common import console, flows_path, get_settings, get_store, handle_errors, parse_key_values
 from nlpkit.errors import ConfigError
@@ -66,14 +64,12 @@ def run(
         raise typer.Exit(143) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    table = Table("flow", "state", "seconds", "rows", "error / result")
-    for r in results:
-        table.add_row(r.flow, r.state, f"{r.seconds:.1f}", "" if r.rows is None else f"{r.rows:,}",
-                      r.error or r.result[:120])
-    console.print(table)
-    if flow == "all":
-        from nlpkit.cli.run_summary import print_built
+    from nlpkit.cli.run_summary import flow_line, print_built
 
-        print_built(get_store(), results)
+    if flow == "all":
+        print_built(get_store(), results)  # one line per flow, then what was built and what to try next
+    else:
+        for r in results:
+            console.print(flow_line(r), highlight=False, markup=False, soft_wrap=True)
     if any(r.state not in ("completed", "skipped") for r in results):
         raise typer.Exit(1)

@@ -13,6 +13,7 @@ from rich.table import Table
 from nlpkit.cli import app
 from nlpkit.cli._common import console, get_settings, get_store, handle_errors
 from nlpkit.datasets.importer import ImportOptions, import_corpus
+from nlpkit.datasets.labels import parse_label_names
 from nlpkit.errors import QueryError, StorageError
 from nlpkit.store.sql import DEFAULT_TIMEOUT, SqlSandbox
 
@@ -166,6 +167,8 @@ def import_(
     file: Path = typer.Argument(..., help="JSONL, CSV, TSV or Parquet file; .gz and .zip accepted."),
     text_col: str = typer.Option("text", "--text-col", help="Column holding the text."),
     label_col: str | None = typer.Option(None, "--label-col", help="Column holding the label."),
+    label_names: str | None = typer.Option(None, "--label-names", help="Names of label ids 0,1,2... (comma-separated, "
+                                           "in id order), stored with the dataset for every page and command."),
     title_col: str | None = typer.Option(None, "--title-col", help="Column holding a title."),
     id_col: str | None = typer.Option(None, "--id-col", help="Column holding a unique id (default: row number)."),
     fmt: str = typer.Option("auto", "--format", help="auto|jsonl|csv|tsv|parquet."),
@@ -185,6 +188,7 @@ def import_(
         format=fmt, quoting=not no_quoting, member=member,  # type: ignore[arg-type]
         max_decompressed_bytes=(max_decompressed_mb or get_settings().max_decompressed_mb) << 20,
         max_compression_ratio=max_ratio,
+        label_names=parse_label_names(label_names) if label_names is not None else {},
     )
     with console.status(f"importing {file} ..."):
         info = import_corpus(get_store(), name, file, options)

@@ -50,16 +50,26 @@ def predict_cmd(
     texts: list[str] = typer.Argument(..., help="One or more texts."),
     model: str = ModelOpt,
 ) -> None:
-    """Print one line per text: topic name, label id, probability, the text."""
+    """Print a header, then one line per text: topic name, label id, probability, the text.
+
+    A text in another language than the model's training data gets a warning line (on stderr).
+    """
+    from nlpkit.models.language import dataset_language, mismatch
     from nlpkit.topics import load_topic_classifier
 
-    clf = load_topic_classifier(get_store(), model)
+    store = get_store()
+    clf = load_topic_classifier(store, model)
+    language = dataset_language(store.sql(), clf.dataset)
+    typer.echo("topic\tlabel\tprobability\ttext")
     for text, p in zip(texts, clf.predict(texts), strict=True):
         short = text if len(text) <= 50 else text[:49] + "…"
         if p.error is not None:
             typer.echo(f"-\t-\t-\t{short}\t({p.error})")
         else:
             typer.echo(f"{p.name}\t{p.label}\t{p.probability:.3f}\t{short}")
+        warning = mismatch(language, text)
+        if warning:
+            typer.echo(f"warning: {short[:30]}: {warning}", err=True)
 
 
 @topics_app.command("cv")

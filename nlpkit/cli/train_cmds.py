@@ -45,14 +45,6 @@ def _epochs(default: int) -> Any:
     return typer.Option(default, "--epochs", help="Upper bound on passes over the training data.")
 
 
-def _label_names(dataset: str) -> dict[int, str]:
-    """Readable class names the dataset registry knows for ``dataset`` (empty when none)."""
-    from nlpkit.datasets.registry import BUILDERS
-
-    builder = BUILDERS.get(dataset)
-    return dict(builder.label_names) if builder is not None else {}
-
-
 @contextmanager
 def _progress(description: str, epochs: int) -> Iterator[Callable[[Any], None]]:
     """A progress bar over all training steps showing loss and tokens/s."""
@@ -112,6 +104,7 @@ def train_classifier_cmd(
     amp: bool = typer.Option(C.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
     """Train a (bi)LSTM/GRU classifier on a labelled dataset from the store."""
+    from nlpkit.datasets.labels import int_label_names
     from nlpkit.rnn.classify import train_classifier
     from nlpkit.rnn.data import load_labelled
 
@@ -123,7 +116,7 @@ def train_classifier_cmd(
                               max_vocab=max_vocab, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                               device=device, seed=seed, max_minutes=max_minutes, threads=threads, amp=amp,
                               compile=compile_, max_cpu_minutes=max_cpu_minutes, warmup_steps=warmup_steps)
-    splits = load_labelled(store, dataset, version=version, seed=seed, label_names=_label_names(dataset))
+    splits = load_labelled(store, dataset, version=version, seed=seed, label_names=int_label_names(store, dataset))
     with _progress(f"train {arch}", epochs) as update:
         result = train_classifier(splits, out=out, settings=settings, source=dataset, store=store, resume=resume,
                                   overwrite=overwrite, on_progress=update)
@@ -255,11 +248,12 @@ def evaluate(
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     if kind == "classifier":
         from nlpkit.rnn.classify import evaluate_classifier
+        from nlpkit.datasets.labels import int_label_names
         from nlpkit.rnn.data import load_labelled
 
         store = get_store()
         splits = load_labelled(store, config["source"], seed=int(config["train"]["seed"]),
-                               label_names=_label_names(str(config["source"])))
+                               label_names=int_label_names(store, str(config["source"])))
         metrics = evaluate_classifier(model_dir, splits, split=split, device=device, store=store,
                                       source=str(config["source"]))
     elif kind == "lm" and text is None and config.get("tokens"):

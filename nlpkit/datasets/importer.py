@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ class ImportOptions:
     member: str | None = None  # file inside a .zip; default: its only data file
     max_decompressed_bytes: int = DEFAULT_MAX_BYTES  # refuse a compressed file that expands past this
     max_compression_ratio: float = DEFAULT_MAX_RATIO  # ... or more than this many times its size (past 64 MiB)
+    # label id -> name, stored in the manifest: what every page and command calls the labels (nlpkit.datasets.labels)
+    label_names: dict[str, str] = field(default_factory=dict)
 
 
 def check_dataset_name(name: object) -> str:

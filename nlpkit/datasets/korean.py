@@ -30,6 +30,7 @@ INTENT_LABELS = ["fragment", "statement", "question", "command", "rhetorical que
                  "intonation-dependent utterance"]
 #: The official files (e9t/nsmc at the commit whose blobs ../shared/data/nsmc verified).
 NSMC_URL = "https://raw.githubusercontent.com/e9t/nsmc/master/"
+#: korean_news section names by label id: the registry's declaration, also written into each version's manifest.
 NEWS_CATEGORIES = ["정치", "경제", "사회", "생활/문화", "세계", "기술/IT", "연예", "스포츠"]
 
 
@@ -190,7 +191,8 @@ def build_korean_news(store: Store, source: str | os.PathLike[str], *, seed: int
         else:
             kept.append({**r, "category": NEWS_CATEGORIES[r["label"]]})
     _carve(kept, [0.8, 0.1, 0.1], ["train", "valid", "test"], seed)
-    return write_rows(store, name, kept, rejects, source=src, parameters={"seed": seed},
+    return write_rows(store, name, kept, rejects, source=src,
+                      parameters={"seed": seed, "label_names": dict(enumerate(NEWS_CATEGORIES))},
                       note="no official split: seeded 80/10/10 split stratified by label")
 
 

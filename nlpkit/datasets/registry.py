@@ -31,7 +31,7 @@ class DatasetBuilder:
     build: Callable[..., VersionInfo]  # build(store, source, *, cache_dir, progress, **options)
     default_source: str | None
     fallback_keys: tuple[str, ...] = ()
-    label_names: dict[int, str] = field(default_factory=dict)
+    label_names: dict[int, str] = field(default_factory=dict)  # declared names; read via nlpkit.datasets.labels
     needs_nltk: bool = False
     baseline: bool = False  # `nlpkit data rebuild` also (re)trains the TF-IDF baseline on it
 
@@ -66,8 +66,8 @@ BUILDERS: dict[str, DatasetBuilder] = {b.name: b for b in [
     DatasetBuilder("korean_news", "1,600 Korean news articles, 8 topics",
                    _lazy("nlpkit.datasets.korean", "build_korean_news"),
                    f"{_GH}/eastshine94/Korean-News-Classification/archive/db33b04d5e225ef8042bf99e71656f313ccffae8.tar.gz",
-                   label_names=dict(enumerate(["politics", "economy", "society", "life/culture", "world", "tech/IT",
-                                               "entertainment", "sports"]))),
+                   label_names=dict(enumerate(["정치", "경제", "사회", "생활/문화", "세계", "기술/IT", "연예",
+                                               "스포츠"]))),  # the source's own section names (its `category`)
     DatasetBuilder("hate_speech", "Korean news comments: none / offensive / hate (BEEP!)",
                    _lazy("nlpkit.datasets.korean", "build_hate_speech"),
                    f"{_GH}/kocohub/korean-hate-speech/archive/f8d05dce2b22007bb149e5139c0060c68ad8f94b.tar.gz",

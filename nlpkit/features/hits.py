@@ -2,28 +2,26 @@
 
 An index answers with ids; :func:`describe_hits` reads only those rows of the dataset (a filter on
 ``id``) and gives each hit a title (the ``title`` column, else the first words of the text) and a
-group: the outlet for news articles, else the label's name. Label names come, first found, from
-the caller (``--label-names a,b,c``: label 0 is ``a``), a names column of the dataset
-(``category``, ``label_name``), the ``label_names`` the dataset was built with, or the dataset
-registry (``imdb``: negative/positive); a label without a name is shown as its id.
+group: the outlet for news articles, else the label's name. Label names are the caller's when it
+gives them (``--label-names a,b,c``: label 0 is ``a``), else the dataset's own
+(:func:`nlpkit.datasets.labels.label_names`: ``imdb`` negative/positive); a label without a name is
+shown as its id.
 
->>> parse_label_names("정치, 경제 ,사회")
-{'0': '정치', '1': '경제', '2': '사회'}
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from nlpkit.datasets.labels import name_of
+from nlpkit.datasets.labels import label_names as dataset_label_names
 from nlpkit.errors import FeatureError
 from nlpkit.features.query import Hit
 from nlpkit.store import Store
 
-__all__ = ["DescribedHit", "describe_hits", "first_words", "parse_label_names"]
+__all__ = ["DescribedHit", "describe_hits", "first_words"]
 
-_NAME_COLUMNS = ("category", "label_name")
 _OUTLET_COLUMNS = ("outlet", "source")
 
 
@@ -44,34 +42,6 @@ def first_words(text: str, n: int = 12) -> str:
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
-def parse_label_names(text: str) -> dict[str, str]:
-    """``"a,b,c"`` -> ``{"0": "a", "1": "b", "2": "c"}`` (label ids are positions); blank names are refused."""
-    names = [n.strip() for n in str(text).split(",")]
-    if not names or any(not n for n in names):
-        raise FeatureError(f"--label-names {text!r}: give one name per label id, comma-separated, in id order "
-                           "(e.g. --label-names negative,positive)")
-    return {str(i): n for i, n in enumerate(names)}
-
-
-def _label_key(value: Any) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def _stored_label_names(store: Store, dataset: str) -> dict[str, str]:
-    """``label_names`` (id -> name) or ``labels`` (name -> id) of the dataset's build parameters, else the registry."""
-    params = store.latest(dataset).manifest.get("parameters") or {}
-    names = params.get("label_names")
-    if isinstance(names, Mapping) and names:
-        return {str(k): str(v) for k, v in names.items()}
-    labels = params.get("labels")
-    if isinstance(labels, Mapping) and labels and all(isinstance(v, int) for v in labels.values()):
-        return {str(v): str(k) for k, v in labels.items()}
-    from nlpkit.datasets.registry import BUILDERS
-
-    builder = BUILDERS.get(dataset)
-    return {str(k): v for k, v in builder.label_names.items()} if builder else {}
-
-
 def describe_hits(store: Store, dataset: str, hits: Sequence[Hit],
                   label_names: Mapping[str, str] | None = None, words: int = 12) -> list[DescribedHit]:
     """``hits`` of an index over ``dataset`` with title and outlet/label name, read from the dataset's latest version.
@@ -83,27 +53,22 @@ def describe_hits(store: Store, dataset: str, hits: Sequence[Hit],
     import pyarrow.compute as pc
 
     cols = store.columns(dataset)
-    wanted = ["id"] + [c for c in ("title", "label", *_NAME_COLUMNS, *_OUTLET_COLUMNS) if c in cols]
+    wanted = ["id"] + [c for c in ("title", "label", *_OUTLET_COLUMNS) if c in cols]
     if "title" not in cols and "text" in cols:
         wanted.append("text")
     ids = [h.id for h in hits]
     table = store.read(dataset, columns=wanted, filter=pc.field("id").cast("string").isin(ids))
     rows = {str(r["id"]): r for r in table.to_pylist()}
     outlet = next((c for c in _OUTLET_COLUMNS if c in cols), None)
-    name_col = next((c for c in _NAME_COLUMNS if c in cols), None)
-    names = dict(label_names) if label_names else ({} if name_col else _stored_label_names(store, dataset))
+    names = dict(label_names) if label_names else dataset_label_names(store, dataset)
     out = []
     for h in hits:
         r = rows.get(h.id, {})
         title = str(r.get("title") or "").strip() or first_words(str(r.get("text") or ""), words)
         if outlet and r.get(outlet):
             group = str(r[outlet])
-        elif r.get("label") is not None and label_names:
-            group = names.get(_label_key(r["label"]), _label_key(r["label"]))
-        elif name_col and r.get(name_col):
-            group = str(r[name_col])
         elif r.get("label") is not None:
-            group = names.get(_label_key(r["label"]), _label_key(r["label"]))
+            group = name_of(names, r["label"])
         else:
             group = ""
         out.append(DescribedHit(h.rank, h.id, " ".join(title.split()), group, h.score))

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nlpkit.datasets.labels import label_names
 from nlpkit.errors import DatasetError, FeatureError
 from nlpkit.features import plots
 from nlpkit.features.build import index_name
@@ -85,21 +86,6 @@ def _rows(store: Store, name: str, dataset: str, table: str = "data", *, version
     """``dataset``'s rows of feature table ``name`` from its features version ``version`` (the report pins one
     version, so every table it shows comes from the same build)."""
     return feature_table(store, dataset, name if table == "data" else f"{name}_{table}", version).to_pandas()
-
-
-def _label_names(store: Store, dataset: str) -> dict[str, str]:
-    """Label value -> name: the dataset's ``category`` column, else the registry's names."""
-    from nlpkit.datasets.registry import BUILDERS
-
-    builder = BUILDERS.get(dataset)
-    names = {str(k): v for k, v in (builder.label_names.items() if builder else [])}
-    try:
-        if {"label", "category"} <= set(store.columns(dataset)):
-            t = store.read(dataset, columns=["label", "category"]).to_pandas().drop_duplicates()
-            names.update({str(a): str(b) for a, b in zip(t["label"], t["category"]) if b})
-    except DatasetError:
-        pass
-    return names
 
 
 def _titles(store: Store, dataset: str) -> dict[str, str]:
@@ -248,7 +234,7 @@ def write_report(store: Store, dataset: str, out_dir: str | Path | None = None) 
     tmp = final.parent / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     numbers = info.manifest.get("numbers", {})
-    names = _label_names(store, dataset)
+    names = label_names(store, dataset)
     try:
         shown = []
         for key, (label, meaning, kind) in _NUMBERS.items():

@@ -36,11 +36,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from nlpkit.datasets.download import ProgressFn
+from nlpkit.datasets.labels import label_names, name_of
 from nlpkit.errors import DatasetError, ModelError
 from nlpkit.features.tfidf import TokenTfidf
 from nlpkit.models.labelled import labelled_rows, sample_rows, split_terms
 from nlpkit.models.prediction import Prediction
 from nlpkit.models.runs import MODEL_RUNS, append_runs
+from nlpkit.store.model_runs import confusion_detail
 from nlpkit.store.versions import Store, VersionInfo
 from nlpkit.suggest import missing_hint
 from nlpkit.tokenize.spec import TermSpec
@@ -77,7 +79,7 @@ class BaselineConfig:
     nb_alpha: float = 0.1
     max_iter: int = 1000
     seed: int = 0
-    label_names: dict[int, str] = field(default_factory=dict)  # e.g. {0: "negative", 1: "positive"}
+    # label names are not a setting: they come from the dataset (nlpkit.datasets.labels.label_names)
 
     def validate(self) -> None:
         if self.variant not in ("lr", "nblr"):
@@ -234,11 +236,15 @@ def train_baseline(
     classifier = Pipeline(steps[1:])  # what model.skops holds; the TF-IDF is saved as JSON + .npy
     fit_seconds = time.perf_counter() - started
     metrics = {s: _scores(best[2], x[s], data[s].y) for s in ("valid", "test") if s in x}  # x: NB-weighted already
+    names = label_names(store, dataset, info.version)
+    classes_ = [int(c) for c in best[2].classes_]
+    detail = {s: confusion_detail(data[s].y, best[2].predict(x[s]), classes_, [name_of(names, c) for c in classes_])
+              for s in ("valid", "test") if s in x}
     tick(steps_total)
 
     created = datetime.now(UTC).isoformat(timespec="seconds")
     params = {**asdict(config), "c_grid": list(config.c_grid), "c": best[1], "text_column": text_column,
-              "user_dicts": list(config.user_dicts), "label_names": {str(k): v for k, v in config.label_names.items()}}
+              "user_dicts": list(config.user_dicts), "label_names": names}
     saved = {"model": model_name, "dataset": dataset, "dataset_version": info.version, "classes":
              [int(c) for c in best[2].classes_], "created_at": created, "params": params,
              "trusted_types": TRUSTED_TYPES, "metrics": metrics,
@@ -256,7 +262,7 @@ def train_baseline(
     rows = [{"model": model_name, "dataset": dataset, "dataset_version": info.version, "split": s,
              "accuracy": m["accuracy"], "f1": m["f1"], "n": m["n"], "n_train": len(y_train),
              "elapsed_s": round(fit_seconds, 3), "params": json.dumps(params), "model_version": version.version,
-             "created_at": created} for s, m in metrics.items()]
+             "created_at": created, **detail[s]} for s, m in metrics.items()]
     append_runs(store, rows)
     return BaselineResult(version, best[1], metrics, fit_seconds)
 
@@ -338,7 +344,8 @@ def predict_texts(
         from nlpkit.text.clean import TextCleaner
 
         inputs = list(TextCleaner(nltk_data=nltk_data).clean_batch(inputs))
-    names: Mapping[str, str] = params.get("label_names") or {}
+    # the names stored with the model at training, else (a model trained before names were stored) the dataset's
+    names: Mapping[str, str] = params.get("label_names") or label_names(store, dataset, config["dataset_version"])
     spec = TermSpec.from_dict(config["spec"])  # new text gets exactly the stored spec
     proba = model.predict_proba(list(spec.analyze_batch(inputs)))
     classes = model.classes_
@@ -371,6 +378,6 @@ def evaluate_baseline(store: Store, dataset: str, split: str = "test", *, limit:
     if not config.get("tokens_dataset") or not config.get("tokens_version"):  # older models: bring tokens up to date
         known = set(BaselineConfig.__dataclass_fields__)
         cfg = BaselineConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in config["params"].items()
-                                if k in known and k != "label_names"})
+                                if k in known})
         provenance = _update_tokens(store, dataset, cfg, spec, config["dataset_version"])
     return _scores(model, split_terms(store, spec, provenance, rows), rows.y)

@@ -30,6 +30,7 @@ from nlpkit.rnn.token_source import (TokenFormat, TokensRecord, attach_stored_to
                                      text_tokenizer)
 from nlpkit.rnn.train_loop import Clock, Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
+from nlpkit.store.model_runs import confusion_detail
 
 __all__ = ["ClassifierResult", "ClassifierTask", "train_classifier", "evaluate_classifier", "load_classifier",
            "predict", "predict_text", "model_tokenizer", "encode_texts"]
@@ -73,7 +74,8 @@ def _evaluate(model: RNNClassifier, ids: list[list[int]], labels: list[int], run
     model.train()
     n = max(1, len(ids))
     acc = sum(int(p == t) for p, t in zip(preds, labels, strict=True)) / n
-    return {"loss": total / n, "accuracy": acc, "f1": float(f1_score(labels, preds, average="macro")), "n": len(ids)}
+    return {"loss": total / n, "accuracy": acc, "f1": float(f1_score(labels, preds, average="macro")), "n": len(ids),
+            "preds": preds}
 
 
 @dataclass
@@ -159,7 +161,10 @@ class ClassifierTask(TaskBase):
         metrics: dict[str, Any] = {"best_valid_accuracy": loop.best}
         if self.ids["test"]:
             test = _evaluate(model, self.ids["test"], self.splits.labels["test"], runtime, self.batch_size * 2)
-            loop.record("test", loss=test["loss"], accuracy=test["accuracy"], f1=test["f1"])
+            preds = test.pop("preds")
+            loop.record("test", loss=test["loss"], accuracy=test["accuracy"], f1=test["f1"], n=test["n"])
+            loop.history[-1].update(confusion_detail(self.splits.labels["test"], preds,
+                                                     range(len(self.splits.label_names)), self.splits.label_names))
             metrics.update({f"test_{k}": v for k, v in test.items()})
         return metrics, f"{self.cfg.arch} classifier on {self.source or 'data'}", f"rnn_{self.cfg.arch}"
 
@@ -225,7 +230,9 @@ def evaluate_classifier(path: str | Path, splits: LabelledSplits, *, split: str 
     tokens = splits.tokens[split] if splits.tokens is not None else model_tokenizer(config)(splits.texts[split])
     ids = encode_texts(tokens, vocab, int(config["max_len"]), _head(config))
     runtime = resolve_runtime(device)
-    return _evaluate(model, ids, splits.labels[split], runtime, batch_size)
+    scores = _evaluate(model, ids, splits.labels[split], runtime, batch_size)
+    scores.pop("preds")
+    return scores
 
 
 @functools.lru_cache(maxsize=4)

@@ -25,7 +25,9 @@ def history_table(run_id: str, model: str, dataset: str, model_dir: str | Path, 
         {"model": model, "dataset": dataset, "split": str(h.get("split", "")), "params": params or {},
          "run_id": run_id, "model_dir": str(model_dir), "epoch": int(h.get("epoch", 0)),
          "step": int(h.get("step", 0)), "elapsed_s": float(h.get("elapsed_s", 0.0)),
-         **{m: h[m] for m in METRICS if h.get(m) is not None}}
+         **{m: h[m] for m in METRICS if h.get(m) is not None},
+         **({"n": int(h["n"])} if h.get("n") is not None else {}),
+         **{k: h[k] for k in ("classes", "confusion") if h.get(k)}}
         for h in history)
 
 

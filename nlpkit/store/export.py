@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from collections.abc import Iterator
 import uuid
@@ -69,11 +70,33 @@ def write_table(table: pa.Table, out: Path) -> None:
         raise StorageError(msg) from e
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (JSON has no such numbers; browsers refuse ``NaN``)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
-    """``batches`` as the bytes of a ``.csv``/``.tsv`` (nested columns as JSON text) or ``.parquet`` file,
-    one piece per batch: a download of a large result is sent as it is read, never held whole."""
-    if suffix not in (".csv", ".tsv", ".parquet"):
-        raise ValueError(f"stream_table writes .csv, .tsv or .parquet, not {suffix!r}")
+    """``batches`` as the bytes of a ``.csv``/``.tsv`` (nested columns as JSON text), ``.parquet`` or ``.json``
+    (one array of row objects, dates as ISO text) file, one piece per batch: a download of a large result is
+    sent as it is read, never held whole."""
+    if suffix not in (".csv", ".tsv", ".parquet", ".json"):
+        raise ValueError(f"stream_table writes .csv, .tsv, .parquet or .json, not {suffix!r}")
+    if suffix == ".json":
+        yield b"["
+        sep = b""
+        for batch in batches:
+            rows = [json.dumps(_finite(r), ensure_ascii=False, default=str, allow_nan=False) for r in batch.to_pylist()]
+            if rows:
+                yield sep + ",\n".join(rows).encode("utf-8")
+                sep = b",\n"
+        yield b"]\n"
+        return
     sink = io.BytesIO()
 
     def drain() -> bytes:

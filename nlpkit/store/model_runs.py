@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from nlpkit.errors import ModelError
 
-__all__ = ["MODEL_RUNS", "RUN_SCHEMA", "METRICS", "new_run_id", "run_table", "append_runs"]
+__all__ = ["MODEL_RUNS", "RUN_SCHEMA", "METRICS", "append_runs", "confusion_detail", "new_run_id", "run_table"]
 
 MODEL_RUNS = "model_runs"
 #: Numeric measurements; null where a model kind does not report them.
@@ -37,6 +37,20 @@ RUN_SCHEMA = pa.schema(
     + [("classes", pa.string()), ("confusion", pa.string()), ("top_features", pa.string())]
 )
 _REQUIRED = ("model", "dataset", "split")
+
+
+def confusion_detail(y_true: Sequence[Any], y_pred: Sequence[Any], classes: Sequence[Any],
+                     names: Sequence[str]) -> dict[str, str]:
+    """The ``classes`` (class *names*, in ``classes`` order) and ``confusion`` (rows true, columns predicted)
+    columns of a classifier's ``model_runs`` row; every classifier kind stores its matrix through here.
+
+    >>> confusion_detail([0, 1, 1], [0, 0, 1], [0, 1], ["부정", "긍정"])["confusion"]
+    '[[1, 0], [1, 1]]'
+    """
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(list(y_true), list(y_pred), labels=list(classes))
+    return {"classes": json.dumps([str(n) for n in names], ensure_ascii=False), "confusion": json.dumps(matrix.tolist())}
 
 
 def new_run_id() -> str:

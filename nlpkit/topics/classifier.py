@@ -9,8 +9,8 @@ Two kinds answer the same ``predict(texts)`` call with one :class:`TopicPredicti
   first 12 hex digits of the sha256 of its ``model.safetensors`` (a retrained model is a new
   version, so its predictions are written again).
 
-Label ids map to names through the dataset registry (``label_names`` of ``korean_news``:
-politics, economy, ...), so a prediction always carries both.
+Label ids map to names through the dataset's own names (:func:`nlpkit.datasets.labels.label_names`;
+``korean_news``: 정치, 경제, ...), so a prediction always carries both.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlpkit.datasets.labels import int_label_names
 from nlpkit.errors import ModelError
 from nlpkit.store import Store
 
@@ -82,18 +83,12 @@ class TopicClassifier:
         return out
 
 
-def _registry_names(dataset: str) -> dict[int, str]:
-    from nlpkit.datasets.registry import BUILDERS
-
-    return dict(BUILDERS[dataset].label_names) if dataset in BUILDERS else {}
-
-
 def load_topic_classifier(store: Store, model: str) -> TopicClassifier:
     """The classifier ``model`` names: ``baseline:<dataset>`` or an RNN classifier directory.
 
     >>> clf = load_topic_classifier(store, "baseline:korean_news")   # doctest: +SKIP
     >>> clf.predict(["반도체 수출이 늘었다"])[0].name                     # doctest: +SKIP
-    'economy'
+    '경제'
     """
     if model.startswith("baseline:"):
         dataset = model.removeprefix("baseline:")
@@ -101,7 +96,8 @@ def load_topic_classifier(store: Store, model: str) -> TopicClassifier:
 
         _, config = load_baseline(store, dataset)  # a clear ModelError when there is none
         params = config.get("params", {})
-        names = {int(k): str(v) for k, v in (params.get("label_names") or {}).items()} or _registry_names(dataset)
+        # the names stored with the model at training (taken from the dataset then), else the dataset's now
+        names = {int(k): str(v) for k, v in (params.get("label_names") or {}).items()} or int_label_names(store, dataset)
         version = store.latest(f"{dataset}_baseline").version
         return TopicClassifier("baseline", f"tfidf_{params.get('variant', 'lr')}:{dataset}", version, dataset,
                                names, _store=store)
@@ -117,7 +113,10 @@ def load_topic_classifier(store: Store, model: str) -> TopicClassifier:
                          "train one with `nlpkit train classifier --dataset korean_news`")
     config = json.loads(config_path.read_text(encoding="utf-8"))
     dataset = str(config.get("source", ""))
-    names = _registry_names(dataset) or dict(enumerate(str(n) for n in config.get("labels", [])))
+    trained = [str(n) for n in config.get("labels", [])]  # the names the model answers with
+    names = int_label_names(store, dataset)
+    if not names or not set(trained) <= set(names.values()) | {str(k) for k in names}:
+        names = dict(enumerate(trained))  # a model trained under other names keeps its own
     weights = path / "model.safetensors"
     if not weights.is_file():
         raise ModelError(f"{weights} is missing; retrain the model with `nlpkit train classifier`")

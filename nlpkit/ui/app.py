@@ -7,8 +7,9 @@ tests it without waiting for a client-side render; every interaction is a plain 
 
 Pages: ``/articles`` (search + filters), ``/article`` (body, keywords, neighbours, cluster),
 ``/topics`` (clusters, members, projection scatter), ``/trends`` (term counts, bursts),
-``/models`` (model_runs with confusion matrices, run history), ``/sql`` (sandboxed query box,
-CSV/Parquet download), ``/healthz`` (``preloading`` until the start-up preload is over, then ``ready``).
+``/models`` (one row per model with its confusion matrix, run history), ``/sql`` (sandboxed query box;
+``/sql?q=...`` runs the query, so a query is a link; CSV/JSON/Parquet download), ``/schema`` (each table's
+columns and types), ``/healthz`` (``preloading`` until the start-up preload is over, then ``ready``).
 Every expected failure is shown on the page as one line (HTTP 400).
 """
 
@@ -33,17 +34,20 @@ from nlpkit.errors import NlpkitError
 from nlpkit.store import Store
 from nlpkit.ui.charts import heat, lines_svg
 from nlpkit.ui.explorer import Explorer
+from nlpkit.ui.models import AUTO
+from nlpkit.ui.paging import PER_PAGE, page_number, pager
 
 __all__ = ["create_app", "DOWNLOAD_ROWS", "PAGES"]
 
 log = logging.getLogger(__name__)
 PAGES = [("/articles", "Articles"), ("/topics", "Topics and clusters"), ("/trends", "Trends"),
-         ("/models", "Models and runs"), ("/sql", "SQL")]
+         ("/models", "Models and runs"), ("/sql", "SQL"), ("/schema", "Schema")]
 _FILTERS = ("outlet", "section", "language", "label", "split", "topic", "since", "until")
 _BURST_HELP = ("Burst = log2 of (share of last-window documents mentioning the term) over (its share in the "
                "previous window), each count +0.5; +1 means the share doubled. Terms in fewer than 2 documents of "
                "the last window are left out.")
 _SQL_ROWS = 500
+_MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "parquet": "application/vnd.apache.parquet"}
 DOWNLOAD_ROWS = 200_000  # a download stops here (said on the SQL page); `nlpkit query --out` has no cap
 
 
@@ -91,9 +95,13 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         topics = explorer.topics(dataset)
         if topics is not None:
             facets = [*facets, ("topic", topics.values())]
-        result = explorer.search(dataset, p.get("q", ""), filters)
+        wanted = page_number(p)
+        result = explorer.search(dataset, p.get("q", ""), filters, limit=PER_PAGE, offset=(wanted - 1) * PER_PAGE)
+        pg = pager(p, "/articles", result.total, PER_PAGE)
+        if pg.page != wanted:  # past the end: the last page
+            result = explorer.search(dataset, p.get("q", ""), filters, limit=PER_PAGE, offset=pg.offset)
         return page(request, "articles.html", "Articles", dataset=dataset, q=p.get("q", ""), filters=filters,
-                    facets=facets, has_time=c.has("time"), result=result)
+                    facets=facets, has_time=c.has("time"), result=result, pg=pg)
 
     def article(request: Request) -> HTMLResponse:
         p = request.query_params
@@ -106,20 +114,27 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         dataset = _dataset(request, explorer.datasets())
         method = p.get("method", "pca")
         proj = explorer.projection(dataset, method)
-        members, total, cluster = None, 0, p.get("cluster")
+        members, total, cluster, pg = None, 0, p.get("cluster"), None
         if cluster not in (None, ""):
             try:
-                members, total = explorer.cluster_members(dataset, int(cluster))
+                number = int(cluster)
             except ValueError:
                 members = []
+            else:
+                wanted = page_number(p)
+                members, total = explorer.cluster_members(dataset, number, limit=PER_PAGE,
+                                                          offset=(wanted - 1) * PER_PAGE)
+                pg = pager(p, "/topics", total, PER_PAGE)
+                if pg.page != wanted:
+                    members, total = explorer.cluster_members(dataset, number, limit=PER_PAGE, offset=pg.offset)
         return page(request, "topics.html", "Topics and clusters", dataset=dataset, clusters=explorer.clusters(dataset),
-                    members=members, member_total=total, cluster=cluster, method=method, projection=proj,
+                    members=members, member_total=total, cluster=cluster, method=method, projection=proj, pg=pg,
                     scatter=explorer.scatter(dataset, method))
 
     def trends(request: Request) -> HTMLResponse:
         p = request.query_params
         dataset = _dataset(request, explorer.datasets())
-        q, period = p.get("q", ""), p.get("period", "day")
+        q, period = p.get("q", ""), p.get("period", "auto")
         try:
             days = int(p.get("days", "7"))
         except ValueError:
@@ -127,7 +142,8 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         series = chart = None
         if q.strip():
             series = explorer.trend(dataset, q, period)
-            chart = lines_svg(series.periods, series.counts)
+            chart = lines_svg(series.periods, series.counts, x_title=f"publication {series.period} (UTC)",
+                              y_title="documents mentioning the term")
         try:
             burst_rows, burst_note = explorer.bursts(dataset, days=days)
             error = None
@@ -138,9 +154,11 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
 
     def models(request: Request) -> HTMLResponse:
         p = request.query_params
-        cols, rows = explorer.runs()
+        cols, all_rows = explorer.runs(limit=100_000)
+        pg = pager(p, "/models", len(all_rows), PER_PAGE, key="runs_page")
+        rows = all_rows[pg.offset:pg.offset + pg.per_page]
         saved = explorer.saved_models()
-        key, text = p.get("model") or (saved[0].key if saved else ""), p.get("text", "")
+        key, text = p.get("model") or AUTO, p.get("text", "")
         predicted, error = None, None
         if "text" in p:
             try:
@@ -149,11 +167,26 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                 error = str(e)
         return page(request, "models.html", "Models and runs", status=400 if error else 200, runs=explorer.model_runs(),
                     run_cols=cols, run_rows=rows, saved=saved, model=key, text=text, predicted=predicted,
-                    error=error)
+                    error=error, pg=pg)
 
     def sql(request: Request) -> HTMLResponse:
-        return page(request, "sql.html", "SQL", q=request.query_params.get("q", "SELECT * FROM model_runs LIMIT 20"),
-                    tables=_tables(), result=None, sql_error=None, cap=DOWNLOAD_ROWS)
+        """The query box; with ``?q=...`` the query runs (a query is a link; the sandbox is read-only)."""
+        q = request.query_params.get("q")
+        if q is None or not q.strip():
+            return page(request, "sql.html", "SQL", q=q or "SELECT * FROM model_runs LIMIT 20", tables=_tables(),
+                        result=None, sql_error=None, cap=DOWNLOAD_ROWS)
+        return _run_sql(request, q)
+
+    def _run_sql(request: Request, q: str) -> HTMLResponse:
+        try:
+            result, error = explorer.sandbox().fetch(q, limit=_SQL_ROWS), None
+        except NlpkitError as e:
+            result, error = None, str(e)
+        return page(request, "sql.html", "SQL", status=400 if error else 200, q=q, tables=_tables(),
+                    result=result, sql_error=error, cap=DOWNLOAD_ROWS)
+
+    def schema(request: Request) -> HTMLResponse:
+        return page(request, "schema.html", "Schema", schema=explorer.schema())
 
     def _tables() -> list[str]:
         return explorer.tables()
@@ -165,28 +198,21 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         q = parse_qs(body).get("q", [""])[0]
         from starlette.concurrency import run_in_threadpool
 
-        def run() -> HTMLResponse:
-            try:
-                result, error = explorer.sandbox().fetch(q, limit=_SQL_ROWS), None
-            except NlpkitError as e:
-                result, error = None, str(e)
-            return page(request, "sql.html", "SQL", status=400 if error else 200, q=q, tables=_tables(),
-                        result=result, sql_error=error, cap=DOWNLOAD_ROWS)
-        return await run_in_threadpool(run)
+        return await run_in_threadpool(_run_sql, request, q)
 
     def sql_download(request: Request) -> Response:
-        """The query's result as CSV or Parquet, streamed batch by batch, at most ``DOWNLOAD_ROWS`` rows."""
+        """The query's result as CSV, JSON or Parquet, streamed batch by batch, at most ``DOWNLOAD_ROWS`` rows."""
         q, fmt = request.query_params.get("q", ""), request.query_params.get("format", "csv")
-        if fmt not in ("csv", "parquet"):
-            return Response(f"error: format {fmt!r}: use csv or parquet\n", status_code=400, media_type="text/plain")
+        if fmt not in _MEDIA:
+            return Response(f"error: format {fmt[:20]!r}: use csv, json or parquet\n", status_code=400,
+                            media_type="text/plain")
         try:
             batches = explorer.sandbox().batches(q, limit=DOWNLOAD_ROWS)
         except NlpkitError as e:
             return Response(f"error: {e}\n", status_code=400, media_type="text/plain")
         from nlpkit.store.export import stream_table  # list/struct columns become JSON text in CSV
 
-        return StreamingResponse(stream_table(batches, f".{fmt}"),
-                                 media_type="text/csv" if fmt == "csv" else "application/vnd.apache.parquet",
+        return StreamingResponse(stream_table(batches, f".{fmt}"), media_type=_MEDIA[fmt],
                                  headers={"Content-Disposition": f'attachment; filename="query.{fmt}"'})
 
     def home(request: Request) -> Response:
@@ -216,8 +242,9 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
                             log.warning("ui: could not preload %s of %s: %s", part, name, e)
                 try:
                     explorer.warm_models()
+                    explorer.schema()  # one DESCRIBE per table: seconds on a busy machine, paid here
                 except Exception as e:  # noqa: BLE001
-                    log.warning("ui: could not preload the saved models: %s", e)
+                    log.warning("ui: could not preload the saved models or the schema: %s", e)
                 preload_s.append(time.perf_counter() - t0)
                 preloaded.set()
             threading.Thread(target=preload, name="nlpkit-ui-warm", daemon=True).start()
@@ -233,6 +260,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         Route("/sql", guarded(sql, "sql.html", "SQL"), methods=["GET"]),
         Route("/sql", sql_post, methods=["POST"]),
         Route("/sql/download", sql_download),
+        Route("/schema", guarded(schema, "schema.html", "Schema")),
         Route("/healthz", health),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -242,12 +270,13 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
 
 def _empty(template: str) -> dict[str, Any]:
     """The context a template needs when its page failed (shown with the error line only)."""
-    return {"articles.html": {"q": "", "filters": {}, "facets": [], "has_time": False, "result": None},
+    return {"articles.html": {"q": "", "filters": {}, "facets": [], "has_time": False, "result": None, "pg": None},
             "article.html": {"view": None},
             "topics.html": {"clusters": [], "members": None, "member_total": 0, "cluster": None, "method": "pca",
-                            "projection": {"points": [], "total": 0, "note": ""}, "scatter": ""},
-            "trends.html": {"q": "", "period": "day", "days": 7, "series": None, "chart": None, "burst_rows": [],
+                            "projection": {"points": [], "total": 0, "note": ""}, "scatter": "", "pg": None},
+            "trends.html": {"q": "", "period": "auto", "days": 7, "series": None, "chart": None, "burst_rows": [],
                             "burst_note": "", "burst_help": _BURST_HELP},
             "models.html": {"runs": [], "run_cols": [], "run_rows": [], "saved": [], "model": "", "text": "",
-                            "predicted": None},
-            "sql.html": {"q": "", "tables": [], "result": None, "sql_error": None, "cap": DOWNLOAD_ROWS}}[template]
+                            "predicted": None, "pg": None},
+            "sql.html": {"q": "", "tables": [], "result": None, "sql_error": None, "cap": DOWNLOAD_ROWS},
+            "schema.html": {"schema": []}}[template]

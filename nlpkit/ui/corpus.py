@@ -7,8 +7,8 @@ the source has nothing). Rows are read once per version through :class:`nlpkit.s
 
 - the ``articles`` append table (the news scraper): ``canonical_url`` is the id, duplicates dropped;
 - a dataset with ``id`` and ``text`` (``korean_news``, ``imdb``, an import): ``title`` when there is
-  one, else the first words of the text; ``label`` shown by name (a ``category`` column, else the
-  dataset registry's names, else the value).
+  one, else the first words of the text; ``label`` shown by name (the dataset's own names,
+  :func:`nlpkit.datasets.labels.label_names`, else the value).
 
 Bodies and titles stay in Arrow memory, one string array each, and become Python strings only for
 the rows a page shows (a list shows 50, an article one): a 100,000-review corpus then loads in a
@@ -28,10 +28,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from nlpkit.datasets.labels import label_names
 from nlpkit.errors import DatasetNotFoundError, NlpkitError
 from nlpkit.store import SqlSandbox, Store
 
-__all__ = ["Corpus", "UiError", "browsable", "filter_rows", "first_words", "label_names", "load_corpus", "version_of"]
+__all__ = ["Corpus", "UiError", "browsable", "filter_rows", "first_words", "load_corpus", "version_of"]
 
 COLUMNS = ("id", "title", "text", "outlet", "section", "time", "language", "label", "split")
 _SHORT = ("id", "outlet", "section", "language", "label", "split")  # Python lists + the frame
@@ -107,14 +108,6 @@ def first_words(text: str, n: int = 12) -> str:
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
-def label_names(dataset: str) -> dict[str, str]:
-    """Names of ``dataset``'s integer labels from the dataset registry (``{}`` when it has none)."""
-    from nlpkit.datasets.registry import BUILDERS
-
-    builder = BUILDERS.get(dataset)
-    return {str(k): v for k, v in (builder.label_names.items() if builder else [])}
-
-
 def browsable(store: Store) -> list[str]:
     """Datasets with documents (``id`` + ``text``), plus ``articles`` when the scraper stored any."""
     out = []
@@ -174,7 +167,7 @@ def _articles(sandbox: SqlSandbox) -> pa.Table:
 
 def _dataset(store: Store, sandbox: SqlSandbox, name: str) -> pa.Table:
     cols = store.columns(name)
-    wanted = [c for c in ("id", "title", "text", "label", "category", "split", "outlet", "source", "section",
+    wanted = [c for c in ("id", "title", "text", "label", "split", "outlet", "source", "section",
                           "published_at", "time", "language") if c in cols]
     columns = ", ".join(f'"{c}"' for c in wanted)
     t = sandbox.arrow(f'SELECT {columns} FROM "{name}"')
@@ -182,11 +175,9 @@ def _dataset(store: Store, sandbox: SqlSandbox, name: str) -> pa.Table:
     for old, new in renames.items():
         if old in t.column_names and new not in t.column_names:
             t = t.append_column(new, t.column(old))
-    if "category" in t.column_names:  # the source's own label names (korean_news)
-        t = t.drop_columns([c for c in ("label",) if c in t.column_names])
-        t = t.append_column("label", _strings(t, "category"))
-    elif "label" in t.column_names:
-        t = t.set_column(t.column_names.index("label"), "label", _named(_strings(t, "label"), label_names(name)))
+    if "label" in t.column_names:  # the dataset's own names (nlpkit.datasets.labels), one source for every page
+        names = label_names(store, name)
+        t = t.set_column(t.column_names.index("label"), "label", _named(_strings(t, "label"), names))
     return t
 
 

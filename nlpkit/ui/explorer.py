@@ -25,7 +25,7 @@ from nlpkit.ui.charts import scatter_svg
 from nlpkit.ui.corpus import Corpus, UiError, filter_rows
 from nlpkit.ui.models import Predicted, SavedModel, read_model_runs, read_runs, saved_models
 from nlpkit.ui.predicted import Topics, read_topics
-from nlpkit.ui.trends import Burst, Series, bursts, term_series
+from nlpkit.ui.trends import Burst, Series, bursts, rankable, term_series
 
 if TYPE_CHECKING:  # scikit-learn loads with the index, in the preload: the server answers its first page sooner
     from nlpkit.features.index import SimilarityIndex
@@ -223,14 +223,15 @@ class Explorer(StoreCache):
         return self._memo(f"member_rows:{name}", version, lambda: np.fromiter(
             (c.row.get(d, -1) for d in members.column("id").to_pylist()), np.int64, members.num_rows))
 
-    def cluster_members(self, name: str, cluster: int, limit: int = 30) -> tuple[list[Hit], int]:
+    def cluster_members(self, name: str, cluster: int, limit: int = 30, offset: int = 0) -> tuple[list[Hit], int]:
+        """One page of a cluster's members (``limit`` from ``offset``) and how many it has."""
         c = self.corpus(name)
         members, _ = self.shared(name, "clusters", key="id")
         if members is None:
             return [], 0
         rows = self._member_rows(name, c, members)
         rows = rows[(members.column("cluster").to_numpy() == int(cluster)) & (rows >= 0)]
-        return [self._hit(c, int(r), []) for r in rows[:limit]], int(rows.size)
+        return [self._hit(c, int(r), []) for r in rows[offset:offset + limit]], int(rows.size)
 
     def projection(self, name: str, method: str = "pca", max_points: int = 2000, seed: int = 0) -> dict[str, Any]:
         """Up to ``max_points`` projected documents (a seeded sample) and the variance the projection keeps."""
@@ -247,7 +248,13 @@ class Explorer(StoreCache):
         """The projection's SVG scatter (2,000 linked points: drawn once per version, not per request)."""
         proj = self.projection(name, method)
         version = self._memos[f"projection:{name}:{method}:2000:0"][0]
-        return self._memo(f"scatter:{name}:{method}", version, lambda: scatter_svg(proj["points"], name))
+        axis = "linear discriminant" if method == "lda" else "principal component"
+
+        def draw() -> str:
+            legend = [(int(t["cluster"]), " ".join(str(t["top_terms"]).replace(",", " ").split()[:3]))
+                      for t in self.clusters(name)]
+            return scatter_svg(proj["points"], name, axis=axis, legend=legend)
+        return self._memo(f"scatter:{name}:{method}", version, draw)
 
     def _projection(self, name: str, method: str, max_points: int, seed: int) -> dict[str, Any]:
         proj, by_method = self.shared(name, "projections", key="method")
@@ -291,7 +298,7 @@ class Explorer(StoreCache):
             raise UiError(f"trends need the term index: run `nlpkit features build {name}`")
         return c, idx
 
-    def trend(self, name: str, query: str, period: str = "day", by_outlet: bool = True) -> Series:
+    def trend(self, name: str, query: str, period: str = "auto", by_outlet: bool = True) -> Series:
         c, idx = self._aligned(name)
         terms = [t for t in idx.analyzer(query) if t in idx.tfidf.vocabulary_]
         cols = [idx.tfidf.vocabulary_[t] for t in terms]
@@ -311,10 +318,25 @@ class Explorer(StoreCache):
         keep = rows >= 0
         times = c.frame["time"].iloc[rows[keep]].reset_index(drop=True)
         vocab = [str(t) for t in idx.tfidf.get_feature_names_out()]
-        return bursts(idx.matrix[np.flatnonzero(keep)], vocab, times, days=days, top=top)
+        return bursts(idx.matrix[np.flatnonzero(keep)], vocab, times, days=days, top=top, keep_term=rankable)
+
+    def schema(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Each latest table's SQL name with its columns and DuckDB types (for the Schema page), once per listing."""
+        def read() -> list[tuple[str, list[tuple[str, str]]]]:
+            sandbox, out = self.sandbox(), []
+            for name in self.tables():
+                try:
+                    _, rows = sandbox.query(f'DESCRIBE "{name}"')
+                except NlpkitError as e:  # a damaged table is listed with why, the rest still shows
+                    out.append((name, [("(unreadable)", str(e)[:200])]))
+                    continue
+                out.append((name, [(str(r[0]), str(r[1])) for r in rows]))
+            return out
+        return list(self._memo("schema", self._listing(), read))
 
     # -- Models and runs ----------------------------------------------------------------------------
-    def model_runs(self, limit: int = 200) -> list[dict[str, Any]]:
+    def model_runs(self, limit: int = 5000) -> list[dict[str, Any]]:
+        """One entry per model from the newest ``limit`` evaluations (RNNs write two per epoch: 200 dropped models)."""
         version = self._table_version("model_runs")
         if not version:
             return []
@@ -333,7 +355,7 @@ class Explorer(StoreCache):
         models = self.store.root / "models"  # where RNN classifiers are saved by default
         stamp = str(models.stat().st_mtime_ns) if isinstance(models, Path) and models.is_dir() else ""
         key = "|".join([self._listing(), self._table_version("model_runs"), stamp])
-        return self._memo("saved_models", key, lambda: saved_models(self.store, self.model_runs()))
+        return self._memo("saved_models", key, lambda: saved_models(self.store, self.model_runs(), self.sandbox()))
 
     def predict(self, key: str, text: str) -> Predicted:
         """The label name and probability the saved model ``key`` gives ``text``."""

@@ -39,9 +39,13 @@ def test_rebuild_baseline_predict_end_to_end(cli, imdb_sample, tmp_path: Path, m
     assert "chosen on valid" in out and "imdb_baseline v2" in out and "test" in out
     code, out = cli("models", "predict", "imdb", "A masterpiece, wonderful and moving, I loved it", "Dreadful, boring, awful")
     assert code == 0, out
-    lines = [line.split("\t") for line in out.strip().splitlines()]
-    assert [line[0] for line in lines] == ["positive", "negative"]
+    header, *lines = [line.split("\t") for line in out.strip().splitlines()]
+    assert header == ["label", "probability", "runner-up", "text"]
+    assert [line[0] for line in lines] == ["positive", "negative"]  # names, not ids
     assert all(0.5 < float(line[1]) <= 1 for line in lines)
+    assert [line[2].split()[0] for line in lines] == ["negative", "positive"]  # the runner-up, by name too
+    code, out = cli("models", "predict", "imdb", "정말 감동적이고 아름다운 영화였다")
+    assert code == 0 and "warning: " in out and "trained on English text; this text looks Korean" in out, out
     code, out = cli("query", "SELECT count(*) AS n FROM model_runs WHERE dataset = 'imdb' AND model_version = 'v2'")
     assert code == 0 and "│ 2 │" in out  # valid + test rows of the model predict used
 

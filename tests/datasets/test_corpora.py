@@ -98,6 +98,11 @@ def test_news_tree_and_jsonl_give_the_same_articles(store: Store, shared_data: P
     assert a.select(["id", "title", "text", "label", "split"]).equals(b.select(["id", "title", "text", "label", "split"]))
     assert store.read("korean_news", "rejects")["item"].to_pylist() == ["0001NewsData"]
     assert Counter(a["category"].to_pylist())["스포츠"] == 200
+    from nlpkit.datasets.labels import label_names
+
+    names = label_names(store, "korean_news")  # stored with the version, the same as the category column
+    assert store.latest("korean_news").manifest["parameters"]["label_names"] == names
+    assert all(names[str(lab)] == cat for lab, cat in zip(a["label"].to_pylist(), a["category"].to_pylist()))
 
 
 def test_hate_speech_labels_and_titles(store: Store, shared_data: Path) -> None:

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from nlpkit.datasets.korean import build_korean_news
 from nlpkit.errors import FeatureError
 from nlpkit.features.build import BuildOptions, build_features, load_index
-from nlpkit.features.hits import describe_hits, first_words, parse_label_names
+from nlpkit.datasets.labels import parse_label_names
+from nlpkit.features.hits import describe_hits, first_words
 from nlpkit.features.index import SimilarityIndex
 from nlpkit.features.query import Hit, QueryIndex, load_query_index
 from nlpkit.features.tfidf import TokenTfidf

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nlpkit.datasets.imdb import ImdbOptions, build_imdb
@@ -31,7 +32,7 @@ def imdb_store(imdb_sample, tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def test_train_tunes_c_on_valid_and_records_runs(imdb_store: Store) -> None:
-    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(1.0, 16.0), label_names=NAMES))
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(1.0, 16.0)))
     grid = imdb_store.read("imdb_baseline", "grid").to_pylist()
     assert [g["c"] for g in grid] == [1.0, 16.0]
     best = max(grid, key=lambda g: g["valid_accuracy"])["valid_accuracy"]
@@ -50,7 +51,7 @@ def test_train_tunes_c_on_valid_and_records_runs(imdb_store: Store) -> None:
 
 
 def test_saved_model_reloads_and_reproduces_metrics(imdb_store: Store) -> None:
-    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,)))
     assert evaluate_baseline(imdb_store, "imdb") == pytest.approx(result.metrics["test"])
     model, config = load_baseline(imdb_store, "imdb")
     assert config["params"]["c"] == 16.0 and config["dataset_version"] == "v1"
@@ -65,7 +66,7 @@ def test_reload_check_on_a_sample_reads_the_recorded_tokens(imdb_store: Store) -
     a limit over the split's size is the full evaluation."""
     from nlpkit.tokenize.dataset import tokenize_dataset
 
-    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,)))
     sample = evaluate_baseline(imdb_store, "imdb", limit=100, seed=3)
     assert sample["n"] == 100 and 0.6 < sample["accuracy"] <= 1.0
     assert sample == evaluate_baseline(imdb_store, "imdb", limit=100, seed=3)  # seeded
@@ -78,11 +79,11 @@ def test_reload_check_on_a_sample_reads_the_recorded_tokens(imdb_store: Store) -
     for bad in (0, -5, 2.5, True):
         with pytest.raises(ModelError, match="limit must be an integer >= 1"):
             evaluate_baseline(imdb_store, "imdb", limit=bad)  # type: ignore[arg-type]
-    train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))  # back to regex tokens
+    train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,)))  # back to regex tokens
 
 
 def test_predict_prints_label_names_and_probabilities(imdb_store: Store) -> None:
-    train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
+    train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,)))
     preds = predict_texts(imdb_store, "imdb", [
         "One of the best films I have ever seen. Brilliant acting, wonderful story, loved it.",
         "Awful. The worst movie ever, boring, terrible acting, a waste of time.",
@@ -93,8 +94,20 @@ def test_predict_prints_label_names_and_probabilities(imdb_store: Store) -> None
         predict_texts(imdb_store, "imdb", "one string")  # type: ignore[arg-type]
 
 
+def test_every_run_row_stores_a_confusion_matrix_with_the_datasets_label_names(imdb_store: Store) -> None:
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,)))
+    runs = imdb_store.read_appended("model_runs").to_pylist()
+    mine = {r["split"]: r for r in runs if r["model_version"] == result.model.version and r["dataset"] == "imdb"}
+    assert set(mine) == {"valid", "test"}
+    for split, row in mine.items():
+        assert json.loads(row["classes"]) == [NAMES[0], NAMES[1]]  # names from nlpkit.datasets.labels, not ids
+        matrix = np.asarray(json.loads(row["confusion"]))
+        assert matrix.shape == (2, 2) and matrix.sum() == row["n"]
+        assert matrix.trace() / matrix.sum() == pytest.approx(result.metrics[split]["accuracy"])
+
+
 def test_nb_weighted_variant(imdb_store: Store) -> None:
-    result = train_baseline(imdb_store, "imdb", BaselineConfig(variant="nblr", c_grid=(4.0,), label_names=NAMES))
+    result = train_baseline(imdb_store, "imdb", BaselineConfig(variant="nblr", c_grid=(4.0,)))
     model, _ = load_baseline(imdb_store, "imdb")  # NBWeighting is on the trusted list
     assert isinstance(model.named_steps["nb"], NBWeighting)
     assert result.metrics["test"]["accuracy"] > 0.75
@@ -202,7 +215,7 @@ def test_baseline_reads_stored_tokens_and_predict_uses_the_stored_spec(imdb_stor
     n = imdb_store.read("imdb").num_rows
     tokenize_dataset(imdb_store, "imdb", "countregex")  # the tokenize stage
     assert _CountingRegex.calls == n
-    cfg = BaselineConfig(tokenizer="countregex", c_grid=(16.0,), label_names=NAMES)
+    cfg = BaselineConfig(tokenizer="countregex", c_grid=(16.0,))
     result = train_baseline(imdb_store, "imdb", cfg)
     assert evaluate_baseline(imdb_store, "imdb") == pytest.approx(result.metrics["test"])
     assert _CountingRegex.calls == n  # training and evaluation never re-tokenized the corpus
@@ -211,5 +224,5 @@ def test_baseline_reads_stored_tokens_and_predict_uses_the_stored_spec(imdb_stor
     assert [p.name for p in predict_texts(imdb_store, "imdb", ["Brilliant, wonderful, loved it."])] == ["positive"]
     assert _CountingRegex.calls == n + 1
     # the same numbers as scikit-learn's TfidfVectorizer on raw text (regex = its token pattern)
-    default = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,), label_names=NAMES))
+    default = train_baseline(imdb_store, "imdb", BaselineConfig(c_grid=(16.0,)))
     assert default.metrics == result.metrics

@@ -61,7 +61,7 @@ def test_train_classifier_from_store_and_predict(env, nsmc_rows, tmp_path: Path)
     assert r.exit_code == 0 and "accuracy" in r.output
     r = runner.invoke(app, ["models", "predict", "cls", "재미있어요"], env=env)
     assert r.exit_code == 0, r.output
-    assert r.output.split("\t")[0] in ("0", "1")
+    assert r.output.splitlines()[0].startswith("label\tprobability") and r.output.splitlines()[1].split("\t")[0] in ("0", "1")
     runs = store.read_appended("model_runs").to_pylist()
     assert {(x["model"], x["split"]) for x in runs} >= {("rnn_gru", "valid"), ("rnn_gru", "test")}
 

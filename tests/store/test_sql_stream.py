@@ -72,5 +72,11 @@ def test_bad_statements_are_refused_before_streaming(sandbox: SqlSandbox, sql: s
 
 
 def test_stream_table_names_the_formats_it_writes(sandbox: SqlSandbox) -> None:
-    with pytest.raises(ValueError, match=r"\.csv, \.tsv or \.parquet, not '\.json'"):
-        next(stream_table(sandbox.batches(QUERY), ".json"))
+    with pytest.raises(ValueError, match=r"\.csv, \.tsv, \.parquet or \.json, not '\.xml'"):
+        next(stream_table(sandbox.batches(QUERY), ".xml"))
+
+
+def test_json_stream_is_one_array_of_the_rows_sent_batch_by_batch(sandbox: SqlSandbox) -> None:
+    pieces = list(stream_table(sandbox.batches(QUERY, batch_rows=64), ".json"))
+    assert len(pieces) == 2 + -(-300 // 64)  # "[", one piece per batch, "]": sent as read, never held whole
+    assert json.loads(b"".join(pieces)) == sandbox.arrow(QUERY).to_pylist()  # Korean text, the list column

@@ -36,7 +36,7 @@ def test_label_names_everywhere(news_store: Store) -> None:
     assert (clf.model, clf.version) == ("tfidf_lr:korean_news", news_store.latest("korean_news_baseline").version)
     preds = clf.predict(["삼성전자 반도체 수출이 늘면서 코스피 지수가 상승하고 원/달러 환율은 하락했다.",
                          "손흥민이 결승골을 넣으며 토트넘이 리그 경기에서 승리했다. 감독은 선수들을 칭찬했다."])
-    assert [p.name for p in preds] == ["economy", "sports"]
+    assert [p.name for p in preds] == ["경제", "스포츠"]
     assert all(BUILDERS["korean_news"].label_names[p.label] == p.name and 0 < p.probability <= 1 for p in preds)
 
 
@@ -132,7 +132,9 @@ def test_cli_apply_predict_and_flow(cli_env: Path, shared_data: Path, prefect_ha
     assert res.exit_code == 0, res.output
     assert "1 predicted" in res.output and "0 already done" in res.output
     res = runner.invoke(app, ["topics", "predict", "국회 본회의에서 여야가 예산안 처리를 두고 대립했다. 야당 원내대표는 정부를 비판했다."])
-    assert res.exit_code == 0 and res.output.split("\t")[:2] == ["politics", "0"], res.output
+    header, line = res.output.splitlines()[:2]
+    assert res.exit_code == 0 and header.split("\t") == ["topic", "label", "probability", "text"], res.output
+    assert line.split("\t")[:2] == ["정치", "0"], res.output
     res = runner.invoke(app, ["topics", "apply", "--model", "nowhere"])
     assert res.exit_code == 2 and res.output.startswith("error: ") and len(res.output.strip().splitlines()) == 1
 

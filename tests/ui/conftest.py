@@ -96,11 +96,11 @@ def ui_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Sto
 def rnn_model(ui_store: Store) -> Path:
     """A small BiLSTM topic classifier trained on the subset, saved under the store (its run in model_runs)."""
     pytest.importorskip("torch", reason="the RNN classifier needs torch: pip install 'nlpkit[rnn]'")
-    from nlpkit.datasets.registry import BUILDERS
+    from nlpkit.datasets.labels import int_label_names
     from nlpkit.rnn.classify import train_classifier
     from nlpkit.rnn.data import load_labelled
 
-    splits = load_labelled(ui_store, "korean_news", label_names=BUILDERS["korean_news"].label_names)
+    splits = load_labelled(ui_store, "korean_news", label_names=int_label_names(ui_store, "korean_news"))
     out = ui_store.root / "models" / "news_rnn"
     train_classifier(splits, out=out, source="korean_news", store=ui_store, embed_dim=16, hidden_size=16,
                      max_len=64, min_freq=1, epochs=1, device="cpu")
