@@ -20,7 +20,7 @@ import pyarrow as pa
 from nlpkit.errors import StorageError
 from nlpkit.store.layout import os_error_message
 
-__all__ = ["stream_table", "write_table"]
+__all__ = ["stream_table", "write_batches", "write_table"]
 
 
 def _flat(table: pa.Table) -> pa.Table:
@@ -106,3 +106,43 @@ def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
     else:
         writer.close()
     yield drain()
+
+
+def write_batches(batches: pa.RecordBatchReader, out: Path) -> int:
+    """Stream ``batches`` into ``out`` (format by suffix, as :func:`write_table`), one batch in memory at a
+    time; returns the rows written. The file appears only when every batch arrived: a reader that
+    fails (a query over a limit) leaves nothing at ``out``."""
+    suffix = out.suffix.lower()
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
+    rows = 0
+
+    def counted() -> Iterator[pa.RecordBatch]:
+        nonlocal rows
+        for batch in batches:
+            rows += batch.num_rows
+            yield batch
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as f:
+            if suffix in (".csv", ".tsv", ".parquet"):
+                for piece in stream_table(pa.RecordBatchReader.from_batches(batches.schema, counted()), suffix):
+                    f.write(piece)
+            else:
+                first = True
+                f.write(b"" if suffix == ".jsonl" else b"[")
+                for batch in counted():
+                    for r in batch.to_pylist():
+                        line = json.dumps(r, ensure_ascii=False, default=str)
+                        f.write((line + "\n" if suffix == ".jsonl" else ("" if first else ", ") + line).encode())
+                        first = False
+                f.write(b"" if suffix == ".jsonl" else b"]")
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        msg = os_error_message(e, f"cannot write {out}")
+        raise StorageError(msg or f"cannot write {out}: {e.strerror or e}; choose another --out path") from e
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return rows

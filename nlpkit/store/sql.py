@@ -40,6 +40,7 @@ import re
 import shutil
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,6 +131,21 @@ def _source(dt: Any, path: StorePath) -> list[str] | Any:
             return files
         return ds
     return arrow_dataset(dt, path)
+
+
+@contextmanager
+def _arrow_errors() -> Iterator[None]:
+    """DuckDB's errors as they come through Arrow's C stream (an ``OSError`` carrying DuckDB's message) as
+    DuckDB's own exceptions again, so that :meth:`SqlSandbox._errors` words them."""
+    try:
+        yield
+    except pa.ArrowException as e:
+        text = str(e)
+        for prefix, kind in (("Out of Memory Error", duckdb.OutOfMemoryException),
+                             ("INTERRUPT Error", duckdb.InterruptException)):
+            if prefix in text:
+                raise kind(text[text.index(prefix):]) from e
+        raise duckdb.Error(text) from e
 
 
 def _first_line(e: BaseException) -> str:
@@ -375,8 +391,8 @@ class SqlSandbox:
         spill: Path | None = None
         try:
             statement = check_read_only(sql)
-            if self.spill_bytes:
-                spill = Path(tempfile.mkdtemp(prefix="nlpkit-sql-spill-", dir=self.spill_dir))
+            if self.spill_bytes:  # DuckDB makes the folder on the first spill; an unguessable name
+                spill = Path(self.spill_dir or tempfile.gettempdir()) / f"nlpkit-sql-spill-{uuid.uuid4().hex}"
             with self._errors():
                 con = self.connect(statement, spill_dir=spill, check=deadline.check)
             deadline.attach(con)
@@ -475,7 +491,7 @@ class SqlSandbox:
         def stream() -> Iterator[pa.RecordBatch]:
             left = limit
             try:
-                with self._errors():
+                with self._errors(), _arrow_errors():
                     for batch in source:
                         if left is not None and batch.num_rows >= left:
                             if left:

@@ -28,7 +28,7 @@ MAX_TIMEOUT = 24 * 3600.0  # a day: beyond that a "limit" is no limit
 MIN_MEMORY = 16 << 20  # DuckDB cannot run a scan below this
 MAX_SIZE = 1 << 50  # 1 PiB: larger numbers are typos, and DuckDB's setting overflows past 2**63
 MAX_VERSION = (1 << 53) - 1  # Delta versions are int64; anything near that is not a real version
-_SIZE = re.compile(r"([0-9]{1,15}(?:\.[0-9]{1,6})?)\s*([KMGT]i?B|B)", re.IGNORECASE)
+_SIZE = re.compile(r"([0-9]{1,15}(?:\.[0-9]{1,6})?)\s*([KMGT]i?B|B)?", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
 _AS_OF = re.compile(r"([a-z][a-z0-9_]{0,62})=v?([0-9]{1,16})", re.ASCII)
 
@@ -60,14 +60,15 @@ def parse_timeout(value: float | str, option: str = "--timeout") -> float:
 
 
 def parse_size(text: str, option: str, *, minimum: int = 1, allow_zero: bool = False) -> int:
-    """``512MB``, ``4GB``, ``2GiB``, ``100KB`` -> bytes (KB/MB/GB/TB are binary, like DuckDB's KiB...).
+    """``512MB``, ``4GB``, ``2GiB``, ``100KB``, ``1000`` (bytes) -> bytes (KB/MB/GB/TB are binary, like
+    DuckDB's KiB...).
 
     ``0`` (any unit) is allowed only where ``allow_zero`` says it means "off".
     """
     m = _SIZE.fullmatch(str(text).strip())
     if m is None:
         raise QueryError(f"{option} {text!r}: expected a size like 512MB, 4GB or 2GiB")
-    n = int(float(m.group(1)) * _UNITS[m.group(2).lower().replace("i", "")])
+    n = int(float(m.group(1)) * _UNITS[(m.group(2) or "B").lower().replace("i", "")])
     if n == 0 and allow_zero:
         return 0
     if not minimum <= n <= MAX_SIZE:
