@@ -130,9 +130,8 @@ class IsolatedSandbox:
         return self.inner.timeout
 
     def _request(self, sql: str, limit: int | None, batch_rows: int, max_bytes: int | None) -> dict[str, Any]:
-        root = self.store.root
         storage = getattr(self.store, "storage_options", {}) or {}
-        return {"root": str(root) if isinstance(root, Path) else f"s3://{root}", "storage_options": dict(storage),
+        return {"root": str(self.store.root), "storage_options": dict(storage),
                 "sql": sql, "limit": limit, "batch_rows": batch_rows, "max_bytes": max_bytes,
                 "timeout": self.inner.timeout, "memory_bytes": self.inner.memory_bytes,
                 "spill_bytes": self.inner.spill_bytes, "as_of": {k: str(v) for k, v in self.inner.as_of.items()},
