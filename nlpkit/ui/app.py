@@ -9,30 +9,39 @@ Pages: ``/articles`` (search + filters), ``/article`` (body, keywords, neighbour
 ``/topics`` (clusters, members, projection scatter), ``/trends`` (term counts, bursts),
 ``/models`` (model_runs with confusion matrices, run history), ``/sql`` (sandboxed query box,
 CSV/Parquet download), ``/healthz`` (``preloading`` until the start-up preload is over, then ``ready``).
-Every expected failure is shown on the page as one line (HTTP 400).
+Every expected failure is shown on the page as one line (HTTP 400); bad parameters too (read
+through :func:`nlpkit.ui.guards.int_param` / ``choice_param``). :class:`nlpkit.ui.guards.RequestGuard`
+answers only allowed Host names, caps request bodies and refuses cross-origin POSTs. Analysts' SQL
+runs in a child process (:class:`nlpkit.store.sql_worker.IsolatedSandbox`: killed at the time limit or
+past its memory cap); a download is run to a bounded spool first, so a failed query is a 400 with
+its error line, never a cut-off 200.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from nlpkit.errors import NlpkitError
 from nlpkit.store import Store
+from nlpkit.store.sql_worker import IsolatedSandbox
 from nlpkit.ui.charts import heat, lines_svg
 from nlpkit.ui.explorer import Explorer
+from nlpkit.ui.guards import DEFAULT_MAX_BODY, RequestGuard, choice_param, int_param
 
 __all__ = ["create_app", "DOWNLOAD_ROWS", "PAGES"]
 
@@ -45,6 +54,9 @@ _BURST_HELP = ("Burst = log2 of (share of last-window documents mentioning the t
                "the last window are left out.")
 _SQL_ROWS = 500
 DOWNLOAD_ROWS = 200_000  # a download stops here (said on the SQL page); `nlpkit query --out` has no cap
+DOWNLOAD_BYTES = 256 << 20  # ... and here: the spool a download is run into before a byte is sent
+_SPOOL_IN_MEMORY = 8 << 20
+MAX_DAYS = 3650
 
 
 def _fmt(v: Any) -> str:
@@ -56,8 +68,13 @@ def _fmt(v: Any) -> str:
     return s if len(s) <= 300 else s[:300] + " …"
 
 
-def create_app(store: Store, *, warm: bool = True) -> Starlette:
-    """The app over ``store``; with ``warm`` a background thread preloads every dataset at start-up."""
+def create_app(store: Store, *, warm: bool = True, allowed_hosts: tuple[str, ...] = (),
+               max_body: int = DEFAULT_MAX_BODY) -> Starlette:
+    """The app over ``store``; with ``warm`` a background thread preloads every dataset at start-up.
+
+    It answers Host ``127.0.0.1``, ``localhost``, ``::1`` and ``allowed_hosts``; request bodies over
+    ``max_body`` bytes are refused (see :mod:`nlpkit.ui.guards`).
+    """
     explorer = Explorer(store)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
                              autoescape=True, undefined=jinja2.Undefined)
@@ -108,10 +125,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         proj = explorer.projection(dataset, method)
         members, total, cluster = None, 0, p.get("cluster")
         if cluster not in (None, ""):
-            try:
-                members, total = explorer.cluster_members(dataset, int(cluster))
-            except ValueError:
-                members = []
+            members, total = explorer.cluster_members(dataset, int_param(p, "cluster", 0, lo=-1, hi=10**6))
         return page(request, "topics.html", "Topics and clusters", dataset=dataset, clusters=explorer.clusters(dataset),
                     members=members, member_total=total, cluster=cluster, method=method, projection=proj,
                     scatter=explorer.scatter(dataset, method))
@@ -119,11 +133,8 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
     def trends(request: Request) -> HTMLResponse:
         p = request.query_params
         dataset = _dataset(request, explorer.datasets())
-        q, period = p.get("q", ""), p.get("period", "day")
-        try:
-            days = int(p.get("days", "7"))
-        except ValueError:
-            days = 7
+        q, period = p.get("q", ""), choice_param(p, "period", "day", ("day", "week"))
+        days = int_param(p, "days", 7, lo=1, hi=MAX_DAYS)
         series = chart = None
         if q.strip():
             series = explorer.trend(dataset, q, period)
@@ -167,27 +178,39 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
 
         def run() -> HTMLResponse:
             try:
-                result, error = explorer.sandbox().fetch(q, limit=_SQL_ROWS), None
+                result, error = user_sql().fetch(q, limit=_SQL_ROWS), None
             except NlpkitError as e:
                 result, error = None, str(e)
             return page(request, "sql.html", "SQL", status=400 if error else 200, q=q, tables=_tables(),
                         result=result, sql_error=error, cap=DOWNLOAD_ROWS)
         return await run_in_threadpool(run)
 
+    def user_sql() -> IsolatedSandbox:
+        """The sandbox for SQL an analyst typed: a child process per query, stopped at the time limit."""
+        return IsolatedSandbox(store, timeout=explorer.sql_timeout)
+
     def sql_download(request: Request) -> Response:
-        """The query's result as CSV or Parquet, streamed batch by batch, at most ``DOWNLOAD_ROWS`` rows."""
-        q, fmt = request.query_params.get("q", ""), request.query_params.get("format", "csv")
-        if fmt not in ("csv", "parquet"):
-            return Response(f"error: format {fmt!r}: use csv or parquet\n", status_code=400, media_type="text/plain")
+        """The query's result as CSV or Parquet, at most ``DOWNLOAD_ROWS`` rows and ``DOWNLOAD_BYTES`` bytes.
+
+        The whole file is written to a spool (memory, then a temporary file) before the first byte
+        is sent: a query that fails or passes a cap is a 400 with its error line, not a 200 cut short.
+        """
         try:
-            batches = explorer.sandbox().batches(q, limit=DOWNLOAD_ROWS)
+            fmt = choice_param(request.query_params, "format", "csv", ("csv", "parquet"))
+            spool = _spool(user_sql(), request.query_params.get("q", ""), fmt)
         except NlpkitError as e:
             return Response(f"error: {e}\n", status_code=400, media_type="text/plain")
-        from nlpkit.store.export import stream_table  # list/struct columns become JSON text in CSV
+        size = spool.seek(0, 2)
+        spool.seek(0)
 
-        return StreamingResponse(stream_table(batches, f".{fmt}"),
-                                 media_type="text/csv" if fmt == "csv" else "application/vnd.apache.parquet",
-                                 headers={"Content-Disposition": f'attachment; filename="query.{fmt}"'})
+        def send() -> Iterator[bytes]:
+            with spool:
+                while chunk := spool.read(1 << 20):
+                    yield chunk
+
+        return StreamingResponse(send(), media_type="text/csv" if fmt == "csv" else "application/vnd.apache.parquet",
+                                 headers={"Content-Disposition": f'attachment; filename="query.{fmt}"',
+                                          "Content-Length": str(size)})
 
     def home(request: Request) -> Response:
         return RedirectResponse("/articles" + (f"?{request.url.query}" if request.url.query else ""))
@@ -235,9 +258,31 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         Route("/sql/download", sql_download),
         Route("/healthz", health),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(RequestGuard, allowed_hosts=allowed_hosts, max_body=max_body)])
     app.state.explorer = explorer
     return app
+
+
+def _spool(sandbox: IsolatedSandbox, q: str, fmt: str) -> Any:
+    """The download of ``q`` written whole into a spooled temporary file (raises before anything is sent)."""
+    from nlpkit.store.export import stream_table  # list/struct columns become JSON text in CSV
+    from nlpkit.ui.corpus import UiError
+
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+    try:
+        batches = sandbox.batches(q, limit=DOWNLOAD_ROWS, max_bytes=DOWNLOAD_BYTES,
+                                  cap_hint=f"downloads stop at {DOWNLOAD_BYTES >> 20} MB; `nlpkit query --out FILE` "
+                                  "writes any size")
+        for piece in stream_table(batches, f".{fmt}"):
+            spool.write(piece)
+            if spool.tell() > DOWNLOAD_BYTES:
+                raise UiError(f"the download is over {DOWNLOAD_BYTES >> 20} MB: select fewer rows or columns, or "
+                              "use `nlpkit query ... --out FILE`")
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 def _empty(template: str) -> dict[str, Any]:
