@@ -42,6 +42,7 @@ from nlpkit.store.sql_limits import DEFAULT_TIMEOUT, format_size, parse_size
 
 __all__ = ["IsolatedSandbox"]
 
+_COMMAND = [sys.executable, "-m", "nlpkit.store.sql_worker"]
 _POLL_S = 0.05
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _PIECE_BYTES = 16 << 20  # batches are sent in pieces of about this size, so the reader never holds a huge one
@@ -84,7 +85,7 @@ class _Child:
         with (work / "stderr.txt").open("wb") as err, self._lock:
             if self.timed_out or self.over_memory:
                 raise QueryTimeoutError("")
-            self.proc = subprocess.Popen([sys.executable, "-m", "nlpkit.store.sql_worker"], cwd=work, env=env,
+            self.proc = subprocess.Popen(_COMMAND, cwd=work, env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
