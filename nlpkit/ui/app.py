@@ -267,18 +267,19 @@ def create_app(store: Store, *, warm: bool = True, allowed_hosts: tuple[str, ...
 def _spool(sandbox: IsolatedSandbox, q: str, fmt: str) -> Any:
     """The download of ``q`` written whole into a spooled temporary file (raises before anything is sent)."""
     from nlpkit.store.export import stream_table  # list/struct columns become JSON text in CSV
+    from nlpkit.store.sql_limits import format_size
     from nlpkit.ui.corpus import UiError
 
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
     try:
         batches = sandbox.batches(q, limit=DOWNLOAD_ROWS, max_bytes=DOWNLOAD_BYTES,
-                                  cap_hint=f"downloads stop at {DOWNLOAD_BYTES >> 20} MB; `nlpkit query --out FILE` "
-                                  "writes any size")
+                                  cap_hint=f"downloads stop at {format_size(DOWNLOAD_BYTES)}; `nlpkit query --out "
+                                  "FILE` writes any size")
         for piece in stream_table(batches, f".{fmt}"):
             spool.write(piece)
             if spool.tell() > DOWNLOAD_BYTES:
-                raise UiError(f"the download is over {DOWNLOAD_BYTES >> 20} MB: select fewer rows or columns, or "
-                              "use `nlpkit query ... --out FILE`")
+                raise UiError(f"the download is over the {format_size(DOWNLOAD_BYTES)} cap: select fewer rows or "
+                              "columns, or use `nlpkit query ... --out FILE`")
     except BaseException:
         spool.close()
         raise

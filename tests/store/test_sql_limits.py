@@ -50,7 +50,8 @@ def test_timeouts_that_would_turn_the_limit_off_are_refused(value: str) -> None:
     with pytest.raises(QueryError, match=r"--timeout .*above 0 and at most 86400"):
         parse_timeout(value)
     with pytest.raises(QueryError):
-        SqlSandbox(Store("unused"), timeout=float(value) if value not in ("abc", "") else value)  # type: ignore[arg-type]
+        timeout = float(value) if value not in ("abc", "") else value
+        SqlSandbox(Store("unused"), timeout=timeout)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("value", ["0MB", "0", "garbage", "1MB", "-5MB", "99999999999999TB", "1e9MB", "5 XB"])
