@@ -39,7 +39,6 @@ import logging
 import re
 import shutil
 import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -53,8 +52,8 @@ import pyarrow as pa
 from nlpkit.errors import DatasetError, DatasetNotFoundError, QueryError, QueryTimeoutError, ReadOnlyQueryError
 from nlpkit.store.datasets import VersionInfo
 from nlpkit.store.layout import StorePath, arrow_dataset, delta_table, refuse_old_layout
-from nlpkit.store.sql_limits import (DEFAULT_TIMEOUT, MAX_VERSION, MIN_MEMORY, default_memory_bytes, format_size,
-                                     parse_size, parse_timeout)
+from nlpkit.store.sql_limits import (DEFAULT_TIMEOUT, MAX_VERSION, MIN_MEMORY, Deadline, default_memory_bytes,
+                                     format_size, parse_size, parse_timeout)
 
 __all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "StoreSnapshots", "check_read_only",
            "default_memory_limit"]
@@ -71,43 +70,6 @@ _IDENT = re.compile(r"[a-z][a-z0-9_]{0,62}")
 def default_memory_limit() -> str:
     """A quarter of this machine's RAM, as DuckDB's ``memory_limit`` string."""
     return f"{default_memory_bytes() >> 20}MB"
-
-
-class _Deadline:
-    """A query's time limit, running from the moment the query is asked for (before any snapshot opens).
-
-    When it runs out, a timer thread interrupts the connection (if one is open yet); snapshot
-    opening calls :meth:`check` between tables, so a slow open stops there.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self.expired = threading.Event()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired.set()
-            if self._con is not None:
-                self._con.interrupt()
-
-    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
-        with self._lock:
-            self._con = con
-            if self.expired.is_set():
-                con.interrupt()
-
-    def check(self) -> None:
-        if self.expired.is_set():
-            raise duckdb.InterruptException("INTERRUPT Error: the time limit ran out while opening the snapshots")
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-        with self._lock:
-            self._con = None
 
 
 def _literal(text: str) -> str:
@@ -387,7 +349,7 @@ class SqlSandbox:
     def _open(self, sql: str) -> tuple[duckdb.DuckDBPyConnection, str, Callable[[], None]]:
         """A connection for the one read statement in ``sql``, its time limit running since the call, and what
         closes both (and removes the query's spill folder)."""
-        deadline = _Deadline(self.timeout)
+        deadline = Deadline(self.timeout)
         spill: Path | None = None
         try:
             statement = check_read_only(sql)
@@ -508,17 +470,15 @@ class SqlSandbox:
     def export(self, sql: str, out: Path) -> int:
         """Write the result to ``out`` (.csv, .tsv, .parquet, .json array, .jsonl); returns rows.
 
-        nlpkit writes the file with pyarrow (SQL itself cannot write files); list and struct
-        columns become JSON text in CSV/TSV.
+        nlpkit writes the file with pyarrow (SQL itself cannot write files), batch by batch; list
+        and struct columns become JSON text in CSV/TSV.
         """
-        from nlpkit.store.export import write_table
+        from nlpkit.store.export import write_batches
 
         suffix = out.suffix.lower()
         if suffix not in EXPORT_FORMATS:
             raise QueryError(f"--out {out}: unknown format {suffix!r}; use {', '.join(EXPORT_FORMATS)}")
-        table = self.arrow(sql)
-        write_table(table, out)
-        return table.num_rows
+        return write_batches(self.batches(sql), out)
 
 
 #: The old name, kept so that ``Catalog(store).query(sql)`` keeps working.

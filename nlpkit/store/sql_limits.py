@@ -3,7 +3,8 @@
 Every value an analyst types (``--timeout``, ``--memory-limit``, ``--spill-limit``, ``--max-bytes``,
 ``--as-of``; the web app's own settings) goes through one parser here, so that ``inf``, ``nan``,
 ``1e300``, ``0MB``, ``³`` or a version past any real one is one error line naming the value and the
-fix, never a traceback or a silently disabled limit.
+fix, never a traceback or a silently disabled limit. :class:`Deadline` is the time limit of one
+in-process query, running from the call (before any snapshot opens).
 
 >>> parse_size("512MB", "--memory-limit")
 536870912
@@ -16,11 +17,13 @@ from __future__ import annotations
 import math
 import os
 import re
+import threading
 from collections.abc import Iterable
+from typing import Any
 
 from nlpkit.errors import QueryError
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_TIMEOUT", "MIN_MEMORY", "MAX_VERSION", "default_memory_bytes", "format_size",
+__all__ = ["DEFAULT_TIMEOUT", "Deadline", "MAX_TIMEOUT", "MIN_MEMORY", "MAX_VERSION", "default_memory_bytes", "format_size",
            "parse_as_of", "parse_size", "parse_timeout"]
 
 DEFAULT_TIMEOUT = 60.0
@@ -88,3 +91,42 @@ def parse_as_of(items: Iterable[str]) -> dict[str, int]:
                              "version, e.g. --as-of imdb=3 (`nlpkit data list --all` lists them)")
         out[m.group(1)] = int(m.group(2))
     return out
+
+
+class Deadline:
+    """A query's time limit, running from the moment the query is asked for (before any snapshot opens).
+
+    When it runs out, a timer thread interrupts the connection (if one is open yet); snapshot
+    opening calls :meth:`check` between tables, so a slow open stops there.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._con: Any = None  # a DuckDB connection
+        self.expired = threading.Event()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired.set()
+            if self._con is not None:
+                self._con.interrupt()
+
+    def attach(self, con: Any) -> None:
+        with self._lock:
+            self._con = con
+            if self.expired.is_set():
+                con.interrupt()
+
+    def check(self) -> None:
+        if self.expired.is_set():
+            import duckdb
+
+            raise duckdb.InterruptException("INTERRUPT Error: the time limit ran out while opening the snapshots")
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._con = None

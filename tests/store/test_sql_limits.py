@@ -103,12 +103,12 @@ class _SlowSnapshots:
 def test_the_time_limit_counts_while_the_snapshot_opens(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[object] = []
 
-    class Recorded(sql_module._Deadline):
+    class Recorded(sql_module.Deadline):
         def __init__(self, seconds: float) -> None:
             super().__init__(seconds)
             made.append(self)
 
-    monkeypatch.setattr(sql_module, "_Deadline", Recorded)
+    monkeypatch.setattr(sql_module, "Deadline", Recorded)
     with pytest.raises(QueryTimeoutError, match="0.2 s time limit"):
         SqlSandbox(_SlowSnapshots(store, made), timeout=0.2).query("SELECT * FROM imdb")
 
