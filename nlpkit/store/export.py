@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from nlpkit.errors import StorageError
+from nlpkit.errors import NlpkitError, StorageError
 from nlpkit.store.layout import os_error_message
 
 __all__ = ["stream_table", "write_batches", "write_table"]
@@ -69,7 +69,7 @@ def write_table(table: pa.Table, out: Path) -> None:
         raise StorageError(msg) from e
 
 
-def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
+def stream_table(batches: pa.RecordBatchReader | _Counted, suffix: str) -> Iterator[bytes]:
     """``batches`` as the bytes of a ``.csv``/``.tsv`` (nested columns as JSON text) or ``.parquet`` file,
     one piece per batch: a download of a large result is sent as it is read, never held whole."""
     if suffix not in (".csv", ".tsv", ".parquet"):
@@ -114,30 +114,26 @@ def write_batches(batches: pa.RecordBatchReader, out: Path) -> int:
     fails (a query over a limit) leaves nothing at ``out``."""
     suffix = out.suffix.lower()
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
-    rows = 0
-
-    def counted() -> Iterator[pa.RecordBatch]:
-        nonlocal rows
-        for batch in batches:
-            rows += batch.num_rows
-            yield batch
-
+    counted = _Counted(batches)  # not a second RecordBatchReader: its C++ layer would swap the reader's error
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as f:
             if suffix in (".csv", ".tsv", ".parquet"):
-                for piece in stream_table(pa.RecordBatchReader.from_batches(batches.schema, counted()), suffix):
+                for piece in stream_table(counted, suffix):
                     f.write(piece)
             else:
                 first = True
                 f.write(b"" if suffix == ".jsonl" else b"[")
-                for batch in counted():
+                for batch in counted:
                     for r in batch.to_pylist():
                         line = json.dumps(r, ensure_ascii=False, default=str)
                         f.write((line + "\n" if suffix == ".jsonl" else ("" if first else ", ") + line).encode())
                         first = False
                 f.write(b"" if suffix == ".jsonl" else b"]")
         os.replace(tmp, out)
+    except NlpkitError:  # the query's own error (a limit, a failure): said as it is
+        tmp.unlink(missing_ok=True)
+        raise
     except OSError as e:
         tmp.unlink(missing_ok=True)
         msg = os_error_message(e, f"cannot write {out}")
@@ -145,4 +141,18 @@ def write_batches(batches: pa.RecordBatchReader, out: Path) -> int:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return rows
+    return counted.rows
+
+
+class _Counted:
+    """A batch stream (``schema`` + iteration) that counts the rows it hands out."""
+
+    def __init__(self, batches: pa.RecordBatchReader) -> None:
+        self.schema = batches.schema
+        self._batches = batches
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self._batches:
+            self.rows += batch.num_rows
+            yield batch

@@ -205,6 +205,15 @@ def test_export_streams_and_stops_at_the_byte_cap(store: Store, tmp_path: Path) 
     assert pq.read_table(out).equals(SqlSandbox(store).arrow(q))
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_an_export_past_the_time_limit_says_so_and_leaves_no_file(store: Store, tmp_path: Path, suffix: str) -> None:
+    """The probe `--out big.parquet` of 300M rows, here cut by the time limit while batches stream in."""
+    out = tmp_path / f"big{suffix}"
+    with pytest.raises(QueryTimeoutError, match="stopped after the 1 s time limit"):
+        IsolatedSandbox(store, timeout=1).export("SELECT i, md5(i::VARCHAR) AS m FROM range(300000000) t(i)", out)
+    assert not out.exists() and not list(tmp_path.glob(".big*"))
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".json", ".jsonl", ".parquet"])
 def test_streamed_exports_equal_the_whole_result(store: Store, tmp_path: Path, suffix: str) -> None:
     q = "SELECT id, text, label FROM imdb ORDER BY id"
