@@ -138,7 +138,7 @@ class IsolatedSandbox:
                 "spill_bytes": self.inner.spill_bytes, "as_of": {k: str(v) for k, v in self.inner.as_of.items()},
                 "process_bytes": _process_budget(self.inner.memory_bytes)}
 
-    def batches(self, sql: str, *, limit: int | None = None, batch_rows: int = 2048, max_bytes: int | None = None,
+    def batches(self, sql: str, *, limit: int | None = None, batch_rows: int = 65536, max_bytes: int | None = None,
                 cap_hint: str = "--max-bytes") -> pa.RecordBatchReader:
         """The result as a stream of record batches, at most ``limit`` rows and ``max_bytes`` Arrow bytes.
 
