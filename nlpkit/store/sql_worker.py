@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -186,7 +187,9 @@ class IsolatedSandbox:
                 raise
             finish()
 
-        return pa.RecordBatchReader.from_batches(reader.schema, read())
+        batches = read()
+        weakref.finalize(batches, _abandon, child, work)  # a reader dropped unread still ends its process
+        return pa.RecordBatchReader.from_batches(reader.schema, batches)
 
     def _timeout_message(self) -> str:
         return (f"query stopped after the {self.inner.timeout:g} s time limit; narrow it (WHERE, LIMIT) or allow "
@@ -234,6 +237,11 @@ class IsolatedSandbox:
         if suffix not in EXPORT_FORMATS:
             raise QueryError(f"--out {out}: unknown format {suffix!r}; use {', '.join(EXPORT_FORMATS)}")
         return write_batches(self.batches(sql), out)
+
+
+def _abandon(child: _Child, work: Path) -> None:
+    child.stop()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def _process_budget(memory_bytes: int) -> int:

@@ -233,6 +233,18 @@ def test_streamed_exports_equal_the_whole_result(store: Store, tmp_path: Path, s
     assert got == want
 
 
+def test_a_reader_dropped_unread_ends_its_process_and_folder(store: Store, tmp_path: Path) -> None:
+    import gc
+
+    work = tmp_path / "work"
+    work.mkdir()
+    reader = IsolatedSandbox(store, work_dir=work).batches("SELECT i FROM range(10000000) t(i)", batch_rows=1000)
+    assert len(list(work.iterdir())) == 1  # the query's folder, while its process streams
+    del reader
+    gc.collect()
+    assert list(work.iterdir()) == []
+
+
 def test_a_bad_query_in_the_child_is_the_same_one_line_error(store: Store) -> None:
     with pytest.raises(QueryError, match="did you mean imdb"):
         IsolatedSandbox(store).fetch("SELECT * FROM imbd")
