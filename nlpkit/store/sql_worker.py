@@ -37,7 +37,7 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from nlpkit.errors import NlpkitError, QueryError, QueryTimeoutError, ReadOnlyQueryError
+from nlpkit.errors import DatasetNotFoundError, NlpkitError, QueryError, QueryTimeoutError, ReadOnlyQueryError
 from nlpkit.store.sql import EXPORT_FORMATS, QueryResult, _first_line, SqlSandbox, StoreSnapshots, check_read_only
 from nlpkit.store.sql_limits import DEFAULT_TIMEOUT, format_size, parse_size
 
@@ -47,7 +47,8 @@ _COMMAND = [sys.executable, "-m", "nlpkit.store.sql_worker"]
 _POLL_S = 0.05
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _PIECE_BYTES = 16 << 20  # batches are sent in pieces of about this size, so the reader never holds a huge one
-_ERRORS: dict[str, type[NlpkitError]] = {c.__name__: c for c in (QueryError, QueryTimeoutError, ReadOnlyQueryError)}
+_ERRORS: dict[str, type[NlpkitError]] = {c.__name__: c for c in (QueryError, QueryTimeoutError, ReadOnlyQueryError,
+                                                                  DatasetNotFoundError)}
 
 
 class _Child:
