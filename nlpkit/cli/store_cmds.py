@@ -14,8 +14,8 @@ from nlpkit.cli import app
 from nlpkit.cli._common import console, get_settings, get_store, handle_errors
 from nlpkit.datasets.importer import ImportOptions, import_corpus
 from nlpkit.datasets.labels import parse_label_names
-from nlpkit.errors import QueryError, StorageError
-from nlpkit.store.sql import DEFAULT_TIMEOUT, SqlSandbox
+from nlpkit.errors import StorageError
+from nlpkit.store.sql_limits import DEFAULT_TIMEOUT, parse_as_of
 
 
 def _cell(value: Any, width: int = 80) -> str:
@@ -26,17 +26,6 @@ def _cell(value: Any, width: int = 80) -> str:
         text = "" if value is None else str(value)
     text = text.replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _as_of(items: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for item in items:
-        name, sep, version = item.partition("=")
-        version = version.strip().lstrip("v")
-        if not sep or not name or not version.isdigit():
-            raise QueryError(f"--as-of {item!r}: expected NAME=VERSION, e.g. --as-of imdb=3")
-        out[name.strip()] = int(version)
-    return out
 
 
 @app.command()
@@ -51,13 +40,24 @@ def query(
     memory_limit: str | None = typer.Option(None, "--memory-limit", help="DuckDB memory limit, e.g. 4GB "
                                             "(default: a quarter of the RAM)."),
     as_of: list[str] = typer.Option([], "--as-of", help="NAME=VERSION: plain NAME reads that version (repeatable)."),
+    spill_limit: str | None = typer.Option(None, "--spill-limit", help="Disk a query may spill to in its own "
+                                           "temporary folder, e.g. 2GB; 0 turns spilling off (default: 4x the "
+                                           "memory limit, at most 10GB)."),
+    max_bytes: str | None = typer.Option(None, "--max-bytes", help="Stop --out when the result passes this size "
+                                         "(Arrow bytes), e.g. 20GB (default: no cap; printing is capped by "
+                                         "--memory-limit)."),
 ) -> None:
     """Run read-only SQL over the store in a sandbox (no file access; only SELECT/DESCRIBE/SUMMARIZE/EXPLAIN).
 
     Tables: each dataset by name (latest version), NAME__vN for older versions, NAME_TABLE for its
     other tables (imdb_rejects), and every append table (articles, fetch_log, runs, model_runs ...).
+    The query runs in a child process that is stopped at --timeout and may use about twice
+    --memory-limit; results stream back batch by batch.
     """
-    sandbox = SqlSandbox(get_store(), timeout=timeout, memory_limit=memory_limit, as_of=_as_of(as_of))
+    from nlpkit.store.sql_worker import IsolatedSandbox
+
+    sandbox = IsolatedSandbox(get_store(), timeout=timeout, memory_limit=memory_limit, spill_limit=spill_limit,
+                              as_of=parse_as_of(as_of), max_bytes=max_bytes)
     if out is not None:
         n = sandbox.export(sql, out)
         console.print(f"wrote {n:,} rows to {out}")

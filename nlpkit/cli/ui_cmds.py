@@ -35,6 +35,8 @@ def ui(
     port: int = typer.Option(8501, "--port", "-p", help="Port to listen on (0: any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; keep 127.0.0.1 unless others must reach it."),
     no_warm: bool = typer.Option(False, "--no-warm", help="Do not preload datasets and tokenizers at start-up."),
+    allow_host: list[str] = typer.Option([], "--allow-host", help="Another Host name the app answers to "
+                                         "(repeatable); 127.0.0.1, localhost and ::1 always are."),
 ) -> None:
     """Explore the store in a browser: articles, search, clusters, trends, models, SQL (read-only)."""
     import uvicorn
@@ -43,8 +45,10 @@ def ui(
 
     sock = _listen(host, port)
     store = get_store()
-    application = create_app(store, warm=not no_warm)
+    application = create_app(store, warm=not no_warm, allowed_hosts=tuple(allow_host))
     bound = sock.getsockname()[1]
-    console.print(f"nlpkit ui over {store.root}: http://{host}:{bound}/ (read-only; Ctrl+C stops it)")
+    shown = host if host not in ("0.0.0.0", "::") else "127.0.0.1"  # a wildcard address is not a Host it answers
+    console.print(f"nlpkit ui over {store.root}: http://{f'[{shown}]' if ':' in shown else shown}:{bound}/ "
+                  "(read-only; Ctrl+C stops it)")
     server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
     server.run(sockets=[sock])

@@ -18,10 +18,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from nlpkit.errors import StorageError
+from nlpkit.errors import NlpkitError, StorageError
 from nlpkit.store.layout import os_error_message
 
-__all__ = ["stream_table", "write_table"]
+__all__ = ["stream_table", "write_batches", "write_table"]
 
 
 def _flat(table: pa.Table) -> pa.Table:
@@ -81,7 +81,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
+def stream_table(batches: pa.RecordBatchReader | _Counted, suffix: str) -> Iterator[bytes]:
     """``batches`` as the bytes of a ``.csv``/``.tsv`` (nested columns as JSON text), ``.parquet`` or ``.json``
     (one array of row objects, dates as ISO text) file, one piece per batch: a download of a large result is
     sent as it is read, never held whole."""
@@ -129,3 +129,53 @@ def stream_table(batches: pa.RecordBatchReader, suffix: str) -> Iterator[bytes]:
     else:
         writer.close()
     yield drain()
+
+
+def write_batches(batches: pa.RecordBatchReader, out: Path) -> int:
+    """Stream ``batches`` into ``out`` (format by suffix, as :func:`write_table`), one batch in memory at a
+    time; returns the rows written. The file appears only when every batch arrived: a reader that
+    fails (a query over a limit) leaves nothing at ``out``."""
+    suffix = out.suffix.lower()
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
+    counted = _Counted(batches)  # not a second RecordBatchReader: its C++ layer would swap the reader's error
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as f:
+            if suffix in (".csv", ".tsv", ".parquet"):
+                for piece in stream_table(counted, suffix):
+                    f.write(piece)
+            else:
+                first = True
+                f.write(b"" if suffix == ".jsonl" else b"[")
+                for batch in counted:
+                    for r in batch.to_pylist():
+                        line = json.dumps(r, ensure_ascii=False, default=str)
+                        f.write((line + "\n" if suffix == ".jsonl" else ("" if first else ", ") + line).encode())
+                        first = False
+                f.write(b"" if suffix == ".jsonl" else b"]")
+        os.replace(tmp, out)
+    except NlpkitError:  # the query's own error (a limit, a failure): said as it is
+        tmp.unlink(missing_ok=True)
+        raise
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        msg = os_error_message(e, f"cannot write {out}")
+        raise StorageError(msg or f"cannot write {out}: {e.strerror or e}; choose another --out path") from e
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return counted.rows
+
+
+class _Counted:
+    """A batch stream (``schema`` + iteration) that counts the rows it hands out."""
+
+    def __init__(self, batches: pa.RecordBatchReader) -> None:
+        self.schema = batches.schema
+        self._batches = batches
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        for batch in self._batches:
+            self.rows += batch.num_rows
+            yield batch

@@ -19,8 +19,15 @@ the snapshots the query names (``allowed_paths``; DuckDB's own Parquet reader an
 2x faster than scanning a registered pyarrow dataset), the configuration is locked after setup,
 and only one read statement is accepted, decided by DuckDB's own parser: ``SELECT``/``WITH``,
 ``DESCRIBE``, ``SUMMARIZE`` (both parse as SELECT) and plain ``EXPLAIN`` of a SELECT.
-``EXPLAIN ANALYZE`` runs its statement, so it is refused outright. A timer interrupts a query
-after ``timeout`` seconds, and DuckDB's memory limit defaults to a quarter of the RAM.
+``EXPLAIN ANALYZE`` runs its statement, so it is refused outright.
+
+Limits (parsed by :mod:`nlpkit.store.sql_limits`): the ``timeout`` clock starts when the query is
+asked for, before any snapshot opens, and a timer thread interrupts the connection when it runs out
+(snapshot opening checks the clock between tables); DuckDB's memory limit defaults to a quarter
+of the RAM; a query that spills writes only into its own temporary folder (``spill_limit`` bytes at
+most, removed when the query ends; ``0`` turns spilling off), never into the current directory.
+:mod:`nlpkit.store.sql_worker` runs analysts' SQL in a child process on top of this, so that a
+query stuck inside one DuckDB call is still killed on time and its memory is capped.
 Readers open Delta snapshots and hold no lock, so writers never wait for them.
 
 The sandbox reads a store through :class:`StoreSnapshots`, the few read calls it needs, so this
@@ -31,9 +38,10 @@ from __future__ import annotations
 
 import difflib
 import logging
-import os
 import re
-import threading
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +55,8 @@ from nlpkit.errors import DatasetError, DatasetNotFoundError, QueryError, QueryT
 from nlpkit.store.datasets import VersionInfo
 from nlpkit.store.layout import StorePath, arrow_dataset, delta_table, refuse_old_layout
 from nlpkit.store.views import UNION_VIEWS, union_source, view_prefix
+from nlpkit.store.sql_limits import (DEFAULT_TIMEOUT, MAX_VERSION, MIN_MEMORY, Deadline, default_memory_bytes,
+                                     format_size, parse_size, parse_timeout)
 
 __all__ = ["ALLOWED_STATEMENTS", "Catalog", "QueryResult", "SqlSandbox", "StoreSnapshots", "check_read_only",
            "default_memory_limit"]
@@ -55,16 +65,14 @@ log = logging.getLogger(__name__)
 
 #: Statement types an analyst may run (DESCRIBE and SUMMARIZE parse as SELECT; EXPLAIN only of a SELECT).
 ALLOWED_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
-DEFAULT_TIMEOUT = 60.0
 EXPORT_FORMATS = (".csv", ".tsv", ".parquet", ".json", ".jsonl")
+MAX_DEFAULT_SPILL = 10 << 30
 _IDENT = re.compile(r"[a-z][a-z0-9_]{0,62}")
-_MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
 
 
 def default_memory_limit() -> str:
     """A quarter of this machine's RAM, as DuckDB's ``memory_limit`` string."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return f"{max(total // 4 // (1 << 20), 64)}MB"
+    return f"{default_memory_bytes() >> 20}MB"
 
 
 def _literal(text: str) -> str:
@@ -88,6 +96,21 @@ def _source(dt: Any, path: StorePath) -> list[str] | Any:
             return files
         return ds
     return arrow_dataset(dt, path)
+
+
+@contextmanager
+def _arrow_errors() -> Iterator[None]:
+    """DuckDB's errors as they come through Arrow's C stream (an ``OSError`` carrying DuckDB's message) as
+    DuckDB's own exceptions again, so that :meth:`SqlSandbox._errors` words them."""
+    try:
+        yield
+    except pa.ArrowException as e:
+        text = str(e)
+        for prefix, kind in (("Out of Memory Error", duckdb.OutOfMemoryException),
+                             ("INTERRUPT Error", duckdb.InterruptException)):
+            if prefix in text:
+                raise kind(text[text.index(prefix):]) from e
+        raise duckdb.Error(text) from e
 
 
 def _first_line(e: BaseException) -> str:
@@ -172,22 +195,31 @@ class SqlSandbox:
     """
 
     def __init__(self, store: StoreSnapshots, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: str | None = None,
-                 as_of: Mapping[str, int | str] | None = None) -> None:
-        if timeout <= 0:
-            raise QueryError(f"timeout must be > 0 seconds; got {timeout}")
+                 as_of: Mapping[str, int | str] | None = None, spill_limit: str | None = None,
+                 spill_dir: Path | None = None) -> None:
         self.store = store
-        self.timeout = timeout
-        if memory_limit is not None and not _MEMORY.fullmatch(memory_limit.strip()):
-            raise QueryError(f"memory limit {memory_limit!r}: expected a size like 512MB, 4GB or 2GiB")
-        self.memory_limit = (memory_limit or default_memory_limit()).strip()
+        self.timeout = parse_timeout(timeout)
+        self.memory_bytes = default_memory_bytes() if memory_limit is None else \
+            parse_size(memory_limit, "--memory-limit", minimum=MIN_MEMORY)
+        self.memory_limit = format_size(self.memory_bytes)
+        #: Bytes a query may spill into its own temporary folder (0: spilling off).
+        self.spill_bytes = min(4 * self.memory_bytes, MAX_DEFAULT_SPILL) if spill_limit is None else \
+            parse_size(spill_limit, "--spill-limit", minimum=1 << 20, allow_zero=True)
+        self.spill_dir = spill_dir
         self.as_of = dict(as_of or {})
+        for name, v in self.as_of.items():
+            text = str(v).removeprefix("v")
+            if not (text.isascii() and text.isdigit() and int(text) <= MAX_VERSION):
+                raise QueryError(f"--as-of {name}={v}: expected a whole version number, e.g. --as-of {name}=3")
 
     # -- what is registered --------------------------------------------------------------------
-    def registry(self, only: set[str] | None = None) -> dict[str, Loader]:
+    def registry(self, only: set[str] | None = None, check: Callable[[], None] = lambda: None
+                 ) -> dict[str, Loader]:
         """SQL name -> loader of a pyarrow Dataset, in precedence order (collisions: first wins, warned).
 
         ``only``: the names a query mentions; datasets and tables that cannot own one of them
-        are not opened (a query over ``imdb`` reads one Delta log, not every dataset's).
+        are not opened (a query over ``imdb`` reads one Delta log, not every dataset's). ``check``
+        is called between reads (the query's deadline).
         """
         store = self.store
         refuse_old_layout(store.root)
@@ -209,6 +241,7 @@ class SqlSandbox:
         for folder in sorted(base.iterdir()) if base.is_dir() else []:
             if "__" in folder.name or not _IDENT.fullmatch(folder.name) or not wanted(folder.name):
                 continue
+            check()
             try:
                 versions = store.versions(folder.name)
             except DatasetError as e:
@@ -237,7 +270,14 @@ class SqlSandbox:
                     else:
                         side.append((f"{d}_{table}{name_suffix}", owner, loader))
         for t in tables:
-            version = int(str(self.as_of[t]).lstrip("v")) if t in self.as_of else None
+            version = None
+            if t in self.as_of:
+                check()
+                version = int(str(self.as_of[t]).lstrip("v"))
+                latest = delta_table(store.table_dir(t)).version()
+                if version > latest:
+                    raise DatasetNotFoundError(f"--as-of {t}={version}: table {t} has versions 0 to {latest}; "
+                                               f"pick one of those, e.g. --as-of {t}={latest}")
             entries.append((t, f"append table {t}", delta(store.table_dir(t), version)))
         out: dict[str, Loader] = {}
         owners: dict[str, str] = {}
@@ -255,26 +295,37 @@ class SqlSandbox:
         return v if v.startswith("v") else f"v{v}"
 
     # -- connections ---------------------------------------------------------------------------
-    def connect(self, sql: str | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(self, sql: str | None = None, *, spill_dir: Path | None = None,
+                check: Callable[[], None] = lambda: None) -> duckdb.DuckDBPyConnection:
         """A locked-down in-memory connection with the tables ``sql`` names registered (all when None).
 
         Plain Delta tables become views over DuckDB's own Parquet reader, reading exactly the
         snapshot's files (``allowed_paths``: those files and nothing else); tables that need a
         Delta feature pyarrow handles (deletion vectors, column mapping) are registered as
-        pyarrow datasets. Then external access goes off and the configuration is locked.
+        pyarrow datasets. Then external access goes off and the configuration is locked. Spilling
+        goes into ``spill_dir`` (at most ``spill_limit``), or is off without one.
         """
         names = self._referenced(sql)
-        registry = self.registry(names)
+        registry = self.registry(names, check)
         wanted = [n for n in registry if n in names] if names is not None else \
             [n for n in registry if "__v" not in n]  # the latest of everything
-        sources = {name: registry[name]() for name in wanted}
+        sources = {}
+        for name in wanted:
+            check()
+            sources[name] = registry[name]()
+        check()
         con = duckdb.connect(":memory:", config={
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "allow_community_extensions": False,
         })
         try:
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute(f"SET memory_limit = '{self.memory_bytes}B'")
+            if spill_dir is not None and self.spill_bytes:
+                con.execute(f"SET temp_directory = {_literal(str(spill_dir))}")
+                con.execute(f"SET max_temp_directory_size = '{self.spill_bytes}B'")
+            else:  # DuckDB's default would spill into ./.tmp of whatever the current directory is
+                con.execute("SET temp_directory = ''")
             con.execute("SET enable_progress_bar = false")  # else a query over ~2 s prints a bar into stdout
             files = sorted({f for src in sources.values() if isinstance(src, list) for f in src})
             if files:
@@ -307,16 +358,28 @@ class SqlSandbox:
             return None
 
     def _open(self, sql: str) -> tuple[duckdb.DuckDBPyConnection, str, Callable[[], None]]:
-        """A connection for the one read statement in ``sql``, its time limit running, and what closes both."""
-        statement = check_read_only(sql)
-        con = self.connect(statement)
-        timer = threading.Timer(self.timeout, con.interrupt)
-        timer.daemon = True
-        timer.start()
+        """A connection for the one read statement in ``sql``, its time limit running since the call, and what
+        closes both (and removes the query's spill folder)."""
+        deadline = Deadline(self.timeout)
+        spill: Path | None = None
+        try:
+            statement = check_read_only(sql)
+            if self.spill_bytes:  # DuckDB makes the folder on the first spill; an unguessable name
+                spill = Path(self.spill_dir or tempfile.gettempdir()) / f"nlpkit-sql-spill-{uuid.uuid4().hex}"
+            with self._errors():
+                con = self.connect(statement, spill_dir=spill, check=deadline.check)
+            deadline.attach(con)
+        except BaseException:
+            deadline.cancel()
+            if spill is not None:
+                shutil.rmtree(spill, ignore_errors=True)
+            raise
 
         def close() -> None:
-            timer.cancel()
+            deadline.cancel()
             con.close()
+            if spill is not None:
+                shutil.rmtree(spill, ignore_errors=True)
         return con, statement, close
 
     def _run(self, sql: str, fetch: Callable[[duckdb.DuckDBPyConnection, str], Any]) -> Any:
@@ -336,8 +399,10 @@ class SqlSandbox:
             raise QueryTimeoutError(f"query stopped after the {self.timeout:g} s time limit; narrow it (WHERE, "
                                     "LIMIT) or allow more time with --timeout SECONDS") from e
         except duckdb.OutOfMemoryException as e:
-            raise QueryError(f"query needs more than the {self.memory_limit} memory limit: {_first_line(e)}; "
-                             "aggregate or filter more, or raise --memory-limit") from e
+            spill = "spilling to disk is off (--spill-limit 0)" if not self.spill_bytes else \
+                f"spilling to disk is capped at {format_size(self.spill_bytes)} (--spill-limit)"
+            raise QueryError(f"query needs more than the {self.memory_limit} memory limit ({spill}): "
+                             f"{_first_line(e)}; aggregate or filter more, or raise --memory-limit") from e
         except duckdb.CatalogException as e:
             raise QueryError(self._unknown_name(e)) from e
         except duckdb.PermissionException as e:
@@ -399,7 +464,7 @@ class SqlSandbox:
         def stream() -> Iterator[pa.RecordBatch]:
             left = limit
             try:
-                with self._errors():
+                with self._errors(), _arrow_errors():
                     for batch in source:
                         if left is not None and batch.num_rows >= left:
                             if left:
@@ -416,17 +481,15 @@ class SqlSandbox:
     def export(self, sql: str, out: Path) -> int:
         """Write the result to ``out`` (.csv, .tsv, .parquet, .json array, .jsonl); returns rows.
 
-        nlpkit writes the file with pyarrow (SQL itself cannot write files); list and struct
-        columns become JSON text in CSV/TSV.
+        nlpkit writes the file with pyarrow (SQL itself cannot write files), batch by batch; list
+        and struct columns become JSON text in CSV/TSV.
         """
-        from nlpkit.store.export import write_table
+        from nlpkit.store.export import write_batches
 
         suffix = out.suffix.lower()
         if suffix not in EXPORT_FORMATS:
             raise QueryError(f"--out {out}: unknown format {suffix!r}; use {', '.join(EXPORT_FORMATS)}")
-        table = self.arrow(sql)
-        write_table(table, out)
-        return table.num_rows
+        return write_batches(self.batches(sql), out)
 
 
 #: The old name, kept so that ``Catalog(store).query(sql)`` keeps working.

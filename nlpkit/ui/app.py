@@ -10,30 +10,39 @@ Pages: ``/articles`` (search + filters), ``/article`` (body, keywords, neighbour
 ``/models`` (one row per model with its confusion matrix, run history), ``/sql`` (sandboxed query box;
 ``/sql?q=...`` runs the query, so a query is a link; CSV/JSON/Parquet download), ``/schema`` (each table's
 columns and types), ``/healthz`` (``preloading`` until the start-up preload is over, then ``ready``).
-Every expected failure is shown on the page as one line (HTTP 400).
+Every expected failure is shown on the page as one line (HTTP 400); bad parameters too (read
+through :func:`nlpkit.ui.guards.int_param` / ``choice_param``). :class:`nlpkit.ui.guards.RequestGuard`
+answers only allowed Host names, caps request bodies and refuses cross-origin POSTs. Analysts' SQL
+runs in a child process (:class:`nlpkit.store.sql_worker.IsolatedSandbox`: killed at the time limit or
+past its memory cap); a download is run to a bounded spool first, so a failed query is a 400 with
+its error line, never a cut-off 200.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from nlpkit.errors import NlpkitError
 from nlpkit.store import Store
+from nlpkit.store.sql_worker import IsolatedSandbox
 from nlpkit.ui.charts import heat, lines_svg
 from nlpkit.ui.explorer import Explorer
+from nlpkit.ui.guards import DEFAULT_MAX_BODY, RequestGuard, choice_param, int_param
 from nlpkit.ui.models import AUTO
 from nlpkit.ui.paging import PER_PAGE, page_number, pager
 
@@ -49,6 +58,9 @@ _BURST_HELP = ("Burst = log2 of (share of last-window documents mentioning the t
 _SQL_ROWS = 500
 _MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json", "parquet": "application/vnd.apache.parquet"}
 DOWNLOAD_ROWS = 200_000  # a download stops here (said on the SQL page); `nlpkit query --out` has no cap
+DOWNLOAD_BYTES = 256 << 20  # ... and here: the spool a download is run into before a byte is sent
+_SPOOL_IN_MEMORY = 8 << 20
+MAX_DAYS = 3650
 
 
 def _fmt(v: Any) -> str:
@@ -60,8 +72,13 @@ def _fmt(v: Any) -> str:
     return s if len(s) <= 300 else s[:300] + " …"
 
 
-def create_app(store: Store, *, warm: bool = True) -> Starlette:
-    """The app over ``store``; with ``warm`` a background thread preloads every dataset at start-up."""
+def create_app(store: Store, *, warm: bool = True, allowed_hosts: tuple[str, ...] = (),
+               max_body: int = DEFAULT_MAX_BODY) -> Starlette:
+    """The app over ``store``; with ``warm`` a background thread preloads every dataset at start-up.
+
+    It answers Host ``127.0.0.1``, ``localhost``, ``::1`` and ``allowed_hosts``; request bodies over
+    ``max_body`` bytes are refused (see :mod:`nlpkit.ui.guards`).
+    """
     explorer = Explorer(store)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
                              autoescape=True, undefined=jinja2.Undefined)
@@ -116,17 +133,13 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         proj = explorer.projection(dataset, method)
         members, total, cluster, pg = None, 0, p.get("cluster"), None
         if cluster not in (None, ""):
-            try:
-                number = int(cluster)
-            except ValueError:
-                members = []
-            else:
-                wanted = page_number(p)
-                members, total = explorer.cluster_members(dataset, number, limit=PER_PAGE,
-                                                          offset=(wanted - 1) * PER_PAGE)
-                pg = pager(p, "/topics", total, PER_PAGE)
-                if pg.page != wanted:
-                    members, total = explorer.cluster_members(dataset, number, limit=PER_PAGE, offset=pg.offset)
+            number = int_param(p, "cluster", 0, lo=-1, hi=10**6)
+            wanted = page_number(p)
+            members, total = explorer.cluster_members(dataset, number, limit=PER_PAGE,
+                                                      offset=(wanted - 1) * PER_PAGE)
+            pg = pager(p, "/topics", total, PER_PAGE)
+            if pg.page != wanted:
+                members, total = explorer.cluster_members(dataset, number, limit=PER_PAGE, offset=pg.offset)
         return page(request, "topics.html", "Topics and clusters", dataset=dataset, clusters=explorer.clusters(dataset),
                     members=members, member_total=total, cluster=cluster, method=method, projection=proj, pg=pg,
                     scatter=explorer.scatter(dataset, method))
@@ -134,11 +147,8 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
     def trends(request: Request) -> HTMLResponse:
         p = request.query_params
         dataset = _dataset(request, explorer.datasets())
-        q, period = p.get("q", ""), p.get("period", "auto")
-        try:
-            days = int(p.get("days", "7"))
-        except ValueError:
-            days = 7
+        q, period = p.get("q", ""), p.get("period", "auto")  # an unknown period is the trend's own 400 line
+        days = int_param(p, "days", 7, lo=1, hi=MAX_DAYS)
         series = chart = None
         if q.strip():
             series = explorer.trend(dataset, q, period)
@@ -179,7 +189,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
 
     def _run_sql(request: Request, q: str) -> HTMLResponse:
         try:
-            result, error = explorer.sandbox().fetch(q, limit=_SQL_ROWS), None
+            result, error = user_sql().fetch(q, limit=_SQL_ROWS), None
         except NlpkitError as e:
             result, error = None, str(e)
         return page(request, "sql.html", "SQL", status=400 if error else 200, q=q, tables=_tables(),
@@ -200,20 +210,32 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
 
         return await run_in_threadpool(_run_sql, request, q)
 
+    def user_sql() -> IsolatedSandbox:
+        """The sandbox for SQL an analyst typed: a child process per query, stopped at the time limit."""
+        return IsolatedSandbox(store, timeout=explorer.sql_timeout)
+
     def sql_download(request: Request) -> Response:
-        """The query's result as CSV, JSON or Parquet, streamed batch by batch, at most ``DOWNLOAD_ROWS`` rows."""
-        q, fmt = request.query_params.get("q", ""), request.query_params.get("format", "csv")
-        if fmt not in _MEDIA:
-            return Response(f"error: format {fmt[:20]!r}: use csv, json or parquet\n", status_code=400,
-                            media_type="text/plain")
+        """The query's result as CSV, JSON or Parquet, at most ``DOWNLOAD_ROWS`` rows and ``DOWNLOAD_BYTES`` bytes.
+
+        The whole file is written to a spool (memory, then a temporary file) before the first byte
+        is sent: a query that fails or passes a cap is a 400 with its error line, not a 200 cut short.
+        """
         try:
-            batches = explorer.sandbox().batches(q, limit=DOWNLOAD_ROWS)
+            fmt = choice_param(request.query_params, "format", "csv", tuple(_MEDIA))
+            spool = _spool(user_sql(), request.query_params.get("q", ""), fmt)
         except NlpkitError as e:
             return Response(f"error: {e}\n", status_code=400, media_type="text/plain")
-        from nlpkit.store.export import stream_table  # list/struct columns become JSON text in CSV
+        size = spool.seek(0, 2)
+        spool.seek(0)
 
-        return StreamingResponse(stream_table(batches, f".{fmt}"), media_type=_MEDIA[fmt],
-                                 headers={"Content-Disposition": f'attachment; filename="query.{fmt}"'})
+        def send() -> Iterator[bytes]:
+            with spool:
+                while chunk := spool.read(1 << 20):
+                    yield chunk
+
+        return StreamingResponse(send(), media_type=_MEDIA[fmt],
+                                 headers={"Content-Disposition": f'attachment; filename="query.{fmt}"',
+                                          "Content-Length": str(size)})
 
     def home(request: Request) -> Response:
         return RedirectResponse("/articles" + (f"?{request.url.query}" if request.url.query else ""))
@@ -263,9 +285,32 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         Route("/schema", guarded(schema, "schema.html", "Schema")),
         Route("/healthz", health),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(RequestGuard, allowed_hosts=allowed_hosts, max_body=max_body)])
     app.state.explorer = explorer
     return app
+
+
+def _spool(sandbox: IsolatedSandbox, q: str, fmt: str) -> Any:
+    """The download of ``q`` written whole into a spooled temporary file (raises before anything is sent)."""
+    from nlpkit.store.export import stream_table  # list/struct columns become JSON text in CSV
+    from nlpkit.store.sql_limits import format_size
+    from nlpkit.ui.corpus import UiError
+
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+    try:
+        batches = sandbox.batches(q, limit=DOWNLOAD_ROWS, max_bytes=DOWNLOAD_BYTES,
+                                  cap_hint=f"downloads stop at {format_size(DOWNLOAD_BYTES)}; `nlpkit query --out "
+                                  "FILE` writes any size")
+        for piece in stream_table(batches, f".{fmt}"):
+            spool.write(piece)
+            if spool.tell() > DOWNLOAD_BYTES:
+                raise UiError(f"the download is over the {format_size(DOWNLOAD_BYTES)} cap: select fewer rows or "
+                              "columns, or use `nlpkit query ... --out FILE`")
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 def _empty(template: str) -> dict[str, Any]:

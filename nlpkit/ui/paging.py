@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from nlpkit.ui.corpus import UiError
+from nlpkit.ui.guards import int_param
 
 __all__ = ["PER_PAGE", "Pager", "page_number", "pager"]
 
@@ -20,11 +20,8 @@ _MAX_PAGE = 1_000_000
 
 
 def page_number(params: Mapping[str, str], key: str = "page") -> int:
-    """The 1-based page ``params[key]`` asks for (1 when absent); a bad value is a one-line UiError."""
-    raw = str(params.get(key) or "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_PAGE:
-        raise UiError(f"{key}={raw[:20]!r}: give a page number from 1 (e.g. {key}=2)")
-    return int(raw)
+    """The 1-based page ``params[key]`` asks for (1 when absent); a bad value is a one-line ParamError (400)."""
+    return int_param(params, key, 1, lo=1, hi=_MAX_PAGE)  # '³' or '1e9' is a one-line 400, never a 500
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,12 +75,12 @@ def test_export_of_list_columns_works(cli, store: Store, tmp_path: Path) -> None
 
 
 def test_unexpected_error_names_the_traceback_file(cli, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from nlpkit.store import sql
+    from nlpkit.store import sql_worker
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("simulated bug")
 
-    monkeypatch.setattr(sql.SqlSandbox, "fetch", broken)
+    monkeypatch.setattr(sql_worker.IsolatedSandbox, "fetch", broken)  # what `nlpkit query` calls
     code, out = cli("query", "SELECT 1")
     assert code == 1
     line = _one_line(out)

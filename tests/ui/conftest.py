@@ -147,7 +147,7 @@ def client(ui_store: Store) -> Iterator[object]:
 
     from nlpkit.ui.app import create_app
 
-    with TestClient(create_app(ui_store, warm=False)) as c:
+    with TestClient(create_app(ui_store, warm=False), base_url="http://127.0.0.1") as c:
         yield c
 
 

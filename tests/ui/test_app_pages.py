@@ -48,12 +48,12 @@ def test_page_two_of_the_articles_shows_the_next_rows(client, ui_store: Store, s
     assert len(every) == n  # paging through reaches every document once
 
 
-@pytest.mark.parametrize("bad", ["0", "-1", "abc", "1e3", "9" * 30])
+@pytest.mark.parametrize("bad", ["0", "-1", "abc", "1e3", "9" * 30, "³", "２"])
 def test_a_bad_page_number_is_one_line(client, bad: str) -> None:
     r = client.get("/articles", params={"dataset": "korean_news", "page": bad})
     assert r.status_code == 400
     errors = re.findall(r'id="error">([^<]*)<', r.text)
-    assert len(errors) == 1 and "give a page number from 1" in html.unescape(errors[0])
+    assert len(errors) == 1 and "whole number from 1" in html.unescape(errors[0])
 
 
 def test_cluster_members_page(client, ui_store: Store, small_pages: int) -> None:

@@ -66,7 +66,7 @@ def test_search_without_an_index_names_the_command(reviews_store: Store) -> None
     found = Explorer(reviews_store).search("imdb", "gripping thriller")
     assert found.hits == [] and found.total == 0
     assert "no term index" in found.missing and "`nlpkit features build imdb`" in found.missing
-    with TestClient(create_app(reviews_store, warm=False)) as client:
+    with TestClient(create_app(reviews_store, warm=False), base_url="http://127.0.0.1") as client:
         r = client.get("/articles", params={"dataset": "imdb", "q": "gripping thriller"})
         assert r.status_code == 200
         assert re.findall(r'id="no-index">([^<]*)<', r.text) == [found.missing.replace("'", "&#39;")]

@@ -182,7 +182,7 @@ def test_models_page_shows_each_kinds_own_figures(tmp_path) -> None:
                          "exact_match": 0.9968},
                         {"model": "rnn_lm_morph", "dataset": "store:korean_news", "split": "test", "loss": 4.339,
                          "perplexity": 76.633, "nats_per_token": 4.339}])
-    with TestClient(create_app(store, warm=False)) as c:
+    with TestClient(create_app(store, warm=False), base_url="http://127.0.0.1") as c:
         page = c.get("/models").text
     seq2seq = page.split("<td>seq2seq_reversed+peeky</td>")[1].split("</tr>")[0]
     lm = page.split("<td>rnn_lm_morph</td>")[1].split("</tr>")[0]
