@@ -98,7 +98,7 @@ def test_downloads_in_json_csv_and_parquet(client, ui_store: Store) -> None:
     assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON")) == [
         {"x": None, "y": None, "d": "2024-01-01", "l": [1.5, None], "name": "경제"}]
     r = client.get("/sql/download", params={"q": q, "format": "xml"})
-    assert r.status_code == 400 and r.text == "error: format 'xml': use csv, json or parquet\n"
+    assert r.status_code == 400 and r.text == "error: format='xml': use one of csv, json, parquet\n"
 
 
 def test_schema_lists_each_tables_columns_and_types(client, ui_store: Store) -> None:
