@@ -23,6 +23,7 @@ export NLPKIT_IMDB_SOURCE ?= $(SHARED_DATA)/imdb/aclImdb_v1.tar.gz
 export NLTK_DATA ?= $(SHARED_DATA)/nltk_data
 export NLPKIT_NSMC_SOURCE ?= $(SHARED_DATA)/nsmc
 export NLPKIT_KOREAN_NEWS_SOURCE ?= $(SHARED_DATA)/korean_news/articles.jsonl.gz
+export NLPKIT_KOREAN_PRESS_SOURCE ?= $(SHARED_DATA)/korean_press_tweets/korean_newspapers_twitter.csv
 export NLPKIT_LM_SOURCE ?= $(SHARED_DATA)/lm
 export NLPKIT_HATE_SPEECH_SOURCE ?= $(SHARED_DATA)/korean_hate_speech
 export NLPKIT_INTENT_3I4K_SOURCE ?= $(SHARED_DATA)/korean_intent_3i4k
