@@ -17,6 +17,7 @@ Columns: ``id``, ``text`` (the post with its links removed), ``title`` (its firs
 from __future__ import annotations
 
 import csv
+import html
 import io
 import os
 import re
@@ -50,8 +51,9 @@ _COLUMNS = ("paper_name", "text", "created", "id", "pol_id")
 
 def strip_links(text: str) -> str:
     """``text`` without its links (the posts' links are all short links to the article or a picture,
-    at the end or between the headline's lines) and without the blank lines they leave."""
-    lines = (" ".join(_LINK.sub(" ", line).split()) for line in text.replace("\r\n", "\n").split("\n"))
+    at the end or between the headline's lines), HTML entities decoded, without the blank lines left."""
+    text = html.unescape(text.replace("\r\n", "\n"))  # the posts hold &gt; &amp; ... as the API gave them
+    lines = (" ".join(_LINK.sub(" ", line).split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
