@@ -180,7 +180,7 @@ class TermSpec:
 
     def terms(self, tokens: Sequence[Token]) -> list[str]:
         """Terms of one analysed document (no re-analysis)."""
-        if self.drop_punct:
+        if self.drop_punct and self.view != "analyst":  # the analyst view keeps "%" etc. as a number's unit
             tokens = [t for t in tokens if t.ptag not in DROP_PTAGS]
         out = self._finish(view_terms(tokens, self.view))
         if self.char_ngrams:
