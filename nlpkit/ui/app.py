@@ -32,13 +32,14 @@ from starlette.routing import Route
 from nlpkit.errors import NlpkitError
 from nlpkit.store import Store
 from nlpkit.ui.charts import heat, lines_svg
+from nlpkit.ui.analyst import ANALYST_PAGES, EMPTY as _ANALYST_EMPTY, analyst_routes
 from nlpkit.ui.explorer import Explorer
 
 __all__ = ["create_app", "DOWNLOAD_ROWS", "PAGES"]
 
 log = logging.getLogger(__name__)
 PAGES = [("/articles", "Articles"), ("/topics", "Topics and clusters"), ("/trends", "Trends"),
-         ("/models", "Models and runs"), ("/sql", "SQL")]
+         ("/models", "Models and runs"), ("/sql", "SQL"), *ANALYST_PAGES]
 _FILTERS = ("outlet", "section", "language", "label", "split", "topic", "since", "until")
 _BURST_HELP = ("Burst = log2 of (share of last-window documents mentioning the term) over (its share in the "
                "previous window), each count +0.5; +1 means the share doubled. Terms in fewer than 2 documents of "
@@ -234,6 +235,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
         Route("/sql", sql_post, methods=["POST"]),
         Route("/sql/download", sql_download),
         Route("/healthz", health),
+        *analyst_routes(store, page, guarded),  # related words, stories, outlets (nlpkit/ui/analyst.py)
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.explorer = explorer
@@ -242,7 +244,7 @@ def create_app(store: Store, *, warm: bool = True) -> Starlette:
 
 def _empty(template: str) -> dict[str, Any]:
     """The context a template needs when its page failed (shown with the error line only)."""
-    return {"articles.html": {"q": "", "filters": {}, "facets": [], "has_time": False, "result": None},
+    return _ANALYST_EMPTY.get(template) or {"articles.html": {"q": "", "filters": {}, "facets": [], "has_time": False, "result": None},
             "article.html": {"view": None},
             "topics.html": {"clusters": [], "members": None, "member_total": 0, "cluster": None, "method": "pca",
                             "projection": {"points": [], "total": 0, "note": ""}, "scatter": ""},
