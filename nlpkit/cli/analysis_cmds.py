@@ -13,8 +13,8 @@ from nlpkit.cli._common import console, err_console, get_store, handle_errors
 from nlpkit.cli.features_cmds import features_app
 
 _DATASET = typer.Option("korean_press", "--dataset", "-d", help="Dataset analysed with `nlpkit features analyse`.")
-_SINCE = typer.Option(None, "--since", help="Only documents published on or after this day (YYYY-MM-DD).")
-_UNTIL = typer.Option(None, "--until", help="Only documents published on or before this day (YYYY-MM-DD).")
+_SINCE = typer.Option(None, "--since", help="Only documents published on or after this day (YYYY-MM-DD, Korean time).")
+_UNTIL = typer.Option(None, "--until", help="Only documents published on or before this day (YYYY-MM-DD, Korean time).")
 _JSON = typer.Option(False, "--json", help="One JSON object per line, for scripts.")
 
 

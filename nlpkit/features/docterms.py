@@ -42,18 +42,22 @@ def doc_terms_name(dataset: str) -> str:
     return f"doc_terms_{dataset}"[:63]
 
 
+#: Days given as YYYY-MM-DD are days of Korean time, as every page and table shows them.
+DAY_TZ = "Asia/Seoul"
+
+
 def parse_day(value: str | None, what: str, *, end: bool = False) -> pd.Timestamp | None:
-    """``YYYY-MM-DD`` (or a full timestamp) as UTC; ``end`` moves a bare day to its last microsecond."""
+    """``YYYY-MM-DD`` (a day in Korean time, :data:`DAY_TZ`) or a timestamp with its zone, as UTC; ``end``
+    moves a bare day to its last microsecond."""
     if not value:
         return None
     try:
         when = pd.Timestamp(value)
     except (ValueError, TypeError) as e:
         raise FeatureError(f"--{what} {value!r} is not a date: use YYYY-MM-DD") from e
-    when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
     if end and len(value.strip()) <= 10:
         when = when + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    return when
+    return (when.tz_localize(DAY_TZ) if when.tzinfo is None else when).tz_convert("UTC")
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Reading the stored ``stories`` table: the top stories of a period and their articles (CLI and web app).
 
-A story is "in" a period when one of its articles was published in it; stories are ranked by the
+A story is "in" a period (days in Korean time) when one of its articles was published in it; stories are ranked by the
 number of outlets that covered them, then by their number of articles, then by their first time.
 Times are shown in Korean time (KST).
 """
@@ -43,15 +43,14 @@ def read_stories(store: Store, dataset: str, *, since: str | None = None, until:
     """``(stories, members by story)``: the top ``n`` (after ``offset``) stories with an article in the period."""
     data, members = _tables(store, dataset)
     lo, hi = parse_day(since, "since"), parse_day(until, "until", end=True)
-    if lo is not None or hi is not None:
+    if lo is not None or hi is not None:  # stories with an article in the period (all their articles listed)
         t = members["time"]
         keep = pc.is_valid(t)
         if lo is not None:
             keep = pc.and_(keep, pc.greater_equal(t, lo.to_pydatetime()))
         if hi is not None:
             keep = pc.and_(keep, pc.less_equal(t, hi.to_pydatetime()))
-        members = members.filter(keep)
-        data = data.filter(pc.is_in(data["story"], members["story"].unique()))
+        data = data.filter(pc.is_in(data["story"], members.filter(keep)["story"].unique()))
     rows = sorted(data.to_pylist(), key=lambda s: (-s["n_outlets"], -s["size"], s["first"] is None, s["first"] or 0))
     top = rows[offset: offset + n]
     for s in top:
