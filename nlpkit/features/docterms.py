@@ -138,19 +138,38 @@ class DocTerms:
             ensure_ascii=False), encoding="utf-8")
 
 
+def _plausible_times(t: pa.Table, column: str) -> pa.Table:
+    """``column`` with placeholder dates (0001-01-01 from a page without a date, anything before 1900) as null."""
+    import datetime as _dt
+
+    import pyarrow.compute as pc
+
+    if column not in t.column_names:
+        return t
+    col = t.column(column)
+    floor = pa.scalar(_dt.datetime(1900, 1, 1, tzinfo=_dt.timezone.utc), col.type) if col.type.tz else \
+        pa.scalar(_dt.datetime(1900, 1, 1), col.type)
+    return t.set_column(t.column_names.index(column), column,
+                        pc.if_else(pc.less(col, floor), pa.scalar(None, col.type), col))
+
+
 def _metadata(store: Store, dataset: str, ids: list[str]) -> pd.DataFrame:
     """time/outlet/outlet_group/label per id from the dataset (or the ``articles`` table)."""
     empty = pd.DataFrame({"time": pd.Series(pd.NaT, index=range(len(ids)), dtype="datetime64[ns, UTC]"),
                           **{c: [""] * len(ids) for c in _META[1:]}})
     if dataset == "articles" and "articles" not in store.datasets():
         t = store.read_appended("articles", columns=["canonical_url", "published_at", "outlet", "section"])
-        frame = t.to_pandas().drop_duplicates("canonical_url").set_index("canonical_url")
+        frame = _plausible_times(t, "published_at").to_pandas().drop_duplicates("canonical_url").set_index("canonical_url")
         frame = frame.rename(columns={"published_at": "time", "section": "label"})
     else:
         cols = store.columns(dataset)
         wanted = [c for c in ("id", "published_at", "time", "outlet", "outlet_group", "category", "label")
                   if c in cols]
-        frame = store.read(dataset, columns=wanted).to_pandas()
+        t = store.read(dataset, columns=wanted)
+        for c in ("published_at", "time"):
+            if c in t.column_names and pa.types.is_timestamp(t.column(c).type):
+                t = _plausible_times(t, c)
+        frame = t.to_pandas()
         frame["id"] = frame["id"].astype(str)
         frame = frame.drop_duplicates("id").set_index("id")
         if "published_at" in frame:
