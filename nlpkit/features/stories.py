@@ -69,7 +69,8 @@ def choose_threshold(jaccards: Sequence[float], same: Sequence[int], weights: Se
         r = tp / (tp + fn) if tp + fn else 0.0
         f = (1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0
         if f > best[0] + 1e-12:
-            best = (f, float(t), {"precision": round(p, 4), "recall": round(r, 4), f"f{beta:g}": round(f, 4)})
+            best = (f, float(t), {"precision": round(float(p), 4), "recall": round(float(r), 4),
+                                  f"f{beta:g}": round(float(f), 4)})
     return best[1], best[2]
 
 
