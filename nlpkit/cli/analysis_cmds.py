@@ -26,9 +26,9 @@ def analyse(dataset: str = typer.Argument(..., help="A text dataset in the store
 
     err_console.print(f"analysing {dataset} ...", highlight=False)
     summary = build_analysis(get_store(), dataset)
-    console.print(f"{dataset}: {summary['documents']:,} documents, {summary['terms']:,} terms; "
-                  f"{summary['related_rows']:,} related-word rows; {summary['story_count']:,} stories; "
-                  f"outlet_terms {summary['outlet_terms']}; CPU s {summary['cpu_seconds']}", highlight=False)
+    console.print(f"{dataset}: {summary['documents']:,} documents, {summary['terms']:,} terms; analysis_{dataset} "
+                  f"{summary['analysis']}: {summary['related_rows']:,} related-word rows, {summary['stories']:,} "
+                  f"stories, outlet terms: {summary['outlet_terms']}; CPU s {summary['cpu_seconds']}", highlight=False)
 
 
 @features_app.command("related")

@@ -1,14 +1,13 @@
 """The analyst's tables of one dataset, built in one call (`nlpkit features analyse DATASET`, the
-``analysis-*`` flows):
+``analysis-*`` flows), each dataset's in its own store datasets (no table shared between datasets, so
+one dataset's rebuild never touches another's rows):
 
 - ``doc_terms_<dataset>``: analyst terms per document with time/outlet/group/label (:mod:`.docterms`);
-- ``related_words``: related words of the most frequent terms (:mod:`.related`), the other terms are
-  answered from ``doc_terms`` on demand;
-- ``stories`` (tables ``data`` and ``members``): articles grouped into stories (:mod:`.stories`);
-- ``outlet_terms``: distinguishing terms per outlet and outlet group (:mod:`.outlets`), when the
-  dataset has outlets.
-
-Each shared table keeps the other datasets' rows (``replace_rows``).
+- ``analysis_<dataset>``, one version written at once (a killed build leaves the last one whole): its main
+  table lists the others (name, rows, statistic), which are
+  ``related_words`` (related words of the most frequent terms, :mod:`.related`; other terms are
+  answered from ``doc_terms`` on demand), ``stories`` and ``story_members`` (:mod:`.stories`) and,
+  when the dataset has outlets, ``outlet_terms`` (:mod:`.outlets`).
 """
 
 from __future__ import annotations
@@ -19,25 +18,19 @@ from typing import Any
 import pyarrow as pa
 
 from nlpkit.features.docterms import DocTerms, build_doc_terms
-from nlpkit.features.storeio import replace_rows
 from nlpkit.store import Store
 
-__all__ = ["build_analysis", "step_doc_terms", "step_outlets", "step_related", "step_stories", "story_titles"]
+__all__ = ["analysis_name", "build_analysis", "step_outlets", "step_related", "step_stories", "story_titles"]
 
 
-def _with_dataset(table: pa.Table, dataset: str) -> pa.Table:
-    return table.add_column(0, "dataset", pa.array([dataset] * table.num_rows, pa.string()))
+def analysis_name(dataset: str) -> str:
+    return f"analysis_{dataset}"[:63]
 
 
-def step_doc_terms(store: Store, dataset: str, *, max_docs: int | None = None) -> DocTerms:
-    return build_doc_terms(store, dataset, max_docs=max_docs)
+def step_related(store: Store, dt: DocTerms, *, top_terms: int = 300, n: int = 20, min_count: int = 3) -> pa.Table:
+    from nlpkit.features.related import related_table
 
-
-def step_related(store: Store, dt: DocTerms, *, top_terms: int = 300, n: int = 20, min_count: int = 3) -> dict[str, Any]:
-    from nlpkit.features.related import write_related
-
-    version, rows = write_related(store, dt, top_terms=top_terms, n=n, min_count=min_count)
-    return {"related_words": version, "related_rows": rows}
+    return related_table(dt, top_terms=top_terms, n=n, min_count=min_count)
 
 
 def story_titles(store: Store, dataset: str, ids: list[str]) -> list[str]:
@@ -55,50 +48,73 @@ def story_titles(store: Store, dataset: str, ids: list[str]) -> list[str]:
     return [got.get(i, "") for i in ids]
 
 
-def step_stories(store: Store, dt: DocTerms, **options: Any) -> dict[str, Any]:
+def step_stories(store: Store, dt: DocTerms, **options: Any) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+    """``(stories, story_members, counts)`` of the dataset's documents."""
     from nlpkit.features.stories import find_stories
 
     titles = story_titles(store, dt.dataset, dt.ids)
     found = find_stories(dt.ids, titles, dt.meta["time"], dt.meta["outlet"].tolist(), **options)
     row = {doc: i for i, doc in enumerate(dt.ids)}
     ids = list(found.story_of)
-    members = pa.table({"story": pa.array([found.story_of[i] for i in ids], pa.int32()), "id": ids,
-                        "outlet": [dt.meta["outlet"].iat[row[i]] for i in ids],
+    members = pa.table({"story": pa.array([found.story_of[i] for i in ids], pa.int32()), "id": pa.array(ids, pa.string()),
+                        "outlet": pa.array([dt.meta["outlet"].iat[row[i]] for i in ids], pa.string()),
                         "time": pa.array(dt.meta["time"].iloc[[row[i] for i in ids]], pa.timestamp("us", tz="UTC")),
-                        "title": [titles[row[i]] for i in ids]})
-    version = replace_rows(store, "stories", dt.dataset, {"data": _with_dataset(found.table, dt.dataset),
-                                                          "members": _with_dataset(members, dt.dataset)},
-                           parameters={"threshold": options.get("threshold"), **{k: v for k, v in options.items()}})
-    return {"stories": version, "story_count": found.table.num_rows, "story_candidates": found.candidates,
-            "story_links": found.links}
+                        "title": pa.array([titles[row[i]] for i in ids], pa.string())})
+    return found.table, members, {"stories": found.table.num_rows, "story_candidates": found.candidates,
+                                  "story_links": found.links}
 
 
-def step_outlets(store: Store, dt: DocTerms, *, n: int = 30) -> dict[str, Any]:
-    from nlpkit.features.outlets import STATISTIC, distinguishing_terms
+def step_outlets(store: Store, dt: DocTerms, *, n: int = 30) -> pa.Table | None:
+    """Distinguishing terms per outlet (and per outlet group when there are two or more); None without outlets."""
+    from nlpkit.features.outlets import distinguishing_terms
 
-    if not any(dt.meta["outlet"]):
-        return {"outlet_terms": "skipped: no outlets"}
+    if len(set(dt.meta["outlet"]) - {""}) < 2:
+        return None
     parts = [distinguishing_terms(dt, by="outlet", n=n)]
     if len(set(dt.meta["outlet_group"]) - {""}) >= 2:
         parts.append(distinguishing_terms(dt, by="outlet_group", n=n))
-    table = pa.concat_tables(parts)
-    version = replace_rows(store, "outlet_terms", dt.dataset, {"data": _with_dataset(table, dt.dataset)},
-                           parameters={"statistic": STATISTIC})
-    return {"outlet_terms": version}
+    return pa.concat_tables(parts)
 
 
 def build_analysis(store: Store, dataset: str, *, max_docs: int | None = None) -> dict[str, Any]:
-    """Every table above for ``dataset``; returns a summary with CPU seconds per step."""
+    """``doc_terms_<dataset>`` then ``analysis_<dataset>``; returns a summary with CPU seconds per step."""
+    from nlpkit.features.outlets import STATISTIC as OUTLET_STATISTIC
+    from nlpkit.features.related import STATISTIC as RELATED_STATISTIC
+    from nlpkit.features.stories import DEFAULT_THRESHOLD
+
     seconds: dict[str, float] = {}
-    summary: dict[str, Any] = {"dataset": dataset}
     t0 = time.process_time()
-    dt = step_doc_terms(store, dataset, max_docs=max_docs)
+    dt = build_doc_terms(store, dataset, max_docs=max_docs)
     seconds["doc_terms"] = round(time.process_time() - t0, 2)
-    summary.update(documents=len(dt.ids), terms=len(dt.terms))
-    for name, step in (("related", step_related), ("stories", step_stories), ("outlets", step_outlets)):
-        t0 = time.process_time()
-        summary.update(step(store, dt))
-        seconds[name] = round(time.process_time() - t0, 2)
-    summary["cpu_seconds"] = seconds
-    summary["rows"] = len(dt.ids)
-    return summary
+    t0 = time.process_time()
+    related = step_related(store, dt)
+    seconds["related"] = round(time.process_time() - t0, 2)
+    t0 = time.process_time()
+    stories, members, story_counts = step_stories(store, dt)
+    seconds["stories"] = round(time.process_time() - t0, 2)
+    t0 = time.process_time()
+    outlet_terms = step_outlets(store, dt)
+    seconds["outlets"] = round(time.process_time() - t0, 2)
+    name = analysis_name(dataset)
+    params = {"dataset": dataset, "doc_terms_version": store.latest(f"doc_terms_{dataset}"[:63]).version,
+              "related_statistic": RELATED_STATISTIC, "story_threshold": DEFAULT_THRESHOLD,
+              "outlet_statistic": OUTLET_STATISTIC}
+    tables = {"related_words": (related.num_rows, RELATED_STATISTIC),
+              "stories": (stories.num_rows, f"headline character-bigram Jaccard >= {DEFAULT_THRESHOLD}, MinHash LSH"),
+              "story_members": (members.num_rows, "one row per article of a story"),
+              "outlet_terms": (outlet_terms.num_rows if outlet_terms is not None else 0, OUTLET_STATISTIC)}
+    contents = pa.table({"table": list(tables), "rows": [v[0] for v in tables.values()],
+                         "statistic": [v[1] for v in tables.values()]})
+    with store.write_version(name, parameters=params, source=f"nlpkit features analyse {dataset}") as w:
+        w.write(contents)  # the main table: what the version holds
+        w.write(related, "related_words")
+        w.write(stories, "stories")
+        w.write(members, "story_members")
+        if outlet_terms is not None:
+            w.write(outlet_terms, "outlet_terms")
+        w.counts.update({"related_words": related.num_rows, **story_counts,
+                         "outlet_terms": outlet_terms.num_rows if outlet_terms is not None else 0})
+    return {"dataset": dataset, "documents": len(dt.ids), "terms": len(dt.terms), "rows": len(dt.ids),
+            "analysis": store.latest(name).version, "related_rows": related.num_rows, **story_counts,
+            "outlet_terms": outlet_terms.num_rows if outlet_terms is not None else "skipped: fewer than 2 outlets",
+            "cpu_seconds": seconds}

@@ -25,10 +25,8 @@ import pyarrow as pa
 
 from nlpkit.errors import FeatureError
 from nlpkit.features.docterms import DocTerms
-from nlpkit.features.storeio import replace_rows
-from nlpkit.store import Store
 
-__all__ = ["RELATED_SCHEMA", "Related", "STATISTIC", "related_table", "related_words", "write_related"]
+__all__ = ["RELATED_SCHEMA", "Related", "STATISTIC", "related_table", "related_words"]
 
 STATISTIC = "NPMI over documents (PMI / -log2 p(x,y)), pairs seen in at least min_count documents"
 RELATED_SCHEMA = pa.schema([("dataset", pa.string()), ("term", pa.string()), ("related", pa.string()),
@@ -89,7 +87,7 @@ def related_words(dt: DocTerms, term: str, *, n: int = 20, min_count: int = 3, s
 
 
 def related_table(dt: DocTerms, *, top_terms: int = 300, n: int = 20, min_count: int = 3) -> pa.Table:
-    """Related words of the ``top_terms`` most frequent terms (the stored ``related_words`` table)."""
+    """Related words of the ``top_terms`` most frequent terms (table ``related_words`` of ``analysis_<dataset>``)."""
     top = np.argsort(-dt.df, kind="stable")[:top_terms]
     rows: list[dict[str, object]] = []
     for j in top:
@@ -99,11 +97,3 @@ def related_table(dt: DocTerms, *, top_terms: int = 300, n: int = 20, min_count:
         rows.extend({"dataset": dt.dataset, "term": dt.terms[j], "related": r.term, "rank": k, "term_df": n_x,
                      **{key: v for key, v in asdict(r).items() if key != "term"}} for k, r in enumerate(rel, 1))
     return pa.Table.from_pylist(rows, schema=RELATED_SCHEMA)
-
-
-def write_related(store: Store, dt: DocTerms, **kw: int) -> tuple[str, int]:
-    """Store :func:`related_table` as ``dataset``'s rows of the shared ``related_words`` table."""
-    table = related_table(dt, **kw)
-    version = replace_rows(store, "related_words", dt.dataset, {"data": table},
-                           parameters={"statistic": STATISTIC, **kw})
-    return version, table.num_rows

@@ -27,15 +27,14 @@ def _kst(value: Any) -> str:
 
 
 def _tables(store: Store, dataset: str) -> tuple[Any, Any]:
+    from nlpkit.features.analysis import analysis_name
+
     try:
-        data, members = store.read("stories", "data"), store.read("stories", "members")
+        info = store.latest(analysis_name(dataset))
     except DatasetError as e:
-        raise FeatureError(f"no stories yet: run `nlpkit features analyse {dataset}` first") from e
-    data = data.filter(pc.equal(data["dataset"], dataset))
-    members = members.filter(pc.equal(members["dataset"], dataset))
-    if data.num_rows == 0 and members.num_rows == 0:
-        raise FeatureError(f"no stories for {dataset!r}: run `nlpkit features analyse {dataset}` first")
-    return data, members
+        raise FeatureError(f"no stories for {dataset!r} yet: run `nlpkit features analyse {dataset}` first") from e
+    name, version = analysis_name(dataset), info.version
+    return store.read(name, "stories", version=version), store.read(name, "story_members", version=version)
 
 
 def read_stories(store: Store, dataset: str, *, since: str | None = None, until: str | None = None,

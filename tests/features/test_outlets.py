@@ -49,5 +49,5 @@ def test_real_posts_outlet_groups_differ_in_the_expected_way(press_store) -> Non
     assert set(frame["group"]) == {"조선일보", "동아일보", "중앙일보", "한국경제", "한겨레", "경향신문"}
     assert frame["docs"].sum() == 2746 and frame["docs_with"].sum() == dt.df[dt.column("사드")]
     assert np.all((frame["share"] >= 0) & (frame["share"] <= 1))
-    stored = press_store.read("outlet_terms").to_pylist()
+    stored = press_store.read("analysis_korean_press", "outlet_terms").to_pylist()
     assert {r["by"] for r in stored} == {"outlet", "outlet_group"}

@@ -73,7 +73,7 @@ def test_real_posts_related_words(press_store) -> None:  # type: ignore[no-untyp
 
 @pytest.mark.slow
 def test_stored_table_holds_the_frequent_terms(press_store) -> None:  # type: ignore[no-untyped-def]
-    t = press_store.read("related_words")
-    rows = [r for r in t.to_pylist() if r["dataset"] == "korean_press" and r["term"] == "대통령"]
+    t = press_store.read("analysis_korean_press", "related_words")
+    rows = [r for r in t.to_pylist() if r["term"] == "대통령"]
     assert rows and rows[0]["rank"] == 1 and rows[0]["count"] >= 3
-    assert press_store.latest("related_words").manifest["parameters"]["statistic"].startswith("NPMI")
+    assert press_store.latest("analysis_korean_press").manifest["parameters"]["related_statistic"].startswith("NPMI")
