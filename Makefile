@@ -23,14 +23,17 @@ export NLPKIT_IMDB_SOURCE ?= $(SHARED_DATA)/imdb/aclImdb_v1.tar.gz
 export NLTK_DATA ?= $(SHARED_DATA)/nltk_data
 export NLPKIT_NSMC_SOURCE ?= $(SHARED_DATA)/nsmc
 export NLPKIT_KOREAN_NEWS_SOURCE ?= $(SHARED_DATA)/korean_news/articles.jsonl.gz
+export NLPKIT_KOREAN_PRESS_SOURCE ?= $(SHARED_DATA)/korean_press_tweets/korean_newspapers_twitter.csv
 export NLPKIT_LM_SOURCE ?= $(SHARED_DATA)/lm
 export NLPKIT_HATE_SPEECH_SOURCE ?= $(SHARED_DATA)/korean_hate_speech
 export NLPKIT_INTENT_3I4K_SOURCE ?= $(SHARED_DATA)/korean_intent_3i4k
 export NLPKIT_KORSTS_SOURCE ?= $(SHARED_DATA)/kornlu
 endif
-# `make run` offline: the 60 saved real news pages stand in for the unreachable outlets
+# `make run` offline: the 60 saved real (English) news pages stand in for the unreachable outlets
 # (added as the news source `local_pages`; tests declare their own sources).
-NEWS_PAGES := $(wildcard $(SHARED_DATA)/article_extraction_dev/html)
+# The real Naver article pages (korean_news_html) come along, so `articles` holds dated Korean articles
+# that topics-news classifies (several folders: separated by ':', one `local_pages*` source each).
+NEWS_PAGES := $(subst $(eval) ,:,$(wildcard $(SHARED_DATA)/article_extraction_dev/html $(SHARED_DATA)/korean_news_html))
 
 .PHONY: setup run run-full test check-python check-java clean java-helper browser ui
 

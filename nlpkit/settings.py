@@ -11,11 +11,13 @@ Environment overrides (highest precedence):
 - ``NLPKIT_NLTK_DATA`` or ``NLTK_DATA``: where NLTK's data lives.
 - ``NLPKIT_JAVA_HEAP_MB``: the JVM heap for KoNLPy.
 - ``NLPKIT_NEWS_DIRECTORY``: a folder of saved news pages added as the ``directory`` source
-  ``local_pages`` (offline ingestion; ``make`` points it at ../shared/data when present).
+  ``local_pages`` (offline ingestion; ``make`` points it at ../shared/data when present); several
+  folders separated by ``os.pathsep`` become ``local_pages``, ``local_pages_2``, ...
 """
 
 from __future__ import annotations
 
+import os
 import re
 import typing
 from collections.abc import Mapping
@@ -257,13 +259,14 @@ def _env_overrides(environ: Mapping[str, str], raw: dict[str, Any]) -> dict[str,
         if m and value:
             sources[m.group(1).lower()] = value
     merged["sources"] = sources
-    pages = environ.get("NLPKIT_NEWS_DIRECTORY")
-    if pages:
+    pages = [p for p in (environ.get("NLPKIT_NEWS_DIRECTORY") or "").split(os.pathsep) if p]
+    if pages:  # several folders (os.pathsep-separated): local_pages, local_pages_2, ...
+        names = ["local_pages", *(f"local_pages_{i}" for i in range(2, len(pages) + 1))]
         news = dict(merged.get("news") or {})
         declared = [src for src in news.get("sources") or [] if not (isinstance(src, dict) and
-                                                                       src.get("name") == "local_pages")]
-        news["sources"] = [*declared, {"name": "local_pages", "kind": "directory", "path": pages,
-                                       "outlet": "saved pages", "language": "auto"}]
+                                                                       str(src.get("name")).startswith("local_pages"))]
+        news["sources"] = [*declared, *({"name": name, "kind": "directory", "path": path, "outlet": "saved pages",
+                                         "language": "auto"} for name, path in zip(names, pages))]
         merged["news"] = news
     return merged
 

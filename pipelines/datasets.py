@@ -58,7 +58,7 @@ def rebuild_datasets(
     from nlpkit.datasets.registry import get_builder
 
     cfg = resolve(settings, data_dir)
-    names = datasets or ["nsmc", "korean_news", "hate_speech", "intent_3i4k", "korsts", "lm_tinyshakespeare", "lm_ptb"]
+    names = datasets or ["nsmc", "korean_news", "korean_press", "hate_speech", "intent_3i4k", "korsts", "lm_tinyshakespeare", "lm_ptb"]
     for name in names:
         get_builder(name)  # unknown names fail the flow before any work, naming the known ones
     nltk = str(cfg.nltk_data) if cfg.nltk_data else None

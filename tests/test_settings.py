@@ -76,3 +76,17 @@ def test_import_nlpkit_does_not_import_prefect_or_torch() -> None:
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_news_directory_takes_several_folders(tmp_path: Path) -> None:
+    """`make run` passes the English saved pages and the Naver article pages: one local_pages* source each."""
+    import os
+
+    a, b = tmp_path / "en", tmp_path / "ko"
+    s = load_settings(ROOT / "flows.yaml", {"NLPKIT_NEWS_DIRECTORY": f"{a}{os.pathsep}{b}",
+                                             "NLPKIT_DATA_DIR": str(tmp_path / "d")})
+    local = [(src.name, str(src.path)) for src in s.news.sources if src.name.startswith("local_pages")]
+    assert local == [("local_pages", str(a)), ("local_pages_2", str(b))]
+    one = load_settings(ROOT / "flows.yaml", {"NLPKIT_NEWS_DIRECTORY": str(a), "NLPKIT_DATA_DIR": str(tmp_path)})
+    assert [src.name for src in one.news.sources if src.name.startswith("local_pages")] == ["local_pages"]
+    assert "korean_news_html" in (ROOT / "Makefile").read_text(encoding="utf-8")

@@ -42,6 +42,7 @@ from nlpkit.cli import dataset_cmds  # noqa: E402,F401
 from nlpkit.cli import train_cmds  # noqa: E402,F401
 from nlpkit.cli import tokenize_cmds  # noqa: E402,F401
 from nlpkit.cli import features_cmds  # noqa: E402,F401
+from nlpkit.cli import analysis_cmds  # noqa: E402,F401
 from nlpkit.cli import ui_cmds  # noqa: E402,F401
 from nlpkit.cli import topics_cmds  # noqa: E402,F401
 

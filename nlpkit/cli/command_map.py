@@ -11,7 +11,7 @@ Command map (``nlpkit --help`` lists the groups in this order)::
     query     read-only SQL over the store
     news      scrape | articles | reextract          topics  apply | predict | cv
     tokens    text | dataset
-    features  build | similar | report | classify | eval-korsts
+    features  build | similar | report | classify | eval-korsts | analyse | related | stories | outlets
     train     classifier | lm | seq2seq              models  baseline | predict | evaluate | generate |
                                                              plot-temperature
     ui        the web app                            flows   list | validate | run | serve | runs

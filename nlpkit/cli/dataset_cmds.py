@@ -35,7 +35,7 @@ class _Bars:
 @app.command()
 @handle_errors
 def rebuild(
-    dataset: str = typer.Argument(..., help="imdb, nsmc, korean_news, hate_speech, intent_3i4k, korsts, lm_tinyshakespeare, lm_ptb."),
+    dataset: str = typer.Argument(..., help="imdb, nsmc, korean_news, korean_press, hate_speech, intent_3i4k, korsts, lm_tinyshakespeare, lm_ptb."),
     source: str | None = typer.Option(None, "--source", "-s", help="URL, archive, file or directory (default: settings/env source, else the official URL)."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the carved splits (default: the builder's)."),
     valid_fraction: float | None = typer.Option(None, "--valid-fraction", help="IMDB/tiny-shakespeare: share moved to 'valid'."),

@@ -68,6 +68,11 @@ BUILDERS: dict[str, DatasetBuilder] = {b.name: b for b in [
                    f"{_GH}/eastshine94/Korean-News-Classification/archive/db33b04d5e225ef8042bf99e71656f313ccffae8.tar.gz",
                    label_names=dict(enumerate(["정치", "경제", "사회", "생활/문화", "세계", "기술/IT", "연예",
                                                "스포츠"]))),  # the source's own section names (its `category`)
+    DatasetBuilder("korean_press", "2,748 dated headline posts of six Korean newspapers with outlet and left/right group",
+                   _lazy("nlpkit.datasets.korean_press", "build_korean_press"),
+                   "https://raw.githubusercontent.com/scdenney/nlp_corpora/437c1ff4018e28af122cb86c27de8038e5e8eb18/"
+                   "data/kr_newspapers/korean_newspapers_twitter.csv",
+                   fallback_keys=("korean_press_tweets",), label_names={0: "left", 1: "right"}),
     DatasetBuilder("hate_speech", "Korean news comments: none / offensive / hate (BEEP!)",
                    _lazy("nlpkit.datasets.korean", "build_hate_speech"),
                    f"{_GH}/kocohub/korean-hate-speech/archive/f8d05dce2b22007bb149e5139c0060c68ad8f94b.tar.gz",

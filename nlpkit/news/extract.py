@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 from lxml import html as lxml_html
 
 from nlpkit.errors import MissingDependencyError
-from nlpkit.news.metadata import canonical_url, detect_language, meta_authors, meta_published, meta_section, parse_time
+from nlpkit.news.metadata import (canonical_url, detect_language, meta_authors, meta_published, meta_publisher,
+                                  meta_section, parse_time)
 from nlpkit.news.sources import SiteRule
 
 __all__ = ["Article", "BUILTIN_RULES", "MIN_WORDS", "clean_paragraphs", "content_hash", "extract_article"]
@@ -91,6 +92,7 @@ class Article:
     section: str | None
     extractor: str
     content_hash: str
+    publisher: str | None = None  # the outlet the page names (og:article:author / og:site_name)
 
 
 def content_hash(body: str) -> str:
@@ -267,6 +269,7 @@ def extract_article(
         section=section,
         extractor=extractor,
         content_hash=content_hash(body),
+        publisher=meta_publisher(tree),
     ), extractor
 
 

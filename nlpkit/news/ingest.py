@@ -220,7 +220,9 @@ def _source_params(spec: SourceSpec) -> dict[str, Any]:
 
 def _article_row(art: Any, url: str, spec: SourceSpec, sha: str, encoding: str, dup_of: str) -> dict[str, Any]:
     return {
-        "canonical_url": art.canonical_url, "url": url, "source": spec.name, "outlet": spec.outlet,
+        "canonical_url": art.canonical_url, "url": url, "source": spec.name,
+        # saved pages come from many outlets: the one each page names, when it names one
+        "outlet": (getattr(art, "publisher", None) or spec.outlet) if spec.kind == "directory" else spec.outlet,
         "title": art.title, "body": art.body, "authors": list(art.authors),
         "published_at": art.published.astimezone(UTC) if art.published else None,
         "published_local": art.published.isoformat() if art.published else None,

@@ -15,7 +15,7 @@ from lxml import html as lxml_html
 
 from nlpkit.text.lang import detect_language  # the project's one language detector (re-exported)
 
-__all__ = ["canonical_url", "detect_language", "meta_authors", "meta_published", "meta_section",
+__all__ = ["canonical_url", "detect_language", "meta_authors", "meta_publisher", "meta_published", "meta_section",
            "normalize_url", "parse_time", "url_problem"]
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid|from)$", re.IGNORECASE)
@@ -157,6 +157,21 @@ def meta_published(tree: lxml_html.HtmlElement, tz: tzinfo) -> datetime | None:
             return dt
     found = tree.xpath("//time/@datetime")
     return parse_time(str(found[0]), tz) if found else None
+
+
+def meta_publisher(tree: lxml_html.HtmlElement) -> str | None:
+    """The outlet a page names: Naver's ``og:article:author`` ("이데일리 | 네이버" -> "이데일리"), else
+    ``og:site_name``; None when neither is there (or it is a URL)."""
+    for xp, naver in (("//meta[@property='og:article:author']/@content", True),
+                      ("//meta[@property='og:site_name']/@content", False)):
+        for value in tree.xpath(xp):
+            text = " ".join(str(value).split())
+            if naver and " | " not in text:
+                continue
+            name = text.split(" | ", 1)[0].strip() if naver else text
+            if name and "://" not in name and len(name) < 60:
+                return name
+    return None
 
 
 def meta_authors(tree: lxml_html.HtmlElement) -> list[str]:

@@ -19,7 +19,7 @@ from nlpkit.tokenize.userdict import load_stopwords
 
 __all__ = ["TokenAnalyzer", "VIEWS"]
 
-View = Literal["morphs", "nouns", "content", "lemmas", "pos"]
+View = Literal["morphs", "nouns", "content", "lemmas", "pos", "analyst"]
 
 
 class TokenAnalyzer(BaseEstimator):
@@ -33,7 +33,7 @@ class TokenAnalyzer(BaseEstimator):
         Backend options, e.g. ``{"norm": True, "stem": True}`` for Okt.
     user_dicts : tuple of str
         User dictionary paths.
-    view : {"morphs", "nouns", "content", "lemmas", "pos"}
+    view : {"morphs", "nouns", "content", "lemmas", "pos", "analyst"}
         Which strings to emit: all forms, nouns, content words, lemmas, or ``form/PTAG``.
     stopwords : None, "ko", "en" or path
         Words dropped from the output (``dictionaries/<lang>/stopwords.txt`` for a language code).

@@ -30,6 +30,9 @@ __all__ = [
     "content_words",
     "filter_ptags",
     "lemmas",
+    "ANALYST_PTAGS",
+    "CLITICS",
+    "analyst_terms",
     "VIEWS",
     "view_terms",
 ]
@@ -172,12 +175,60 @@ def lemmas(tokens: Sequence[Token]) -> list[str]:
     return [t.lemma or t.form for t in tokens]
 
 
+#: What an analyst reads as a term (keywords, cluster terms, trends, related words): nouns, proper nouns,
+#: foreign words, hanja and numbers, plus untagged words (English without NLTK's tagger data).
+ANALYST_PTAGS: frozenset[str] = frozenset({"NOUN", "PROPN", "FOREIGN", "HANJA", "NUM", "WORD"})
+#: Dependent nouns (Sejong NNB/NNBC, Kkma NNM, Hannanum NB: 것, 수, 등, 때문, 명, 년): a term only as the
+#: unit of a number right before them ("16만 명" -> "16만명", "2017년").
+_DEPENDENT_NOUN_TAGS = frozenset({"NNB", "NNBC", "NNM", "NB"})
+#: English clitics the word tokenizer splits off ("Trump's" -> "trump", "'s"); never a term.
+CLITICS: frozenset[str] = frozenset({"'s", "'re", "'ve", "'ll", "'d", "'m", "n't", "’s", "’re", "’ve", "’ll", "’d",
+                                     "’m", "n’t", "s", "t"})
+
+
+def _is_unit(t: Token) -> bool:
+    return (t.ptag == "NOUN" and t.tag in _DEPENDENT_NOUN_TAGS) or (t.ptag == "SYM" and len(t.form) == 1)
+
+
+def analyst_terms(tokens: Sequence[Token]) -> list[str]:
+    """Content words an analyst reads: nouns, proper nouns, foreign words, hanja and numbers with their
+    unit; never verb/adjective stems, adverbs, particles, endings, affixes, dependent nouns on their own
+    or English clitics.
+
+    >>> [(t.form, t.tag) for t in toks]           # doctest: +SKIP
+    [('공공', 'NNG'), ('16', 'SN'), ('만', 'NR'), ('명', 'NNB'), ('전환', 'NNG'), ('때문', 'NNB'), ('에', 'JKB')]
+    >>> analyst_terms(toks)                       # doctest: +SKIP
+    ['공공', '16만명', '전환']
+    """
+    out: list[str] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        t = tokens[i]
+        if t.ptag == "NUM":  # a number: adjacent numeric pieces, then a unit within one space
+            form, j = t.form, i
+            while j + 1 < n and tokens[j + 1].ptag == "NUM" and tokens[j + 1].start == tokens[j].end:
+                j += 1
+                form += tokens[j].form
+            if j + 1 < n and _is_unit(tokens[j + 1]) and 0 <= tokens[j + 1].start - tokens[j].end <= 1:
+                j += 1
+                form += tokens[j].form
+            out.append(form)
+            i = j + 1
+            continue
+        if t.ptag in ANALYST_PTAGS and t.tag not in _DEPENDENT_NOUN_TAGS and t.form.lower() not in CLITICS \
+                and any(c.isalnum() for c in t.form):
+            out.append(t.form)
+        i += 1
+    return out
+
+
 #: Named views over tokens (the strings a term spec or an analyzer emits); defined here only.
-VIEWS: tuple[str, ...] = ("morphs", "nouns", "content", "lemmas", "pos")
+VIEWS: tuple[str, ...] = ("morphs", "nouns", "content", "lemmas", "pos", "analyst")
 
 
 def view_terms(tokens: Sequence[Token], view: str) -> list[str]:
-    """Strings of ``view`` over ``tokens``: all forms, nouns, content words, lemmas, or ``form/PTAG``."""
+    """Strings of ``view`` over ``tokens``: all forms, nouns, content words, lemmas, ``form/PTAG``, or the
+    analyst's terms (:func:`analyst_terms`)."""
     if view == "morphs":
         return morphs(tokens)
     if view == "nouns":
@@ -188,4 +239,6 @@ def view_terms(tokens: Sequence[Token], view: str) -> list[str]:
         return lemmas(tokens)
     if view == "pos":
         return [f"{t.form}/{t.ptag}" for t in tokens]
+    if view == "analyst":
+        return analyst_terms(tokens)
     raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")

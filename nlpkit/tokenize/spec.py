@@ -180,7 +180,7 @@ class TermSpec:
 
     def terms(self, tokens: Sequence[Token]) -> list[str]:
         """Terms of one analysed document (no re-analysis)."""
-        if self.drop_punct:
+        if self.drop_punct and self.view != "analyst":  # the analyst view keeps "%" etc. as a number's unit
             tokens = [t for t in tokens if t.ptag not in DROP_PTAGS]
         out = self._finish(view_terms(tokens, self.view))
         if self.char_ngrams:
@@ -223,16 +223,18 @@ class TermSpec:
 
 def default_spec(language: str, backend: str | None = None, *, user_dicts: Sequence[str | Path] | None = None,
                  stopwords: str | None = "", **changes: Any) -> TermSpec:
-    """The project default for ``language`` ("ko": kiwi, content view, the news dictionary and the Korean
-    stopwords; else: english words, the English stopwords), with ``backend``/``changes`` applied.
+    """The project default for ``language`` ("ko": kiwi, the news dictionary and the Korean stopwords; else:
+    english words and the English stopwords; both in the ``analyst`` view, the one term view of keywords,
+    cluster terms, trends and related words: nouns, proper nouns, foreign words and numbers with their
+    unit, see :func:`nlpkit.tokenize.base.analyst_terms`), with ``backend``/``changes`` applied.
 
     ``user_dicts=None`` keeps the default dictionary; ``stopwords=""`` keeps the default list.
     """
     if language == "ko":
-        base = TermSpec(backend="kiwi", view="content", stopwords="ko", lowercase=True,
+        base = TermSpec(backend="kiwi", view="analyst", stopwords="ko", lowercase=True,
                         user_dicts=(str(DEFAULT_KO_DICT),))
     else:
-        base = TermSpec(backend="english", options=(("lemmatize", False),), view="morphs", stopwords="en")
+        base = TermSpec(backend="english", options=(("lemmatize", False),), view="analyst", stopwords="en")
     kw: dict[str, Any] = dict(changes)
     if backend is not None and backend != base.backend:
         kw["backend"], kw["options"] = backend, ()

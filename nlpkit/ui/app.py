@@ -41,6 +41,7 @@ from nlpkit.errors import NlpkitError
 from nlpkit.store import Store
 from nlpkit.store.sql_worker import IsolatedSandbox
 from nlpkit.ui.charts import heat, lines_svg
+from nlpkit.ui.analyst import ANALYST_PAGES, EMPTY as _ANALYST_EMPTY, analyst_routes
 from nlpkit.ui.explorer import Explorer
 from nlpkit.ui.guards import DEFAULT_MAX_BODY, RequestGuard, choice_param, int_param
 from nlpkit.ui.models import AUTO
@@ -50,7 +51,7 @@ __all__ = ["create_app", "DOWNLOAD_ROWS", "PAGES"]
 
 log = logging.getLogger(__name__)
 PAGES = [("/articles", "Articles"), ("/topics", "Topics and clusters"), ("/trends", "Trends"),
-         ("/models", "Models and runs"), ("/sql", "SQL"), ("/schema", "Schema")]
+         ("/models", "Models and runs"), ("/sql", "SQL"), ("/schema", "Schema"), *ANALYST_PAGES]
 _FILTERS = ("outlet", "section", "language", "label", "split", "topic", "since", "until")
 _BURST_HELP = ("Burst = log2 of (share of last-window documents mentioning the term) over (its share in the "
                "previous window), each count +0.5; +1 means the share doubled. Terms in fewer than 2 documents of "
@@ -284,6 +285,7 @@ def create_app(store: Store, *, warm: bool = True, allowed_hosts: tuple[str, ...
         Route("/sql/download", sql_download),
         Route("/schema", guarded(schema, "schema.html", "Schema")),
         Route("/healthz", health),
+        *analyst_routes(store, page, guarded),  # related words, stories, outlets (nlpkit/ui/analyst.py)
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(RequestGuard, allowed_hosts=allowed_hosts, max_body=max_body)])
@@ -315,13 +317,14 @@ def _spool(sandbox: IsolatedSandbox, q: str, fmt: str) -> Any:
 
 def _empty(template: str) -> dict[str, Any]:
     """The context a template needs when its page failed (shown with the error line only)."""
-    return {"articles.html": {"q": "", "filters": {}, "facets": [], "has_time": False, "result": None, "pg": None},
-            "article.html": {"view": None},
-            "topics.html": {"clusters": [], "members": None, "member_total": 0, "cluster": None, "method": "pca",
-                            "projection": {"points": [], "total": 0, "note": ""}, "scatter": "", "pg": None},
-            "trends.html": {"q": "", "period": "auto", "days": 7, "series": None, "chart": None, "burst_rows": [],
-                            "burst_note": "", "burst_help": _BURST_HELP},
-            "models.html": {"runs": [], "run_cols": [], "run_rows": [], "saved": [], "model": "", "text": "",
-                            "predicted": None, "pg": None},
-            "sql.html": {"q": "", "tables": [], "result": None, "sql_error": None, "cap": DOWNLOAD_ROWS},
-            "schema.html": {"schema": []}}[template]
+    return _ANALYST_EMPTY.get(template) or {
+        "articles.html": {"q": "", "filters": {}, "facets": [], "has_time": False, "result": None, "pg": None},
+        "article.html": {"view": None},
+        "topics.html": {"clusters": [], "members": None, "member_total": 0, "cluster": None, "method": "pca",
+                        "projection": {"points": [], "total": 0, "note": ""}, "scatter": "", "pg": None},
+        "trends.html": {"q": "", "period": "auto", "days": 7, "series": None, "chart": None, "burst_rows": [],
+                        "burst_note": "", "burst_help": _BURST_HELP},
+        "models.html": {"runs": [], "run_cols": [], "run_rows": [], "saved": [], "model": "", "text": "",
+                        "predicted": None, "pg": None},
+        "sql.html": {"q": "", "tables": [], "result": None, "sql_error": None, "cap": DOWNLOAD_ROWS},
+        "schema.html": {"schema": []}}[template]

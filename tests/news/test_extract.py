@@ -38,6 +38,7 @@ def test_naver_rule_on_both_layouts(naver_html: Path, name: str, tag: str, canon
     assert art.published == datetime.fromisoformat(published) and art.published.utcoffset() == KST
     assert (art.language, art.section) == ("ko", "사회")
     assert art.body.startswith(start)
+    assert art.publisher == {"div": "이데일리", "article": "헤럴드경제"}[tag]  # the outlet, from og:article:author
     assert art.body.count("\n\n") >= 5  # paragraphs kept
     for junk in ("무단", "재배포", "@", "기자]", "(사진=", "ⓒ", "Copyright"):
         assert junk not in art.body, junk
