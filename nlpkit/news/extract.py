@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from lxml import html as lxml_html
 
 from nlpkit.errors import MissingDependencyError
+from nlpkit.news.fields import page_byline, page_captions, page_copyright, page_outlet
 from nlpkit.news.metadata import canonical_url, detect_language, meta_authors, meta_published, meta_section, parse_time
 from nlpkit.news.sources import SiteRule
 
@@ -91,6 +92,14 @@ class Article:
     section: str | None
     extractor: str
     content_hash: str
+    #: the publishing outlet (on a portal such as Naver News: the press, not the portal)
+    outlet: str | None = None
+    #: the byline as printed ("조민정(jjung@edaily.co.kr)"), kept out of the body
+    byline: str | None = None
+    #: photo captions of the article, kept out of the body
+    captions: tuple[str, ...] = ()
+    #: the copyright line ("Copyright ⓒ 이데일리. All rights reserved. 무단 전재 및 재배포 금지.")
+    copyright: str | None = None
 
 
 def content_hash(body: str) -> str:
@@ -146,13 +155,17 @@ def _first(tree: lxml_html.HtmlElement, xpath: str | None) -> object | None:
     return None
 
 
-def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, str | None, list[str]] | None:
+def _apply_rule(
+    tree: lxml_html.HtmlElement, rule: SiteRule
+) -> tuple[str, str, str | None, list[str], tuple[str, ...]] | None:
+    """(title, body, date text, authors, captions) when both the title and body XPaths match."""
     body_el = _first(tree, rule.body)
     if body_el is None or not hasattr(body_el, "iter"):
         return None
     title_el = _first(tree, rule.title)
     if title_el is None:
         return None
+    captions = page_captions(body_el)  # read before the rule drops the photo furniture
     for xp in rule.drop:
         for el in body_el.xpath(xp):
             el.drop_tree()
@@ -165,7 +178,7 @@ def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, 
             name = " ".join((el.text_content() if hasattr(el, "text_content") else str(el)).split())
             m = _KO_AUTHOR.match(name)
             authors.append(m.group(1) if m else name)
-    return title, _block_text(body_el), date_text, [a for a in authors if a]
+    return title, _block_text(body_el), date_text, [a for a in authors if a], captions
 
 
 def _trafilatura():  # type: ignore[no-untyped-def]
@@ -233,10 +246,11 @@ def extract_article(
                       "extract.MAX_NODES): not extracted")
     tz = ZoneInfo(timezone_name)
     title, body, date_text, authors, extractor = "", "", None, [], ""
+    captions: tuple[str, ...] | None = None
     for name, rule in ([("source", rules)] if rules else []) + list(BUILTIN_RULES.items()):
         found = _apply_rule(tree, rule)
         if found is not None:
-            title, body, date_text, authors = found
+            title, body, date_text, authors, captions = found
             extractor = f"rule:{name}"
             break
     if not extractor:
@@ -257,6 +271,9 @@ def extract_article(
     if not authors:
         authors = meta_authors(tree)
     section = meta_section(tree) or default_section
+    if captions is None:  # generic path: captions inside the page's <article>, else anywhere
+        article_el = tree.find(".//article")
+        captions = page_captions(article_el if article_el is not None else tree)
     return Article(
         canonical_url=canonical_url(tree, url),
         title=title,
@@ -267,6 +284,10 @@ def extract_article(
         section=section,
         extractor=extractor,
         content_hash=content_hash(body),
+        outlet=page_outlet(tree),
+        byline=page_byline(tree),
+        captions=captions,
+        copyright=page_copyright(tree),
     ), extractor
 
 
