@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlpkit.news.score import site_of
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NLPKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 Extractor = Callable[[str, str], str]
@@ -48,13 +50,6 @@ class Page:
     truth: str = ""  # article body (benchmark set)
     with_: tuple[str, ...] = ()  # snippets that must be in the text (trafilatura set)
     without: tuple[str, ...] = ()  # snippets that must not be
-
-
-def site_of(url: str) -> str:
-    """Registered-domain-ish group key for grouped cross-validation (``www.`` and one subdomain dropped)."""
-    host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0].lower()
-    parts = host.split(".")
-    return ".".join(parts[-3:]) if len(parts[-1]) == 2 and len(parts) > 2 and len(parts[-2]) <= 3 else ".".join(parts[-2:])
 
 
 def load_benchmark(limit: int | None = None) -> list[Page]:
@@ -91,17 +86,11 @@ def load_trafilatura_eval(limit: int | None = None) -> list[Page]:
 
 
 def score_snippets(pages: list[Page], texts: list[str]) -> dict[str, float]:
-    """trafilatura's evaluation: P, R, F over all snippets of all pages (substring tests)."""
-    tp = fn = fp = tn = 0
-    for page, text in zip(pages, texts):
-        for s in page.with_:
-            tp, fn = (tp + 1, fn) if s in text else (tp, fn + 1)
-        for s in page.without:
-            fp, tn = (fp + 1, tn) if s in text else (fp, tn + 1)
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return {"f1": 2 * p * r / (p + r) if p + r else 0.0, "precision": p, "recall": r,
-            "accuracy": (tp + tn) / max(1, tp + tn + fp + fn)}
+    """trafilatura's evaluation: P, R, F over all snippets of all pages (:func:`nlpkit.news.score.score_snippets`)."""
+    from nlpkit.news.score import score_snippets as snippets
+
+    s = snippets((p.with_, p.without, t) for p, t in zip(pages, texts))
+    return {"f1": s.f1, "precision": s.precision, "recall": s.recall}
 
 
 def score_benchmark(pages: list[Page], texts: list[str]) -> dict[str, float]:

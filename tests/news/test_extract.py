@@ -71,7 +71,7 @@ def test_synthetic_layouts_around_real_korean_text(shared_data: Path, layout: st
         page = synthetic_page(a, layout, f"https://www.example.co.kr/news/{a.id}")
         art, extractor = extract_article(decode_html(page, "text/html").text, f"https://www.example.co.kr/news/{a.id}?utm_source=x")
         assert art is not None, extractor
-        assert extractor == ("rule:etnews" if layout == "etnews" else "trafilatura_precision")
+        assert extractor == ("rule:etnews" if layout == "etnews" else "vote")
         assert art.title == a.title
         assert art.canonical_url == f"https://www.example.co.kr/news/{a.id}"
         assert art.published is not None and art.published.utcoffset() == KST

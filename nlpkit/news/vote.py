@@ -1,0 +1,199 @@
+"""Paragraph voting: keep or drop each paragraph that any of several extractors found, by a small learned model.
+
+Extractors disagree at the edges of an article: one keeps a caption, a "Read more" line or a
+newsletter box that another drops, and one stops halfway through a long article where another
+goes on. Instead of trusting one of them, the paragraphs of all are merged in page order
+(:func:`merge_paragraphs`) and each gets features (:func:`paragraph_features`): which
+extractors hold it, whether it lies inside the span the precise extractor chose, its length,
+position, punctuation and digits, and how the extractors' lengths compare on the page. A
+logistic regression (:class:`ParagraphVoter`, coefficients in a JSON file, no pickle) keeps
+the paragraphs whose probability reaches its threshold. The model and its threshold were
+chosen by cross-validation grouped by site over two development sets (``benchmarks/
+bench_extraction.py`` and ``benchmarks/train_paragraph_voter.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["FEATURES", "ParagraphVoter", "merge_paragraphs", "paragraph_features", "split_paragraphs", "vote"]
+
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"[.!?。…다요\"'”’)\]:]\s*$")
+#: paragraphs read per extractor output (bounds the work on giant pages)
+MAX_PARAGRAPHS = 2_000
+#: names of the model's features, in order (the JSON model lists them too and must match)
+FEATURES = (
+    "bias", "in_precision", "in_readability", "in_precision_and_readability",
+    "inside_precision_span", "inside_readability_span", "log_tokens", "short", "position", "ends_sentence",
+    "digit_share", "upper_share", "log_readability_over_precision", "precision_empty", "link_like",
+)
+
+
+def split_paragraphs(text: str | None) -> list[str]:
+    """Non-empty lines of an extractor's output, whitespace collapsed (at most :data:`MAX_PARAGRAPHS`)."""
+    out = [" ".join(line.split()) for line in (text or "").splitlines()]
+    return [p for p in out if p][:MAX_PARAGRAPHS]
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    tokens = _WORD.findall(text.lower())
+    if len(tokens) < 4:
+        return {tuple(tokens)} if tokens else set()
+    return {tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One extractor's output, ready for membership tests."""
+
+    text: str
+    shingles: frozenset[tuple[str, ...]]
+    tokens: int
+
+    @classmethod
+    def of(cls, paragraphs: Sequence[str]) -> _Source:
+        text = "\n".join(paragraphs)
+        return cls(text, frozenset(_shingles(text)), len(_WORD.findall(text)))
+
+    def share(self, paragraph: str) -> float:
+        """How much of ``paragraph`` this output holds: 1 for a substring, else the share of its 4-token shingles."""
+        if not self.text:
+            return 0.0
+        if paragraph in self.text:
+            return 1.0
+        own = _shingles(paragraph)
+        return len(own & self.shingles) / len(own) if own else 0.0
+
+
+def merge_paragraphs(primary: Sequence[str], secondary: Sequence[str]) -> list[str]:
+    """Union of two paragraph lists in page order; a paragraph both hold appears once.
+
+    Walks ``primary``; a paragraph also found later in ``secondary`` first emits the secondary
+    paragraphs before it, so paragraphs only one side has stay where they were on the page. A
+    secondary paragraph whose 4-token shingles are mostly (>= half) in ``primary`` already is
+    left out: extractors split text differently, and one block holding three of the primary's
+    paragraphs would otherwise repeat them.
+
+    >>> merge_paragraphs(["b", "d"], ["a", "b", "c"])
+    ['a', 'b', 'd', 'c']
+    """
+    have = _Source.of(primary)
+    secondary = [p for p in secondary if p in have.text.split("\n") or have.share(p) < 0.5]
+    where: dict[str, int] = {}
+    for k, p in enumerate(secondary):
+        where.setdefault(p, k)
+    out: list[str] = []
+    j = 0
+    for p in primary:
+        k = where.get(p, -1)
+        if k >= j:
+            out.extend(secondary[j:k])
+            j = k + 1
+        out.append(p)
+    out.extend(secondary[j:])
+    return list(dict.fromkeys(out))
+
+
+def _span(flags: Sequence[bool]) -> tuple[int, int]:
+    idx = [i for i, f in enumerate(flags) if f]
+    return (idx[0], idx[-1]) if idx else (1, 0)
+
+
+def paragraph_features(candidates: Sequence[str], outputs: Mapping[str, Sequence[str]]) -> list[list[float]]:
+    """One row of :data:`FEATURES` per candidate paragraph.
+
+    ``outputs`` maps ``"precision"`` and ``"readability"`` to each extractor's paragraphs (a
+    missing one counts as empty).
+    """
+    src = {name: _Source.of(outputs.get(name, ())) for name in ("precision", "readability")}
+    shares = {name: [s.share(c) for c in candidates] for name, s in src.items()}
+    held = {name: [v >= 0.5 for v in vals] for name, vals in shares.items()}
+    p_lo, p_hi = _span(held["precision"])
+    r_lo, r_hi = _span(held["readability"])
+    ratio = math.log((1 + src["readability"].tokens) / (1 + src["precision"].tokens))
+    n = max(1, len(candidates) - 1)
+    rows = []
+    for i, c in enumerate(candidates):
+        tokens = _WORD.findall(c)
+        chars = max(1, len(c))
+        letters = [ch for ch in c if ch.isalpha()]
+        rows.append([
+            1.0, shares["precision"][i], shares["readability"][i], shares["precision"][i] * shares["readability"][i],
+            float(p_lo <= i <= p_hi), float(r_lo <= i <= r_hi),
+            math.log1p(len(tokens)), float(len(tokens) < 6), i / n,
+            float(bool(_SENTENCE_END.search(c))),
+            sum(ch.isdigit() for ch in c) / chars,
+            sum(ch.isupper() for ch in letters) / max(1, len(letters)),
+            ratio, float(src["precision"].tokens == 0),
+            float(bool(re.search(r"https?://|www\.|@\w|\|", c))),
+        ])
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphVoter:
+    """A logistic regression over :data:`FEATURES` with two thresholds.
+
+    A paragraph the precise extractor gave is kept when its probability is at least
+    ``keep_threshold``; one only readability found is added when it is at least
+    ``add_threshold`` (higher: adding text needs more evidence than keeping it).
+    """
+
+    coefficients: tuple[float, ...]
+    keep_threshold: float = 0.5
+    add_threshold: float = 0.5
+    mean: tuple[float, ...] = ()
+    scale: tuple[float, ...] = ()
+
+    @classmethod
+    def from_json(cls, path: str | Path | None = None) -> ParagraphVoter:
+        """Load a model file (default: the one shipped in ``nlpkit/news/paragraph_voter.json``)."""
+        if path is None:
+            raw = resources.files("nlpkit.news").joinpath("paragraph_voter.json").read_text("utf-8")
+        else:
+            raw = Path(path).read_text("utf-8")
+        data = json.loads(raw)
+        if tuple(data.get("features", ())) != FEATURES:
+            raise ValueError(f"paragraph voter model {path or 'paragraph_voter.json'}: features "
+                             f"{data.get('features')} do not match this code's {list(FEATURES)}; retrain it with "
+                             "benchmarks/train_paragraph_voter.py")
+        return cls(tuple(data["coefficients"]), float(data["keep_threshold"]), float(data["add_threshold"]),
+                   tuple(data["mean"]), tuple(data["scale"]))
+
+    def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        """Probability of "keep" for each feature row."""
+        out = []
+        for row in rows:
+            z = 0.0
+            for k, (x, w) in enumerate(zip(row, self.coefficients)):
+                if k and self.scale:  # the bias column is not standardised
+                    x = (x - self.mean[k]) / self.scale[k]
+                z += w * x
+            out.append(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))))
+        return out
+
+
+    def keep(self, rows: Sequence[Sequence[float]]) -> list[bool]:
+        """Keep or drop each candidate (its ``in_precision`` feature says which threshold applies)."""
+        at = FEATURES.index("in_precision")
+        return [p >= (self.keep_threshold if row[at] >= 0.5 else self.add_threshold)
+                for row, p in zip(rows, self.probabilities(rows))]
+
+
+def vote(outputs: Mapping[str, str], voter: ParagraphVoter) -> str:
+    """The kept paragraphs of the extractors' merged outputs, one per line.
+
+    ``outputs`` maps ``"precision"`` and ``"readability"`` to texts.
+    """
+    paras = {name: split_paragraphs(text) for name, text in outputs.items()}
+    candidates = merge_paragraphs(paras.get("precision", []), paras.get("readability", []))
+    if not candidates:
+        return ""
+    return "\n".join(c for c, k in zip(candidates, voter.keep(paragraph_features(candidates, paras))) if k)

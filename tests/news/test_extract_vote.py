@@ -1,0 +1,97 @@
+"""Paragraph voting: the merge, the model file, and the chosen chain against trafilatura on held-out sites.
+
+The shipped model (``nlpkit/news/paragraph_voter.json``) was trained on sites of folds 1-4
+(``site_fold(url) != 0``) of both development sets; the pages of fold 0 were never seen in
+training or in choosing, so scoring them here is an honest held-out check.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import trafilatura
+from nlpkit.news.encoding import decode_html
+from nlpkit.news.extract import extract_article, voter_outputs
+from nlpkit.news.score import score_pages, score_snippets, site_fold
+from nlpkit.news.vote import FEATURES, ParagraphVoter, merge_paragraphs, paragraph_features, vote
+
+paragraph_lists = st.lists(st.sampled_from([f"p{i}" for i in range(12)]), max_size=10, unique=True)
+
+
+@given(paragraph_lists, paragraph_lists)
+def test_merge_keeps_every_paragraph_once_and_both_orders_where_they_agree(a: list[str], b: list[str]) -> None:
+    merged = merge_paragraphs(a, b)
+    assert sorted(merged) == sorted(set(a) | set(b))
+    assert [p for p in merged if p in a] == a  # the primary's order is kept exactly
+
+
+def test_features_mark_agreement_and_span() -> None:
+    outputs = {"precision": ["Body one is here.", "Body two is here."],
+               "readability": ["Menu", "Body one is here.", "Body two is here."], "recall": []}
+    cands = merge_paragraphs(outputs["precision"], outputs["readability"])
+    assert cands == ["Menu", "Body one is here.", "Body two is here."]
+    rows = paragraph_features(cands, outputs)
+    col = {name: [r[k] for r in rows] for k, name in enumerate(FEATURES)}
+    assert col["in_precision"] == [0.0, 1.0, 1.0]
+    assert col["in_readability"] == [1.0, 1.0, 1.0]
+    assert col["inside_precision_span"] == [0.0, 1.0, 1.0]
+
+
+def test_model_file_is_json_with_matching_features(tmp_path: Path) -> None:
+    voter = ParagraphVoter.from_json()
+    assert len(voter.coefficients) == len(FEATURES) == len(voter.mean) == len(voter.scale)
+    assert 0 < voter.threshold < 1
+    bad = json.loads((Path(__file__).parents[2] / "nlpkit/news/paragraph_voter.json").read_text("utf-8"))
+    bad["features"] = bad["features"][:-1]
+    (tmp_path / "m.json").write_text(json.dumps(bad), "utf-8")
+    with pytest.raises(ValueError, match="retrain it"):
+        ParagraphVoter.from_json(tmp_path / "m.json")
+
+
+def test_vote_on_empty_outputs_is_empty() -> None:
+    assert vote({"precision": "", "readability": "", "recall": ""}, ParagraphVoter.from_json()) == ""
+
+
+def _body(html: str, url: str) -> str:
+    art, _ = extract_article(html, url)
+    return art.body if art else ""
+
+
+@pytest.mark.slow
+def test_chain_beats_trafilatura_precision_on_held_out_benchmark_sites(dev_pages: dict[str, tuple[str, str, str]]) -> None:
+    held = {k: v for k, v in dev_pages.items() if site_fold(v[2]) == 0}
+    assert len(held) >= 8
+    ours = score_pages((truth, _body(html, url)) for html, truth, url in held.values())
+    theirs = score_pages((truth, trafilatura.extract(html, url=url, favor_precision=True) or "")
+                         for html, truth, url in held.values())
+    assert ours.f1 >= theirs.f1, (ours, theirs)
+
+
+@pytest.mark.slow
+def test_chain_beats_trafilatura_precision_on_held_out_trafilatura_eval_sites(shared_data: Path) -> None:
+    folder = shared_data / "extraction_eval_trafilatura"
+    items = {v["file"]: (url, v) for url, v in json.loads((folder / "evaldata.json").read_text("utf-8")).items()}
+    pages = []
+    with tarfile.open(folder / "eval_pages.tar.gz") as tar:
+        for member in tar:
+            name = member.name.rsplit("/", 1)[-1]
+            if member.isfile() and name in items and site_fold(items[name][0]) == 0:
+                pages.append((items[name], decode_html(tar.extractfile(member).read()).text))  # type: ignore[union-attr]
+    assert len(pages) >= 100
+    ours = score_snippets((it["with"], it["without"], _body(html, url)) for (url, it), html in pages)
+    theirs = score_snippets((it["with"], it["without"], trafilatura.extract(html, url=url, favor_precision=True) or "")
+                            for (url, it), html in pages)
+    assert ours.f1 >= theirs.f1, (ours, theirs)
+
+
+def test_voter_outputs_are_bounded_by_the_page(dev_pages: dict[str, tuple[str, str, str]]) -> None:
+    html, _, url = next(iter(dev_pages.values()))
+    outs = voter_outputs(html, url)
+    assert set(outs) == {"precision", "readability", "recall"}
+    assert all(isinstance(t, str) and len(t) <= len(html) for t in outs.values())
