@@ -66,8 +66,12 @@ class _Source:
         """How much of ``paragraph`` this output holds: 1 for a substring, else the share of its 4-token shingles."""
         if not self.text:
             return 0.0
-        if paragraph in self.text:
-            return 1.0
+        at = self.text.find(paragraph)
+        while at >= 0:  # a substring counts only on word boundaries ("p1" is not in "p10")
+            end = at + len(paragraph)
+            if (at == 0 or not self.text[at - 1].isalnum()) and (end == len(self.text) or not self.text[end].isalnum()):
+                return 1.0
+            at = self.text.find(paragraph, at + 1)
         own = _shingles(paragraph)
         return len(own & self.shingles) / len(own) if own else 0.0
 
@@ -89,15 +93,16 @@ def merge_paragraphs(primary: Sequence[str], secondary: Sequence[str]) -> list[s
     where: dict[str, int] = {}
     for k, p in enumerate(secondary):
         where.setdefault(p, k)
+    mine = set(primary)
     out: list[str] = []
     j = 0
     for p in primary:
         k = where.get(p, -1)
         if k >= j:
-            out.extend(secondary[j:k])
+            out.extend(q for q in secondary[j:k] if q not in mine)
             j = k + 1
         out.append(p)
-    out.extend(secondary[j:])
+    out.extend(q for q in secondary[j:] if q not in mine)
     return list(dict.fromkeys(out))
 
 

@@ -33,7 +33,7 @@ def test_merge_keeps_every_paragraph_once_and_both_orders_where_they_agree(a: li
 
 def test_features_mark_agreement_and_span() -> None:
     outputs = {"precision": ["Body one is here.", "Body two is here."],
-               "readability": ["Menu", "Body one is here.", "Body two is here."], "recall": []}
+               "readability": ["Menu", "Body one is here.", "Body two is here."]}
     cands = merge_paragraphs(outputs["precision"], outputs["readability"])
     assert cands == ["Menu", "Body one is here.", "Body two is here."]
     rows = paragraph_features(cands, outputs)
@@ -46,7 +46,7 @@ def test_features_mark_agreement_and_span() -> None:
 def test_model_file_is_json_with_matching_features(tmp_path: Path) -> None:
     voter = ParagraphVoter.from_json()
     assert len(voter.coefficients) == len(FEATURES) == len(voter.mean) == len(voter.scale)
-    assert 0 < voter.threshold < 1
+    assert 0 <= voter.keep_threshold <= voter.add_threshold <= 1.01
     bad = json.loads((Path(__file__).parents[2] / "nlpkit/news/paragraph_voter.json").read_text("utf-8"))
     bad["features"] = bad["features"][:-1]
     (tmp_path / "m.json").write_text(json.dumps(bad), "utf-8")
@@ -55,7 +55,14 @@ def test_model_file_is_json_with_matching_features(tmp_path: Path) -> None:
 
 
 def test_vote_on_empty_outputs_is_empty() -> None:
-    assert vote({"precision": "", "readability": "", "recall": ""}, ParagraphVoter.from_json()) == ""
+    assert vote({"precision": "", "readability": ""}, ParagraphVoter.from_json()) == ""
+
+
+def test_merge_leaves_out_a_block_that_repeats_the_primary() -> None:
+    primary = ["The first paragraph of the story is here.", "The second paragraph of the story follows it."]
+    block = " ".join(primary) + " Share this"
+    assert merge_paragraphs(primary, ["Menu item", block, "A caption nobody else found"]) == [
+        "Menu item", *primary, "A caption nobody else found"]
 
 
 def _body(html: str, url: str) -> str:
@@ -93,5 +100,5 @@ def test_chain_beats_trafilatura_precision_on_held_out_trafilatura_eval_sites(sh
 def test_voter_outputs_are_bounded_by_the_page(dev_pages: dict[str, tuple[str, str, str]]) -> None:
     html, _, url = next(iter(dev_pages.values()))
     outs = voter_outputs(html, url)
-    assert set(outs) == {"precision", "readability", "recall"}
+    assert set(outs) == {"precision", "readability"}
     assert all(isinstance(t, str) and len(t) <= len(html) for t in outs.values())
