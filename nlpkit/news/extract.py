@@ -46,6 +46,8 @@ MAX_LINKS = 20_000
 MAX_PARAGRAPHS = 5_000
 _KEY = 8  # link texts shorter than this do not count; longer ones are indexed by this many characters
 _WORD = re.compile(r"\w+")
+#: lxml refuses a str that starts with ``<?xml ... encoding=...?>`` (XHTML pages); the text is decoded already
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 # photo tables and captions, video players, the bold summary box above the text
 _NAVER_DROP = [".//script", ".//style", ".//table[contains(@class,'nbd_table')]", ".//*[contains(@class,'img_desc')]",
@@ -287,7 +289,7 @@ def extract_article(
 ) -> tuple[Article | None, str]:
     """Extract one article; returns (article, extractor) or (None, reason it is not an article)."""
     try:
-        tree = lxml_html.document_fromstring(html)
+        tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     except Exception as e:  # lxml refuses some inputs (e.g. only a comment); that page has no article
         return None, f"unparseable HTML: {type(e).__name__}: {e}"
     if sum(1 for _ in itertools.islice(tree.iter(), MAX_NODES + 1)) > MAX_NODES:
@@ -306,13 +308,13 @@ def extract_article(
         if not _says_article(tree):  # a cheap first look spares list pages the full extraction
             quick = clean_paragraphs(_trafilatura().extract(html, url=url, fast=True) or "")
             if quick and (share := _list_page_share(tree, quick)) is not None:
-                return None, f"list page, not an article ({share:.0%} of the extracted paragraphs are link texts)"
+                return None, f"list page, not an article ({share:.0%} of the extracted text is in paragraphs made of link texts)"
         body, extractor = _generic_text(html, url)
     body = clean_paragraphs(body)
     if len(_WORD.findall(body)) < 10:
         return None, f"no article text found (extractor {extractor} gave {len(_WORD.findall(body))} words)"
     if not extractor.startswith("rule:") and (share := _list_page_share(tree, body)) is not None:
-        return None, f"list page, not an article ({share:.0%} of the extracted paragraphs are link texts)"
+        return None, f"list page, not an article ({share:.0%} of the extracted text is in paragraphs made of link texts)"
     if not title:
         title = _meta_title(tree)
     published = parse_time(date_text, tz) if date_text else None
@@ -346,7 +348,7 @@ def _says_article(tree: lxml_html.HtmlElement) -> bool:
 
 
 def _list_page_share(tree: lxml_html.HtmlElement, body: str) -> float | None:
-    """Share of paragraphs made mostly of link texts on a non-article page (None when it is an article).
+    """Share of the text in paragraphs made mostly of link texts on a non-article page (None when it is an article).
 
     A paragraph counts when the distinct link texts (of 8+ characters) found inside it cover a
     quarter of its length. Link texts are looked up by their first 8 characters at each position
@@ -364,8 +366,8 @@ def _list_page_share(tree: lxml_html.HtmlElement, body: str) -> float | None:
     for a in anchors:
         index.setdefault(a[:_KEY], set()).add(len(a))
     paragraphs = body.split("\n\n")[:MAX_PARAGRAPHS]
-    hits = sum(1 for p in paragraphs if _linked_chars(p, anchors, index, 0.25 * len(p)) >= 0.25 * len(p))
-    share = hits / len(paragraphs)
+    hits = sum(len(p) for p in paragraphs if _linked_chars(p, anchors, index, 0.25 * len(p)) >= 0.25 * len(p))
+    share = hits / max(1, sum(len(p) for p in paragraphs))  # by characters: a few short link lines do not make a list
     return share if share >= threshold else None
 
 
