@@ -25,6 +25,7 @@ from pathlib import Path
 __all__ = ["FEATURES", "ParagraphVoter", "merge_paragraphs", "paragraph_features", "split_paragraphs", "vote"]
 
 _WORD = re.compile(r"\w+")
+_LINK_LIKE = re.compile(r"https?://|www\.|@\w|\|")
 _SENTENCE_END = re.compile(r"[.!?。…다요\"'”’)\]:]\s*$")
 #: paragraphs read per extractor output (bounds the work on giant pages)
 MAX_PARAGRAPHS = 2_000
@@ -88,12 +89,11 @@ def merge_paragraphs(primary: Sequence[str], secondary: Sequence[str]) -> list[s
     >>> merge_paragraphs(["b", "d"], ["a", "b", "c"])
     ['a', 'b', 'd', 'c']
     """
-    have = _Source.of(primary)
-    secondary = [p for p in secondary if p in have.text.split("\n") or have.share(p) < 0.5]
+    have, mine = _Source.of(primary), set(primary)
+    secondary = [p for p in secondary if p in mine or have.share(p) < 0.5]
     where: dict[str, int] = {}
     for k, p in enumerate(secondary):
         where.setdefault(p, k)
-    mine = set(primary)
     out: list[str] = []
     j = 0
     for p in primary:
@@ -126,18 +126,18 @@ def paragraph_features(candidates: Sequence[str], outputs: Mapping[str, Sequence
     n = max(1, len(candidates) - 1)
     rows = []
     for i, c in enumerate(candidates):
-        tokens = _WORD.findall(c)
+        n_tokens = len(_WORD.findall(c))
         chars = max(1, len(c))
-        letters = [ch for ch in c if ch.isalpha()]
+        letters = sum(map(str.isalpha, c))
         rows.append([
             1.0, shares["precision"][i], shares["readability"][i], shares["precision"][i] * shares["readability"][i],
             float(p_lo <= i <= p_hi), float(r_lo <= i <= r_hi),
-            math.log1p(len(tokens)), float(len(tokens) < 6), i / n,
+            math.log1p(n_tokens), float(n_tokens < 6), i / n,
             float(bool(_SENTENCE_END.search(c))),
-            sum(ch.isdigit() for ch in c) / chars,
-            sum(ch.isupper() for ch in letters) / max(1, len(letters)),
+            sum(map(str.isdigit, c)) / chars,
+            sum(map(str.isupper, c)) / max(1, letters),
             ratio, float(src["precision"].tokens == 0),
-            float(bool(re.search(r"https?://|www\.|@\w|\|", c))),
+            float(bool(_LINK_LIKE.search(c))),
         ])
     return rows
 
