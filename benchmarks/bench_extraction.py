@@ -228,7 +228,9 @@ def main() -> None:
         lines.append(f"| {row['extractor']} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
     header = (f"# Article extraction on two development sets ({', '.join(f'{s}: {len(p)} pages' for s, p in sets.items())})\n\n"
-              "CPU ms per page from `time.process_time` on the shared 2-core machine (loaded by other sessions).\n\n")
+              "CPU ms per page from `time.process_time` on the shared 2-core machine (loaded by other sessions). "
+              "The two nlpkit chains are always run and timed in this run, one after the other; with `--cache` the "
+              "other rows' texts and times come from an earlier run on the same machine.\n\n")
     if args.limit is None:
         args.out.write_text(header + "\n".join(lines) + "\n", "utf-8")
 
