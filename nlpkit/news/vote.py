@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["FEATURES", "ParagraphVoter", "merge_paragraphs", "paragraph_features", "split_paragraphs", "vote"]
+__all__ = ["FEATURES", "MAX_PARAGRAPHS", "ParagraphVoter", "merge_paragraphs", "paragraph_features", "split_paragraphs", "vote"]
 
 _WORD = re.compile(r"\w+")
 _LINK_LIKE = re.compile(r"https?://|www\.|@\w|\|")

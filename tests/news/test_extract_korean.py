@@ -13,9 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import html as lxml_html
 
 from nlpkit.news.encoding import decode_html
 from nlpkit.news.extract import extract_article
+from nlpkit.news.fields import page_captions, page_fields
 
 CASES = [
     {
@@ -78,3 +82,23 @@ def test_fields_do_not_leak_across_layouts(naver_html: Path) -> None:
     art, why = extract_article(html, "https://example.com/a")
     assert art is not None, why
     assert (art.outlet, art.byline, art.captions, art.copyright) == ("Example Times", None, (), None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["<table><tr><td><img src=x></td></tr><tr><td>사진 설명</td></tr></table>",
+                                 "<em class='img_desc'>캡션</em>", "<p class='byline'>홍길동 기자</p>",
+                                 "<div class='copyright'>ⓒ 연합뉴스</div>", "<figcaption></figcaption>", "<p>본문</p>",
+                                 "<table><tr><td><table><tr><td>x</td></tr></table></td></tr></table>", "<!-- c -->"]),
+                max_size=30))
+def test_page_fields_never_raise_and_stay_bounded(parts: list[str]) -> None:
+    tree = lxml_html.document_fromstring("<html><body><article>" + "".join(parts) + "</article></body></html>")
+    fields = page_fields(tree, tree.find(".//article"))
+    assert all(c and len(c) <= 1000 for c in fields.captions)
+    assert len(fields.captions) == len(set(fields.captions))
+    assert fields.byline in (None, "홍길동 기자")
+    assert fields.copyright in (None, "ⓒ 연합뉴스")
+
+
+def test_captions_are_capped_on_a_page_of_photos() -> None:
+    html = "<html><body><article>" + "".join(f"<figcaption>photo {i}</figcaption>" for i in range(5000)) + "</article></body></html>"
+    assert len(page_captions(lxml_html.document_fromstring(html))) <= 100

@@ -20,7 +20,8 @@ import trafilatura
 from nlpkit.news.encoding import decode_html
 from nlpkit.news.extract import extract_article, voter_outputs
 from nlpkit.news.score import score_pages, score_snippets, site_fold
-from nlpkit.news.vote import FEATURES, ParagraphVoter, merge_paragraphs, paragraph_features, vote
+from nlpkit.news.vote import (FEATURES, MAX_PARAGRAPHS, ParagraphVoter, merge_paragraphs, paragraph_features,
+                              split_paragraphs, vote)
 
 paragraph_lists = st.lists(st.sampled_from([f"p{i}" for i in range(12)]), max_size=10, unique=True)
 
@@ -53,6 +54,10 @@ def test_model_file_is_json_with_matching_features(tmp_path: Path) -> None:
     (tmp_path / "m.json").write_text(json.dumps(bad), "utf-8")
     with pytest.raises(ValueError, match="retrain it"):
         ParagraphVoter.from_json(tmp_path / "m.json")
+
+
+def test_paragraphs_per_output_are_capped() -> None:
+    assert len(split_paragraphs("\n".join(f"line {i}" for i in range(50_000)))) == MAX_PARAGRAPHS
 
 
 def test_vote_on_empty_outputs_is_empty() -> None:
