@@ -1,15 +1,16 @@
-"""Paragraph voting: keep or drop each paragraph that any of several extractors found, by a small learned model.
+"""Paragraph voting: keep or drop each paragraph that either of two extractors found, by a small learned model.
 
 Extractors disagree at the edges of an article: one keeps a caption, a "Read more" line or a
 newsletter box that another drops, and one stops halfway through a long article where another
-goes on. Instead of trusting one of them, the paragraphs of all are merged in page order
-(:func:`merge_paragraphs`) and each gets features (:func:`paragraph_features`): which
-extractors hold it, whether it lies inside the span the precise extractor chose, its length,
-position, punctuation and digits, and how the extractors' lengths compare on the page. A
-logistic regression (:class:`ParagraphVoter`, coefficients in a JSON file, no pickle) keeps
-the paragraphs whose probability reaches its threshold. The model and its threshold were
-chosen by cross-validation grouped by site over two development sets (``benchmarks/
-bench_extraction.py`` and ``benchmarks/train_paragraph_voter.py``).
+goes on. Instead of trusting one of them, the paragraphs of trafilatura (``favor_precision``)
+and of trafilatura's readability fork are merged in page order (:func:`merge_paragraphs`) and
+each gets features (:func:`paragraph_features`): which extractor holds it, whether it lies
+inside the span each chose, its length, position, punctuation, digits and capitals, and how
+the two outputs' lengths compare. A logistic regression (:class:`ParagraphVoter`, coefficients
+in a JSON file, no pickle) keeps a precision paragraph whose probability reaches one threshold
+and adds a readability-only paragraph that reaches a higher one. The model and thresholds were
+chosen by 5-fold cross-validation grouped by site over two development sets
+(``benchmarks/train_paragraph_voter.py``; scores in ``benchmarks/results/extraction.md``).
 """
 
 from __future__ import annotations
