@@ -308,13 +308,13 @@ def extract_article(
         if not _says_article(tree):  # a cheap first look spares list pages the full extraction
             quick = clean_paragraphs(_trafilatura().extract(html, url=url, fast=True) or "")
             if quick and (share := _list_page_share(tree, quick)) is not None:
-                return None, f"list page, not an article ({share:.0%} of the extracted text is in paragraphs made of link texts)"
+                return None, f"list page, not an article ({share:.0%} of the extracted paragraphs are link texts)"
         body, extractor = _generic_text(html, url)
     body = clean_paragraphs(body)
     if len(_WORD.findall(body)) < 10:
         return None, f"no article text found (extractor {extractor} gave {len(_WORD.findall(body))} words)"
     if not extractor.startswith("rule:") and (share := _list_page_share(tree, body)) is not None:
-        return None, f"list page, not an article ({share:.0%} of the extracted text is in paragraphs made of link texts)"
+        return None, f"list page, not an article ({share:.0%} of the extracted paragraphs are link texts)"
     if not title:
         title = _meta_title(tree)
     published = parse_time(date_text, tz) if date_text else None
@@ -348,7 +348,7 @@ def _says_article(tree: lxml_html.HtmlElement) -> bool:
 
 
 def _list_page_share(tree: lxml_html.HtmlElement, body: str) -> float | None:
-    """Share of the text in paragraphs made mostly of link texts on a non-article page (None when it is an article).
+    """Share of paragraphs made mostly of link texts on a non-article page (None when it is an article).
 
     A paragraph counts when the distinct link texts (of 8+ characters) found inside it cover a
     quarter of its length. Link texts are looked up by their first 8 characters at each position
@@ -366,8 +366,8 @@ def _list_page_share(tree: lxml_html.HtmlElement, body: str) -> float | None:
     for a in anchors:
         index.setdefault(a[:_KEY], set()).add(len(a))
     paragraphs = body.split("\n\n")[:MAX_PARAGRAPHS]
-    hits = sum(len(p) for p in paragraphs if _linked_chars(p, anchors, index, 0.25 * len(p)) >= 0.25 * len(p))
-    share = hits / max(1, sum(len(p) for p in paragraphs))  # by characters: a few short link lines do not make a list
+    hits = sum(1 for p in paragraphs if _linked_chars(p, anchors, index, 0.25 * len(p)) >= 0.25 * len(p))
+    share = hits / len(paragraphs)
     return share if share >= threshold else None
 
 

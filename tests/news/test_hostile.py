@@ -57,8 +57,8 @@ def _share_bruteforce(tree: lxml_html.HtmlElement, body: str) -> float | None:
     threshold = 0.2 if og_type else 0.5
     anchors = {a for a in (" ".join(x.text_content().split()) for x in tree.xpath("//body//a")) if len(a) >= 8}
     paragraphs = body.split("\n\n")
-    hits = sum(len(p) for p in paragraphs if sum(len(a) for a in anchors if a in p) >= 0.25 * len(p))
-    share = hits / max(1, sum(len(p) for p in paragraphs))  # by characters since issue 24
+    hits = sum(1 for p in paragraphs if sum(len(a) for a in anchors if a in p) >= 0.25 * len(p))
+    share = hits / len(paragraphs)
     return share if share >= threshold else None
 
 
