@@ -1,19 +1,24 @@
-"""Article text and metadata from decoded HTML: site rules first, then measured extractors.
+"""Article text and metadata from decoded HTML: site rules first, then paragraph voting.
 
-Order (chosen by measurement on ``article_extraction_dev``, see ``benchmarks/bench_news.py``):
+Order (chosen by cross-validation over two development sets, see ``benchmarks/bench_extraction.py``
+and ``benchmarks/train_paragraph_voter.py``):
 
 1. a site rule (built-in Naver News and etnews layouts, or the source's own ``rules``) when
    both its title and body XPaths match;
-2. trafilatura with ``favor_precision=True``;
-3. trafilatura's default (recall-leaning) mode when 2 gives fewer than ``MIN_WORDS`` words;
-4. newspaper4k (``fetch_images=False``, tldextract kept offline) when 3 is still short.
+2. paragraph voting (:mod:`nlpkit.news.vote`): trafilatura ``favor_precision`` and
+   ``favor_recall`` and trafilatura's readability fork each extract the page; a small learned
+   model keeps or drops each paragraph any of them found;
+3. newspaper4k (``fetch_images=False``, tldextract kept offline) when 2 gives fewer than
+   ``MIN_WORDS`` words and newspaper4k gives more.
 
 Then boilerplate paragraphs (bylines, copyright and "무단 전재" notices, related-article lists)
-are removed; paragraphs are kept, separated by a blank line.
+are removed; paragraphs are kept, separated by a blank line. The outlet, byline, photo captions
+and copyright line are reported as fields of :class:`Article` (:mod:`nlpkit.news.fields`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -21,14 +26,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from lxml import etree as lxml_etree
 from lxml import html as lxml_html
 
 from nlpkit.errors import MissingDependencyError
-from nlpkit.news.metadata import (canonical_url, detect_language, meta_authors, meta_published, meta_publisher,
-                                  meta_section, parse_time)
+from nlpkit.news.fields import page_byline, page_captions, page_copyright, page_outlet
+from nlpkit.news.metadata import canonical_url, detect_language, meta_authors, meta_published, meta_section, parse_time
 from nlpkit.news.sources import SiteRule
+from nlpkit.news.vote import ParagraphVoter, vote
 
-__all__ = ["Article", "BUILTIN_RULES", "MIN_WORDS", "clean_paragraphs", "content_hash", "extract_article"]
+__all__ = ["Article", "BUILTIN_RULES", "MIN_WORDS", "clean_paragraphs", "content_hash", "extract_article", "voter_outputs"]
 
 MIN_WORDS = 50
 #: Pages with more elements are not extracted: the largest of 65 real news pages has 2,291, and the
@@ -39,6 +46,8 @@ MAX_LINKS = 20_000
 MAX_PARAGRAPHS = 5_000
 _KEY = 8  # link texts shorter than this do not count; longer ones are indexed by this many characters
 _WORD = re.compile(r"\w+")
+#: lxml refuses a str that starts with ``<?xml ... encoding=...?>`` (XHTML pages); the text is decoded already
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 # photo tables and captions, video players, the bold summary box above the text
 _NAVER_DROP = [".//script", ".//style", ".//table[contains(@class,'nbd_table')]", ".//*[contains(@class,'img_desc')]",
@@ -92,7 +101,14 @@ class Article:
     section: str | None
     extractor: str
     content_hash: str
-    publisher: str | None = None  # the outlet the page names (og:article:author / og:site_name)
+    #: the publishing outlet (on a portal such as Naver News: the press, not the portal)
+    outlet: str | None = None
+    #: the byline as printed ("조민정(jjung@edaily.co.kr)"), kept out of the body
+    byline: str | None = None
+    #: photo captions of the article, kept out of the body
+    captions: tuple[str, ...] = ()
+    #: the copyright line ("Copyright ⓒ 이데일리. All rights reserved. 무단 전재 및 재배포 금지.")
+    copyright: str | None = None
 
 
 def content_hash(body: str) -> str:
@@ -123,17 +139,6 @@ def clean_paragraphs(text: str) -> str:
     return "\n\n".join(p for p in out if p)
 
 
-def _block_text(el: lxml_html.HtmlElement) -> str:
-    """Text of an element with <br> and block elements turned into line breaks."""
-    for br in el.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    for block in el.iter("p", "div", "li", "h1", "h2", "h3", "h4", "blockquote", "tr"):
-        block.tail = "\n" + (block.tail or "")
-        if block.text:
-            block.text = "\n" + block.text
-    return el.text_content()
-
-
 def _first(tree: lxml_html.HtmlElement, xpath: str | None) -> object | None:
     """First match of ``xpath``; ``a || b`` tries ``a`` first, then ``b``."""
     for alternative in (xpath or "").split(" || "):
@@ -148,13 +153,17 @@ def _first(tree: lxml_html.HtmlElement, xpath: str | None) -> object | None:
     return None
 
 
-def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, str | None, list[str]] | None:
+def _apply_rule(
+    tree: lxml_html.HtmlElement, rule: SiteRule
+) -> tuple[str, str, str | None, list[str], tuple[str, ...]] | None:
+    """(title, body, date text, authors, captions) when both the title and body XPaths match."""
     body_el = _first(tree, rule.body)
     if body_el is None or not hasattr(body_el, "iter"):
         return None
     title_el = _first(tree, rule.title)
     if title_el is None:
         return None
+    captions = page_captions(body_el)  # read before the rule drops the photo furniture
     for xp in rule.drop:
         for el in body_el.xpath(xp):
             el.drop_tree()
@@ -167,7 +176,7 @@ def _apply_rule(tree: lxml_html.HtmlElement, rule: SiteRule) -> tuple[str, str, 
             name = " ".join((el.text_content() if hasattr(el, "text_content") else str(el)).split())
             m = _KO_AUTHOR.match(name)
             authors.append(m.group(1) if m else name)
-    return title, _block_text(body_el), date_text, [a for a in authors if a]
+    return title, _lines(body_el), date_text, [a for a in authors if a], captions
 
 
 def _trafilatura():  # type: ignore[no-untyped-def]
@@ -179,16 +188,69 @@ def _trafilatura():  # type: ignore[no-untyped-def]
 
 
 def _generic_text(html: str, url: str) -> tuple[str, str]:
-    trafilatura = _trafilatura()
-    text = trafilatura.extract(html, url=url, favor_precision=True) or ""
+    """Paragraph voting between trafilatura and its readability fork; newspaper4k when both are short."""
+    outputs = voter_outputs(html, url)
+    text = vote(outputs, _voter())
     if len(_WORD.findall(text)) >= MIN_WORDS:
-        return text, "trafilatura_precision"
-    recall = trafilatura.extract(html, url=url) or ""
-    if len(_WORD.findall(recall)) >= MIN_WORDS:
-        return recall, "trafilatura"
+        return text, "vote"
     np_text = _newspaper_text(html, url)
-    candidates = [(np_text, "newspaper"), (recall, "trafilatura"), (text, "trafilatura_precision")]
-    return max(candidates, key=lambda c: len(_WORD.findall(c[0])))
+    return max([(np_text, "newspaper"), (text, "vote")], key=lambda c: len(_WORD.findall(c[0])))
+
+
+@functools.lru_cache(maxsize=1)
+def _voter() -> ParagraphVoter:
+    return ParagraphVoter.from_json()
+
+
+_BLOCKS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre", "dd", "dt",
+                     "section", "article", "table", "ul", "ol", "br", "figcaption", "header", "footer", "aside"})
+
+
+def _lines(el: lxml_html.HtmlElement) -> str:
+    """Text of an element, one line per block element (iterative: no recursion limit on deep pages)."""
+    out: list[str] = []
+    cur: list[str] = []
+
+    def flush() -> None:
+        line = " ".join("".join(cur).split())
+        if line:
+            out.append(line)
+        cur.clear()
+
+    for event, node in lxml_etree.iterwalk(el, events=("start", "end")):
+        is_block = isinstance(node.tag, str) and node.tag in _BLOCKS
+        if event == "start":
+            if is_block:
+                flush()
+            if isinstance(node.tag, str) and node.text:
+                cur.append(node.text)
+        else:
+            if is_block:
+                flush()
+            if node is not el and node.tail:
+                cur.append(node.tail)
+    flush()
+    return "\n".join(out)
+
+
+def voter_outputs(html: str, url: str) -> dict[str, str]:
+    """The two extractions the paragraph voter combines.
+
+    ``precision``: trafilatura ``favor_precision`` (with its own readability/jusText fallbacks),
+    or trafilatura's default mode when that gives fewer than :data:`MIN_WORDS` words;
+    ``readability``: trafilatura's readability fork on the raw page, one line per block element.
+    """
+    trafilatura = _trafilatura()
+    from trafilatura.external import try_readability
+    from trafilatura.utils import load_html
+
+    precision = trafilatura.extract(html, url=url, favor_precision=True) or ""
+    if len(_WORD.findall(precision)) < MIN_WORDS:
+        recall = trafilatura.extract(html, url=url) or ""
+        precision = recall if len(_WORD.findall(recall)) > len(_WORD.findall(precision)) else precision
+    tree = load_html(html)
+    readability = _lines(try_readability(tree)) if tree is not None else ""
+    return {"precision": precision, "readability": readability}
 
 
 def _newspaper_text(html: str, url: str) -> str:
@@ -227,7 +289,7 @@ def extract_article(
 ) -> tuple[Article | None, str]:
     """Extract one article; returns (article, extractor) or (None, reason it is not an article)."""
     try:
-        tree = lxml_html.document_fromstring(html)
+        tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     except Exception as e:  # lxml refuses some inputs (e.g. only a comment); that page has no article
         return None, f"unparseable HTML: {type(e).__name__}: {e}"
     if sum(1 for _ in itertools.islice(tree.iter(), MAX_NODES + 1)) > MAX_NODES:
@@ -235,10 +297,11 @@ def extract_article(
                       "extract.MAX_NODES): not extracted")
     tz = ZoneInfo(timezone_name)
     title, body, date_text, authors, extractor = "", "", None, [], ""
+    captions: tuple[str, ...] | None = None
     for name, rule in ([("source", rules)] if rules else []) + list(BUILTIN_RULES.items()):
         found = _apply_rule(tree, rule)
         if found is not None:
-            title, body, date_text, authors = found
+            title, body, date_text, authors, captions = found
             extractor = f"rule:{name}"
             break
     if not extractor:
@@ -259,6 +322,9 @@ def extract_article(
     if not authors:
         authors = meta_authors(tree)
     section = meta_section(tree) or default_section
+    if captions is None:  # generic path: captions inside the page's <article>, else anywhere
+        article_el = tree.find(".//article")
+        captions = page_captions(article_el if article_el is not None else tree)
     return Article(
         canonical_url=canonical_url(tree, url),
         title=title,
@@ -269,7 +335,10 @@ def extract_article(
         section=section,
         extractor=extractor,
         content_hash=content_hash(body),
-        publisher=meta_publisher(tree),
+        outlet=page_outlet(tree),
+        byline=page_byline(tree),
+        captions=captions,
+        copyright=page_copyright(tree),
     ), extractor
 
 

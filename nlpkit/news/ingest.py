@@ -222,7 +222,7 @@ def _article_row(art: Any, url: str, spec: SourceSpec, sha: str, encoding: str, 
     return {
         "canonical_url": art.canonical_url, "url": url, "source": spec.name,
         # saved pages come from many outlets: the one each page names, when it names one
-        "outlet": (getattr(art, "publisher", None) or spec.outlet) if spec.kind == "directory" else spec.outlet,
+        "outlet": (art.outlet or spec.outlet) if spec.kind == "directory" else spec.outlet,
         "title": art.title, "body": art.body, "authors": list(art.authors),
         "published_at": art.published.astimezone(UTC) if art.published else None,
         "published_local": art.published.isoformat() if art.published else None,

@@ -15,7 +15,7 @@ from lxml import html as lxml_html
 
 from nlpkit.text.lang import detect_language  # the project's one language detector (re-exported)
 
-__all__ = ["canonical_url", "detect_language", "meta_authors", "meta_publisher", "meta_published", "meta_section",
+__all__ = ["canonical_url", "detect_language", "jsonld_items", "meta_authors", "meta_published", "meta_section",
            "normalize_url", "parse_time", "url_problem"]
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid|from)$", re.IGNORECASE)
@@ -121,7 +121,8 @@ def parse_time(text: str | None, tz: tzinfo) -> datetime | None:
     return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
 
 
-def _jsonld(tree: lxml_html.HtmlElement) -> list[dict]:
+def jsonld_items(tree: lxml_html.HtmlElement) -> list[dict]:
+    """Every JSON-LD object of the page (first 10 scripts; ``@graph`` and lists flattened)."""
     out: list[dict] = []
     for script in tree.xpath("//script[@type='application/ld+json']/text()")[:10]:
         try:
@@ -152,26 +153,11 @@ def meta_published(tree: lxml_html.HtmlElement, tz: tzinfo) -> datetime | None:
         for value in values.get(key.lower(), ()):
             if dt := parse_time(value, tz):
                 return dt
-    for item in _jsonld(tree):
+    for item in jsonld_items(tree):
         if isinstance(item.get("datePublished"), str) and (dt := parse_time(item["datePublished"], tz)):
             return dt
     found = tree.xpath("//time/@datetime")
     return parse_time(str(found[0]), tz) if found else None
-
-
-def meta_publisher(tree: lxml_html.HtmlElement) -> str | None:
-    """The outlet a page names: Naver's ``og:article:author`` ("이데일리 | 네이버" -> "이데일리"), else
-    ``og:site_name``; None when neither is there (or it is a URL)."""
-    for xp, naver in (("//meta[@property='og:article:author']/@content", True),
-                      ("//meta[@property='og:site_name']/@content", False)):
-        for value in tree.xpath(xp):
-            text = " ".join(str(value).split())
-            if naver and " | " not in text:
-                continue
-            name = text.split(" | ", 1)[0].strip() if naver else text
-            if name and "://" not in name and len(name) < 60:
-                return name
-    return None
 
 
 def meta_authors(tree: lxml_html.HtmlElement) -> list[str]:
@@ -180,7 +166,7 @@ def meta_authors(tree: lxml_html.HtmlElement) -> list[str]:
     for xp in ("//meta[@name='author']/@content", "//meta[@property='article:author']/@content",
                "//meta[@name='byl']/@content", "//meta[@name='dable:author']/@content"):
         names += [str(v) for v in tree.xpath(xp)]
-    for item in _jsonld(tree):
+    for item in jsonld_items(tree):
         author = item.get("author")
         for a in author if isinstance(author, list) else [author]:
             if isinstance(a, dict) and isinstance(a.get("name"), str):
@@ -202,7 +188,7 @@ def meta_section(tree: lxml_html.HtmlElement) -> str | None:
         found = [str(v).strip() for v in tree.xpath(xp) if str(v).strip()]
         if found:
             return found[0]
-    for item in _jsonld(tree):
+    for item in jsonld_items(tree):
         sec = item.get("articleSection")
         if isinstance(sec, str) and sec.strip():
             return sec.strip()

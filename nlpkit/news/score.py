@@ -9,12 +9,14 @@ harmonic mean of the two averages.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 
-__all__ = ["ExtractionScore", "page_counts", "score_pages"]
+__all__ = ["ExtractionScore", "page_counts", "score_pages", "score_snippets", "site_fold", "site_of"]
 
 _TOKEN = re.compile(r"\w+")
 
@@ -72,3 +74,43 @@ def score_pages(pairs: Iterable[tuple[str, str]]) -> ExtractionScore:
     recall = sum(recalls) / len(recalls) if recalls else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return ExtractionScore(f1=f1, precision=precision, recall=recall, pages=n)
+
+
+def score_snippets(pages: Iterable[tuple[Sequence[str], Sequence[str], str]]) -> ExtractionScore:
+    """trafilatura's evaluation (its ``tests/comparison.py``): ``(with, without, text)`` per page.
+
+    A ``with`` snippet found in the text is a true positive, a missing one a false negative; a
+    ``without`` snippet found is a false positive. Precision and recall are over all snippets
+    of all pages (micro), F1 their harmonic mean.
+
+    >>> score_snippets([(["main text"], ["Impressum"], "the main text")]).f1
+    1.0
+    """
+    tp = fn = fp = n = 0
+    for with_, without, text in pages:
+        n += 1
+        found = sum(s in text for s in with_)
+        tp, fn = tp + found, fn + len(with_) - found
+        fp += sum(s in text for s in without)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return ExtractionScore(f1=f1, precision=precision, recall=recall, pages=n)
+
+
+def site_of(url: str) -> str:
+    """The site a page belongs to, for folds grouped by site: the host without ``www.`` and subdomains.
+
+    >>> site_of("https://www.bbc.co.uk/news/x"), site_of("http://blog.example.com/a")
+    ('bbc.co.uk', 'example.com')
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    parts = host.split(".")
+    if len(parts) > 2 and len(parts[-1]) == 2 and len(parts[-2]) <= 3:  # bbc.co.uk, yna.co.kr
+        return ".".join(parts[-3:])
+    return ".".join(parts[-2:])
+
+
+def site_fold(url: str, folds: int = 5) -> int:
+    """A stable fold number for the page's site (sha256 of :func:`site_of`), so runs and tests agree."""
+    return int(hashlib.sha256(site_of(url).encode("utf-8")).hexdigest(), 16) % folds

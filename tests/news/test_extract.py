@@ -38,7 +38,7 @@ def test_naver_rule_on_both_layouts(naver_html: Path, name: str, tag: str, canon
     assert art.published == datetime.fromisoformat(published) and art.published.utcoffset() == KST
     assert (art.language, art.section) == ("ko", "사회")
     assert art.body.startswith(start)
-    assert art.publisher == {"div": "이데일리", "article": "헤럴드경제"}[tag]  # the outlet, from og:article:author
+    assert art.outlet == {"div": "이데일리", "article": "헤럴드경제"}[tag]  # the outlet, from og:article:author
     assert art.body.count("\n\n") >= 5  # paragraphs kept
     for junk in ("무단", "재배포", "@", "기자]", "(사진=", "ⓒ", "Copyright"):
         assert junk not in art.body, junk
@@ -72,7 +72,7 @@ def test_synthetic_layouts_around_real_korean_text(shared_data: Path, layout: st
         page = synthetic_page(a, layout, f"https://www.example.co.kr/news/{a.id}")
         art, extractor = extract_article(decode_html(page, "text/html").text, f"https://www.example.co.kr/news/{a.id}?utm_source=x")
         assert art is not None, extractor
-        assert extractor == ("rule:etnews" if layout == "etnews" else "trafilatura_precision")
+        assert extractor == ("rule:etnews" if layout == "etnews" else "vote")
         assert art.title == a.title
         assert art.canonical_url == f"https://www.example.co.kr/news/{a.id}"
         assert art.published is not None and art.published.utcoffset() == KST
