@@ -48,12 +48,21 @@ def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> An
         raise ConfigError(str(e)) from e
 
 
+def _bounded(tok: Any, texts: Any) -> Iterator[Any]:
+    """Token lists of ``texts`` under the per-document budget (``tokenize.doc_budget_s``)."""
+    from nlpkit.tokenize.dataset import tokenize_bounded
+
+    return tokenize_bounded(tok, texts, get_settings().tokenize.doc_budget_s, group=tok.batch_size
+                            if hasattr(tok, "batch_size") else 256)
+
+
 def _warn(where: str, error: object) -> None:
     typer.echo(f"warning: {where}: {' '.join(str(error).split())}", err=True)
 
 
 def _lines(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8", errors="replace", newline="") as f:
+    # lines end at "\n" only (a lone "\r" stays inside its line), as on stdin
+    with path.open(encoding="utf-8", errors="replace", newline="\n") as f:
         for line in f:
             yield line.rstrip("\r\n")
 
@@ -83,7 +92,7 @@ def tokenize(
     source: Any = texts if texts else (_lines(input_file) if input_file is not None else
                                         (line.rstrip("\n") for line in sys.stdin))
     failed = total = 0
-    for total, toks in enumerate(tok.tokenize_batch(source), start=1):
+    for total, toks in enumerate(_bounded(tok, source), start=1):
         error = getattr(toks, "error", None)
         if error is not None:
             failed += 1
@@ -118,7 +127,7 @@ def _write_parquet(tok: Any, input_file: Path, out: Path) -> None:
     with progress_bar() as bar, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
         task = bar.add_task(f"tokenize ({tok.name})", total=total, rate="")
         rows: list[dict[str, Any]] = []
-        for line_no, (text, toks) in enumerate(zip(_lines(input_file), tok.tokenize_batch(_lines(input_file)))):
+        for line_no, (text, toks) in enumerate(zip(_lines(input_file), _bounded(tok, _lines(input_file)))):
             error = getattr(toks, "error", None)
             if error is not None:
                 failed += 1
