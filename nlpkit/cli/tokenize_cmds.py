@@ -9,6 +9,7 @@ and exits 0 (the version is written; the rejects are retried by the next run).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -61,10 +62,20 @@ def _warn(where: str, error: object) -> None:
 
 
 def _lines(path: Path) -> Iterator[str]:
-    # lines end at "\n" only (a lone "\r" stays inside its line), as on stdin
+    """Lines of a UTF-8 file; a line ends at "\\n" only (a lone "\\r" stays inside its line)."""
     with path.open(encoding="utf-8", errors="replace", newline="\n") as f:
         for line in f:
             yield line.rstrip("\r\n")
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Lines of stdin, read exactly as :func:`_lines` reads a file (same line numbers for the same bytes)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text-only stdin (tests, embedding)
+        yield from (line.rstrip("\r\n") for line in sys.stdin)
+        return
+    for line in io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline="\n"):
+        yield line.rstrip("\r\n")
 
 
 @app.command()
@@ -89,8 +100,7 @@ def tokenize(
             raise ConfigError("--out needs --input FILE (one document per line)")
         _write_parquet(tok, input_file, out)
         return
-    source: Any = texts if texts else (_lines(input_file) if input_file is not None else
-                                        (line.rstrip("\n") for line in sys.stdin))
+    source: Any = texts if texts else (_lines(input_file) if input_file is not None else _stdin_lines())
     failed = total = 0
     for total, toks in enumerate(_bounded(tok, source), start=1):
         error = getattr(toks, "error", None)

@@ -34,7 +34,7 @@ __all__ = ["OktTokenizer", "KomoranTokenizer", "KkmaTokenizer", "HannanumTokeniz
 
 log = logging.getLogger(__name__)
 _SENT, _FIELD, _ERR = "\x1d", "\x1f", "\x15"
-#: ``time_limit_s``: seconds one chunk may run in the engine before the helper stops it (None: no limit).
+#: ``time_limit_s``: CPU seconds one chunk may use in the engine before the helper stops it (None: no limit).
 #: Kkma takes 67 s on "가" * 40 and never returns on "가" * 50; a news sentence takes < 0.1 s.
 _JVM_OPTIONS = {"threads": 2, "helper": True, "java_heap_mb": None, "time_limit_s": 10.0}
 _RUNTIME = frozenset(_JVM_OPTIONS)
@@ -68,6 +68,21 @@ def _parse(out: str, n: int) -> list[list[str] | str]:
 class _KonlpyTokenizer(BaseTokenizer):
     unknown_tag: ClassVar[str] = "X"
     runtime_options: ClassVar[frozenset[str]] = _RUNTIME
+
+    def _check_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        merged = super()._check_options(options)
+        limit = merged["time_limit_s"]
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float))
+                                  or not 0.01 <= limit <= 86_400):
+            raise ValueError(f"time_limit_s must be a number of seconds from 0.01 to 86400 (or None for no limit), "
+                             f"got {limit!r}")
+        threads = merged["threads"]
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 64:
+            raise ValueError(f"threads must be an integer from 1 to 64, got {threads!r}")
+        heap = merged["java_heap_mb"]
+        if heap is not None and (isinstance(heap, bool) or not isinstance(heap, int) or not 128 <= heap <= 65_536):
+            raise ValueError(f"java_heap_mb must be an integer from 128 to 65536 (MB), got {heap!r}")
+        return merged
 
     @staticmethod
     def check_available() -> str:

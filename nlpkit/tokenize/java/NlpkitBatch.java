@@ -10,6 +10,8 @@ package nlpkit;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,7 +77,8 @@ public final class NlpkitBatch {
         final BiConsumer<String, StringBuilder> fn;
         final Thread thread;
         volatile int cur;
-        volatile long started;
+        volatile long started;     // wall clock (nanoTime) when sentence `cur` started
+        volatile long startedCpu;  // this thread's CPU time then (-1 until the thread runs)
 
         Lane(String[] sents, int from, int hi, BiConsumer<String, StringBuilder> fn) {
             this.sents = sents;
@@ -84,6 +87,7 @@ public final class NlpkitBatch {
             this.fn = fn;
             this.cur = from;
             this.started = System.nanoTime();
+            this.startedCpu = -1;
             this.thread = new Thread(this, "nlpkit-tagger");
             this.thread.setDaemon(true);
         }
@@ -91,6 +95,7 @@ public final class NlpkitBatch {
         public void run() {
             for (int i = cur; i < hi; i++) {
                 started = System.nanoTime();
+                startedCpu = CPU.getCurrentThreadCpuTime();
                 cur = i;
                 StringBuilder sb = new StringBuilder();
                 try {
@@ -107,11 +112,25 @@ public final class NlpkitBatch {
         }
     }
 
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+    /** A sentence also stops after this many times its CPU limit in wall time (a thread that gets no CPU). */
+    static final long WALL_FACTOR = 20;
+
+    /** CPU nanoseconds the lane spent on its current sentence (0 when unknown). */
+    private static long cpuOnSentence(Lane lane) {
+        long start = lane.startedCpu;
+        if (start < 0) return 0;
+        long now = CPU.getThreadCpuTime(lane.thread.getId());
+        return now < 0 ? 0 : Math.max(0, now - start);
+    }
+
     /**
      * Run fn over contiguous slices of sents on `threads` threads; join outputs in input order.
-     * limitMs > 0: a sentence running longer is stopped and yields ERR + TIMEOUT, the others of its
-     * slice go on (on a new thread); budgetMs > 0: when the whole call has run that long, every
-     * sentence not yet done yields ERR + TIMEOUT. Both 0: no limit (first, warming calls).
+     * limitMs > 0: a sentence whose thread has used that much CPU (or WALL_FACTOR times that in wall
+     * time) is stopped and yields ERR + TIMEOUT, the others of its slice go on on a new thread; CPU,
+     * not wall time, so a busy machine does not turn ordinary sentences into timeouts. budgetMs > 0:
+     * when the whole call has run that long (wall), every sentence not yet done yields ERR + TIMEOUT.
+     * Both 0: no limit (first, warming calls).
      */
     @SuppressWarnings({"removal", "deprecation"})
     private static String run(String[] sents, int threads, long limitMs, long budgetMs,
@@ -144,7 +163,9 @@ public final class NlpkitBatch {
                 long now = System.nanoTime();
                 int cur = lane.cur;
                 boolean late = now > deadline;
-                if (!late && now - lane.started <= limit) continue;
+                boolean over = limit != Long.MAX_VALUE
+                        && (cpuOnSentence(lane) > limit || (now - lane.started) / WALL_FACTOR > limit);
+                if (!late && !over) continue;
                 lane.thread.stop();
                 lane.thread.join(5000);
                 killed = true;
@@ -152,7 +173,7 @@ public final class NlpkitBatch {
                 int first = los[i];
                 while (first < lane.hi && out[first] != null) first++;
                 String why = late ? "the call's budget of " + budgetMs + " ms ran out"
-                                  : "over the limit of " + limitMs + " ms per sentence";
+                                  : "over the limit of " + limitMs + " ms of CPU per sentence";
                 // the lane may have finished `cur` just before the stop: then `first` is a sentence that
                 // only started, and it runs again on the next lane
                 if (first < lane.hi && (late || first == cur)) out[first++] = ERR + TIMEOUT + why;
