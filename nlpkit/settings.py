@@ -16,20 +16,24 @@ Environment overrides (highest precedence):
 
 from __future__ import annotations
 
+import math
 import re
 import typing
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nlpkit.errors import ConfigError
 from nlpkit.news.sources import NewsSettings
+from nlpkit.yaml_limits import load_yaml_bounded
 
 __all__ = [
     "DEFAULT_SOURCES",
+    "PARAMETER_RANGES",
+    "check_numbers",
     "FlowSpec",
     "ScheduleSpec",
     "Settings",
@@ -45,6 +49,70 @@ DEFAULT_SOURCES: dict[str, str] = {"imdb": IMDB_URL}
 
 _FLOW_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
+#: Longest interval between scheduled runs (a year) and the shortest (a second).
+MAX_INTERVAL_S = 366 * 24 * 3600.0
+MIN_INTERVAL_S = 1.0
+#: Range of a number under each flow-parameter name (flows and profiles); any other number must be
+#: finite and within +-MAX_ABS_NUMBER. A value out of range is an error naming the flow and key.
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "retries": (0, 10), "epochs": (1, 100_000), "max_cpu_minutes": (0.01, 10_080), "max_minutes": (0.01, 10_080),
+    "java_heap_mb": (128, 65_536), "doc_budget_s": (0.01, 86_400), "time_limit_s": (0.01, 86_400),
+    "batch_size": (1, 1_000_000), "threads": (1, 256), "interval": (MIN_INTERVAL_S, MAX_INTERVAL_S),
+    "lr": (0, 10), "dropout": (0, 1), "valid_fraction": (0, 1), "hidden_size": (1, 65_536),
+    "embed_dim": (1, 65_536), "num_layers": (1, 64), "max_vocab": (1, 10_000_000), "max_len": (1, 1_000_000),
+    "seq_len": (1, 1_000_000), "warmup_steps": (0, 10_000_000), "k": (1, 100_000), "timeout": (0.01, 86_400),
+    "max_run_chars": (8, 1_000_000), "max_docs": (0, 1_000_000_000), "limit": (0, 1_000_000_000),
+    "eval_limit": (0, 1_000_000_000), "n_train": (0, 1_000_000_000), "n_test": (0, 1_000_000_000),
+    "seed": (0, 2**32 - 1), "port": (1, 65_535), "reload_check_limit": (0, 1_000_000_000), "max_digits": (1, 100),
+}
+MAX_ABS_NUMBER = 1e12
+_NUMBER_TEXT = re.compile(r"[-+]?(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?\.?(inf|nan)", re.IGNORECASE)
+
+
+def check_numbers(value: Any, where: str, path: str = "") -> list[str]:
+    """Problems with the numbers inside a flow parameter value (recursively), each naming ``where`` and the key.
+
+    A number (or a string YAML 1.1 left unread, such as ``1e32``) under a key of
+    :data:`PARAMETER_RANGES` must lie in its range; every other number must be finite and
+    within +-:data:`MAX_ABS_NUMBER`.
+
+    >>> check_numbers({"epochs": "1e29", "lr": 0.001}, "flow 'x'")
+    ["flow 'x', key 'epochs': 1e29 is out of range; expected a number from 1 to 100000"]
+    """
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in check_numbers(v, where, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in check_numbers(v, where, path)]
+    key = path.rsplit(".", 1)[-1]
+    rng = PARAMETER_RANGES.get(key or "")
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        number = float(value) if abs(value) < 10**300 else math.inf
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str) and rng is not None and _NUMBER_TEXT.fullmatch(value.strip()):
+        number = float(value.replace("_", ""))
+    else:
+        return []
+    lo, hi = rng if rng is not None else (-MAX_ABS_NUMBER, MAX_ABS_NUMBER)
+    if math.isfinite(number) and lo <= number <= hi:
+        return []
+    shown = value if isinstance(value, str) else f"{number:g}"
+    return [f"{where}, key '{path}': {shown} is out of range; expected a number from {lo:g} to {hi:g}"]
+
+
+def cron_fires(cron: str, timezone: str) -> datetime | None:
+    """The next time ``cron`` fires after now in ``timezone``, or None when it never does (``0 0 30 2 *``)."""
+    from zoneinfo import ZoneInfo
+
+    from croniter import CroniterBadDateError, croniter
+
+    try:
+        return croniter(cron, datetime.now(ZoneInfo(timezone))).get_next(datetime)  # type: ignore[no-any-return]
+    except (CroniterBadDateError, ValueError, OverflowError):
+        return None
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -54,7 +122,8 @@ class ScheduleSpec(_Frozen):
     """When a flow runs: a cron expression (with time zone) or a fixed interval."""
 
     cron: str | None = Field(None, description="Five-field cron expression, e.g. '0 * * * *'.")
-    interval: float | None = Field(None, gt=0, description="Seconds between runs.")
+    interval: float | None = Field(None, ge=MIN_INTERVAL_S, le=MAX_INTERVAL_S, allow_inf_nan=False,
+                                   description="Seconds between runs (1 s to 366 days).")
     timezone: str = Field("Asia/Seoul", description="IANA time zone the cron expression is read in.")
 
     @model_validator(mode="after")
@@ -66,6 +135,9 @@ class ScheduleSpec(_Frozen):
 
             if not croniter.is_valid(self.cron):
                 raise ValueError(f"invalid cron expression {self.cron!r} (expected 5 fields like '0 3 * * 0')")
+            if cron_fires(self.cron, self.timezone if _tz_ok(self.timezone) else "UTC") is None:
+                raise ValueError(f"cron expression {self.cron!r} never fires (no such date, e.g. February 30 or "
+                                 "April 31); pick a day that exists")
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
@@ -86,7 +158,7 @@ class FlowSpec(_Frozen):
     task_runner: Literal["default", "threads", "dask"] | dict[str, Any] = Field(
         "default", description="'default' (in-process threads), 'dask' (LocalCluster) or {dask: {address: ...}}."
     )
-    retries: int = Field(0, ge=0, description="Flow-level retries.")
+    retries: int = Field(0, ge=0, le=10, description="Flow-level retries (0 to 10).")
     tags: list[str] = Field(default_factory=list)
 
     @field_validator("name")
@@ -104,6 +176,13 @@ class FlowSpec(_Frozen):
             raise ValueError(f"entrypoint {v!r} must look like 'pipelines/imdb.py:imdb_flow'")
         return v
 
+    @model_validator(mode="after")
+    def _numbers_in_range(self) -> FlowSpec:
+        problems = check_numbers(self.parameters, "parameters")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
 
 #: Storage options a store on object storage accepts (delta-rs names; see nlpkit.store.remote).
 StorageOptionKey = Literal["endpoint_url", "access_key_id", "secret_access_key", "session_token", "region",
@@ -113,9 +192,9 @@ StorageOptionKey = Literal["endpoint_url", "access_key_id", "secret_access_key",
 class StoreSettings(_Frozen):
     """How much history the store keeps (applied by `nlpkit data vacuum`), and how to reach object storage."""
 
-    retention: int = Field(5, ge=1, description="Versions of each dataset `nlpkit data vacuum` keeps (the last K).")
+    retention: int = Field(5, ge=1, le=100_000, description="Versions of each dataset `nlpkit data vacuum` keeps (the last K).")
     append_retention_hours: int = Field(
-        1, ge=0, description="Files of append tables replaced by compaction are deleted once this old (hours); "
+        1, ge=0, le=100_000, description="Files of append tables replaced by compaction are deleted once this old (hours); "
         "keeps files that an append in progress has written but not yet committed.")
     storage_options: dict[StorageOptionKey, str] = Field(
         default_factory=dict, description="For data_dir s3://bucket/prefix: endpoint_url, region, allow_http, "
@@ -125,9 +204,9 @@ class StoreSettings(_Frozen):
 class TokenizeSettings(_Frozen):
     """Bounds on tokenization work (``nlpkit.tokenize``): what a scheduled run may spend on one document."""
 
-    doc_budget_s: float | None = Field(60.0, gt=0, description="Seconds one document may take in tokenize-dataset; "
+    doc_budget_s: float | None = Field(60.0, gt=0, le=86_400, allow_inf_nan=False, description="Seconds one document may take in tokenize-dataset; "
                                        "over it the document is a reject 'over_budget' (None: no budget).")
-    max_run_chars: int | None = Field(None, ge=8, description="Runs without whitespace longer than this are cut "
+    max_run_chars: int | None = Field(None, ge=8, le=1_000_000, description="Runs without whitespace longer than this are cut "
                                       "before tagging; None: each backend's measured default.")
 
 
@@ -137,9 +216,9 @@ class Settings(_Frozen):
     data_dir: Path | str = Field(Path("data"), description="Root of the store (Delta Lake tables): a local folder, "
                                  "or s3://bucket/prefix (a string) for object storage.")
     nltk_data: Path | None = Field(None, description="NLTK data directory; None = NLTK's own search path.")
-    java_heap_mb: int = Field(2048, ge=128, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
+    java_heap_mb: int = Field(2048, ge=128, le=65_536, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
     max_decompressed_mb: int = Field(
-        4096, ge=1, description="Largest size (MiB) a compressed input (.gz/.zip/.bz2/.xz) may expand to; more is "
+        4096, ge=1, le=1_048_576, description="Largest size (MiB) a compressed input (.gz/.zip/.bz2/.xz) may expand to; more is "
         "refused as a decompression bomb (`nlpkit data import --max-decompressed-mb` overrides it).")
     sources: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SOURCES),
@@ -176,6 +255,10 @@ class Settings(_Frozen):
             unknown = sorted(set(overrides) - known)
             if unknown:
                 raise ValueError(f"profile {profile!r} names unknown flow(s): {', '.join(unknown)}")
+            problems = [p for flow, params in overrides.items()
+                        for p in check_numbers(params, f"profile {profile!r}, flow {flow!r}")]
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
 
     def with_profile(self, profile: str | None) -> list[FlowSpec]:
@@ -213,17 +296,18 @@ class Settings(_Frozen):
 
 
 def format_validation_error(err: ValidationError, origin: str) -> str:
-    """Turn pydantic's error list into lines naming the file, the key and what was expected."""
-    lines = [f"{origin}: invalid settings"]
+    """Pydantic's error list as one line naming the file, each key and what was expected."""
+    parts = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
+        msg = " ".join(str(e["msg"]).split())
         if e["type"] == "extra_forbidden":
             msg = f"unknown key; allowed here: {', '.join(_allowed_keys(e['loc'][:-1]))}"
-        elif "input" in e and e["type"] not in ("missing",):
-            msg = f"{msg}; got {e['input']!r}"
-        lines.append(f"  key '{loc}': {msg}")
-    return "\n".join(lines)
+        elif "input" in e and e["type"] not in ("missing",) and not isinstance(e["input"], (dict, list)):
+            shown = repr(e["input"])
+            msg = f"{msg}; got {shown if len(shown) <= 80 else shown[:77] + '...'}"
+        parts.append(f"key '{loc}': {msg}")
+    return f"{origin}: invalid settings: " + "; ".join(parts)
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -239,6 +323,16 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         if nested:
             model = nested[0]
     return list(model.model_fields)
+
+
+def _tz_ok(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
 
 
 def _env_overrides(environ: Mapping[str, str], raw: dict[str, Any]) -> dict[str, Any]:
@@ -305,9 +399,10 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
         if not p.is_file():
             raise ConfigError(f"settings file {origin} not found (pass --flows FILE or set NLPKIT_FLOWS)")
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{origin}: not valid YAML: {e}") from e
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{origin}: not UTF-8 (byte {e.start}); save it as UTF-8") from e
+        loaded = load_yaml_bounded(text, origin)  # size, depth and alias expansion checked before building
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
