@@ -206,6 +206,9 @@ class TokenizeSettings(_Frozen):
 
     doc_budget_s: float | None = Field(60.0, gt=0, le=86_400, allow_inf_nan=False, description="Seconds one document may take in tokenize-dataset; "
                                        "over it the document is a reject 'over_budget' (None: no budget).")
+    time_limit_s: float | None = Field(10.0, ge=0.01, le=86_400, allow_inf_nan=False, description="CPU seconds "
+                                       "one chunk may use in a JVM tagger (okt, komoran, kkma, hannanum) before it is "
+                                       "stopped and its text fails with reason 'timeout' (None: no limit).")
     max_run_chars: int | None = Field(None, ge=8, le=1_000_000, description="Runs without whitespace longer than this are cut "
                                       "before tagging; None: each backend's measured default.")
 

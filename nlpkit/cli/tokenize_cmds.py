@@ -28,6 +28,10 @@ _TOKENIZER_HELP = ("Backend: kiwi, mecab, okt, komoran, hannanum, kkma (slow, op
                    "words, chars, whitespace, regex.")
 
 
+#: Backends whose engine calls nlpkit's Java helper can stop (``tokenize.time_limit_s``).
+_JVM_TAGGERS = ("okt", "komoran", "kkma", "hannanum")
+
+
 def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> Any:
     from nlpkit.tokenize import get_tokenizer
     from nlpkit.tokenize.jvm import configure_jvm
@@ -36,6 +40,8 @@ def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> An
     configure_jvm(settings.java_heap_mb)
     if name == "english" and settings.nltk_data is not None:
         options.setdefault("nltk_data", str(settings.nltk_data))
+    if name in _JVM_TAGGERS:
+        options.setdefault("time_limit_s", settings.tokenize.time_limit_s)
     if settings.tokenize.max_run_chars is not None:
         options.setdefault("max_run_chars", settings.tokenize.max_run_chars)
     # failures are reported here, one line each with the line number / document id
@@ -179,6 +185,8 @@ def tokenize_dataset_cmd(
     budget = get_settings().tokenize.doc_budget_s
     if get_settings().tokenize.max_run_chars is not None:
         options.setdefault("max_run_chars", get_settings().tokenize.max_run_chars)
+    if tokenizer in _JVM_TAGGERS:
+        options.setdefault("time_limit_s", get_settings().tokenize.time_limit_s)
     _make_tokenizer(tokenizer, dicts, dict(options))
     plan = plan_tokenize(get_store(), dataset, tokenizer, user_dicts=[str(d) for d in dicts], options=options,
                          text_column=text_column if len(text_column) > 1 else text_column[0], id_column=id_column)
