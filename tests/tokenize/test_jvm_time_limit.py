@@ -7,7 +7,6 @@ The adversarial input is real: Kkma takes 67 s on ``"가" * 40`` and never retur
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,27 +15,15 @@ from typer.testing import CliRunner
 
 from nlpkit.errors import TokenizeFailure
 from nlpkit.store import Store
-from nlpkit.tokenize import get_tokenizer, tokenize_dataset
+from nlpkit.tokenize import tokenize_dataset
 from nlpkit.tokenize.core import FailedTokens
 from nlpkit.tokenize.dataset import tokenize_within
 
 from tests.tokenize.conftest import JVM_BACKENDS
+from tests.tokenize.test_hostile_input import _uncached as _tok
 
 pytestmark = pytest.mark.jvm
 BOMB = "가" * 40
-
-
-def _tok(name: str, **options: object):
-    if name == "kkma":
-        options["warn_slow"] = False
-    try:
-        tok = get_tokenizer(name, cache=False, **options)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tok.warm_up()
-    except ImportError as e:
-        pytest.skip(f"{name} not installed: {e}")
-    return tok
 
 
 @pytest.fixture(scope="module")
