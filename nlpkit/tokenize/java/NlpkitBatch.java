@@ -113,6 +113,20 @@ public final class NlpkitBatch {
     }
 
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+    /** Heap use (after the last collection) from which the longest-running limited sentence is stopped. */
+    static final double HEAP_PRESSURE = 0.85;
+
+    /** Whether the heap is nearly full even after garbage collection (Kkma's explosions grow it until OOM). */
+    private static boolean heapPressure() {
+        long max = Runtime.getRuntime().maxMemory();
+        for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            java.lang.management.MemoryUsage after = pool.getCollectionUsage();
+            if (pool.getType() == java.lang.management.MemoryType.HEAP && after != null
+                    && pool.getName().contains("Old") && after.getUsed() > HEAP_PRESSURE * max) return true;
+        }
+        return false;
+    }
+
     /** A sentence also stops after this many times its CPU limit in wall time (a thread that gets no CPU). */
     static final long WALL_FACTOR = 20;
 
@@ -151,6 +165,17 @@ public final class NlpkitBatch {
         boolean killed = false;
         while (true) {
             boolean alive = false;
+            // under heap pressure, the limited sentence that has used the most CPU is stopped first
+            int heavy = -1;
+            if (limit != Long.MAX_VALUE && heapPressure()) {
+                long most = 50_000_000L;  // a sentence under 50 ms of CPU is not the cause
+                for (int i = 0; i < k; i++) {
+                    if (lanes[i] != null && lanes[i].thread.isAlive()) {
+                        long used = cpuOnSentence(lanes[i]);
+                        if (used > most) { most = used; heavy = i; }
+                    }
+                }
+            }
             for (int i = 0; i < k; i++) {
                 Lane lane = lanes[i];
                 if (lane == null) continue;
@@ -163,8 +188,9 @@ public final class NlpkitBatch {
                 long now = System.nanoTime();
                 int cur = lane.cur;
                 boolean late = now > deadline;
-                boolean over = limit != Long.MAX_VALUE
-                        && (cpuOnSentence(lane) > limit || (now - lane.started) / WALL_FACTOR > limit);
+                boolean heavyNow = i == heavy;
+                boolean over = heavyNow || (limit != Long.MAX_VALUE
+                        && (cpuOnSentence(lane) > limit || (now - lane.started) / WALL_FACTOR > limit));
                 if (!late && !over) continue;
                 lane.thread.stop();
                 lane.thread.join(5000);
@@ -173,7 +199,8 @@ public final class NlpkitBatch {
                 int first = los[i];
                 while (first < lane.hi && out[first] != null) first++;
                 String why = late ? "the call's budget of " + budgetMs + " ms ran out"
-                                  : "over the limit of " + limitMs + " ms of CPU per sentence";
+                        : heavyNow ? "the JVM heap is nearly full (over " + (int) (HEAP_PRESSURE * 100) + "% after GC)"
+                        : "over the limit of " + limitMs + " ms of CPU per sentence";
                 // the lane may have finished `cur` just before the stop: then `first` is a sentence that
                 // only started, and it runs again on the next lane
                 if (first < lane.hi && (late || first == cur)) out[first++] = ERR + TIMEOUT + why;
