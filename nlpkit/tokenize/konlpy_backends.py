@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import tempfile
 import threading
 import warnings
 from typing import Any, ClassVar
 
 from nlpkit.errors import TokenizerError
+from nlpkit.tokenize.astral import ASTRAL as _ASTRAL
+from nlpkit.tokenize.astral import from_bmp as _from_bmp
+from nlpkit.tokenize.astral import to_bmp as _to_bmp
 from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.build import tokens_from_columns, tokens_from_pairs
 from nlpkit.tokenize.core import BaseTokenizer, ChunkError
@@ -44,8 +46,6 @@ _ENGINES: dict[tuple[str, str], Any] = {}  # (backend, dict sha256) -> KoNLPy ob
 _ENGINES_LOCK = threading.Lock()
 _WARMED: set[str] = set()  # backends whose engine ran once without a limit (static dictionaries loaded)
 _WARM_TEXT = "준비 ready."
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
-_PUA = 0xE000  # astral characters cross the JVM as private-use BMP characters (one UTF-16 unit each)
 
 
 def _parse(out: str, n: int) -> list[list[str] | str]:
@@ -411,29 +411,3 @@ def _hannanum_triples(chunk: str, raw: str) -> list[tuple[str, str, str | None]]
         raise TokenizerError(f"JHannanum returned the analysis of another text ({surfaces[:40]!r}): stale workflow")
     return [(f, t, None) for f, t in parse(raw, flatten=True)]
 
-
-def _to_bmp(chunk: str) -> str:
-    """``chunk`` with each astral character replaced by a private-use BMP character absent from it
-    (same length in code points, so offsets hold); :func:`_from_bmp` maps forms back."""
-    if not _ASTRAL.search(chunk):
-        return chunk
-    table = _bmp_table(chunk)
-    return _ASTRAL.sub(lambda m: table[m.group()], chunk)
-
-
-def _from_bmp(chunk: str) -> Any:
-    """A function mapping an engine form of ``_to_bmp(chunk)`` back to the characters of ``chunk``."""
-    back = str.maketrans({v: k for k, v in _bmp_table(chunk).items()})
-    return lambda s: s.translate(back) if s else s
-
-
-def _bmp_table(chunk: str) -> dict[str, str]:
-    used = set(chunk)
-    table: dict[str, str] = {}
-    code = _PUA
-    for ch in dict.fromkeys(_ASTRAL.findall(chunk)):
-        while chr(code) in used:
-            code += 1
-        table[ch] = chr(code)
-        code += 1
-    return table
