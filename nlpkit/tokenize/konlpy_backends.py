@@ -7,6 +7,12 @@ the tests check it. A sentence the engine throws on is a :class:`~nlpkit.tokeniz
 (its text fails, see :mod:`nlpkit.tokenize.core`); engines whose state an error corrupts
 (Hannanum's workflow, a Kkma analyser) are rebuilt.
 
+Every helper call can be stopped: a chunk whose tagging thread used more than ``time_limit_s``
+CPU seconds (or the heaviest one when the JVM heap is nearly full), and every chunk still open
+when the call's budget (:meth:`BaseTokenizer.budget`) runs out, is stopped inside the JVM and
+fails with reason ``timeout``; the other chunks keep their tokens. Without the helper
+(``helper=False`` or no ``javac``) KoNLPy's own calls cannot be stopped.
+
 >>> tok = KomoranTokenizer()                                   # doctest: +SKIP
 >>> [(t.form, t.tag) for t in tok.tokenize("오징어 게임이 흥행했다")][:3]  # doctest: +SKIP
 [('오징어', 'NNG'), ('게임', 'NNG'), ('이', 'JKS')]
