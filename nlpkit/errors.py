@@ -95,7 +95,7 @@ class TokenizeFailure(TokenizerError):
 
     ``Tokenizer.tokenize`` raises it; ``tokenize_batch`` yields a :class:`~nlpkit.tokenize.core.FailedTokens`
     (empty, carrying this error) for that text and goes on. ``reason`` is a short code
-    (``engine_error``, ``over_budget``) for rejects tables; the message says what happened.
+    (``engine_error``, ``over_budget``, ``timeout``) for rejects tables; the message says what happened.
     """
 
     def __init__(self, message: str, *, reason: str = "engine_error") -> None:

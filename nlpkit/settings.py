@@ -24,14 +24,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nlpkit.errors import ConfigError
 from nlpkit.news.sources import NewsSettings
+from nlpkit.settings_ranges import (MAX_INTERVAL_S, MIN_INTERVAL_S, PARAMETER_RANGES, check_numbers,
+                                    cron_fires)
+from nlpkit.yaml_limits import load_yaml_bounded
 
 __all__ = [
     "DEFAULT_SOURCES",
+    "PARAMETER_RANGES",
+    "check_numbers",
     "FlowSpec",
     "ScheduleSpec",
     "Settings",
@@ -47,7 +51,6 @@ DEFAULT_SOURCES: dict[str, str] = {"imdb": IMDB_URL}
 
 _FLOW_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
-
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -56,7 +59,8 @@ class ScheduleSpec(_Frozen):
     """When a flow runs: a cron expression (with time zone) or a fixed interval."""
 
     cron: str | None = Field(None, description="Five-field cron expression, e.g. '0 * * * *'.")
-    interval: float | None = Field(None, gt=0, description="Seconds between runs.")
+    interval: float | None = Field(None, ge=MIN_INTERVAL_S, le=MAX_INTERVAL_S, allow_inf_nan=False,
+                                   description="Seconds between runs (1 s to 366 days).")
     timezone: str = Field("Asia/Seoul", description="IANA time zone the cron expression is read in.")
 
     @model_validator(mode="after")
@@ -68,6 +72,9 @@ class ScheduleSpec(_Frozen):
 
             if not croniter.is_valid(self.cron):
                 raise ValueError(f"invalid cron expression {self.cron!r} (expected 5 fields like '0 3 * * 0')")
+            if cron_fires(self.cron, self.timezone if _tz_ok(self.timezone) else "UTC") is None:
+                raise ValueError(f"cron expression {self.cron!r} never fires (no such date, e.g. February 30 or "
+                                 "April 31); pick a day that exists")
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
@@ -88,7 +95,7 @@ class FlowSpec(_Frozen):
     task_runner: Literal["default", "threads", "dask"] | dict[str, Any] = Field(
         "default", description="'default' (in-process threads), 'dask' (LocalCluster) or {dask: {address: ...}}."
     )
-    retries: int = Field(0, ge=0, description="Flow-level retries.")
+    retries: int = Field(0, ge=0, le=10, description="Flow-level retries (0 to 10).")
     tags: list[str] = Field(default_factory=list)
 
     @field_validator("name")
@@ -106,6 +113,13 @@ class FlowSpec(_Frozen):
             raise ValueError(f"entrypoint {v!r} must look like 'pipelines/imdb.py:imdb_flow'")
         return v
 
+    @model_validator(mode="after")
+    def _numbers_in_range(self) -> FlowSpec:
+        problems = check_numbers(self.parameters, "parameters")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
 
 #: Storage options a store on object storage accepts (delta-rs names; see nlpkit.store.remote).
 StorageOptionKey = Literal["endpoint_url", "access_key_id", "secret_access_key", "session_token", "region",
@@ -115,9 +129,9 @@ StorageOptionKey = Literal["endpoint_url", "access_key_id", "secret_access_key",
 class StoreSettings(_Frozen):
     """How much history the store keeps (applied by `nlpkit data vacuum`), and how to reach object storage."""
 
-    retention: int = Field(5, ge=1, description="Versions of each dataset `nlpkit data vacuum` keeps (the last K).")
+    retention: int = Field(5, ge=1, le=100_000, description="Versions of each dataset `nlpkit data vacuum` keeps (the last K).")
     append_retention_hours: int = Field(
-        1, ge=0, description="Files of append tables replaced by compaction are deleted once this old (hours); "
+        1, ge=0, le=100_000, description="Files of append tables replaced by compaction are deleted once this old (hours); "
         "keeps files that an append in progress has written but not yet committed.")
     storage_options: dict[StorageOptionKey, str] = Field(
         default_factory=dict, description="For data_dir s3://bucket/prefix: endpoint_url, region, allow_http, "
@@ -127,9 +141,12 @@ class StoreSettings(_Frozen):
 class TokenizeSettings(_Frozen):
     """Bounds on tokenization work (``nlpkit.tokenize``): what a scheduled run may spend on one document."""
 
-    doc_budget_s: float | None = Field(60.0, gt=0, description="Seconds one document may take in tokenize-dataset; "
+    doc_budget_s: float | None = Field(60.0, gt=0, le=86_400, allow_inf_nan=False, description="Seconds one document may take in tokenize-dataset; "
                                        "over it the document is a reject 'over_budget' (None: no budget).")
-    max_run_chars: int | None = Field(None, ge=8, description="Runs without whitespace longer than this are cut "
+    time_limit_s: float | None = Field(10.0, ge=0.01, le=86_400, allow_inf_nan=False, description="CPU seconds "
+                                       "one chunk may use in a JVM tagger (okt, komoran, kkma, hannanum) before it is "
+                                       "stopped and its text fails with reason 'timeout' (None: no limit).")
+    max_run_chars: int | None = Field(None, ge=8, le=1_000_000, description="Runs without whitespace longer than this are cut "
                                       "before tagging; None: each backend's measured default.")
 
 
@@ -139,9 +156,9 @@ class Settings(_Frozen):
     data_dir: Path | str = Field(Path("data"), description="Root of the store (Delta Lake tables): a local folder, "
                                  "or s3://bucket/prefix (a string) for object storage.")
     nltk_data: Path | None = Field(None, description="NLTK data directory; None = NLTK's own search path.")
-    java_heap_mb: int = Field(2048, ge=128, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
+    java_heap_mb: int = Field(2048, ge=128, le=65_536, description="JVM heap (MB) for KoNLPy taggers: all four with user dictionaries need ~1.5 GB.")
     max_decompressed_mb: int = Field(
-        4096, ge=1, description="Largest size (MiB) a compressed input (.gz/.zip/.bz2/.xz) may expand to; more is "
+        4096, ge=1, le=1_048_576, description="Largest size (MiB) a compressed input (.gz/.zip/.bz2/.xz) may expand to; more is "
         "refused as a decompression bomb (`nlpkit data import --max-decompressed-mb` overrides it).")
     sources: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_SOURCES),
@@ -178,6 +195,10 @@ class Settings(_Frozen):
             unknown = sorted(set(overrides) - known)
             if unknown:
                 raise ValueError(f"profile {profile!r} names unknown flow(s): {', '.join(unknown)}")
+            problems = [p for flow, params in overrides.items()
+                        for p in check_numbers(params, f"profile {profile!r}, flow {flow!r}")]
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
 
     def with_profile(self, profile: str | None) -> list[FlowSpec]:
@@ -215,17 +236,18 @@ class Settings(_Frozen):
 
 
 def format_validation_error(err: ValidationError, origin: str) -> str:
-    """Turn pydantic's error list into lines naming the file, the key and what was expected."""
-    lines = [f"{origin}: invalid settings"]
+    """Pydantic's error list as one line naming the file, each key and what was expected."""
+    parts = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
+        msg = " ".join(str(e["msg"]).split())
         if e["type"] == "extra_forbidden":
             msg = f"unknown key; allowed here: {', '.join(_allowed_keys(e['loc'][:-1]))}"
-        elif "input" in e and e["type"] not in ("missing",):
-            msg = f"{msg}; got {e['input']!r}"
-        lines.append(f"  key '{loc}': {msg}")
-    return "\n".join(lines)
+        elif "input" in e and e["type"] not in ("missing",) and not isinstance(e["input"], (dict, list)):
+            shown = repr(e["input"])
+            msg = f"{msg}; got {shown if len(shown) <= 80 else shown[:77] + '...'}"
+        parts.append(f"key '{loc}': {msg}")
+    return f"{origin}: invalid settings: " + "; ".join(parts)
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -241,6 +263,16 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         if nested:
             model = nested[0]
     return list(model.model_fields)
+
+
+def _tz_ok(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
 
 
 def _env_overrides(environ: Mapping[str, str], raw: dict[str, Any]) -> dict[str, Any]:
@@ -308,9 +340,10 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
         if not p.is_file():
             raise ConfigError(f"settings file {origin} not found (pass --flows FILE or set NLPKIT_FLOWS)")
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{origin}: not valid YAML: {e}") from e
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{origin}: not UTF-8 (byte {e.start}); save it as UTF-8") from e
+        loaded = load_yaml_bounded(text, origin)  # size, depth and alias expansion checked before building
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

@@ -9,6 +9,7 @@ and exits 0 (the version is written; the rejects are retried by the next run).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -27,6 +28,10 @@ _TOKENIZER_HELP = ("Backend: kiwi, mecab, okt, komoran, hannanum, kkma (slow, op
                    "words, chars, whitespace, regex.")
 
 
+#: Backends whose engine calls nlpkit's Java helper can stop (``tokenize.time_limit_s``).
+_JVM_TAGGERS = ("okt", "komoran", "kkma", "hannanum")
+
+
 def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> Any:
     from nlpkit.tokenize import get_tokenizer
     from nlpkit.tokenize.jvm import configure_jvm
@@ -35,6 +40,8 @@ def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> An
     configure_jvm(settings.java_heap_mb)
     if name == "english" and settings.nltk_data is not None:
         options.setdefault("nltk_data", str(settings.nltk_data))
+    if name in _JVM_TAGGERS:
+        options.setdefault("time_limit_s", settings.tokenize.time_limit_s)
     if settings.tokenize.max_run_chars is not None:
         options.setdefault("max_run_chars", settings.tokenize.max_run_chars)
     # failures are reported here, one line each with the line number / document id
@@ -48,14 +55,33 @@ def _make_tokenizer(name: str, dicts: list[Path], options: dict[str, Any]) -> An
         raise ConfigError(str(e)) from e
 
 
+def _bounded(tok: Any, texts: Any) -> Iterator[Any]:
+    """Token lists of ``texts`` under the per-document budget (``tokenize.doc_budget_s``)."""
+    from nlpkit.tokenize.dataset import tokenize_bounded
+
+    return tokenize_bounded(tok, texts, get_settings().tokenize.doc_budget_s, group=tok.batch_size
+                            if hasattr(tok, "batch_size") else 256)
+
+
 def _warn(where: str, error: object) -> None:
     typer.echo(f"warning: {where}: {' '.join(str(error).split())}", err=True)
 
 
 def _lines(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8", errors="replace", newline="") as f:
+    """Lines of a UTF-8 file; a line ends at "\\n" only (a lone "\\r" stays inside its line)."""
+    with path.open(encoding="utf-8", errors="replace", newline="\n") as f:
         for line in f:
             yield line.rstrip("\r\n")
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Lines of stdin, read exactly as :func:`_lines` reads a file (same line numbers for the same bytes)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text-only stdin (tests, embedding)
+        yield from (line.rstrip("\r\n") for line in sys.stdin)
+        return
+    for line in io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline="\n"):
+        yield line.rstrip("\r\n")
 
 
 @app.command()
@@ -80,10 +106,9 @@ def tokenize(
             raise ConfigError("--out needs --input FILE (one document per line)")
         _write_parquet(tok, input_file, out)
         return
-    source: Any = texts if texts else (_lines(input_file) if input_file is not None else
-                                        (line.rstrip("\n") for line in sys.stdin))
+    source: Any = texts if texts else (_lines(input_file) if input_file is not None else _stdin_lines())
     failed = total = 0
-    for total, toks in enumerate(tok.tokenize_batch(source), start=1):
+    for total, toks in enumerate(_bounded(tok, source), start=1):
         error = getattr(toks, "error", None)
         if error is not None:
             failed += 1
@@ -118,7 +143,7 @@ def _write_parquet(tok: Any, input_file: Path, out: Path) -> None:
     with progress_bar() as bar, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
         task = bar.add_task(f"tokenize ({tok.name})", total=total, rate="")
         rows: list[dict[str, Any]] = []
-        for line_no, (text, toks) in enumerate(zip(_lines(input_file), tok.tokenize_batch(_lines(input_file)))):
+        for line_no, (text, toks) in enumerate(zip(_lines(input_file), _bounded(tok, _lines(input_file)))):
             error = getattr(toks, "error", None)
             if error is not None:
                 failed += 1
@@ -160,6 +185,8 @@ def tokenize_dataset_cmd(
     budget = get_settings().tokenize.doc_budget_s
     if get_settings().tokenize.max_run_chars is not None:
         options.setdefault("max_run_chars", get_settings().tokenize.max_run_chars)
+    if tokenizer in _JVM_TAGGERS:
+        options.setdefault("time_limit_s", get_settings().tokenize.time_limit_s)
     _make_tokenizer(tokenizer, dicts, dict(options))
     plan = plan_tokenize(get_store(), dataset, tokenizer, user_dicts=[str(d) for d in dicts], options=options,
                          text_column=text_column if len(text_column) > 1 else text_column[0], id_column=id_column)

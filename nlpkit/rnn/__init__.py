@@ -25,11 +25,16 @@ __all__ = ["Prediction", "Vocab", "is_model_dir", "model_kind", "predict", "pred
 
 def model_kind(model_dir: str | Path) -> str | None:
     """``"classifier"``, ``"lm"`` or ``"seq2seq"`` for an nlpkit RNN model directory, else None."""
-    import json
+    from nlpkit.rnn.checkpoint import FORMAT
+    from nlpkit.rnn.model_checks import MAX_CONFIG_BYTES, read_json_checked
 
-    if not is_model_dir(model_dir):
+    cfg = Path(model_dir) / "config.json"
+    if not cfg.is_file():
         return None
-    return str(json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8")).get("kind"))
+    data = read_json_checked(cfg, max_bytes=MAX_CONFIG_BYTES)  # a damaged config.json: one line naming it
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    return str(data.get("kind"))
 
 
 def predict_text(model_dir: str | Path, text: str) -> tuple[str, float]:

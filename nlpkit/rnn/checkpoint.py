@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import nlpkit
 from nlpkit.errors import CheckpointError, ModelError
-from nlpkit.rnn.model_checks import (build_checked, check_finite, check_model_section, check_run_section,
-                                     shape_problems)
+from nlpkit.rnn.model_checks import (MAX_CONFIG_BYTES, check_finite, check_model_section, check_run_section,
+                                     check_shapes, read_json_checked, safetensors_shapes, shape_problems,
+                                     skeleton_shapes)
 from nlpkit.rnn.vocab import Vocab
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ def is_model_dir(path: str | Path) -> bool:
     if not cfg.is_file():
         return False
     try:
-        return json.loads(cfg.read_text(encoding="utf-8")).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
+        return read_json_checked(cfg, max_bytes=MAX_CONFIG_BYTES).get("format") == FORMAT
+    except (CheckpointError, AttributeError):
         return False
 
 
@@ -199,10 +200,7 @@ def save_model_dir(
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path} is not valid JSON ({e}); the model directory is damaged") from e
+    data = read_json_checked(path, max_bytes=MAX_CONFIG_BYTES)  # size and depth first: no RecursionError
     if not isinstance(data, dict):
         raise CheckpointError(f"{path} must hold a JSON object, got {type(data).__name__}")
     return data
@@ -236,8 +234,14 @@ def _aliases(meta: dict[str, str], weights: dict[str, Any], origin: str) -> dict
     return aliases
 
 
-def load_model_dir(path: str | Path, *, kind: str | None = None) -> ModelDir:
-    """Read and check a model directory (format, kind, vocabulary digest); never unpickles."""
+def load_model_dir(path: str | Path, *, kind: str | None = None,
+                   check: Callable[[dict[str, Any], Vocab, dict[str, tuple[int, ...]]], None] | None = None) -> ModelDir:
+    """Read and check a model directory (format, kind, vocabulary digest); never unpickles.
+
+    Every size is checked before anything is allocated: the JSON files' size and depth, then the
+    safetensors header's shapes and byte spans (:func:`~nlpkit.rnn.model_checks.safetensors_shapes`),
+    then ``check(config, vocab, shapes)`` (the model's own expectations) -- only then are tensors read.
+    """
     path = Path(path)
     if not path.is_dir():
         raise CheckpointError(f"model directory {path} does not exist (train one with `nlpkit train ...`)")
@@ -262,12 +266,30 @@ def load_model_dir(path: str | Path, *, kind: str | None = None) -> ModelDir:
             f"{path}/vocab.json does not belong to this model (digest {vocab.sha256[:12]} != "
             f"{str(config.get('vocab_sha256'))[:12]} in config.json); restore the original vocab.json"
         )
+    shapes = safetensors_shapes(path / "model.safetensors")
+    if check is not None:
+        with_aliases = dict(shapes)
+        for alias, target in _aliases(_safetensors_metadata(path / "model.safetensors"), shapes,
+                                      f"{path}/model.safetensors").items():
+            with_aliases[alias] = shapes[target]
+        check(config, vocab, with_aliases)
     weights, meta = _read_safetensors(path / "model.safetensors")
     for alias, target in _aliases(meta, weights, f"{path}/model.safetensors").items():
         weights[alias] = weights[target]
     check_finite(weights, f"{path}/model.safetensors")
     metrics = _read_json(path / "metrics.json") if (path / "metrics.json").is_file() else {}
     return ModelDir(path=path, config=config, vocab=vocab, metrics=metrics, weights=weights)
+
+
+def _safetensors_metadata(path: Path) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors file (tied-tensor aliases), read from its header only."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            return dict(f.metadata() or {})
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as e:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({e}); re-train or re-copy the model") from e
 
 
 def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], origin: str) -> None:
@@ -284,15 +306,25 @@ def load_saved_model(path: str | Path, *, kind: str, config_cls: Callable[..., A
                      model_cls: Callable[[Any], torch.nn.Module]) -> tuple[torch.nn.Module, ModelDir]:
     """The checked model directory of ``kind`` and its model: ``model_cls(config_cls(**config["model"]))``
     with the saved weights (on the CPU; callers move it)."""
-    saved = load_model_dir(path, kind=kind)
     origin = f"{path}/config.json"
-    section = check_model_section(saved.config.get("model"), config_cls, origin)
-    check_run_section(saved.config, kind, origin)
-    try:
-        cfg = config_cls(**section)
-    except (TypeError, KeyError, ValueError, OverflowError, ModelError) as e:
-        raise CheckpointError(f"{origin}: invalid model section ({e})") from e
-    model = build_checked(model_cls, cfg, {k: tuple(v.shape) for k, v in saved.weights.items()}, str(path))
+    built: list[Any] = []
+
+    def check(config: dict[str, Any], vocab: Vocab, shapes: dict[str, tuple[int, ...]]) -> None:
+        section = check_model_section(config.get("model"), config_cls, origin)
+        check_run_section(config, kind, origin)
+        try:
+            cfg = config_cls(**section)
+        except (TypeError, KeyError, ValueError, OverflowError, ModelError) as e:
+            raise CheckpointError(f"{origin}: invalid model section ({e})") from e
+        rows = section.get("vocab_size")
+        if isinstance(rows, int) and rows != len(vocab):
+            raise CheckpointError(f"{path}/vocab.json holds {len(vocab):,} tokens but the model's embedding has "
+                                  f"{rows:,} rows (config.json vocab_size); restore the model's own vocab.json")
+        check_shapes(skeleton_shapes(model_cls, cfg, str(path)), shapes, str(path))
+        built.append(cfg)
+
+    saved = load_model_dir(path, kind=kind, check=check)
+    model = model_cls(built[0])
     load_weights(model, saved.weights, str(path))
     return model, saved
 

@@ -151,10 +151,9 @@ class Vocab:
     def load(cls, path: str | Path) -> Vocab:
         """Read a vocabulary written by :meth:`save`; a damaged file raises ModelError naming it."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelError(f"vocabulary file {path} does not exist") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ModelError(f"vocabulary file {path} is not valid JSON ({e}); the model directory is damaged") from e
+        if not path.is_file():
+            raise ModelError(f"vocabulary file {path} does not exist")
+        from nlpkit.rnn.model_checks import MAX_VOCAB_BYTES, read_json_checked
+
+        data = read_json_checked(path, max_bytes=MAX_VOCAB_BYTES, max_depth=2)  # size and depth before parsing
         return cls.from_dict(data, origin=str(path))

@@ -29,6 +29,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -44,6 +45,8 @@ __all__ = ["BaseTokenizer", "ChunkError", "FailedTokens", "ResultCache", "RESULT
            "tokens_from_pairs"]
 
 log = logging.getLogger(__name__)
+#: How a backend's ChunkError detail starts when the engine was stopped over a time limit.
+TIMEOUT_PREFIX = "timeout: "
 _VERSION = 3  # bump when the shared processing changes token output (2: long whitespace-free runs cut; 3: no whitespace tokens)
 
 
@@ -116,6 +119,8 @@ class BaseTokenizer:
         self._merge_probe = entry_probe(())  # finds the chunks the post-tagging merge could change
         #: How many dictionary entries the engine took natively (known after the engine loads).
         self.native_entries = 0
+        #: Seconds the next engine calls may take in all (see :meth:`budget`); None: no such bound.
+        self.call_budget_s: float | None = None
 
     # -- configuration ------------------------------------------------------------------
     #: Allowed options and their defaults; subclasses override.
@@ -230,6 +235,19 @@ class BaseTokenizer:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    @contextmanager
+    def budget(self, seconds: float | None) -> Iterator[None]:
+        """Bound every engine call made inside the block to ``seconds`` in all (backends that can stop
+        a call: the JVM taggers stop it, and the chunks not done fail with reason ``timeout``).
+
+        :func:`nlpkit.tokenize.dataset.tokenize_within` passes a document's remaining budget.
+        """
+        previous, self.call_budget_s = self.call_budget_s, seconds
+        try:
+            yield
+        finally:
+            self.call_budget_s = previous
+
     # -- internals ------------------------------------------------------------------------
     #: Whether the engine call releases the GIL so that tagging and token building overlap.
     pipelined: ClassVar[bool] = False
@@ -340,8 +358,10 @@ class BaseTokenizer:
     def _failure(self, failed: list[tuple[int, str]], errors: dict[str, ChunkError]) -> FailedTokens:
         offset, chunk = failed[0]
         more = f" (and {len(failed) - 1} more chunk(s))" if len(failed) > 1 else ""
+        detail = errors[chunk].detail
+        reason = "timeout" if detail.startswith(TIMEOUT_PREFIX) else "engine_error"
         error = TokenizeFailure(f"{self.name} failed on the chunk at character {offset} ({chunk[:40]!r}){more}: "
-                                f"{errors[chunk].detail[:200]}")
+                                f"{detail[:200]}", reason=reason)
         log.warning("%s", error)
         return FailedTokens(error)
 

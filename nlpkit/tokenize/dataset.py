@@ -28,19 +28,22 @@ Failures: a document the engine fails on, or one that exceeds the per-document t
 is a row of the version's ``rejects`` table (``reason`` ``engine_error`` or ``over_budget``,
 ``detail`` the message) and gets no tokens row, so the next run tries it again; every other
 document is unaffected. The budget (``doc_budget_s``) is checked between engine calls of at
-most ``_SLICE_CHARS`` characters on documents longer than ``_LONG_DOC_CHARS``: a JVM call
-cannot be stopped, so a document can overrun its budget by one slice (with the per-run
-bound of :mod:`nlpkit.tokenize.text`, about a second on the slowest backend). Shorter
-documents are tagged together in one batch, bounded by their length; their time is
-checked after the batch.
+most ``_SLICE_CHARS`` characters on documents longer than ``_LONG_DOC_CHARS``, and each
+slice's engine call gets the document's remaining budget (:meth:`BaseTokenizer.budget`): the
+JVM taggers stop a call when it runs out, so such a document never overruns. Shorter
+documents are tagged together in one batch; the JVM taggers stop any chunk over their
+``time_limit_s`` (reason ``timeout``, e.g. Kkma on ``"가" * 40``), and the batch's time is
+checked after it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -54,7 +57,7 @@ from nlpkit.tokenize.text import clean, split_chunks
 from nlpkit.tokenize.token_rows import TOKEN_TYPE, TOKENS_SCHEMA, read_tokens, tokens_table, tokens_to_arrow
 
 __all__ = ["TOKEN_TYPE", "TOKENS_SCHEMA", "DEFAULT_DOC_BUDGET_S", "TokenBatch", "TokenizePlan", "TokenizeResult",
-           "tokens_dataset_name", "plan_tokenize", "tokenize_texts", "tokenize_within", "write_tokens",
+           "tokens_dataset_name", "plan_tokenize", "tokenize_texts", "tokenize_within", "tokenize_bounded", "write_tokens",
            "tokenize_dataset", "tokens_to_arrow", "tokens_table", "read_tokens"]
 
 _REJECTS = pa.schema([("item", pa.string()), ("reason", pa.string()), ("detail", pa.string())])
@@ -213,9 +216,14 @@ def tokenize_within(tok: Any, text: str, budget_s: float | None) -> list[Any]:
         while j < len(chunks) and (j == i or size + len(chunks[j][1]) <= _SLICE_CHARS):
             size += len(chunks[j][1])
             j += 1
-        for (offset, _), toks in zip(chunks[i:j], tok.tokenize_batch([c for _, c in chunks[i:j]])):
+        left = None if budget_s is None else max(budget_s - (time.monotonic() - started), 0.001)
+        with _call_budget(tok, left):
+            slice_toks = list(tok.tokenize_batch([c for _, c in chunks[i:j]]))
+        for (offset, _), toks in zip(chunks[i:j], slice_toks):
             if isinstance(toks, FailedTokens):
-                return FailedTokens(TokenizeFailure(f"{toks.error} (chunk at character {offset})"))
+                reason = "over_budget" if toks.error.reason == "timeout" and left is not None and \
+                    time.monotonic() - started >= budget_s else toks.error.reason
+                return FailedTokens(TokenizeFailure(f"{toks.error} (chunk at character {offset})", reason=reason))
             out.extend(t._replace(start=t.start + offset, end=t.end + offset) for t in toks)
         i = j
         elapsed = time.monotonic() - started
@@ -228,6 +236,12 @@ def tokenize_within(tok: Any, text: str, budget_s: float | None) -> list[Any]:
         return FailedTokens(TokenizeFailure(f"{tok.name} took {elapsed:.1f} s, over the {budget_s:g} s budget "
                                             "(raise tokenize.doc_budget_s to allow it)", reason="over_budget"))
     return out
+
+
+def _call_budget(tok: Any, seconds: float | None) -> Any:
+    """``tok.budget(seconds)`` where the backend can stop a call (JVM taggers), else a no-op context."""
+    budget = getattr(tok, "budget", None)
+    return budget(seconds) if budget is not None else nullcontext()
 
 
 def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str], shas: list[str],
@@ -260,6 +274,20 @@ def tokenize_texts(tokenizer: Mapping[str, Any], ids: list[str], texts: list[str
                                    [results[k] for k in ok]))
     rows = pa.concat_tables(tables) if tables else tokens_table([], [], fingerprint, [])
     return TokenBatch(rows, rejects)
+
+
+def tokenize_bounded(tok: Any, texts: Iterable[str], budget_s: float | None,
+                     group: int = 256) -> Iterator[list[Any]]:
+    """``tok.tokenize_batch(texts)`` with the per-document budget of :func:`tokenize_within`: lazily,
+    ``group`` texts at a time, one result per text in order (a :class:`FailedTokens` for a text that
+    failed or ran over ``budget_s``). What ``nlpkit tokenize`` uses, so a 200k-character line stops
+    at the budget instead of running for minutes."""
+    it = iter(texts)
+    while True:
+        chunk = list(islice(it, group))
+        if not chunk:
+            return
+        yield from _tokenize_group(tok, chunk, budget_s)
 
 
 def _tokenize_group(tok: Any, texts: list[str], doc_budget_s: float | None) -> list[Any]:

@@ -7,6 +7,12 @@ the tests check it. A sentence the engine throws on is a :class:`~nlpkit.tokeniz
 (its text fails, see :mod:`nlpkit.tokenize.core`); engines whose state an error corrupts
 (Hannanum's workflow, a Kkma analyser) are rebuilt.
 
+Every helper call can be stopped: a chunk whose tagging thread used more than ``time_limit_s``
+CPU seconds (or the heaviest one when the JVM heap is nearly full), and every chunk still open
+when the call's budget (:meth:`BaseTokenizer.budget`) runs out, is stopped inside the JVM and
+fails with reason ``timeout``; the other chunks keep their tokens. Without the helper
+(``helper=False`` or no ``javac``) KoNLPy's own calls cannot be stopped.
+
 >>> tok = KomoranTokenizer()                                   # doctest: +SKIP
 >>> [(t.form, t.tag) for t in tok.tokenize("오징어 게임이 흥행했다")][:3]  # doctest: +SKIP
 [('오징어', 'NNG'), ('게임', 'NNG'), ('이', 'JKS')]
@@ -23,6 +29,9 @@ import warnings
 from typing import Any, ClassVar
 
 from nlpkit.errors import TokenizerError
+from nlpkit.tokenize.astral import ASTRAL as _ASTRAL
+from nlpkit.tokenize.astral import from_bmp as _from_bmp
+from nlpkit.tokenize.astral import to_bmp as _to_bmp
 from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.build import tokens_from_columns, tokens_from_pairs
 from nlpkit.tokenize.core import BaseTokenizer, ChunkError
@@ -33,12 +42,16 @@ __all__ = ["OktTokenizer", "KomoranTokenizer", "KkmaTokenizer", "HannanumTokeniz
 
 log = logging.getLogger(__name__)
 _SENT, _FIELD, _ERR = "\x1d", "\x1f", "\x15"
-_JVM_OPTIONS = {"threads": 2, "helper": True, "java_heap_mb": None}
+#: ``time_limit_s``: CPU seconds one chunk may use in the engine before the helper stops it (None: no limit).
+#: Kkma takes 67 s on "가" * 40 and never returns on "가" * 50; a news sentence takes < 0.1 s.
+_JVM_OPTIONS = {"threads": 2, "helper": True, "java_heap_mb": None, "time_limit_s": 10.0}
 _RUNTIME = frozenset(_JVM_OPTIONS)
 _HANNANUM_LOCK = threading.Lock()  # two threads inside Hannanum at once kill the JVM
 _OKT_JVM_NOUNS: set[str] = set()   # Okt's noun dictionary is JVM-wide: remember what went in
 _ENGINES: dict[tuple[str, str], Any] = {}  # (backend, dict sha256) -> KoNLPy object, shared by tokenizers
 _ENGINES_LOCK = threading.Lock()
+_WARMED: set[str] = set()  # backends whose engine ran once without a limit (static dictionaries loaded)
+_WARM_TEXT = "준비 ready."
 
 
 def _parse(out: str, n: int) -> list[list[str] | str]:
@@ -61,6 +74,21 @@ def _parse(out: str, n: int) -> list[list[str] | str]:
 class _KonlpyTokenizer(BaseTokenizer):
     unknown_tag: ClassVar[str] = "X"
     runtime_options: ClassVar[frozenset[str]] = _RUNTIME
+
+    def _check_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        merged = super()._check_options(options)
+        limit = merged["time_limit_s"]
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float))
+                                  or not 0.01 <= limit <= 86_400):
+            raise ValueError(f"time_limit_s must be a number of seconds from 0.01 to 86400 (or None for no limit), "
+                             f"got {limit!r}")
+        threads = merged["threads"]
+        if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 64:
+            raise ValueError(f"threads must be an integer from 1 to 64, got {threads!r}")
+        heap = merged["java_heap_mb"]
+        if heap is not None and (isinstance(heap, bool) or not isinstance(heap, int) or not 128 <= heap <= 65_536):
+            raise ValueError(f"java_heap_mb must be an integer from 128 to 65536 (MB), got {heap!r}")
+        return merged
 
     @staticmethod
     def check_available() -> str:
@@ -96,7 +124,27 @@ class _KonlpyTokenizer(BaseTokenizer):
     def _jarray(self, chunks: list[str]) -> Any:
         import jpype
 
+        if self.split_astral:
+            chunks = [_to_bmp(c) for c in chunks]
         return jpype.JArray(jpype.JString)(chunks)
+
+    #: Whether the engine cuts astral characters (emoji, CJK Ext-B: two UTF-16 units) in halves; such
+    #: backends get each one as a private-use BMP character and the forms are mapped back.
+    split_astral: ClassVar[bool] = False
+
+    def _limits(self) -> tuple[int, int]:
+        """(per-chunk limit, whole-call budget) in ms for the helper; 0 means none."""
+        limit = self.options.get("time_limit_s")
+        budget = self.call_budget_s
+        return (0 if not limit else max(1, int(float(limit) * 1000)),
+                0 if budget is None else max(1, int(budget * 1000)))
+
+    def _warm(self) -> None:
+        """Run the engine once without a limit: its first call loads static dictionaries (Kkma: ~25 s),
+        and a stop in the middle of that would break the class for the whole JVM."""
+        if self._use_helper and self.name not in _WARMED:
+            self._java_limited([_WARM_TEXT], (0, 0))
+            _WARMED.add(self.name)
 
     def _from_fields(self, chunks: list[str], parsed: list[list[str] | str]) -> list[list[Token] | ChunkError]:
         out: list[list[Token] | ChunkError] = []
@@ -104,7 +152,11 @@ class _KonlpyTokenizer(BaseTokenizer):
             if isinstance(res, str):
                 out.append(ChunkError(res))
             else:
-                out.append(tokens_from_columns(self.name, chunk, res[0::3], res[1::3], res[2::3]))
+                forms, lemmas = res[0::3], res[2::3]
+                if self.split_astral and _ASTRAL.search(chunk):
+                    back = _from_bmp(chunk)
+                    forms, lemmas = [back(f) for f in forms], [back(x) for x in lemmas]
+                out.append(tokens_from_columns(self.name, chunk, forms, res[1::3], lemmas))
         return out
 
     #: Java tags the next batch (GIL released) while Python builds tokens of the current one.
@@ -113,11 +165,11 @@ class _KonlpyTokenizer(BaseTokenizer):
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _java(self, chunks: list[str]) -> str:  # pragma: no cover - abstract
+    def _java_limited(self, chunks: list[str], limits: tuple[int, int]) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _call(self, chunks: list[str]) -> Any:
-        return self._java(chunks) if self._use_helper else self._analyze_naive(chunks)
+        return self._java_limited(chunks, self._limits()) if self._use_helper else self._analyze_naive(chunks)
 
     def _convert(self, chunks: list[str], raw: Any) -> list[list[Token] | ChunkError]:
         return self._from_fields(chunks, _parse(raw, len(chunks))) if isinstance(raw, str) else raw
@@ -126,7 +178,12 @@ class _KonlpyTokenizer(BaseTokenizer):
         out: list[list[Token] | ChunkError] = []
         for c in chunks:
             try:
-                out.append(tokens_from_pairs(self.name, c, self._naive_one(c)))
+                if self.split_astral and _ASTRAL.search(c):
+                    back = _from_bmp(c)
+                    triples = [(back(f), t, lem) for f, t, lem in self._naive_one(_to_bmp(c))]
+                else:
+                    triples = self._naive_one(c)
+                out.append(tokens_from_pairs(self.name, c, triples))
             except Exception as e:  # Java exceptions surface as many types
                 out.append(ChunkError(f"{type(e).__name__}: {e}"))
                 self._recover()
@@ -155,7 +212,9 @@ class OktTokenizer(_KonlpyTokenizer):
         self._start()
         from konlpy.tag import Okt
 
-        return self._shared(Okt)
+        engine = self._shared(Okt)
+        self._warm()
+        return engine
 
     def _apply_user_dict(self, entries: list[DictEntry]) -> int:
         import jpype
@@ -191,9 +250,9 @@ class OktTokenizer(_KonlpyTokenizer):
         return [(f, t, s if (t in ("Verb", "Adjective") or s != f) else None)
                 for (f, t), (s, _) in zip(surface, stems)]
 
-    def _java(self, chunks: list[str]) -> str:
+    def _java_limited(self, chunks: list[str], limits: tuple[int, int]) -> str:
         return str(self._helper().okt(self._jarray(chunks), bool(self.options["norm"]), bool(self.options["stem"]),
-                                      int(self.options["threads"]), bool(self.options["memo"])))
+                                      int(self.options["threads"]), bool(self.options["memo"]), *limits))
 
 
 class KomoranTokenizer(_KonlpyTokenizer):
@@ -207,7 +266,11 @@ class KomoranTokenizer(_KonlpyTokenizer):
         self._start()
         from konlpy.tag import Komoran
 
-        return self._shared(Komoran)
+        engine = self._shared(Komoran)
+        if self._use_helper and self.name not in _WARMED:
+            self._helper().komoran(engine.jki, self._jarray([_WARM_TEXT]), 1, 0, 0)
+            _WARMED.add(self.name)
+        return engine
 
     def _apply_user_dict(self, entries: list[DictEntry]) -> int:
         fd, path = tempfile.mkstemp(prefix="nlpkit-komoran-", suffix=".tsv")
@@ -223,8 +286,11 @@ class KomoranTokenizer(_KonlpyTokenizer):
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
         return [(f, t, None) for f, t in self._engine.pos(chunk)]
 
-    def _java(self, chunks: list[str]) -> str:
-        return str(self._helper().komoran(self._engine.jki, self._jarray(chunks), int(self.options["threads"])))
+    split_astral: ClassVar[bool] = True
+
+    def _java_limited(self, chunks: list[str], limits: tuple[int, int]) -> str:
+        return str(self._helper().komoran(self._engine.jki, self._jarray(chunks), int(self.options["threads"]),
+                                          *limits))
 
 
 class KkmaTokenizer(_KonlpyTokenizer):
@@ -253,13 +319,17 @@ class KkmaTokenizer(_KonlpyTokenizer):
         self._start()
         from konlpy.tag import Kkma
 
-        return self._shared(Kkma)
+        engine = self._shared(Kkma)
+        self._warm()
+        return engine
 
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
         return [(f, t, None) for f, t in self._engine.pos(chunk)]
 
-    def _java(self, chunks: list[str]) -> str:
-        return str(self._helper().kkma(self._jarray(chunks), int(self.options["threads"])))
+    split_astral: ClassVar[bool] = True
+
+    def _java_limited(self, chunks: list[str], limits: tuple[int, int]) -> str:
+        return str(self._helper().kkma(self._jarray(chunks), int(self.options["threads"]), *limits))
 
 
 class HannanumTokenizer(_KonlpyTokenizer):
@@ -287,7 +357,9 @@ class HannanumTokenizer(_KonlpyTokenizer):
         self._start()
         from konlpy.tag import Hannanum
 
-        return self._shared(Hannanum)
+        engine = self._shared(Hannanum)
+        self._warm()
+        return engine
 
     def _naive_one(self, chunk: str) -> list[tuple[str, str, str | None]]:
         jhi = self._engine.jhi
@@ -303,7 +375,7 @@ class HannanumTokenizer(_KonlpyTokenizer):
         if not self._use_helper:
             return self._analyze_naive(chunks)
         with _HANNANUM_LOCK:
-            out = str(self._helper().hannanum(self._jarray(chunks), int(self.options["ntags"])))
+            out = self._java_limited(chunks, self._limits())
         results: list[list[Token] | ChunkError] = []
         for chunk, raw in zip(chunks, out.split(_SENT)):
             if raw.startswith(_ERR):
@@ -317,6 +389,9 @@ class HannanumTokenizer(_KonlpyTokenizer):
         if len(results) != len(chunks):
             raise TokenizerError(f"batch helper returned {len(results)} results for {len(chunks)} sentences")
         return results
+
+    def _java_limited(self, chunks: list[str], limits: tuple[int, int]) -> str:
+        return str(self._helper().hannanum(self._jarray(chunks), int(self.options["ntags"]), *limits))
 
     def _recover(self) -> None:
         """Drop JHannanum's workflows: the helper's, and KoNLPy's (a new ``HannanumInterface``)."""
@@ -341,3 +416,4 @@ def _hannanum_triples(chunk: str, raw: str) -> list[tuple[str, str, str | None]]
     if "".join(surfaces.split()) != "".join(chunk.split()):  # Hannanum keeps U+3000 inside a surface
         raise TokenizerError(f"JHannanum returned the analysis of another text ({surfaces[:40]!r}): stale workflow")
     return [(f, t, None) for f, t in parse(raw, flatten=True)]
+

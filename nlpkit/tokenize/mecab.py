@@ -66,7 +66,7 @@ def _compile_user_dic(entries: list[DictEntry], dicdir: Path, cache_dir: Path) -
     ids = _context_ids(dicdir)
     rows = []
     for e in entries:
-        if " " in e.form or "," in e.form:
+        if " " in e.form or "," in e.form or '"' in e.form:  # CSV fields: left to the merge after tagging
             continue
         cid = ids.get(f"{e.tag},{_has_coda(e.form)}") or ids.get(f"{e.tag},*")
         if cid is None:

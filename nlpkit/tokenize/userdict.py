@@ -5,6 +5,12 @@ Format (``dictionaries/README.md``): UTF-8, one entry per line ``form<TAB>tag[<T
 ``NNG``, ...); ``form`` may contain single spaces (``오징어 게임``); ``score`` is a float
 (default 0) used by Kiwi.
 
+Every entry is checked before any engine sees it (:func:`check_form`): at most
+:data:`MAX_FORM_CHARS` characters, no control, surrogate, unassigned or line-separator
+characters (mecab-ko's compiler exits the process on a NUL and crashes on a 100,000-character
+form), a finite score within :data:`MAX_ABS_SCORE`. Lines end at ``\n`` only, so a
+form holding U+2028 or a form feed is reported on its own line instead of splitting it.
+
 Backends add entries natively where they can; the rest are merged after tagging by
 :func:`merge_entries`, which keeps an entry whole with the span of its occurrence.
 """
@@ -13,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import math
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +32,8 @@ from nlpkit.tokenize.base import Token
 from nlpkit.tokenize.tagset import SEJONG_TAGS, map_tag
 
 __all__ = ["DictEntry", "UserDictionary", "load_user_dict", "load_user_dicts", "merge_entries",
-           "entry_probe", "load_stopwords", "DICTIONARIES_DIR", "DEFAULT_KO_DICT"]
+           "entry_probe", "load_stopwords", "check_form", "DICTIONARIES_DIR", "DEFAULT_KO_DICT", "MAX_FORM_CHARS",
+           "MAX_ABS_SCORE"]
 
 
 def _dictionaries_dir() -> Path:
@@ -42,6 +51,31 @@ def _dictionaries_dir() -> Path:
 DICTIONARIES_DIR = _dictionaries_dir()
 DEFAULT_KO_DICT = DICTIONARIES_DIR / "ko" / "news.tsv"
 _WS = re.compile(r"\s+")
+#: Longest form an entry may have: a word or a name (the longest in dictionaries/ko/news.tsv has 10).
+MAX_FORM_CHARS = 100
+#: Largest score magnitude (Kiwi's scores are log-probabilities around -20..20; mecab clamps the cost).
+MAX_ABS_SCORE = 100.0
+#: Unicode categories no backend takes inside a word: controls (NUL...), surrogates, unassigned
+#: code points and noncharacters, line/paragraph separators.
+_BAD_CATEGORIES = frozenset({"Cc", "Cs", "Cn", "Zl", "Zp"})
+
+
+def check_form(form: str) -> str | None:
+    """Why ``form`` cannot be a dictionary entry on every backend, or None when it can.
+
+    >>> check_form("두산에너빌리티") is None
+    True
+    >>> check_form("a" + chr(0) + "b")
+    'character U+0000 (Cc) at position 2 is not allowed in a form (controls, surrogates, unassigned)'
+    """
+    if len(form) > MAX_FORM_CHARS:
+        return f"form of {len(form):,} characters is over the limit of {MAX_FORM_CHARS} (an entry is one word or name)"
+    for i, ch in enumerate(form):
+        cat = unicodedata.category(ch)
+        if cat in _BAD_CATEGORIES:
+            return (f"character U+{ord(ch):04X} ({cat}) at position {i + 1} is not allowed in a form "
+                    "(controls, surrogates, unassigned)")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,27 +118,34 @@ def load_user_dict(path: str | Path) -> UserDictionary:
         raise DictionaryError(f"{p}: not UTF-8 (byte {e.start}); save the dictionary as UTF-8") from e
     entries: list[DictEntry] = []
     seen: set[str] = set()
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
+        line = line.rstrip("\r")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         where = f"{p}:{lineno}"
-        cols = line.rstrip("\r\n").split("\t")
+        cols = line.split("\t")
         if len(cols) not in (2, 3):
             raise DictionaryError(f"{where}: expected 'form<TAB>tag[<TAB>score]', got {len(cols)} "
-                                  f"tab-separated field(s) in {line!r}")
+                                  f"tab-separated field(s) in {line[:80]!r}")
         form = _WS.sub(" ", cols[0].strip())
         tag = cols[1].strip()
         if not form:
-            raise DictionaryError(f"{where}: empty form in {line!r}")
+            raise DictionaryError(f"{where}: empty form in {line[:80]!r}")
+        problem = check_form(form)
+        if problem is not None:
+            raise DictionaryError(f"{where}: {problem}; fix or remove the line")
         if tag not in SEJONG_TAGS:
-            raise DictionaryError(f"{where}: unknown tag {tag!r} for {form!r}; expected a Sejong tag such as "
+            raise DictionaryError(f"{where}: unknown tag {tag[:40]!r} for {form!r}; expected a Sejong tag such as "
                                   "NNP, NNG, VV, VA, MAG (see dictionaries/README.md)")
         score = 0.0
         if len(cols) == 3:
             try:
                 score = float(cols[2])
             except ValueError:
-                raise DictionaryError(f"{where}: score {cols[2]!r} is not a number") from None
+                raise DictionaryError(f"{where}: score {cols[2][:40]!r} is not a number") from None
+            if not math.isfinite(score) or abs(score) > MAX_ABS_SCORE:
+                raise DictionaryError(f"{where}: score {cols[2][:40]!r} is out of range; expected a number "
+                                      f"from {-MAX_ABS_SCORE:g} to {MAX_ABS_SCORE:g}")
         if form in seen:
             continue
         seen.add(form)

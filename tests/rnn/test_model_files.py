@@ -241,3 +241,110 @@ def test_random_config_values_never_traceback_or_allocate(tmp_path: Path, edits:
     finally:
         (d / "config.json").write_text(original, encoding="utf-8")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 200 * 1024  # KiB: < 200 MiB more
+
+
+# -- sizes from headers and config, before anything is allocated (issue #20) ---------------------------------
+
+def _header(tensors: dict[str, dict[str, object]]) -> bytes:
+    raw = json.dumps(tensors).encode()
+    return len(raw).to_bytes(8, "little") + raw
+
+
+def test_config_nested_100000_deep_is_one_line_for_generate_and_predict(lm_dir: Path, cli) -> None:
+    (lm_dir / "config.json").write_text('{"format": "nlpkit.rnn/1", "kind": "lm", "x": ' + "[" * 100_000
+                                        + "]" * 100_000 + "}", encoding="utf-8")
+    for args in (("models", "generate", str(lm_dir), "-n", "5"), ("models", "predict", str(lm_dir), "좋은 영화")):
+        code, out = cli(*args)
+        assert code == 2, out
+        assert out.startswith("error:") and len(out.strip().splitlines()) == 1, out
+        assert "config.json nests 100,001 levels deep" in out and "Recursion" not in out
+
+
+def test_sparse_safetensors_declaring_gigabytes_is_refused_from_the_header(lm_dir: Path, monkeypatch) -> None:
+    """32 MB on disk, 3.4 GB declared: refused from the 8-byte length and the header, no tensor read."""
+    import safetensors
+
+    nbytes = 5_000_000 * 170 * 4
+    head = _header({"embedding.weight": {"dtype": "F32", "shape": [5_000_000, 170], "data_offsets": [0, nbytes]}})
+    path = lm_dir / "model.safetensors"
+    with path.open("wb") as f:
+        f.write(head)
+        f.write(b"\0" * (32 << 20))
+        f.truncate(len(head) + nbytes)  # sparse: the rest is a hole
+    assert path.stat().st_size > 3_000_000_000
+    monkeypatch.setattr(safetensors, "safe_open", lambda *a, **k: pytest.fail("a tensor was opened"))
+    with pytest.raises(CheckpointError, match=r"tensor 'embedding.weight': the weights declare over 2,147,483,648 "
+                                              r"bytes \(shape \(5000000, 170\), F32\)"):
+        load_lm(lm_dir)
+
+
+@pytest.mark.parametrize(("tensors", "says"), [
+    ({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 15]}}, "do not hold its 16 bytes"),
+    ({"a": {"dtype": "F32", "shape": [10**9], "data_offsets": [0, 4 * 10**9]}}, "do not hold its"),
+    ({"a": {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}}, "needs a dtype of F64"),
+    ({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}, "is not a list of at most 8 sizes"),
+    ({"a": {"dtype": "F32", "shape": [1] * 9, "data_offsets": [0, 4]}}, "is not a list of at most 8 sizes"),
+    ({"a": {"dtype": "F32", "shape": [[1]], "data_offsets": [0, 4]}}, "nests too deep"),
+])
+def test_header_sizes_are_checked(tmp_path: Path, tensors: dict, says: str) -> None:
+    from nlpkit.rnn.model_checks import safetensors_shapes
+
+    p = tmp_path / "model.safetensors"
+    p.write_bytes(_header(tensors) + b"\0" * 16)
+    with pytest.raises(CheckpointError, match=says):
+        safetensors_shapes(p)
+
+
+def test_header_shapes_are_compared_with_the_config_before_reading(lm_dir: Path, monkeypatch) -> None:
+    """A file whose embedding has other rows than config.json says: refused from the header."""
+    from safetensors import safe_open
+
+    with safe_open(str(lm_dir / "model.safetensors"), framework="pt") as f:
+        meta = dict(f.metadata() or {})
+    tensors = load_file(str(lm_dir / "model.safetensors"))
+    tensors["embedding.weight"] = torch.zeros(tensors["embedding.weight"].shape[0] + 7,
+                                              tensors["embedding.weight"].shape[1])
+    save_file(tensors, str(lm_dir / "model.safetensors"), metadata=meta)
+    import nlpkit.rnn.checkpoint as ckpt
+
+    monkeypatch.setattr(ckpt, "_read_safetensors", lambda *a: pytest.fail("tensors were read"))
+    with pytest.raises(CheckpointError, match=r"tensor 'embedding.weight' has shape"):
+        load_lm(lm_dir)
+
+
+def test_vocab_longer_than_the_embedding_is_refused(lm_dir: Path, cli) -> None:
+    data = json.loads((lm_dir / "vocab.json").read_text(encoding="utf-8"))
+    data["itos"] += [f"extra{i}" for i in range(50)]
+    (lm_dir / "vocab.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    cfg = json.loads((lm_dir / "config.json").read_text(encoding="utf-8"))
+    cfg["vocab_sha256"] = Vocab.load(lm_dir / "vocab.json").sha256  # the digest updated to match
+    (lm_dir / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    code, out = cli("models", "generate", str(lm_dir), "-n", "5")
+    assert code == 2 and "IndexError" not in out, out
+    rows = cfg["model"]["vocab_size"]
+    assert f"holds {rows + 50:,} tokens but the model's embedding has {rows:,} rows" in out
+
+
+def test_deep_vocab_json_is_one_line(lm_dir: Path) -> None:
+    (lm_dir / "vocab.json").write_text('{"format": "x", "itos": ' + "[" * 50_000 + "]" * 50_000 + "}")
+    with pytest.raises(CheckpointError, match=r"vocab.json nests 50,001 levels deep"):
+        load_lm(lm_dir)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(header=st.dictionaries(st.text(max_size=8), st.fixed_dictionaries({
+    "dtype": st.sampled_from(["F32", "F16", "I64", "BOOL", "X"]),
+    "shape": st.lists(st.integers(-2, 2**45), max_size=10),
+    "data_offsets": st.lists(st.integers(-5, 2**45), min_size=0, max_size=3)}), max_size=4),
+    tail=st.integers(0, 64))
+def test_any_header_is_read_or_refused_in_one_line(tmp_path_factory, header: dict, tail: int) -> None:
+    from nlpkit.rnn.model_checks import safetensors_shapes
+
+    p = tmp_path_factory.mktemp("h") / "model.safetensors"
+    p.write_bytes(_header(header) + b"\0" * tail)
+    try:
+        shapes = safetensors_shapes(p)
+    except CheckpointError as e:
+        assert "\n" not in str(e) and str(p) in str(e)
+        return
+    assert set(shapes) == set(header) - {"__metadata__"}

@@ -10,12 +10,11 @@ package nlpkit;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,8 +41,6 @@ import scala.collection.mutable.ArrayBuffer;
 
 public final class NlpkitBatch {
     static final char SENT = '\u001d', FIELD = '\u001f', ERR = '\u0015';
-    private static ExecutorService pool;
-    private static int poolSize;
     private static final ThreadLocal<MorphemeAnalyzer> KKMA = ThreadLocal.withInitial(() -> {
         silence();
         return new MorphemeAnalyzer();
@@ -51,57 +48,187 @@ public final class NlpkitBatch {
 
     private NlpkitBatch() {}
 
-    private static synchronized ExecutorService pool(int n) {
-        if (pool == null || poolSize != n) {
-            if (pool != null) pool.shutdown();
-            pool = Executors.newFixedThreadPool(n, r -> { Thread t = new Thread(r, "nlpkit-tagger"); t.setDaemon(true); return t; });
-            poolSize = n;
-        }
-        return pool;
-    }
-
     private static void silence() {
         // Kkma prints progress to System.out; KoNLPy swaps System.out on every call, we do it once.
         System.setOut(new PrintStream(new OutputStream() { public void write(int b) {} }));
     }
 
-    /** Run fn over contiguous slices of sents on `threads` threads; join outputs in input order. */
-    private static String run(String[] sents, int threads, BiConsumer<String, StringBuilder> fn) throws Exception {
-        int n = sents.length;
-        int k = Math.max(1, Math.min(threads, n));
-        StringBuilder[] parts = new StringBuilder[k];
-        if (k == 1) {
-            parts[0] = slice(sents, 0, n, fn);
-        } else {
-            List<Future<StringBuilder>> futures = new ArrayList<>();
-            for (int i = 0; i < k; i++) {
-                final int lo = (int) ((long) n * i / k), hi = (int) ((long) n * (i + 1) / k);
-                futures.add(pool(threads).submit(() -> slice(sents, lo, hi, fn)));
-            }
-            for (int i = 0; i < k; i++) parts[i] = futures.get(i).get();
-        }
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < k; i++) {
-            if (i > 0) out.append(SENT);
-            out.append(parts[i]);
-        }
-        return out.toString();
+    /** What a sentence stopped over its time limit yields after ERR (Python reads it as reason "timeout"). */
+    static final String TIMEOUT = "timeout: ";
+
+    /** Run after a call stopped a lane (on the calling thread): drop engine state the kill may have left. */
+    private static void afterKill() {
+        OKT_MEMO = new ConcurrentHashMap<>();  // a put cut in half leaves the map in an unknown state
+        NORM_MEMO = new ConcurrentHashMap<>();
+        resetWorkflows();
     }
 
-    private static StringBuilder slice(String[] sents, int lo, int hi, BiConsumer<String, StringBuilder> fn) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = lo; i < hi; i++) {
-            if (i > lo) sb.append(SENT);
-            int mark = sb.length();
-            try {
-                fn.accept(sents[i], sb);
-            } catch (Throwable e) {
-                sb.setLength(mark);
-                sb.append(ERR).append(String.valueOf(e).replace(SENT, ' '));
-                KKMA.remove();  // a Kkma analyser that threw may hold partial state: this thread makes a new one
+    /**
+     * One thread tagging sents[from..hi) in order into its own result array. A lane that runs a
+     * sentence past the limit is stopped (Thread.stop: the taggers never check for interruption)
+     * and abandoned: its thread and array are never used again, so a late ThreadDeath or a late
+     * write reaches nothing the caller still reads. Kkma analysers are per thread (ThreadLocal),
+     * so a stopped analyser is never reused either.
+     */
+    private static final class Lane implements Runnable {
+        final String[] sents;
+        final String[] res;
+        final int hi;
+        final BiConsumer<String, StringBuilder> fn;
+        final Thread thread;
+        volatile int cur;
+        volatile long started;     // wall clock (nanoTime) when sentence `cur` started
+        volatile long startedCpu;  // this thread's CPU time then (-1 until the thread runs)
+
+        Lane(String[] sents, int from, int hi, BiConsumer<String, StringBuilder> fn) {
+            this.sents = sents;
+            this.res = new String[sents.length];
+            this.hi = hi;
+            this.fn = fn;
+            this.cur = from;
+            this.started = System.nanoTime();
+            this.startedCpu = -1;
+            this.thread = new Thread(this, "nlpkit-tagger");
+            this.thread.setDaemon(true);
+        }
+
+        public void run() {
+            for (int i = cur; i < hi; i++) {
+                started = System.nanoTime();
+                startedCpu = CPU.getCurrentThreadCpuTime();
+                cur = i;
+                StringBuilder sb = new StringBuilder();
+                try {
+                    fn.accept(sents[i], sb);
+                    res[i] = sb.toString();
+                } catch (ThreadDeath d) {
+                    throw d;
+                } catch (Throwable e) {
+                    res[i] = ERR + String.valueOf(e).replace(SENT, ' ');
+                    KKMA.remove();  // a Kkma analyser that threw may hold partial state: this thread makes a new one
+                }
+            }
+            cur = hi;
+        }
+    }
+
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+    /** Heap use (after the last collection) from which the longest-running limited sentence is stopped. */
+    static final double HEAP_PRESSURE = 0.85;
+
+    /** Whether the heap is nearly full even after garbage collection (Kkma's explosions grow it until OOM). */
+    private static boolean heapPressure() {
+        long max = Runtime.getRuntime().maxMemory();
+        for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            java.lang.management.MemoryUsage after = pool.getCollectionUsage();
+            if (pool.getType() == java.lang.management.MemoryType.HEAP && after != null
+                    && pool.getName().contains("Old") && after.getUsed() > HEAP_PRESSURE * max) return true;
+        }
+        return false;
+    }
+
+    /** A sentence also stops after this many times its CPU limit in wall time (a thread that gets no CPU). */
+    static final long WALL_FACTOR = 20;
+
+    /** CPU nanoseconds the lane spent on its current sentence (0 when unknown). */
+    private static long cpuOnSentence(Lane lane) {
+        long start = lane.startedCpu;
+        if (start < 0) return 0;
+        long now = CPU.getThreadCpuTime(lane.thread.getId());
+        return now < 0 ? 0 : Math.max(0, now - start);
+    }
+
+    /**
+     * Run fn over contiguous slices of sents on `threads` threads; join outputs in input order.
+     * limitMs > 0: a sentence whose thread has used that much CPU (or WALL_FACTOR times that in wall
+     * time) is stopped and yields ERR + TIMEOUT, the others of its slice go on on a new thread; CPU,
+     * not wall time, so a busy machine does not turn ordinary sentences into timeouts. budgetMs > 0:
+     * when the whole call has run that long (wall), every sentence not yet done yields ERR + TIMEOUT.
+     * Both 0: no limit (first, warming calls).
+     */
+    @SuppressWarnings({"removal", "deprecation"})
+    private static String run(String[] sents, int threads, long limitMs, long budgetMs,
+                              BiConsumer<String, StringBuilder> fn) throws Exception {
+        int n = sents.length;
+        int k = Math.max(1, Math.min(threads, n));
+        String[] out = new String[n];
+        long t0 = System.nanoTime();
+        long limit = limitMs > 0 ? limitMs * 1_000_000L : Long.MAX_VALUE;
+        long deadline = budgetMs > 0 ? t0 + budgetMs * 1_000_000L : Long.MAX_VALUE;
+        Lane[] lanes = new Lane[k];
+        int[] los = new int[k];
+        for (int i = 0; i < k; i++) {
+            los[i] = (int) ((long) n * i / k);
+            lanes[i] = new Lane(sents, los[i], (int) ((long) n * (i + 1) / k), fn);
+            lanes[i].thread.start();
+        }
+        boolean killed = false;
+        while (true) {
+            boolean alive = false;
+            // under heap pressure, the limited sentence that has used the most CPU is stopped first
+            int heavy = -1;
+            if (limit != Long.MAX_VALUE && heapPressure()) {
+                long most = 50_000_000L;  // a sentence under 50 ms of CPU is not the cause
+                for (int i = 0; i < k; i++) {
+                    if (lanes[i] != null && lanes[i].thread.isAlive()) {
+                        long used = cpuOnSentence(lanes[i]);
+                        if (used > most) { most = used; heavy = i; }
+                    }
+                }
+            }
+            for (int i = 0; i < k; i++) {
+                Lane lane = lanes[i];
+                if (lane == null) continue;
+                if (!lane.thread.isAlive()) {
+                    collect(lane, los[i], out);
+                    lanes[i] = null;
+                    continue;
+                }
+                alive = true;
+                long now = System.nanoTime();
+                int cur = lane.cur;
+                boolean late = now > deadline;
+                boolean heavyNow = i == heavy;
+                boolean over = heavyNow || (limit != Long.MAX_VALUE
+                        && (cpuOnSentence(lane) > limit || (now - lane.started) / WALL_FACTOR > limit));
+                if (!late && !over) continue;
+                lane.thread.stop();
+                lane.thread.join(5000);
+                killed = true;
+                collect(lane, los[i], out);
+                int first = los[i];
+                while (first < lane.hi && out[first] != null) first++;
+                String why = late ? "the call's budget of " + budgetMs + " ms ran out"
+                        : heavyNow ? "the JVM heap is nearly full (over " + (int) (HEAP_PRESSURE * 100) + "% after GC)"
+                        : "over the limit of " + limitMs + " ms of CPU per sentence";
+                // the lane may have finished `cur` just before the stop: then `first` is a sentence that
+                // only started, and it runs again on the next lane
+                if (first < lane.hi && (late || first == cur)) out[first++] = ERR + TIMEOUT + why;
+                lanes[i] = null;
+                if (late) {
+                    for (int j = first; j < lane.hi; j++) if (out[j] == null) out[j] = ERR + TIMEOUT + why;
+                } else if (first < lane.hi) {
+                    los[i] = first;
+                    lanes[i] = new Lane(sents, first, lane.hi, fn);
+                    lanes[i].thread.start();
+                }
+            }
+            if (!alive) break;
+            for (Lane lane : lanes) {
+                if (lane != null && lane.thread.isAlive()) { lane.thread.join(2); break; }
             }
         }
-        return sb;
+        if (killed) afterKill();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            if (i > 0) sb.append(SENT);
+            sb.append(out[i] == null ? ERR + "no result" : out[i]);
+        }
+        return sb.toString();
+    }
+
+    private static void collect(Lane lane, int lo, String[] out) {
+        for (int j = lo; j < lane.hi; j++) if (out[j] == null && lane.res[j] != null) out[j] = lane.res[j];
     }
 
     private static void tok(StringBuilder sb, boolean first, String form, String tag, String lemma) {
@@ -126,8 +253,9 @@ public final class NlpkitBatch {
     }
 
     /** Komoran.analyze per sentence (the analyser keeps no per-call state: one instance is shared). */
-    public static String komoran(Komoran komoran, String[] sents, int threads) throws Exception {
-        return run(sents, threads, (s, sb) -> {
+    public static String komoran(Komoran komoran, String[] sents, int threads, long limitMs, long budgetMs)
+            throws Exception {
+        return run(sents, threads, limitMs, budgetMs, (s, sb) -> {
             boolean first = true;
             for (Token t : komoran.analyze(s).getTokenList()) {
                 tok(sb, first, t.getMorph(), t.getPos(), null);
@@ -139,7 +267,7 @@ public final class NlpkitBatch {
     // Okt parses every Korean chunk (a run of Hangul between spaces/punctuation) on its own, and
     // that parse is the expensive part. Words repeat across sentences, so the parse of each chunk
     // text is memoized; the stemmer still runs over the whole sentence as in KoreanTokenizer.tokenize.
-    private static final ConcurrentHashMap<String, List<KoreanToken>> OKT_MEMO = new ConcurrentHashMap<>();
+    private static volatile ConcurrentHashMap<String, List<KoreanToken>> OKT_MEMO = new ConcurrentHashMap<>();
     private static final int OKT_MEMO_MAX = 100_000;  // entries per memo; cleared when full
 
     /** Forget memoized chunk parses (after nouns were added to Okt's dictionary). */
@@ -181,7 +309,7 @@ public final class NlpkitBatch {
     // KoreanNormalizer.normalize(text) rewrites each maximal Hangul run on its own
     // (EXTENTED_KOREAN_REGEX.replaceAllIn(text, m => normalizeKoreanChunk(m))): memoize per run.
     private static final Pattern HANGUL_RUN = Pattern.compile("[ㄱ-ㅣ가-힣]+");
-    private static final ConcurrentHashMap<String, String> NORM_MEMO = new ConcurrentHashMap<>();
+    private static volatile ConcurrentHashMap<String, String> NORM_MEMO = new ConcurrentHashMap<>();
 
     /** Same text as OpenKoreanTextProcessorJava.normalize(s), with each Hangul run's result memoized. */
     static CharSequence oktNormalize(String s) {
@@ -205,8 +333,9 @@ public final class NlpkitBatch {
     }
 
     /** Okt as KoNLPy's OktInterface.tokenize, with the stem as a third field. */
-    public static String okt(String[] sents, boolean norm, boolean stem, int threads, boolean memo) throws Exception {
-        return run(sents, threads, (s, sb) -> {
+    public static String okt(String[] sents, boolean norm, boolean stem, int threads, boolean memo, long limitMs,
+                             long budgetMs) throws Exception {
+        return run(sents, threads, limitMs, budgetMs, (s, sb) -> {
             CharSequence text = norm ? (memo ? oktNormalize(s) : OpenKoreanTextProcessorJava.normalize(s)) : s;
             Seq<KoreanToken> tokens = memo ? oktTokenize(text) : OpenKoreanTextProcessorJava.tokenize(text);
             Iterator<KoreanToken> it = tokens.iterator();
@@ -222,8 +351,8 @@ public final class NlpkitBatch {
     }
 
     /** Kkma as KoNLPy's KkmaInterface.morphAnalyzer, with one MorphemeAnalyzer per thread. */
-    public static String kkma(String[] sents, int threads) throws Exception {
-        return run(sents, threads, (s, sb) -> {
+    public static String kkma(String[] sents, int threads, long limitMs, long budgetMs) throws Exception {
+        return run(sents, threads, limitMs, budgetMs, (s, sb) -> {
             MorphemeAnalyzer ma = KKMA.get();
             List<Sentence> result;
             try {
@@ -267,30 +396,35 @@ public final class NlpkitBatch {
     }
 
     /** Drop both Hannanum workflows (the next call builds fresh ones). */
-    public static synchronized void hannanumReset() {
+    public static synchronized void hannanumReset() { resetWorkflows(); }
+
+    private static void resetWorkflows() {
         for (int i = 0; i < HANNANUM.length; i++) {
-            if (HANNANUM[i] != null) {
-                try { HANNANUM[i].close(); } catch (Throwable ignored) { }
-                HANNANUM[i] = null;
+            Workflow wf = HANNANUM[i];
+            HANNANUM[i] = null;
+            if (wf != null) {
+                try { wf.close(); } catch (Throwable ignored) { }
             }
         }
     }
 
-    /** JHannanum's raw simplePos09/22 output per sentence (KoNLPy parses it), or ERR + the exception. */
-    public static synchronized String hannanum(String[] sents, int ntags) {
-        StringBuilder sb = new StringBuilder();
-        for (int k = 0; k < sents.length; k++) {
-            if (k > 0) sb.append(SENT);
+    /**
+     * JHannanum's raw simplePos09/22 output per sentence (KoNLPy parses it), or ERR + the exception;
+     * one sentence at a time (callers serialize too), under the same limits as the other taggers.
+     */
+    public static synchronized String hannanum(String[] sents, int ntags, long limitMs, long budgetMs) throws Exception {
+        return run(sents, 1, limitMs, budgetMs, (s, sb) -> {
             try {
                 Workflow wf = hannanumWorkflow(ntags);
-                wf.analyze(sents[k]);
+                wf.analyze(s);
                 String r = wf.getResultOfDocument();
                 appendSafe(sb, r == null ? "" : r);
+            } catch (ThreadDeath d) {
+                throw d;
             } catch (Throwable e) {
-                hannanumReset();
-                sb.append(ERR).append(String.valueOf(e).replace(SENT, ' '));
+                resetWorkflows();
+                throw new RuntimeException(e);
             }
-        }
-        return sb.toString();
+        });
     }
 }
