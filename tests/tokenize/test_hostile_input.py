@@ -196,15 +196,19 @@ def test_long_runs_cost_linear_time(name: str, news_articles: list[dict]):
     n = 100 if name == "kkma" else 200  # Kkma: ~4 ms per character of such text
     text = _spaceless(news_articles, 11 * n, start=10)
     small, big = text[:n], text[n:11 * n]
-    tok.tokenize(text[:50])  # warm up
-    t0 = time.perf_counter()
-    tok.tokenize(small)
-    t_small = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    toks = tok.tokenize(big)
-    t_big = time.perf_counter() - t0
+    tok.tokenize(small), tok.tokenize(big)  # warm up (the JVM compiles the code paths of long runs on first use)
+    # process CPU time (the JVM's and native threads' included), best of a few runs: the ratio then
+    # measures the algorithm, not the neighbours' load on a shared machine or the JIT's first pass
+    t_small = min(_cpu_seconds(tok.tokenize, small)[0] for _ in range(3))
+    t_big, toks = min((_cpu_seconds(tok.tokenize, big) for _ in range(2)), key=lambda r: r[0])
     assert toks and all(0 <= t.start <= t.end <= len(big) for t in toks)
     assert t_big < 10 * 3 * t_small + 1.0, f"{name}: {t_small:.2f} s for {n} chars, {t_big:.2f} s for {10 * n}"
+
+
+def _cpu_seconds(fn, *args):  # type: ignore[no-untyped-def]
+    t0 = time.process_time()
+    out = fn(*args)
+    return time.process_time() - t0, out
 
 
 # -- dataset rejects, budget, CLI -----------------------------------------------------------
