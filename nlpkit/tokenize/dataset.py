@@ -280,7 +280,7 @@ def tokenize_bounded(tok: Any, texts: Iterable[str], budget_s: float | None,
                      group: int = 256) -> Iterator[list[Any]]:
     """``tok.tokenize_batch(texts)`` with the per-document budget of :func:`tokenize_within`: lazily,
     ``group`` texts at a time, one result per text in order (a :class:`FailedTokens` for a text that
-    failed or ran over ``budget_s``). What ``nlpkit tokenize`` uses, so a 200k-character line stops
+    failed or ran over ``budget_s``). What ``nlpkit tokens text`` uses, so a 200k-character line stops
     at the budget instead of running for minutes."""
     it = iter(texts)
     while True:

@@ -10,6 +10,7 @@ import pytest
 
 from nlpkit.datasets.registry import rebuild
 from nlpkit.features.build import BuildOptions, build_features
+from nlpkit.features.storeio import feature_table
 from nlpkit.store import Store
 from nlpkit.tokenize.base import CLITICS, analyst_terms
 from nlpkit.tokenize.spec import default_spec
@@ -29,7 +30,7 @@ def news_features(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.mark.slow
 def test_no_korean_news_keyword_is_a_verb_adjective_particle_or_ending(news_features: Store) -> None:
     store = news_features
-    kw = store.read("tfidf_keywords")
+    kw = feature_table(store, "korean_news", "tfidf_keywords")  # the keywords its features build pinned
     kw = kw.filter(pc.and_(pc.equal(kw["dataset"], "korean_news"), pc.less_equal(kw["rank"], 10))).to_pylist()
     assert {r["scope"] for r in kw} == {"doc", "label", "cluster"}
     tokens = read_tokens(store, "tokens_korean_news_kiwi")  # what the tokenizer that produced the terms said
