@@ -115,10 +115,14 @@ def _x_ticks(periods: Sequence[str], most: int = 8) -> list[int]:
     return [*ticks, n - 1]
 
 
-def lines_svg(periods: Sequence[str], series: dict[str, Sequence[int]], width: int = 720, height: int = 320,
-              x_title: str = "period", y_title: str = "documents") -> str:
-    """One polyline per group over the periods (its counts also in ``data-counts``), a hover marker per non-zero
-    period, tick labels on both axes (``class="tick"``), axis titles (``class="axis-title"``) and a legend."""
+def lines_svg(periods: Sequence[str], series: dict[str, Sequence[float]], width: int = 720, height: int = 320,
+              x_title: str = "period", y_title: str = "documents", *, svg_id: str = "trend", unit: str = "") -> str:
+    """One polyline per group over the periods (its values also in ``data-counts``), a hover marker per non-zero
+    period, tick labels on both axes (``class="tick"``), axis titles (``class="axis-title"``) and a legend.
+
+    Values are document counts by default; with ``unit`` (e.g. ``"%"``) they are any non-negative figures
+    (shares), shown with that unit on the ticks and in the hover texts.
+    """
     if not periods or not series:
         return '<p class="empty">No dated documents.</p>'
     left, right, top, bottom = 56, 140, 12, 58
@@ -132,13 +136,13 @@ def lines_svg(periods: Sequence[str], series: dict[str, Sequence[int]], width: i
     def py(v: float) -> float:
         return top + (1 - v / ymax) * (height - top - bottom)
 
-    parts = [f'<svg id="trend" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    parts = [f'<svg id="{escape(svg_id)}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(y_title)} per {escape(x_title)}">',
              f'<line x1="{left}" y1="{py(0)}" x2="{width - right}" y2="{py(0)}" stroke="#999"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{py(0)}" stroke="#999"/>']
     for v in ticks_y:
         parts.append(f'<line x1="{left - 4}" y1="{py(v):.1f}" x2="{width - right}" y2="{py(v):.1f}" stroke="#eee"/>'
-                     f'<text class="tick y" x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{v}</text>')
+                     f'<text class="tick y" x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{v}{unit}</text>')
     for i in _x_ticks(periods):
         parts.append(f'<line x1="{px(i):.1f}" y1="{py(0)}" x2="{px(i):.1f}" y2="{py(0) + 4}" stroke="#999"/>'
                      f'<text class="tick x" x="{px(i):.1f}" y="{py(0) + 16}" text-anchor="middle" font-size="11">'
@@ -151,15 +155,16 @@ def lines_svg(periods: Sequence[str], series: dict[str, Sequence[int]], width: i
     for g, (name, values) in enumerate(sorted(series.items())):
         colour = PALETTE[g % len(PALETTE)]
         pts = " ".join(f"{px(i):.1f},{py(v):.1f}" for i, v in enumerate(values))
-        counts = ",".join(str(int(v)) for v in values)
+        counts = ",".join(f"{v:g}" for v in values)
+        total = "" if unit else f": {sum(values):g} documents"
         parts.append(f'<polyline class="series" data-group="{escape(name)}" data-counts="{counts}" points="{pts}" '
-                     f'fill="none" stroke="{colour}" stroke-width="2"><title>{escape(name)}: {sum(values)} documents'
+                     f'fill="none" stroke="{colour}" stroke-width="2"><title>{escape(name)}{total}'
                      f'</title></polyline>')
         for i, v in enumerate(values):
             if v == 0:
                 continue  # a marker (with its hover text) where something happened; the line shows the zeros
             parts.append(f'<circle cx="{px(i):.1f}" cy="{py(v):.1f}" r="3" fill="{colour}">'
-                         f'<title>{escape(name)} {escape(periods[i])}: {v}</title></circle>')
+                         f'<title>{escape(name)} {escape(periods[i])}: {v:g}{unit}</title></circle>')
         parts.append(f'<text class="legend" x="{width - right + 8}" y="{top + 14 + 14 * g}" font-size="11" '
                      f'fill="{colour}">{escape(name)}</text>')
     parts.append("</svg>")

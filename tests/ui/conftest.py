@@ -10,6 +10,8 @@ subset, and the baseline's predicted topics of the scraped articles (``article_t
 
 from __future__ import annotations
 
+import contextlib
+
 import gzip
 import json
 import os
@@ -113,18 +115,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def ui_url(ui_store: Store) -> Iterator[str]:
-    """`nlpkit ui` started as a user would, on a free port of 127.0.0.1; stopped after the session."""
+@contextlib.contextmanager
+def running_ui(store: Store, ready_path: str = "/sql") -> Iterator[str]:
+    """`nlpkit ui` started as a user would, on a free port of 127.0.0.1, over ``store``; its URL until stopped."""
     port = free_port()
-    env = {**os.environ, "NLPKIT_DATA_DIR": str(ui_store.root), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "NLPKIT_DATA_DIR": str(store.root), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", "ui", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(url + "/sql", timeout=2).read()
+            urllib.request.urlopen(url + ready_path, timeout=2).read()
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -132,12 +134,21 @@ def ui_url(ui_store: Store) -> Iterator[str]:
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
                 pytest.fail(f"nlpkit ui did not start on port {port}: {out[-2000:]}")
             time.sleep(0.2)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def ui_url(ui_store: Store) -> Iterator[str]:
+    """`nlpkit ui` over the shared UI store; stopped after the session."""
+    with running_ui(ui_store) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

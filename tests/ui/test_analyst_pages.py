@@ -5,11 +5,6 @@ Each test checks what the page shows against the library's own answer on the sam
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
@@ -17,7 +12,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 
 from nlpkit.store import Store
-from tests.ui.conftest import ROOT, free_port
+from tests.ui.conftest import running_ui
 
 pytestmark = pytest.mark.slow
 
@@ -38,24 +33,8 @@ def press_ui_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def press_url(press_ui_store: Store) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "NLPKIT_DATA_DIR": str(press_ui_store.root), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "nlpkit.cli", "ui", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"nlpkit ui did not start: {(proc.stdout.read() if proc.stdout else b'')[-2000:]!r}")
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with running_ui(press_ui_store, "/healthz") as url:
+        yield url
 
 
 def _by(kind: str):  # noqa: ANN202
@@ -118,8 +97,8 @@ def test_outlets_page_table_and_chart_with_titled_axes(browser, press_url: str) 
     table = browser.find_element(_by("ID"), "distinguishing").text
     assert "right" in table and "文" in table and "北" in table
     titles = [e.text for e in browser.find_elements(_by("CSS_SELECTOR"), "#share-chart text.axis-title")]
-    assert titles == ["period (KST)", "share of the outlet's documents"]
-    assert len(browser.find_elements(_by("CSS_SELECTOR"), "#share-chart text.xtick")) >= 3
+    assert titles == ["period (KST)", "% of the outlet's documents"]
+    assert len(browser.find_elements(_by("CSS_SELECTOR"), "#share-chart text.tick.x")) >= 3
     groups = {e.get_attribute("data-group") for e in browser.find_elements(_by("CSS_SELECTOR"), "#share-chart polyline")}
     assert groups == {"left", "right"}
     # a term in the table links to its coverage
