@@ -49,7 +49,8 @@ def train_classifier_task(dataset: str, out: str, data_dir: str | None, options:
     splits = load_labelled(s, dataset, seed=opts.seed, eval_limit=eval_limit)
     metrics = _brief(train_classifier(splits, out=out, opts=opts, source=dataset, store=s, **model).metrics)
     check = replace(splits, texts=dict(splits.texts), labels=dict(splits.labels), ids=dict(splits.ids),
-                    tokens=dict(splits.tokens or {}) or None, notes=[])
+                    tokens=dict(splits.tokens or {}) or None, notes=[],
+                    sampled_from=dict(splits.sampled_from))
     cap_eval_splits(check, reload_check_limit, seed=opts.seed)
     metrics["reloaded_test"] = evaluate_classifier(out, check, device="cpu")
     return metrics

@@ -186,6 +186,12 @@ class ClassifierTask(TaskBase):
             test = _evaluate(model, self.ids["test"], self.splits.labels["test"], runtime, self.batch_size * 2)
             loop.record("test", loss=test["loss"], accuracy=test["accuracy"], f1=test["f1"])
             metrics.update({f"test_{k}": v for k, v in test.items()})
+            if "test" in self.splits.sampled_from:  # eval_limit: the figure is a sample's, and says so
+                metrics["test_sampled_from"] = self.splits.sampled_from["test"]
+                metrics["test_note"] = (f"stratified sample of {test['n']:,} of {self.splits.sampled_from['test']:,} "
+                                        "test rows (eval_limit)")
+        if "valid" in self.splits.sampled_from:
+            metrics["valid_sampled_from"] = self.splits.sampled_from["valid"]
         return metrics, f"{self.cfg.arch} classifier on {self.source or 'data'}", f"rnn_{self.cfg.arch}"
 
 

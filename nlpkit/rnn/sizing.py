@@ -61,8 +61,8 @@ LADDERS: dict[str, tuple[dict[str, Any], ...]] = {
     ),
     # encoder-decoder on addition
     "seq2seq": (
-        {"hidden_size": 64, "embed_dim": 16, "batch_size": 64, "lr": 1e-2},
-        {"hidden_size": 128, "embed_dim": 16, "batch_size": 128, "lr": 1e-2},
+        {"hidden_size": 64, "embed_dim": 32, "batch_size": 128, "lr": 1e-2},
+        {"hidden_size": 128, "embed_dim": 32, "batch_size": 128, "lr": 1e-2},
         {"hidden_size": 256, "embed_dim": 32, "batch_size": 128, "lr": 5e-3},
     ),
 }
@@ -75,7 +75,7 @@ OVERHEAD_FLOPS: dict[str, float] = {"classifier": 380e3, "lm": 340e3, "seq2seq":
 
 #: What a rung must be able to afford (fitted on measured runs, see the module docstring).
 NEEDS: dict[str, dict[str, float]] = {
-    "classifier": {"min_epochs": 1.0},
+    "classifier": {"min_epochs": 2.0},
     "lm": {"tokens_per_param": 4.0},
     "seq2seq": {"min_steps": 3000.0},
 }
