@@ -3,6 +3,7 @@ default sizes at the same budget, in one run.
 
     python benchmarks/bench_budget_sizing.py --kinds seq2seq,lm --budgets 1,3      # CPU minutes
     python benchmarks/bench_budget_sizing.py --kinds classifier --budgets 1,3,10,30 --data-dir /tmp/store
+    python benchmarks/bench_budget_sizing.py --plan-only --budgets 1,3,10,30    # the rule's table, no training
 
 Kinds: classifier (IMDB words, eval on --eval-limit test reviews), lm (tiny-shakespeare chars, valid nats/char),
 seq2seq (addition, reversed+peeky, exact match on 1,000 test problems). Every run is bounded by process CPU
@@ -65,6 +66,34 @@ def _common(m: dict[str, Any]) -> dict[str, Any]:
             "epochs": m["epochs"], "cpu_s": m["cpu_seconds"], "tokens_per_s": m["tokens_per_s"]}
 
 
+def _plan_table(kinds: list[str], budgets: list[float], args: argparse.Namespace) -> None:
+    """What the rule picks per budget on this machine (probe measured here, real data sizes), without training."""
+    from nlpkit.rnn.device import resolve_runtime
+    from nlpkit.rnn.sizing import choose_sizes, measure_throughput
+
+    runtime = resolve_runtime("cpu", threads=1)
+    store = get_store(args.data_dir)
+    for kind in kinds:
+        data: dict[str, Any] = {}
+        if kind == "classifier":
+            import pyarrow.compute as pc
+
+            ids = store.read("imdb", columns=["id"], filter=pc.field("split") == "train").column("id").to_pylist()
+            toks = store.read("tokens_imdb_words", columns=["id", "n_tokens"]).to_pydict()
+            n_of = dict(zip(toks["id"], toks["n_tokens"], strict=True))
+            data = {"lengths": [n_of[i] for i in ids if i in n_of], "vocab_size": 30000}
+        elif kind == "lm":
+            data = {"data_tokens": 1_003_854, "vocab_size": 65}  # tiny-shakespeare's train chars
+        else:
+            data = {"data_tokens": 12, "vocab_size": 16}
+        tp, _ = measure_throughput(kind, vocab_size=data["vocab_size"], runtime=runtime, steps=4)
+        for minutes in budgets:
+            p = choose_sizes(kind, budget_seconds=60 * minutes, throughput=tp, **data)
+            print(f"| {kind} | {minutes:g} | {tp:,.0f} | {p.rung} | "
+                  f"{', '.join(f'{k} {v}' for k, v in p.sizes.items())} | {p.affordable_tokens:,.0f} | "
+                  f"{p.need_tokens:,.0f} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kinds", default="seq2seq,lm,classifier")
@@ -72,9 +101,15 @@ def main() -> None:
     ap.add_argument("--sizing", default="budget,fixed", help="budget (the rule) and/or fixed (the defaults)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--eval-limit", type=int, default=5000)
+    ap.add_argument("--plan-only", action="store_true", help="print the rule's choices per budget, train nothing")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print("machine:", machine())
+    if args.plan_only:
+        print("| kind | CPU min | probe tokens/CPU-s | rung | sizes | affordable tokens | needed tokens |")
+        print("|---|---|---|---|---|---|---|")
+        _plan_table(args.kinds.split(","), [float(b) for b in args.budgets.split(",")], args)
+        return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-sizing-") as tmp:
         for kind in args.kinds.split(","):
