@@ -47,12 +47,12 @@ FIELD_OF = {"layers": "num_layers", "tie": "tie_weights", "digits": "max_digits"
 
 def _sizing(ctx: typer.Context, size: str, kind: str) -> Any:
     """``--size``: sized options the user typed are pinned (click knows which came from the command line)."""
-    from click.core import ParameterSource
-
     from nlpkit.rnn.configs import SizingOptions
     from nlpkit.rnn.sizing import sized_fields
 
-    given = [FIELD_OF.get(n, n) for n in ctx.params if ctx.get_parameter_source(n) != ParameterSource.DEFAULT]
+    # by name: typer may carry its own copy of click's ParameterSource enum
+    typed = ("COMMANDLINE", "ENVIRONMENT")
+    given = [FIELD_OF.get(n, n) for n in ctx.params if getattr(ctx.get_parameter_source(n), "name", "") in typed]
     try:
         return SizingOptions(size, tuple(n for n in given if n in sized_fields(kind)))
     except ModelError as e:
