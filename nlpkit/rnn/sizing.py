@@ -18,9 +18,9 @@ rule here is the compute-optimal idea of the scaling-law literature, cut down to
 The feasible set only grows with the budget and the rungs grow in every size, so a bigger
 budget never picks a smaller model. Values a user pinned are kept whatever the rung says.
 
->>> plan = choose_sizes("lm", budget_seconds=60, throughput=40_000, data_tokens=1_000_000)
->>> plan.sizes["hidden_size"], plan.rung
-(256, 1)
+>>> [choose_sizes("lm", budget_seconds=60 * minutes, throughput=80_000, vocab_size=65).sizes["hidden_size"]
+...  for minutes in (1, 10)]
+[128, 256]
 """
 
 from __future__ import annotations
