@@ -99,7 +99,17 @@ def _train_small_budget(nsmc_splits: Any, out: Path, **kw: Any) -> Any:
 
 @pytest.mark.slow
 def test_a_tiny_budget_sizes_the_classifier_and_beats_the_majority_baseline(nsmc_splits: Any, tmp_path: Path) -> None:
+    import copy
+
+    from nlpkit.rnn.data import cap_eval_splits
+
+    full_test = len(nsmc_splits.labels["test"])
+    nsmc_splits = copy.deepcopy(nsmc_splits)
+    cap_eval_splits(nsmc_splits, 300, seed=0)  # as the quick profile's eval_limit does
     result = _train_small_budget(nsmc_splits, tmp_path / "m", max_len=60)
+    # a sampled test split says so in the metrics
+    assert result.metrics["test_sampled_from"] == full_test and result.metrics["test_n"] < full_test
+    assert f"of {full_test:,} test rows (eval_limit)" in result.metrics["test_note"]
     config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
     sizing = config["sizing"]
     assert sizing["throughput"] == 20_000.0 and sizing["pinned"] == {"max_len": 60}
