@@ -82,9 +82,10 @@ NEEDS: dict[str, dict[str, float]] = {
 
 
 def sized_fields(kind: str) -> tuple[str, ...]:
-    """The settings/option names the rule chooses for ``kind`` (the ones a user may pin)."""
+    """The settings/option names the rule chooses for ``kind`` (the ones a user may pin): the rung's, and
+    the warm-up steps (derived from the steps the budget affords)."""
     _check_kind(kind)
-    return tuple(LADDERS[kind][0])
+    return (*LADDERS[kind][0], "warmup_steps")
 
 
 def _check_kind(kind: str) -> None:

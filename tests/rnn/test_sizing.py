@@ -57,7 +57,7 @@ def test_faster_hardware_buys_a_bigger_model_for_the_same_budget(kind: str) -> N
 def test_the_choice_and_its_reason_are_recorded(kind: str) -> None:
     plan = _plan(kind, 60, 50_000).to_dict()
     json.dumps(plan)  # goes into config.json as is
-    assert set(plan["sizes"]) == set(sized_fields(kind))
+    assert set(plan["sizes"]) == set(sized_fields(kind)) - {"warmup_steps"}
     assert plan["throughput"] == 50_000 and plan["budget_seconds"] == 60
     assert len(plan["candidates"]) == len(LADDERS[kind]) and "tokens/s" in plan["why"]
 
@@ -123,6 +123,21 @@ def test_a_tiny_budget_sizes_the_classifier_and_beats_the_majority_baseline(nsmc
     assert config["train"]["batch_size"] == rung["batch_size"] and config["train"]["lr"] == rung["lr"]
     majority = max(Counter(nsmc_splits.labels["test"]).values()) / len(nsmc_splits.labels["test"])
     assert result.metrics["test_accuracy"] > majority + 0.05
+
+
+def test_a_pinned_warmup_is_kept_and_an_unpinned_one_follows_the_budget() -> None:
+    from types import SimpleNamespace
+
+    from nlpkit.rnn.sizing import size_for_budget
+    from nlpkit.rnn.train_loop import TrainOptions
+
+    cpu = SimpleNamespace(device=SimpleNamespace(type="cpu"))
+    opts = TrainOptions(warmup_steps=200, max_cpu_minutes=0.1)
+    kw = {"vocab_size": 16, "data_tokens": 12, "throughput": 50_000.0}
+    _, kept = size_for_budget("seq2seq", opts, cpu, pinned={"warmup_steps": 200}, **kw)
+    _, chosen = size_for_budget("seq2seq", opts, cpu, pinned={}, **kw)
+    assert kept.warmup_steps == 200 and chosen.warmup_steps < 200
+    assert size_for_budget("seq2seq", TrainOptions(), cpu, pinned={}, **kw) is None  # no budget: nothing to size
 
 
 def test_with_overrides_pins_the_sized_options_given() -> None:
