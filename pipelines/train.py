@@ -99,10 +99,11 @@ def train_lm_task(text: str | None, dataset: str | None, out: str, level: str, d
     if model.get("tokenizer"):  # the dataset's stored tokens (`nlpkit train lm --tokenizer`), never re-tokenized
         from nlpkit.rnn.news_lm import train_news_lm
 
-        return _brief(train_news_lm(s, str(dataset), out=out, level=level, opts=_opts(**options),
-                                    overwrite=True, **model).metrics)
+        return _brief(train_news_lm(s, str(dataset), out=out, level=level, overwrite=True, **model,
+                                    **options).metrics)
     train, valid, source = load_lm_text(text_file=text, store=s if dataset else None, dataset=dataset)
-    settings = with_overrides(LMSettings(), _opts(**options), level=level, **model)
+    # options left None keep LMSettings' training defaults (epochs 50, lr 3e-3), not TrainOptions' generic ones
+    settings = with_overrides(LMSettings(), level=level, **model, **options)
     result = train_lm(train, valid, out=out, settings=settings, source=source, store=s)
     metrics = _brief(result.metrics)
     metrics["valid_text_chars"] = len(valid)
@@ -146,7 +147,7 @@ def train_seq2seq_task(out: str, reverse: bool, peeky: bool, data_dir: str | Non
 
     from nlpkit.rnn.configs import Seq2SeqSettings, with_overrides
 
-    settings = with_overrides(Seq2SeqSettings(), _opts(**options), **task_kw)
+    settings = with_overrides(Seq2SeqSettings(), **task_kw, **options)  # None keeps Seq2SeqSettings' defaults
     result = train_seq2seq(out=out, reverse=reverse, peeky=peeky, settings=settings, store=store(data_dir))
     metrics = _brief(result.metrics)
     metrics["reloaded_test_exact_match"] = evaluate_seq2seq(out, device="cpu")["exact_match"]
