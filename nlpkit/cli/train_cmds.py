@@ -35,10 +35,28 @@ ResumeOpt = typer.Option(False, "--resume", help="Continue training the model in
 OverwriteOpt = typer.Option(False, "--overwrite",
                             help="Replace the nlpkit model already in --out (other folders are never replaced).")
 CompileOpt = typer.Option(False, "--compile", help="torch.compile the model (CUDA only).")
+SizeOpt = typer.Option("fixed", "--size",
+                       help="fixed: the sizes given (or the defaults) | budget: width, depth, sequence length, batch "
+                            "and LR chosen for --max-cpu-minutes/--max-minutes from a throughput probe (options "
+                            "given on the command line are kept); the choice and why go into config.json.")
 _AMP_HELP = "Mixed precision: bf16/fp16 on CUDA; bf16 training on CPUs with native bf16."
 #: CLI parameter -> settings field where the names differ (tests/rnn/test_configs.py checks every default).
 FIELD_OF = {"layers": "num_layers", "tie": "tie_weights", "digits": "max_digits", "compile_": "compile",
             "dicts": "user_dicts"}
+
+
+def _sizing(ctx: typer.Context, size: str, kind: str) -> Any:
+    """``--size``: sized options the user typed are pinned (click knows which came from the command line)."""
+    from nlpkit.rnn.configs import SizingOptions
+    from nlpkit.rnn.sizing import sized_fields
+
+    # by name: typer may carry its own copy of click's ParameterSource enum
+    typed = ("COMMANDLINE", "ENVIRONMENT")
+    given = [FIELD_OF.get(n, n) for n in ctx.params if getattr(ctx.get_parameter_source(n), "name", "") in typed]
+    try:
+        return SizingOptions(size, tuple(n for n in given if n in sized_fields(kind)))
+    except ModelError as e:
+        raise ModelError(f"--size {size!r}: {e}; use --size fixed or --size budget") from e
 
 
 def _epochs(default: int) -> Any:
@@ -70,6 +88,7 @@ def _print_metrics(metrics: dict[str, Any], model_dir: Path) -> None:
 @train_app.command("classifier")
 @handle_errors
 def train_classifier_cmd(
+    ctx: typer.Context,
     dataset: str = typer.Option(..., "--dataset", "-d", help="Labelled store dataset: imdb, nsmc, korean_news, ..."),
     out: Path = OutOpt,
     version: str = typer.Option(None, "--version", help="Dataset version (default: latest)."),
@@ -99,7 +118,7 @@ def train_classifier_cmd(
     warmup_steps: int = typer.Option(C.train.warmup_steps, "--warmup-steps"),
     patience: int = typer.Option(C.train.patience, "--patience", help="Epochs without validation gain before stopping."),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
-    max_cpu_minutes: float = MaxCpuOpt,
+    max_cpu_minutes: float = MaxCpuOpt, size: str = SizeOpt,
     resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
     amp: bool = typer.Option(C.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
@@ -115,7 +134,8 @@ def train_classifier_cmd(
                               max_len=max_len, min_freq=min_freq, head_fraction=head_fraction, view=view,
                               max_vocab=max_vocab, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
                               device=device, seed=seed, max_minutes=max_minutes, threads=threads, amp=amp,
-                              compile=compile_, max_cpu_minutes=max_cpu_minutes, warmup_steps=warmup_steps)
+                              compile=compile_, max_cpu_minutes=max_cpu_minutes, warmup_steps=warmup_steps,
+                              sizing=_sizing(ctx, size, "classifier"))
     splits = load_labelled(store, dataset, version=version, seed=seed, label_names=int_label_names(store, dataset))
     with _progress(f"train {arch}", epochs) as update:
         result = train_classifier(splits, out=out, settings=settings, source=dataset, store=store, resume=resume,
@@ -126,6 +146,7 @@ def train_classifier_cmd(
 @train_app.command("lm")
 @handle_errors
 def train_lm_cmd(
+    ctx: typer.Context,
     out: Path = OutOpt,
     text: Path = typer.Option(None, "--text", help="UTF-8 text file (last 10% held out)."),
     dataset: str = typer.Option(None, "--dataset", "-d", help="Store dataset with a text column (lm_ptb, ...)."),
@@ -150,7 +171,7 @@ def train_lm_cmd(
     lr: float = typer.Option(L.train.lr, "--lr"),
     patience: int = typer.Option(L.train.patience, "--patience"),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
-    max_cpu_minutes: float = MaxCpuOpt,
+    max_cpu_minutes: float = MaxCpuOpt, size: str = SizeOpt,
     resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
     amp: bool = typer.Option(L.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
@@ -169,7 +190,7 @@ def train_lm_cmd(
                               epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, device=device,
                               seed=seed, max_minutes=max_minutes, threads=threads, amp=amp, compile=compile_,
                               tokenizer=tokenizer, user_dicts=tuple(str(d) for d in dicts),
-                              max_cpu_minutes=max_cpu_minutes)
+                              max_cpu_minutes=max_cpu_minutes, sizing=_sizing(ctx, size, "lm"))
     if tokenizer:
         from nlpkit.rnn.news_lm import train_news_lm
 
@@ -190,6 +211,7 @@ def train_lm_cmd(
 @train_app.command("seq2seq")
 @handle_errors
 def train_seq2seq_cmd(
+    ctx: typer.Context,
     out: Path = OutOpt,
     task: str = typer.Option(S.task, "--task", help="addition"),
     reverse: bool = typer.Option(S.reverse, "--reverse", help="Feed the question right to left."),
@@ -199,11 +221,13 @@ def train_seq2seq_cmd(
     n_train: int = typer.Option(S.n_train, "--n-train"),
     n_test: int = typer.Option(S.n_test, "--n-test"),
     hidden_size: int = typer.Option(S.hidden_size, "--hidden-size"),
+    embed_dim: int = typer.Option(S.embed_dim, "--embed-dim"),
     epochs: int = _epochs(S.train.epochs),
     batch_size: int = typer.Option(S.train.batch_size, "--batch-size"),
     lr: float = typer.Option(S.train.lr, "--lr"),
     patience: int = typer.Option(S.train.patience, "--patience"),
     device: str = DeviceOpt, seed: int = SeedOpt, max_minutes: float = MaxMinOpt, threads: int = ThreadsOpt,
+    max_cpu_minutes: float = MaxCpuOpt, size: str = SizeOpt,
     resume: bool = ResumeOpt, overwrite: bool = OverwriteOpt, compile_: bool = CompileOpt,
     amp: bool = typer.Option(S.train.amp, "--amp/--no-amp", help=_AMP_HELP),
 ) -> None:
@@ -211,9 +235,10 @@ def train_seq2seq_cmd(
     from nlpkit.rnn.seq2seq_train import compare_variants, train_seq2seq
 
     settings = with_overrides(S, task=task, max_digits=digits, n_train=n_train, n_test=n_test,
-                              hidden_size=hidden_size, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience,
-                              device=device, seed=seed, max_minutes=max_minutes, threads=threads, amp=amp,
-                              compile=compile_)
+                              hidden_size=hidden_size, embed_dim=embed_dim, epochs=epochs, batch_size=batch_size,
+                              lr=lr, patience=patience, device=device, seed=seed, max_minutes=max_minutes,
+                              threads=threads, amp=amp, compile=compile_, max_cpu_minutes=max_cpu_minutes,
+                              sizing=_sizing(ctx, size, "seq2seq"))
     if compare:
         if resume or reverse or peeky:
             raise ModelError("--compare trains all three variants itself; drop --reverse/--peeky/--resume")

@@ -12,7 +12,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,12 +22,13 @@ from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.batching import bucket_batches, pad_batch, to_device
 from nlpkit.rnn.checkpoint import load_saved_model
 from nlpkit.rnn.classifier import ClassifierConfig, RNNClassifier
-from nlpkit.rnn.configs import ClassifierSettings, with_overrides
+from nlpkit.rnn.configs import ClassifierSettings, pinned_values, with_overrides
 from nlpkit.rnn.data import LabelledSplits
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.token_source import (TokenFormat, TokensRecord, attach_stored_tokens, is_engine_backend,
                                      text_tokenizer)
+from nlpkit.rnn.sizing import size_for_budget, sized_fields
 from nlpkit.rnn.train_loop import Clock, Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
 from nlpkit.store.model_runs import confusion_detail
@@ -102,22 +103,46 @@ class ClassifierTask(TaskBase):
                                       f"{splits.label_names}")
         record = self._tokens(tokenizer, user_dicts, token_format)
         assert splits.tokens is not None
+        opts, sizing = st.train, None
         if saved is not None:
             vocab, cfg = saved.vocab, ClassifierConfig(**saved.config["model"])
         else:
             vocab = Vocab.build(splits.tokens["train"], min_freq=st.min_freq, max_size=st.max_vocab, level=tokenizer)
+            planned = self._size(len(vocab), runtime)
+            if planned is not None:
+                sizing, opts = planned
+                st = self.settings
+                max_len = st.max_len
             cfg = ClassifierConfig(vocab_size=len(vocab), num_classes=len(splits.label_names), arch=st.arch,  # type: ignore[arg-type]
                                    embed_dim=st.embed_dim, hidden_size=st.hidden_size, num_layers=st.num_layers,
                                    bidirectional=st.bidirectional, dropout=st.dropout, pooling=st.pooling)  # type: ignore[arg-type]
         self.ids = {sp: encode_texts(t, vocab, max_len, self.head) for sp, t in splits.tokens.items()}
         self.runtime, self.cfg = runtime, cfg
-        self.batch_size, self.seed = st.train.batch_size, st.train.seed
+        self.batch_size, self.seed = opts.batch_size, opts.seed
         log.info("classifier: %d train / %d valid / %d test texts, vocab %d, %s on %s", len(self.ids["train"]),
                  len(self.ids["valid"]), len(self.ids["test"]), len(vocab), cfg.arch, runtime.device)
         config = {"model": cfg.to_dict(), "tokenizer": tokenizer, "tokens": record.to_dict(), "max_len": max_len,
                   "labels": splits.label_names, "notes": splits.notes, "view": self.view, "head_fraction": self.head}
         return Built(RNNClassifier(cfg).to(runtime.device), vocab, config,
-                     math.ceil(len(self.ids["train"]) / self.batch_size))
+                     math.ceil(len(self.ids["train"]) / self.batch_size), opts=opts, sizing=sizing)
+
+    def _size(self, vocab_size: int, runtime: Runtime) -> tuple[dict[str, Any], TrainOptions] | None:
+        """Sizes for the time budget (``settings.sizing.mode == "budget"``); replaces ``self.settings``."""
+        st = self.settings
+        if st.sizing.mode != "budget":
+            return None
+        assert self.splits.tokens is not None
+        planned = size_for_budget("classifier", st.train, runtime, vocab_size=vocab_size,
+                                  pinned=pinned_values(st, sized_fields("classifier")),
+                                  lengths=[len(t) for t in self.splits.tokens["train"]],
+                                  throughput=st.sizing.throughput)
+        if planned is None:
+            log.warning("classifier: sizing to the budget needs max_cpu_minutes or max_minutes; fixed sizes used")
+            return None
+        plan, opts = planned
+        model = {k: plan.sizes[k] for k in ("embed_dim", "hidden_size", "num_layers", "max_len")}
+        self.settings = replace(st, train=opts, **model)
+        return plan.to_dict(), opts
 
     def _tokens(self, tokenizer: str, user_dicts: tuple[str, ...], token_format: TokenFormat) -> TokensRecord:
         """Stored tokens when the data comes from the store and the backend is an engine; else in memory."""
@@ -166,6 +191,12 @@ class ClassifierTask(TaskBase):
             loop.history[-1].update(confusion_detail(self.splits.labels["test"], preds,
                                                      range(len(self.splits.label_names)), self.splits.label_names))
             metrics.update({f"test_{k}": v for k, v in test.items()})
+            if "test" in self.splits.sampled_from:  # eval_limit: the figure is a sample's, and says so
+                metrics["test_sampled_from"] = self.splits.sampled_from["test"]
+                metrics["test_note"] = (f"stratified sample of {test['n']:,} of {self.splits.sampled_from['test']:,} "
+                                        "test rows (eval_limit)")
+        if "valid" in self.splits.sampled_from:
+            metrics["valid_sampled_from"] = self.splits.sampled_from["valid"]
         return metrics, f"{self.cfg.arch} classifier on {self.source or 'data'}", f"rnn_{self.cfg.arch}"
 
 

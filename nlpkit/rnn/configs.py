@@ -16,10 +16,26 @@ from nlpkit.errors import ModelError
 from nlpkit.rnn.token_source import TOKEN_FORMATS
 from nlpkit.rnn.train_loop import TrainOptions
 
-__all__ = ["ClassifierSettings", "LMSettings", "Seq2SeqSettings", "with_overrides", "SIMPLE_TOKENIZERS"]
+__all__ = ["SizingOptions", "ClassifierSettings", "pinned_values", "LMSettings", "Seq2SeqSettings", "with_overrides", "SIMPLE_TOKENIZERS"]
 
 #: Tokenizers that need no engine (run in memory when the tokenize layer does not register them).
 SIMPLE_TOKENIZERS = ("words", "chars", "whitespace")
+
+
+@dataclass(frozen=True)
+class SizingOptions:
+    """Whether the model is sized to its time budget (:mod:`nlpkit.rnn.sizing`), and what the user fixed."""
+
+    mode: str = "fixed"  # fixed: the settings' sizes | budget: the rule picks sizes the budget affords
+    pinned: tuple[str, ...] = ()  # sized option names the user set (kept whatever the rule says)
+    throughput: float | None = None  # tokens per budget second; None: measured by a short probe
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("fixed", "budget"):
+            raise ModelError(f"sizing mode must be 'fixed' or 'budget', got {self.mode!r}")
+        if self.throughput is not None and self.throughput <= 0:
+            raise ModelError(f"sizing throughput must be > 0, got {self.throughput}")
+        object.__setattr__(self, "pinned", tuple(self.pinned))
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,7 @@ class ClassifierSettings:
     train: TrainOptions = TrainOptions()
     head_fraction: float = 0.25  # share of max_len a long text keeps from its start (the rest: its end)
     view: str = "all"  # all | content: only content words (nouns, predicates, ...; engine backends' tags)
+    sizing: SizingOptions = SizingOptions()  # "budget": sizes chosen for the time budget (nlpkit.rnn.sizing)
 
     def __post_init__(self) -> None:
         if self.max_len < 1:
@@ -74,6 +91,7 @@ class LMSettings:
     # a store dataset's stored tokens (nlpkit.rnn.news_lm): None reads raw text (a file or a text column)
     tokenizer: str | None = None  # backend of tokens_<dataset>_<backend> (kiwi); morph level needs one
     user_dicts: tuple[str, ...] = ()  # dictionaries/ TSV files; () = those the tokenize stage recorded
+    sizing: SizingOptions = SizingOptions()
 
     def __post_init__(self) -> None:
         if self.seq_len < 2:
@@ -98,6 +116,7 @@ class Seq2SeqSettings:
     embed_dim: int = 16
     hidden_size: int = 128
     train: TrainOptions = TrainOptions(epochs=25, batch_size=128, lr=5e-3, patience=5, amp=False)
+    sizing: SizingOptions = SizingOptions()
 
     def __post_init__(self) -> None:
         if self.task != "addition":
@@ -105,6 +124,16 @@ class Seq2SeqSettings:
 
 
 S = TypeVar("S", ClassifierSettings, LMSettings, Seq2SeqSettings)
+
+
+def pinned_values(settings: ClassifierSettings | LMSettings | Seq2SeqSettings, names: tuple[str, ...]) -> dict[str, Any]:
+    """The current values of the pinned ``names`` that are among ``settings``' (or its ``train``'s) fields."""
+    own = {f.name for f in fields(settings)}
+    out = {}
+    for name in settings.sizing.pinned:
+        if name in names:
+            out[name] = getattr(settings if name in own else settings.train, name)
+    return out
 
 
 def with_overrides(settings: S, opts: TrainOptions | None = None, **changes: Any) -> S:
@@ -117,6 +146,12 @@ def with_overrides(settings: S, opts: TrainOptions | None = None, **changes: Any
     unknown = sorted(set(changes) - own - train_names)
     if unknown:
         raise ModelError(f"{type(settings).__name__} has no option(s) {unknown}")
+    if isinstance(changes.get("sizing"), str):  # sizing="budget": the rule keeps what these overrides pin
+        from nlpkit.rnn.sizing import sized_fields
+
+        kind = {ClassifierSettings: "classifier", LMSettings: "lm", Seq2SeqSettings: "seq2seq"}[type(settings)]
+        pins = tuple(k for k, v in changes.items() if v is not None and k in sized_fields(kind))
+        changes["sizing"] = SizingOptions(changes["sizing"], pins or settings.sizing.pinned, settings.sizing.throughput)
     train = opts or settings.train
     train_changes = {k: v for k, v in changes.items() if k in train_names and k not in own and v is not None}
     if train_changes:

@@ -70,6 +70,7 @@ class LabelledSplits:
     ids: dict[str, list[str]] = field(default_factory=dict)
     text_column: str = "text"
     tokens: dict[str, list[list[str]]] | None = None
+    sampled_from: dict[str, int] = field(default_factory=dict)  # split -> its full row count, when sampled
 
 
 def split_labelled(
@@ -186,6 +187,7 @@ def cap_eval_splits(splits: LabelledSplits, limit: int, *, seed: int = 0) -> Non
             splits.ids[name] = [splits.ids[name][i] for i in keep]
         if splits.tokens is not None and name in splits.tokens:
             splits.tokens[name] = [splits.tokens[name][i] for i in keep]
+        splits.sampled_from[name] = n
         splits.notes.append(f"{name}: a stratified sample of {len(keep):,} of {n:,} rows (eval_limit {limit:,})")
 
 

@@ -46,6 +46,8 @@ class Built:
     vocab: Any
     config: dict[str, Any]
     steps_per_epoch: int
+    opts: TrainOptions | None = None  # training options the task changed (sizing to the budget), else the given ones
+    sizing: dict[str, Any] | None = None  # what :mod:`nlpkit.rnn.sizing` chose and why
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,12 @@ def fit(task: TrainTask, opts: TrainOptions, *, out: str | Path, source: str = "
              if resume else None)
     built = task.build(saved, runtime)
     model = built.model
+    opts = built.opts or opts
     if saved is not None:
         load_weights(model, saved.weights, str(out))
     config = {"kind": kind.name, **built.config, "source": source, "train": opts.to_dict()}
+    if built.sizing is not None:  # what the budget bought and why (config.json and every model_runs row)
+        config["sizing"] = built.sizing
     loop = Loop(model, opts, runtime, total_steps=built.steps_per_epoch * opts.epochs, on_progress=on_progress,
                 clock=clock or Clock())
     if saved is not None:
@@ -139,6 +144,8 @@ def fit(task: TrainTask, opts: TrainOptions, *, out: str | Path, source: str = "
     loop.restore_best()
     metrics, title, model_name = task.finish(model, loop, runtime)
     metrics = {**metrics, **summary, "device": str(runtime.device)}
+    if built.sizing is not None:
+        metrics["sizing"] = {k: built.sizing[k] for k in ("rung", "sizes", "pinned", "why")}
     metrics["history"] = loop.history
     # how the budget was spent goes to config.json and to every model_runs row's params
     config["run"] = {k: summary[k] for k in ("cpu_seconds", "wall_seconds", "threads", "stop_reason", "epochs")}

@@ -17,17 +17,18 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.checkpoint import load_saved_model
-from nlpkit.rnn.configs import LMSettings, with_overrides
+from nlpkit.rnn.configs import LMSettings, pinned_values, with_overrides
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.lm import LMConfig, RNNLanguageModel, detach_state
+from nlpkit.rnn.sizing import size_for_budget, sized_fields
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
 
@@ -116,10 +117,16 @@ class LMTask(TaskBase):
         train_toks = lm_tokens(self.train_text, level)
         if tie is None:  # tying pays off for large word/morpheme vocabularies (Press & Wolf); chars have ~65 outputs
             tie = level != "char"
+        opts, sizing = st.train, None
         if saved is not None:
             vocab = saved.vocab
         else:
             vocab = Vocab.build([train_toks], min_freq=st.min_freq, max_size=st.max_vocab, level=level)
+            planned = self._size(len(vocab), len(train_toks), runtime)
+            if planned is not None:
+                sizing, opts = planned
+                st = self.settings
+                seq_len = st.seq_len
             cfg = LMConfig(vocab_size=len(vocab), level=level, arch=st.arch,  # type: ignore[arg-type]
                            embed_dim=st.embed_dim or (st.hidden_size if tie else 256), hidden_size=st.hidden_size,
                            num_layers=st.num_layers, dropout=st.dropout, tie_weights=tie, layer_norm=st.layer_norm)
@@ -129,7 +136,7 @@ class LMTask(TaskBase):
         if self.valid_ids.numel() < 32:
             raise ModelError(f"validation text has only {self.valid_ids.numel()} tokens; give more held-out text")
         self.cfg, self.seq_len, self.runtime = cfg, seq_len, runtime
-        self.batch_size, self.seed = st.train.batch_size, st.train.seed
+        self.batch_size, self.seed = opts.batch_size, opts.seed
         self.eval_bs = min(16, max(1, self.valid_ids.numel() // (2 * seq_len)))
         log.info("lm: %d train / %d valid %s tokens, vocab %d, %dx%d %s on %s", self.train_ids.numel(),
                  self.valid_ids.numel(), level, len(vocab), cfg.num_layers, cfg.hidden_size, cfg.arch, runtime.device)
@@ -137,7 +144,21 @@ class LMTask(TaskBase):
                   "valid_tokens": int(self.valid_ids.numel()), **(self.extra_config or {})}
         self.chars_per_token = (self.valid_chars / self.valid_ids.numel()) if self.valid_chars else None
         steps = math.ceil((self.train_ids.numel() // self.batch_size) / seq_len)
-        return Built(RNNLanguageModel(cfg).to(runtime.device), vocab, config, steps)
+        return Built(RNNLanguageModel(cfg).to(runtime.device), vocab, config, steps, opts=opts, sizing=sizing)
+
+    def _size(self, vocab_size: int, tokens: int, runtime: Runtime) -> tuple[dict[str, Any], TrainOptions] | None:
+        """Sizes for the time budget (``settings.sizing.mode == "budget"``); replaces ``self.settings``."""
+        st = self.settings
+        if st.sizing.mode != "budget":
+            return None
+        planned = size_for_budget("lm", st.train, runtime, vocab_size=vocab_size, data_tokens=tokens,
+                                  pinned=pinned_values(st, sized_fields("lm")), throughput=st.sizing.throughput)
+        if planned is None:
+            log.warning("lm: sizing to the budget needs max_cpu_minutes or max_minutes; fixed sizes used")
+            return None
+        plan, opts = planned
+        self.settings = replace(st, train=opts, **{k: plan.sizes[k] for k in ("hidden_size", "num_layers", "seq_len")})
+        return plan.to_dict(), opts
 
     def train_epoch(self, loop: Loop, train_model: Any, steps_per_epoch: int) -> list[float]:
         seq_len = self.seq_len

@@ -11,10 +11,11 @@ from typing import Any, ClassVar
 from nlpkit.errors import ModelError
 from nlpkit.rnn._torch import nn, torch
 from nlpkit.rnn.checkpoint import load_saved_model
-from nlpkit.rnn.configs import Seq2SeqSettings, with_overrides
+from nlpkit.rnn.configs import Seq2SeqSettings, pinned_values, with_overrides
 from nlpkit.rnn.device import Runtime, resolve_runtime
 from nlpkit.rnn.driver import Built, Kind, TaskBase, TrainResult, fit
 from nlpkit.rnn.seq2seq import AdditionTask, Seq2Seq, Seq2SeqConfig, addition_vocab, make_addition_data
+from nlpkit.rnn.sizing import size_for_budget, sized_fields
 from nlpkit.rnn.train_loop import Loop, ProgressFn, TrainOptions
 from nlpkit.rnn.vocab import Vocab
 
@@ -67,7 +68,18 @@ class Seq2SeqTask(TaskBase):
         if saved is not None:
             cfg = Seq2SeqConfig(**saved.config["model"])
             max_digits, n_train, n_test = (int(saved.config[k]) for k in ("max_digits", "n_train", "n_test"))
-        else:
+        opts, sizing = st.train, None
+        if saved is None and st.sizing.mode == "budget":
+            spec = AdditionTask(max_digits)
+            planned = size_for_budget("seq2seq", st.train, runtime, vocab_size=len(addition_vocab()),
+                                      data_tokens=spec.question_len + spec.answer_len + 1,
+                                      pinned=pinned_values(st, sized_fields("seq2seq")), throughput=st.sizing.throughput)
+            if planned is not None:
+                plan, opts = planned
+                sizing = plan.to_dict()
+                st = self.settings = replace(st, train=opts, hidden_size=plan.sizes["hidden_size"],
+                                             embed_dim=plan.sizes["embed_dim"])
+        if saved is None:
             cfg = Seq2SeqConfig(vocab_size=len(addition_vocab()), embed_dim=st.embed_dim, hidden_size=st.hidden_size,
                                 reverse=st.reverse, peeky=st.peeky)
         spec, vocab, seed = AdditionTask(max_digits=max_digits), addition_vocab(), st.train.seed
@@ -77,11 +89,11 @@ class Seq2SeqTask(TaskBase):
         self.valid = _tensors(train_pairs[:n_valid], vocab)
         self.train = _tensors(train_pairs[n_valid:], vocab)
         self.test = _tensors(test_pairs, vocab)
-        self.cfg, self.runtime, self.batch_size, self.seed = cfg, runtime, st.train.batch_size, seed
+        self.cfg, self.runtime, self.batch_size, self.seed = cfg, runtime, opts.batch_size, seed
         config = {"task": st.task, "model": cfg.to_dict(), "max_digits": max_digits, "n_train": n_train,
                   "n_test": n_test}
         return Built(Seq2Seq(cfg).to(runtime.device), vocab, config,
-                     math.ceil(self.train[0].shape[0] / self.batch_size))
+                     math.ceil(self.train[0].shape[0] / self.batch_size), opts=opts, sizing=sizing)
 
     def train_epoch(self, loop: Loop, train_model: Any, steps_per_epoch: int) -> list[float]:
         src, tgt = self.train

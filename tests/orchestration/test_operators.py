@@ -121,7 +121,9 @@ MEASURED_OVERHEAD_S = {
     "imdb": 191.2,  # was 577: no unsup, one words tokens dataset streamed column-wise, reload check on 2,000 reviews
     "train-classifier-imdb": 31.5,  # 121.5 s less its 1.5-minute budget (was 306: re-tokenizing, a second full read)
     "train-classifier-nsmc": 9.7, "train-lm-tinyshakespeare": 9.3, "train-lm-korean-news": 15.5,
-    "train-seq2seq-addition": 0,  # stops when its epochs are done: 20 s in all, inside its budget
+    # now bounded by its budget (3 x 30 CPU s): problem generation, the sizing probe and each variant's test and
+    # reload evaluations come on top: 106.8 CPU s in all for the flow (loaded machine, 2026-12-06), not a quiet run
+    "train-seq2seq-addition": 17,
     # korean_press (issue 21), measured 2026-12-06 on a loaded machine (~7 engineers): CPU seconds, which a quiet
     # machine's wall time tracks for these single-process flows (wall then: 94 / 112 / 46 s at load)
     "tokenize-korean-press": 21.1, "features-korean-press": 27.5, "analysis-korean-press": 13.0,
@@ -147,10 +149,11 @@ def _quick_training_minutes() -> float:
 
 
 def test_quick_profile_fits_the_newcomers_twenty_minutes() -> None:
-    """`make run` = `nlpkit run all --profile quick`: the training budgets add up to at most 6 minutes."""
+    """`make run` = `nlpkit run all --profile quick`: the training budgets add up to at most 8.5 minutes
+    (models sized to them, one thread each: IMDB 3, NSMC 2, char LM 1, news LM 1, seq2seq 3 x 0.5)."""
     cfg = load_settings(REPO / "flows.yaml", {})
     budget = _quick_training_minutes()
-    assert budget <= 6.0, f"quick training budgets add up to {budget} min"
+    assert budget <= 8.5, f"quick training budgets add up to {budget} min"
     assert {f.name: f for f in cfg.flows}["train-classifier-imdb"].parameters["max_minutes"] == 30
     # what an analyst can look at comes before any training
     order = [f.name for f in dependency_order(cfg.with_profile("quick"))]

@@ -71,3 +71,22 @@ def test_seq2seq_flags_are_checked(env) -> None:
     assert r.exit_code == 2 and "--compare trains all three variants" in r.output
     r = runner.invoke(app, ["train", "seq2seq", "--out", "s", "--task", "copy", "--epochs", "1"], env=env)
     assert r.exit_code == 2 and "unknown seq2seq task 'copy'" in r.output
+
+
+def test_seq2seq_sized_to_a_cpu_budget_keeps_what_the_command_line_pinned(env, tmp_path: Path) -> None:
+    """`--size budget --max-cpu-minutes`: the rule picks the rest, --hidden-size typed by the user is kept,
+    and config.json says what was chosen and why."""
+    import json
+
+    r = runner.invoke(app, ["train", "seq2seq", "--out", "s", "--size", "budget", "--max-cpu-minutes", "0.05",
+                            "--hidden-size", "24", "--n-train", "2000", "--n-test", "200", "--threads", "1"], env=env)
+    assert r.exit_code == 0, r.output
+    config = json.loads((tmp_path / "s" / "config.json").read_text(encoding="utf-8"))
+    sizing = config["sizing"]
+    assert sizing["pinned"] == {"hidden_size": 24} and config["model"]["hidden_size"] == 24
+    assert sizing["clock"] == "cpu" and 0 < sizing["budget_seconds"] <= 3 and sizing["throughput"] > 0
+    assert config["train"]["batch_size"] == sizing["sizes"]["batch_size"]  # chosen (not typed), recorded
+    assert config["train"]["max_cpu_minutes"] <= 0.05  # the probe's CPU time came off the budget
+    assert config["run"]["cpu_seconds"] <= 3 + 2  # stopped by its CPU budget (one step and a validation past it)
+    r = runner.invoke(app, ["train", "seq2seq", "--out", "s2", "--size", "auto", "--epochs", "1"], env=env)
+    assert r.exit_code == 2 and "--size 'auto'" in r.output and "budget" in r.output

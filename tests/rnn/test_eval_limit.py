@@ -35,6 +35,9 @@ def test_cap_keeps_label_shares_alignment_and_train(nsmc_splits) -> None:
     for c in full:
         assert abs(part[c] / kept - full[c] / n_test) <= 2 / kept
     assert any("eval_limit" in n for n in splits.notes)
+    # the metrics can say the figure is a sample's: the full size of each sampled split is kept
+    assert splits.sampled_from == {sp: len(before.labels[sp]) for sp in ("valid", "test")
+                                   if len(before.labels[sp]) > limit}
 
 
 def test_cap_is_reproducible_and_larger_limit_is_a_no_op(nsmc_splits) -> None:
@@ -43,6 +46,7 @@ def test_cap_is_reproducible_and_larger_limit_is_a_no_op(nsmc_splits) -> None:
     cap_eval_splits(b, 100, seed=3)
     assert a.texts["test"] == b.texts["test"]
     cap_eval_splits(c, 10**6)
+    assert c.sampled_from == {}  # nothing was sampled
     assert c.texts == nsmc_splits.texts and c.notes == nsmc_splits.notes
 
 
