@@ -34,7 +34,9 @@ def apply(model: str, data_dir: str | None, language: str) -> dict[str, object]:
 
     s = store(data_dir)
     report = apply_topics(s, load_topic_classifier(s, model), language=language)
-    return {**asdict(report), "rows": report.written}
+    # the report's per-reason counts are not the flow's ``skipped`` (which marks a run with no new input)
+    out = {k: v for k, v in asdict(report).items() if k != "skipped"}
+    return {**out, "not_classified": report.skipped, "rows": report.written}
 
 
 @flow(name="topics", **RUN_HOOKS)
@@ -63,6 +65,7 @@ def topics_flow(
             raise
         get_run_logger().warning("topics with %s skipped: %s", model, e)
         return publish("topics-news", {"model": model, "rows": 0, "skipped": str(e)})
-    if not summary.get("rows"):
-        summary = {**summary, "skipped": "no new articles"}
+    if not summary.get("predicted"):
+        reasons = ", ".join(f"{n} {why}" for why, n in dict(summary.get("not_classified") or {}).items())
+        summary = {**summary, "skipped": "no new articles in its language" + (f" ({reasons})" if reasons else "")}
     return publish("topics-news", summary)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import time
 from pathlib import Path
@@ -118,7 +117,9 @@ def predict(
             raise ModelError(f"{path} looks like an RNN model directory, but nlpkit.rnn is not available")
         from nlpkit import rnn
 
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        from nlpkit.rnn.model_checks import MAX_CONFIG_BYTES, read_json_checked
+
+        config = read_json_checked(path / "config.json", max_bytes=MAX_CONFIG_BYTES)  # size and depth first
         preds = rnn.predict(path, texts)
         dataset = str(config.get("source") or "")
     else:

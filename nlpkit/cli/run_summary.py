@@ -56,6 +56,9 @@ def key_figure(res: FlowResult) -> str:
         if hit is not None:
             parts.append(fmt.format(hit))
             break
+    if isinstance(res.value, Mapping) and isinstance(res.value.get("labels"), Mapping) and res.value["labels"]:
+        labels = sorted(res.value["labels"].items(), key=lambda kv: -kv[1])  # topics: what the new articles are
+        parts.append(f"{res.value.get('predicted', 0):,} classified: " + ", ".join(f"{k} {v}" for k, v in labels[:4]))
     if res.rows is not None:
         parts.append(f"{res.rows:,} rows")
     return ", ".join(parts)

@@ -6,7 +6,6 @@ torch is imported only when one of these commands runs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -270,7 +269,9 @@ def evaluate(
     kind = model_kind(model_dir)
     if kind is None:
         raise ModelError(f"{model_dir} is not an nlpkit RNN model directory (no valid config.json)")
-    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    from nlpkit.rnn.model_checks import MAX_CONFIG_BYTES, read_json_checked
+
+    config = read_json_checked(model_dir / "config.json", max_bytes=MAX_CONFIG_BYTES)
     if kind == "classifier":
         from nlpkit.rnn.classify import evaluate_classifier
         from nlpkit.datasets.labels import int_label_names

@@ -26,7 +26,6 @@ an error), samples morphemes and joins them.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -181,7 +180,9 @@ def evaluate_news_lm(model_dir: str | Path, store: Any, split: str = "test") -> 
     """Loss of a saved news LM on ``split`` of the stored tokens it was trained on (nats per char too)."""
     from nlpkit.rnn.lm_train import evaluate_lm
 
-    config = json.loads(Path(model_dir, "config.json").read_text(encoding="utf-8"))
+    from nlpkit.rnn.model_checks import MAX_CONFIG_BYTES, read_json_checked
+
+    config = read_json_checked(Path(model_dir, "config.json"), max_bytes=MAX_CONFIG_BYTES)
     rec = config.get("tokens") or {}
     level = config["model"]["level"]
     corpus = load_news_corpus(store, str(config["source"]).removeprefix("store:"), rec.get("backend", "kiwi"),

@@ -22,6 +22,7 @@ from typing import Any
 
 from nlpkit.datasets.labels import label_names, name_of
 from nlpkit.errors import NlpkitError
+from nlpkit.rnn.model_checks import MAX_CONFIG_BYTES, read_json_checked
 from nlpkit.store import SqlSandbox, Store
 from nlpkit.ui.corpus import UiError
 
@@ -171,9 +172,9 @@ def saved_models(store: Store, runs: list[dict[str, Any]], sandbox: SqlSandbox |
                                   lang))
     for path in _rnn_dirs(store, runs):
         try:
-            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            config = read_json_checked(path / "config.json", max_bytes=MAX_CONFIG_BYTES)
             stamp = str((path / "model.safetensors").stat().st_mtime_ns)
-        except (OSError, ValueError):
+        except (OSError, ValueError, NlpkitError):  # a damaged model directory is left out of the list
             continue
         source = str(config.get("source") or "?")
         lang = language(source if source != "?" else "")

@@ -24,6 +24,9 @@ def _res(flow: str, value: object, rows: int | None = None, state: str = "comple
     (_res("train-seq2seq-addition", {"test_exact_match": 0.9871, "test_loss": 0.01}), "exact match 0.987"),
     (_res("topics-news", {"model": "baseline:korean_news", "skipped": "language=en: 57"}, rows=0, state="skipped"),
      "language=en: 57"),
+    (_res("topics-news", {"model": "baseline:korean_news", "articles": 62, "predicted": 2, "labels": {"사회": 1, "정치": 1},
+                          "not_classified": {"language=en": 57, "language=ru": 2, "language=und": 1}}, rows=62),
+     "2 classified: 사회 1, 정치 1, 62 rows"),
     (_res("broken", None, state="failed", error="ValueError: broken on purpose\nTraceback ..."),
      "ValueError: broken on purpose Traceback ..."),
 ])

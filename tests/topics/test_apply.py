@@ -147,6 +147,7 @@ def test_cli_apply_predict_and_flow(cli_env: Path, shared_data: Path, prefect_ha
     check_parameters(spec, flow)
     result = flow(**spec.parameters, data_dir=str(cli_env / "data"))
     assert (result["predicted"], result["already_done"], result["rows"]) == (1, 1, 1)
+    assert "skipped" not in result  # a run that classified something is a completed run, whatever else it skipped
     res = runner.invoke(app, ["query", f"SELECT count(DISTINCT article_id) AS n FROM {ARTICLE_TOPICS}"])
     assert res.exit_code == 0 and "│ 2 " in res.output.replace("┃", "│"), res.output
 
