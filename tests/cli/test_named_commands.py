@@ -4,9 +4,9 @@ The command tree was regrouped (``nlpkit rebuild`` -> ``nlpkit data rebuild``); 
 hidden, with a deprecation note. A hint that names an old one sends people to a name that is going away,
 and one that names no command at all sends them nowhere. This test reads every string constant under
 ``nlpkit/`` and ``pipelines/`` (``ast``: messages, f-strings, docstrings) and the code of README.md and of
-every ``docs/*.md`` page (inline spans and the command lines of fenced blocks), takes each command written between backticks, and walks
-it down the CLI's own click tree: every word before the arguments must be a sub-command that is not
-hidden, and every ``--option`` must be one the command takes.
+every ``docs/*.md`` page (inline spans and the command lines of fenced blocks), takes each command written
+between backticks, and walks it down the CLI's own click tree: every word before the arguments must be a
+sub-command that is not hidden, and every ``--option`` must be one the command takes.
 """
 
 from __future__ import annotations
