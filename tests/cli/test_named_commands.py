@@ -1,12 +1,12 @@
-"""Every `nlpkit ...` command that a message, docstring or the README names is a current command (issue #14).
+"""Every `nlpkit ...` command that a message, docstring, the README or a docs page names is a current command (#14).
 
 The command tree was regrouped (``nlpkit rebuild`` -> ``nlpkit data rebuild``); the old names still run,
 hidden, with a deprecation note. A hint that names an old one sends people to a name that is going away,
 and one that names no command at all sends them nowhere. This test reads every string constant under
-``nlpkit/`` and ``pipelines/`` (``ast``: messages, f-strings, docstrings) and the README's code (inline
-spans and the command lines of fenced blocks), takes each command written between backticks, and walks
-it down the CLI's own click tree: every word before the arguments must be a sub-command that is not
-hidden, and every ``--option`` must be one the command takes.
+``nlpkit/`` and ``pipelines/`` (``ast``: messages, f-strings, docstrings) and the code of README.md and of
+every ``docs/*.md`` page (inline spans and the command lines of fenced blocks), takes each command written
+between backticks, and walks it down the CLI's own click tree: every word before the arguments must be a
+sub-command that is not hidden, and every ``--option`` must be one the command takes.
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ def _strings(path: Path) -> list[tuple[int, str]]:
     return out
 
 
-def _readme_code(text: str) -> list[tuple[int, str]]:
-    """README code: inline spans as they are, and each command line of a fenced block as a span."""
+def _markdown_code(text: str) -> list[tuple[int, str]]:
+    """Markdown code: inline spans as they are, and each command line of a fenced block as a span."""
     out: list[tuple[int, str]] = []
     fenced = False
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -94,8 +94,13 @@ def _readme_code(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def markdown_pages() -> list[Path]:
+    """README.md and every page under docs/ (the documentation that names commands)."""
+    return [ROOT_DIR / "README.md", *sorted((ROOT_DIR / "docs").glob("*.md"))]
+
+
 def named_commands() -> list[tuple[str, str]]:
-    """``(where, command)`` for every backticked `nlpkit ...` in nlpkit/, pipelines/ and README.md."""
+    """``(where, command)`` for every backticked `nlpkit ...` in nlpkit/, pipelines/, README.md and docs/*.md."""
     found: list[tuple[str, str]] = []
     for folder in ("nlpkit", "pipelines"):
         for path in sorted((ROOT_DIR / folder).rglob("*.py")):
@@ -104,8 +109,10 @@ def named_commands() -> list[tuple[str, str]]:
                 continue
             for lineno, text in _strings(path):
                 found += [(f"{rel}:{lineno}", m.group(2)) for m in _SPAN.finditer(text)]
-    for lineno, text in _readme_code((ROOT_DIR / "README.md").read_text(encoding="utf-8")):
-        found += [(f"README.md:{lineno}", m.group(2)) for m in _SPAN.finditer(text)]
+    for page in markdown_pages():
+        rel = page.relative_to(ROOT_DIR).as_posix()
+        for lineno, text in _markdown_code(page.read_text(encoding="utf-8")):
+            found += [(f"{rel}:{lineno}", m.group(2)) for m in _SPAN.finditer(text)]
     return [(where, re.sub(r"^\.venv/bin/", "", command)) for where, command in found]
 
 
@@ -127,11 +134,15 @@ def test_the_resolver_accepts_current_commands_and_names_what_is_wrong(command: 
     assert resolve(command) == problem
 
 
-def test_the_scan_finds_spans_in_messages_fstrings_docstrings_and_readme() -> None:
+def test_the_scan_finds_spans_in_messages_fstrings_docstrings_readme_and_docs() -> None:
     found = named_commands()
     wheres = {w.split(":")[0] for w, _ in found}
     assert len(found) > 80
-    assert {"README.md", "nlpkit/features/storeio.py", "pipelines/features.py"} <= wheres
+    assert {"README.md", "docs/store.md", "docs/models.md", "nlpkit/features/storeio.py",
+            "pipelines/features.py"} <= wheres
+    # both a fenced command line and an inline span of a docs page are read
+    assert any(w.startswith("docs/store.md:") and c.startswith("nlpkit query ") for w, c in found)
+    assert any(w.startswith("docs/models.md:") and c == "nlpkit data rebuild lm_korean_news" for w, c in found)
     assert any("ARG" in c for _, c in found)  # f-string fields become placeholders
 
 

@@ -1,4 +1,5 @@
-"""The README's "Other tools" example, run as written against a store nlpkit built."""
+"""The store page's "Other tools" example (docs/store.md, moved there from the README), run as written against a
+store nlpkit built."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ def test_readme_pandas_example_reads_a_version(store: Store) -> None:
     for rows in (["a", "b"], ["a", "b", "c"]):
         with store.write_version("imdb") as w:
             w.write(pa.table({"text": rows, "label": [1] * len(rows)}))
-    readme = (ROOT / "README.md").read_text("utf-8")
-    code = re.search(r"```python\n(import pyarrow\.fs as fs\nfrom deltalake import DeltaTable\n.*?)```", readme,
+    page = (ROOT / "docs" / "store.md").read_text("utf-8")
+    code = re.search(r"```python\n(import pyarrow\.fs as fs\nfrom deltalake import DeltaTable\n.*?)```", page,
                      re.S)
-    assert code, "the README lost its pandas example"
+    assert code, "docs/store.md lost its pandas example"
     script = code.group(1) + "\nprint(len(df), list(df.columns))\n"
     for _ in range(5):  # and it exits cleanly every time (the native filesystem avoids the exit abort)
         res = subprocess.run([sys.executable, "-c", script], cwd=store.root.parent, capture_output=True, text=True,
