@@ -67,7 +67,7 @@ def run(
     from nlpkit.cli.run_summary import flow_line, print_built
 
     if flow == "all":
-        print_built(get_store(), results)  # one line per flow, then what was built and what to try next
+        print_built(get_store(), results, profile)  # one line per flow, then what was built and what to try next
     else:
         for r in results:
             console.print(flow_line(r), highlight=False, markup=False, soft_wrap=True)

@@ -93,14 +93,20 @@ def next_commands(store: Store) -> list[str]:
 
     if index_name("korean_news") in datasets:
         out.append('features similar -d korean_news --text "반도체 수출"')
+    if "analysis_korean_press" in datasets:  # the analyst's Korean news: related words, stories, outlets
+        out += ["features related 사드 -d korean_press -n 5", "features stories -d korean_press -n 3",
+                "features outlets -d korean_press --term 사드 --by outlet_group"]
     for dataset, text in (("imdb", "A wonderful, moving film"), ("korean_news", "정부가 반도체 수출 지원 대책을 발표했다")):
         if f"{dataset}_baseline" in datasets:
             out.append(f"models predict {dataset} {shlex.quote(text)}")
     return out
 
 
-def print_built(store: Store, results: Sequence[FlowResult]) -> None:
-    """Print one line per flow, the datasets, the models' latest figures, `nlpkit ui` and the next commands."""
+def print_built(store: Store, results: Sequence[FlowResult], profile: str | None = None) -> None:
+    """Print one line per flow, the datasets, the models' latest figures, `nlpkit ui` and the next commands.
+
+    With a ``profile`` (``quick``: `make run`), the models' figures are said to be that profile's.
+    """
     console.print("Flows", style="bold")
     for res in results:
         console.print(flow_line(res), highlight=False, markup=False, soft_wrap=True)
@@ -113,6 +119,10 @@ def print_built(store: Store, results: Sequence[FlowResult]) -> None:
         datasets.add_row(name, info.version, f"{info.rows:,}")
     console.print(datasets)
     _print_models(store)
+    if profile:
+        console.print(f"The models' figures are the {profile!r} profile's (small training budgets; test splits "
+                      "sampled where 'rows' is smaller than the split). `make run-full` trains with the full budgets.",
+                      highlight=False, markup=False, soft_wrap=True)
     reports = [str(r.value["report"]) for r in results if isinstance(r.value, dict) and r.value.get("report")]
     for path in reports:
         console.print(f"report: {path}", highlight=False, markup=False, soft_wrap=True)
@@ -141,10 +151,11 @@ def _print_models(store: Store) -> None:
     df["_rank"] = df["split"].astype(str).map({"test": 2, "valid": 1}).fillna(0)
     latest = df.sort_values(["_rank", "created_at"]).groupby(["model", "dataset"], dropna=False).tail(1)
     scores = [(c, label) for c, label in _SCORES if c in latest and latest[c].notna().any()]
-    table = Table("model", "dataset", "split", *(label for _, label in scores), "rows", title="Models (latest evaluation)")
+    table = Table("model", "dataset", "split", "figures", "rows", title="Models (latest evaluation)")
     for row in latest.sort_values(["dataset", "model"]).itertuples(index=False):
         n = getattr(row, "n", None)
-        table.add_row(str(row.model), str(row.dataset), str(row.split), *(_num(getattr(row, c)) for c, _ in scores),
+        figures = ", ".join(f"{label} {_num(getattr(row, c))}" for c, label in scores if _num(getattr(row, c)))
+        table.add_row(str(row.model), str(row.dataset), str(row.split), figures,
                       "" if n is None or n != n else f"{int(n):,}")
     console.print(table)
 

@@ -23,8 +23,9 @@ def test_each_next_command_runs_when_pasted(ui_store: Store, monkeypatch: pytest
     results = [FlowResult("datasets", "completed", "2026-12-06T15:00:00+00:00", 3.2, rows=320,
                           value={"korean_news": {"rows": 320}})]
     with console.capture() as cap:
-        print_built(ui_store, results)
+        print_built(ui_store, results, "quick")
     out = cap.get()
+    assert "'quick' profile" in out and "make run-full" in out  # quick figures are said to be quick
     assert "completed  datasets" in out and "320 rows" in out and "{" not in out.split("Datasets")[0]
     ui_line = next(line for line in out.splitlines() if line.startswith("Look at it in the browser: "))
     exe = ui_line.removeprefix("Look at it in the browser: ").split()[0]
