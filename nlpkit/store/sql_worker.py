@@ -43,7 +43,9 @@ from nlpkit.store.sql_limits import DEFAULT_TIMEOUT, format_size, parse_size
 
 __all__ = ["IsolatedSandbox"]
 
-_COMMAND = [sys.executable, "-m", "nlpkit.store.sql_worker"]
+#: The child runs the same nlpkit as this process (its folder first on ``sys.path``), whatever the environment says.
+_COMMAND = [sys.executable, "-c", "import runpy, sys; sys.path.insert(0, sys.argv[1]); "
+            "runpy.run_module('nlpkit.store.sql_worker', run_name='__main__')", str(Path(__file__).resolve().parents[2])]
 _POLL_S = 0.05
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _PIECE_BYTES = 16 << 20  # batches are sent in pieces of about this size, so the reader never holds a huge one
@@ -81,13 +83,10 @@ class _Child:
 
     def start(self, request: dict[str, Any], work: Path) -> BinaryIO:
         """Start the child in ``work`` with ``request``; its stdout (the Arrow stream)."""
-        env = dict(os.environ)
-        here = str(Path(__file__).resolve().parents[2])  # the nlpkit this process runs, for the child too
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
         with (work / "stderr.txt").open("wb") as err, self._lock:
             if self.timed_out or self.over_memory:
                 raise QueryTimeoutError("")
-            self.proc = subprocess.Popen(_COMMAND, cwd=work, env=env,
+            self.proc = subprocess.Popen(_COMMAND, cwd=work,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
@@ -180,7 +179,7 @@ class IsolatedSandbox:
                         raise QueryError(f"the result is over the {format_size(cap)} cap ({cap_hint}); "
                                          "select fewer rows or columns")
                     yield batch
-            except pa.ArrowException as e:
+            except (pa.ArrowException, OSError) as e:  # a cut stream (the child was stopped) is an OSError too
                 finish(e)
             except BaseException:
                 child.stop()

@@ -18,7 +18,6 @@ Backends add entries natively where they can; the rest are merged after tagging 
 from __future__ import annotations
 
 import hashlib
-import os
 import math
 import re
 import sys
@@ -37,11 +36,8 @@ __all__ = ["DictEntry", "UserDictionary", "load_user_dict", "load_user_dicts", "
 
 
 def _dictionaries_dir() -> Path:
-    """``$NLPKIT_DICTIONARIES_DIR``, else ``dictionaries/`` of a source checkout, else the copy a
-    wheel installs under ``<prefix>/share/nlpkit/dictionaries``."""
-    env = os.environ.get("NLPKIT_DICTIONARIES_DIR")
-    if env:
-        return Path(env)
+    """``dictionaries/`` of a source checkout, else the copy a wheel installs under
+    ``<prefix>/share/nlpkit/dictionaries`` (no environment read: other dictionaries are passed as paths)."""
     checkout = Path(__file__).resolve().parents[2] / "dictionaries"
     installed = Path(sys.prefix) / "share" / "nlpkit" / "dictionaries"
     return checkout if checkout.is_dir() or not installed.is_dir() else installed

@@ -84,12 +84,10 @@ def test_stopword_lists():
 
 
 def test_dictionaries_folder_lookup(monkeypatch, tmp_path: Path):
-    """Env override first; a source checkout's folder; else the copy a wheel installs under <prefix>/share."""
+    """A source checkout's folder, else the copy a wheel installs under <prefix>/share; never the environment."""
     from nlpkit.tokenize import userdict
 
-    monkeypatch.setenv("NLPKIT_DICTIONARIES_DIR", str(tmp_path))
-    assert userdict._dictionaries_dir() == tmp_path
-    monkeypatch.delenv("NLPKIT_DICTIONARIES_DIR")
+    monkeypatch.setenv("NLPKIT_DICTIONARIES_DIR", str(tmp_path))  # the library reads no environment
     assert userdict._dictionaries_dir() == Path(userdict.__file__).resolve().parents[2] / "dictionaries"
     # an installed package (no checkout folder next to it) finds <sys.prefix>/share/nlpkit/dictionaries
     fake_pkg = tmp_path / "site" / "nlpkit" / "tokenize" / "userdict.py"
