@@ -110,23 +110,18 @@ def test_sigterm_records_cancelled_under_the_flows_yaml_name(project: Path) -> N
     assert "SIGTERM" in runs[0]["error"]
 
 
-#: Seconds each quick-profile flow takes beyond its training budget on this 2-core machine, from a quiet fresh-clone
-#: `make run` (2026-11-25 23:38 UTC, commit 4643260: 16 min 28 s in all, peak RSS 4.5 GB): a flow's wall time, less
-#: its quick wall budget for the training flows. A new or renamed flow needs a measurement here before the chain test
-#: below means anything; a branch that slows a flow down updates its number.
+#: Seconds each quick-profile flow takes beyond its training budget on this 2-core machine, from a fresh-clone
+#: `make run` (2026-12-06 17:08 UTC, merge of issues 19-22/24: 14 min 38 s in all, peak RSS 4.46 GB; the test suite
+#: ran beside the training flows, so those overheads are on the high side): a flow's wall time, less its quick wall
+#: budget for the training flows. A new or renamed flow needs a measurement here before the chain test below means
+#: anything; a branch that slows a flow down updates its number.
 MEASURED_OVERHEAD_S = {
-    "ingest_news": 36.5, "features-news": 14.8, "datasets": 7.4, "tokenize-korean-news": 32.5,
-    "tokenize-nsmc": 79.4,  # was 264: column-wise token rows, 8,192-document tasks
-    "features-korean-news": 46.7, "topics-news": 18.9,
-    "imdb": 191.2,  # was 577: no unsup, one words tokens dataset streamed column-wise, reload check on 2,000 reviews
-    "train-classifier-imdb": 31.5,  # 121.5 s less its 1.5-minute budget (was 306: re-tokenizing, a second full read)
-    "train-classifier-nsmc": 9.7, "train-lm-tinyshakespeare": 9.3, "train-lm-korean-news": 15.5,
-    # now bounded by its budget (3 x 30 CPU s): problem generation, the sizing probe and each variant's test and
-    # reload evaluations come on top: 106.8 CPU s in all for the flow (loaded machine, 2026-12-06), not a quiet run
-    "train-seq2seq-addition": 17,
-    # korean_press (issue 21), measured 2026-12-06 on a loaded machine (~7 engineers): CPU seconds, which a quiet
-    # machine's wall time tracks for these single-process flows (wall then: 94 / 112 / 46 s at load)
-    "tokenize-korean-press": 21.1, "features-korean-press": 27.5, "analysis-korean-press": 13.0,
+    "ingest_news": 18.5, "features-news": 14.6, "datasets": 4.2, "tokenize-korean-news": 21.7,
+    "tokenize-korean-press": 2.1, "tokenize-nsmc": 42.3, "features-korean-news": 20.1, "features-korean-press": 7.1,
+    "analysis-korean-press": 2.1, "imdb": 101.4, "topics-news": 17.7,
+    "train-classifier-imdb": 14.2,  # 194.2 s less its 3-minute budget
+    "train-classifier-nsmc": 6.9, "train-lm-tinyshakespeare": 2.1, "train-lm-korean-news": 8.3,
+    "train-seq2seq-addition": 2.1,  # 92.1 s with 3 x 0.5 minutes then; problem generation and evaluations
 }
 SETUP_MINUTES = 2.9  # venv + installs from the package mirror on a fresh clone, Prefect's start, the closing summary
 
@@ -149,11 +144,11 @@ def _quick_training_minutes() -> float:
 
 
 def test_quick_profile_fits_the_newcomers_twenty_minutes() -> None:
-    """`make run` = `nlpkit run all --profile quick`: the training budgets add up to at most 8.5 minutes
-    (models sized to them, one thread each: IMDB 3, NSMC 2, char LM 1, news LM 1, seq2seq 3 x 0.5)."""
+    """`make run` = `nlpkit run all --profile quick`: the training budgets (wall caps) add up to at most 10 minutes
+    (models sized to them, one thread each: IMDB 3, NSMC 2, char LM 1, news LM 1, seq2seq 3 x 1 wall, 0.75 CPU)."""
     cfg = load_settings(REPO / "flows.yaml", {})
     budget = _quick_training_minutes()
-    assert budget <= 8.5, f"quick training budgets add up to {budget} min"
+    assert budget <= 10.0, f"quick training budgets add up to {budget} min"
     assert {f.name: f for f in cfg.flows}["train-classifier-imdb"].parameters["max_minutes"] == 30
     # what an analyst can look at comes before any training
     order = [f.name for f in dependency_order(cfg.with_profile("quick"))]
