@@ -194,7 +194,7 @@ def _xml_root(text: str):  # type: ignore[no-untyped-def]
     from lxml import etree
 
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-    data = text.encode("utf-8")
+    data = text.encode("utf-8", errors="replace")  # a lone surrogate (a broken feed) is a '?', never an error
     data = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", data)
     return etree.fromstring(data, parser=parser)
 

@@ -114,16 +114,19 @@ def test_200k_link_page_gets_a_logged_outcome_in_bounded_time(fault_server: Faul
 
 def test_a_page_over_its_time_budget_is_stopped_logged_and_the_run_goes_on(fault_server: FaultServer, store: Store,
                                                                           tmp_path: Path) -> None:
-    slow = fault_server.url("/links/8000")  # under extract.MAX_NODES, but seconds of trafilatura work
+    # under extract.MAX_NODES, but about 0.85 CPU s of extraction on a quiet machine (the paragraph vote refuses it
+    # as a list page sooner than trafilatura alone did), against 0.04 s for a real article page: the budget sits
+    # between the two
+    slow = fault_server.url("/links/8000")
     urls = [slow, *(fault_server.url(f"/dev/{k}.html") for k in fault_server.dev_ids[1:4])]
     spec = url_source(tmp_path, urls)
-    news = news_settings([spec], respect_robots=False).model_copy(update={"extract_workers": 1, "page_timeout": 2.0})
+    news = news_settings([spec], respect_robots=False).model_copy(update={"extract_workers": 1, "page_timeout": 0.4})
     started = time.monotonic()
     report = ingest(store, news, [spec])
     assert time.monotonic() - started < 30
     rows = _article_rows(store)
     assert rows[slow][0]["error_kind"] == "extract_timeout" and not rows[slow][0]["final"]  # tried again next run
-    assert "longer than 2s (news.page_timeout)" in rows[slow][0]["message"]
+    assert "(news.page_timeout)" in rows[slow][0]["message"]
     assert report.stored == 3 and all(rows[u][0]["error_kind"] == "stored" for u in urls[1:])
 
 
