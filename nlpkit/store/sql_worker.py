@@ -21,6 +21,7 @@ limit. So ``nlpkit query`` and the web app's SQL page run the sandbox's query in
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import resource
@@ -81,13 +82,15 @@ class _Child:
                     self.proc.kill()
                 return
 
-    def start(self, request: dict[str, Any], work: Path) -> BinaryIO:
-        """Start the child in ``work`` with ``request``; its stdout (the Arrow stream)."""
-        with (work / "stderr.txt").open("wb") as err, self._lock:
+    def start(self, request: dict[str, Any], work: Path, ready: subprocess.Popen[bytes] | None = None) -> BinaryIO:
+        """Start the child in ``work`` with ``request`` (or hand it to ``ready``, a child started there already and
+        waiting for its request); its stdout (the Arrow stream)."""
+        with self._lock:
             if self.timed_out or self.over_memory:
+                if ready is not None:
+                    ready.kill()
                 raise QueryTimeoutError("")
-            self.proc = subprocess.Popen(_COMMAND, cwd=work,
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+            self.proc = ready if ready is not None else _spawn(work)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
             self.proc.stdin.write(json.dumps(request).encode())
@@ -111,6 +114,45 @@ class _Child:
         return code
 
 
+def _spawn(work: Path) -> subprocess.Popen[bytes]:
+    """A child in ``work`` (its stderr in ``work/stderr.txt``): it loads its libraries, then waits for a request."""
+    with (work / "stderr.txt").open("wb") as err:
+        return subprocess.Popen(_COMMAND, cwd=work, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+
+
+class _Spare:
+    """One child started ahead of the next query (for a long-running server such as the web app): its half a
+    second of Python and library start-up is then paid while nobody waits. Taken by one query only; the next
+    spare starts at once. A spare left at exit is killed (and dies by itself when its parent does: its stdin
+    closes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ready: tuple[subprocess.Popen[bytes], Path] | None = None
+
+    def take(self) -> tuple[subprocess.Popen[bytes], Path] | None:
+        with self._lock:
+            ready, self._ready = self._ready, None
+            if ready is not None and ready[0].poll() is not None:  # it died while waiting: not usable
+                shutil.rmtree(ready[1], ignore_errors=True)
+                ready = None
+            work = Path(tempfile.mkdtemp(prefix="nlpkit-sql-"))
+            self._ready = (_spawn(work), work)
+        return ready
+
+    def close(self) -> None:
+        with self._lock:
+            ready, self._ready = self._ready, None
+        if ready is not None:
+            ready[0].kill()
+            ready[0].wait()
+            shutil.rmtree(ready[1], ignore_errors=True)
+
+
+_SPARE = _Spare()
+atexit.register(_SPARE.close)
+
+
 class IsolatedSandbox:
     """:class:`~nlpkit.store.sql.SqlSandbox`'s ``fetch``/``batches``/``export``, each query in a child process.
 
@@ -120,7 +162,8 @@ class IsolatedSandbox:
 
     def __init__(self, store: StoreSnapshots, *, timeout: float = DEFAULT_TIMEOUT, memory_limit: str | None = None,
                  spill_limit: str | None = None, as_of: Mapping[str, int | str] | None = None,
-                 max_bytes: str | None = None, work_dir: Path | None = None) -> None:
+                 max_bytes: str | None = None, work_dir: Path | None = None, warm: bool = False) -> None:
+        self.warm = warm and work_dir is None  # a server's queries: each takes a child started ahead of it
         self.inner = SqlSandbox(store, timeout=timeout, memory_limit=memory_limit, spill_limit=spill_limit,
                                 as_of=as_of)  # checks every limit now, in this process
         self.store = store
@@ -149,7 +192,9 @@ class IsolatedSandbox:
         check_read_only(sql)  # refused before a process starts
         cap = self.max_bytes if max_bytes is None else max_bytes
         child = _Child(self.inner.timeout, _process_budget(self.inner.memory_bytes))
-        work = Path(tempfile.mkdtemp(prefix="nlpkit-sql-", dir=self.work_dir))
+        spare = _SPARE.take() if self.warm else None
+        ready, work = spare if spare is not None else (None, Path(tempfile.mkdtemp(prefix="nlpkit-sql-",
+                                                                                     dir=self.work_dir)))
 
         def finish(error: BaseException | None = None) -> None:
             code = child.stop(kill=False)  # it closed its stream: it is ending (or the time limit ends it)
@@ -164,7 +209,7 @@ class IsolatedSandbox:
                 shutil.rmtree(work, ignore_errors=True)
 
         try:
-            stream = child.start({**self._request(sql, limit, batch_rows, cap), "cap_hint": cap_hint}, work)
+            stream = child.start({**self._request(sql, limit, batch_rows, cap), "cap_hint": cap_hint}, work, ready)
             reader = pa.ipc.open_stream(stream)
         except (pa.ArrowException, OSError, NlpkitError) as e:
             finish(e)
@@ -283,9 +328,13 @@ def _fail(kind: str, message: str) -> int:
 
 def _child_main() -> int:
     """Run the request on stdin; the Arrow stream to the real stdout (anything printed goes to stderr)."""
-    request = json.loads(sys.stdin.read())
+    from nlpkit.store.store import Store  # every library loaded before the request (a spare waits here, warm)
+
+    data = sys.stdin.read()
+    if not data.strip():
+        return 0  # a spare nobody took: its parent closed the pipe
+    request = json.loads(data)
     budget = int(request["process_bytes"])
-    from nlpkit.store.store import Store  # every library loaded before the cap is measured from here
 
     cap = _data_bytes() + 2 * budget  # a backstop: one huge allocation fails at once, before the watchdog's poll
     resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))

@@ -213,7 +213,7 @@ def create_app(store: Store, *, warm: bool = True, allowed_hosts: tuple[str, ...
 
     def user_sql() -> IsolatedSandbox:
         """The sandbox for SQL an analyst typed: a child process per query, stopped at the time limit."""
-        return IsolatedSandbox(store, timeout=explorer.sql_timeout)
+        return IsolatedSandbox(store, timeout=explorer.sql_timeout, warm=True)  # a child started ahead
 
     def sql_download(request: Request) -> Response:
         """The query's result as CSV, JSON or Parquet, at most ``DOWNLOAD_ROWS`` rows and ``DOWNLOAD_BYTES`` bytes.

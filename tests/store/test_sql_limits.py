@@ -282,3 +282,25 @@ def test_query_prints_and_exports_through_the_query_process(store: Store, tmp_pa
     code, out = cli("query", "SELECT id FROM imdb ORDER BY id", "--out", str(tmp_path / "ids.csv"))
     assert code == 0 and "wrote 5 rows" in out
     assert pacsv.read_csv(tmp_path / "ids.csv").column("id").to_pylist() == [0, 1, 2, 3, 4]
+
+
+def test_a_servers_queries_take_a_child_started_ahead(store: Store) -> None:
+    """The web app's sandbox (``warm=True``): each query is handed to a child that started (and loaded its
+    libraries) before the query came; results, errors and the time limit are the same as a cold child's."""
+    from nlpkit.store import sql_worker
+
+    warm = IsolatedSandbox(store, timeout=5, warm=True)
+    assert warm.fetch("SELECT count(*) FROM imdb").rows == IsolatedSandbox(store).fetch("SELECT count(*) FROM imdb").rows
+    spare = sql_worker._SPARE._ready
+    assert spare is not None and spare[0].poll() is None  # the next query's child is waiting
+    assert warm.fetch("SELECT 41 + 1 AS x").rows == [(42,)]
+    assert sql_worker._SPARE._ready is not None and sql_worker._SPARE._ready[0].pid != spare[0].pid  # used once
+    with pytest.raises(QueryError, match="syntax|Parser"):
+        warm.fetch("SELECT FROM WHERE")
+    with pytest.raises(QueryTimeoutError, match="stopped after the 1 s time limit"):
+        IsolatedSandbox(store, timeout=1, warm=True).fetch("SELECT length(repeat('a', 2000000000))")
+    assert warm.fetch("SELECT 1 AS x").rows == [(1,)]  # a child killed by the limit did not spoil the next one
+    last = sql_worker._SPARE._ready
+    sql_worker._SPARE.close()  # what exit does: the waiting child is ended, its folder removed
+    assert sql_worker._SPARE._ready is None and last is not None and last[0].poll() is not None
+    assert not last[1].exists()
