@@ -328,7 +328,13 @@ def _fail(kind: str, message: str) -> int:
 
 def _child_main() -> int:
     """Run the request on stdin; the Arrow stream to the real stdout (anything printed goes to stderr)."""
-    from nlpkit.store.store import Store  # every library loaded before the request (a spare waits here, warm)
+    # every library loaded, and DuckDB started once, before the request: a spare waits here, warm
+    import duckdb
+    import pyarrow.dataset  # noqa: F401
+
+    from nlpkit.store.store import Store
+
+    duckdb.connect(":memory:").execute("SELECT 1").fetchall()
 
     data = sys.stdin.read()
     if not data.strip():
@@ -380,4 +386,6 @@ class _TooLarge(Exception):
 
 
 if __name__ == "__main__":
-    sys.exit(_child_main())
+    code = _child_main()
+    sys.stderr.flush()
+    os._exit(code)  # its output is closed and flushed: skip the interpreter's teardown of DuckDB and Arrow (~0.2 s)
